@@ -1,0 +1,148 @@
+"""Cypher dialects: small tables of what differs between neuPrint's Neo4j and Ladybug.
+
+The compiler (:mod:`neuprint_dsl.cypher.compiler`) is written once; a dialect only answers
+narrow questions: how to write a node pattern for a label, a property, an ROI count, the
+per-ROI rows of a connection, and a literal. This is the sqlglot pattern: one generator,
+dialects override small tables.
+
+Example:
+    >>> get_dialect("ladybug").node_pattern("n", "Segment")
+    '(n:Neuron:Segment)'
+    >>> get_dialect("neo4j").node_pattern("n", "Segment")
+    '(n:Segment)'
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from .literals import is_plain_identifier, quote_identifier, quote_string, render_literal
+
+
+class Dialect:
+    """The neo4j defaults; subclasses override what differs."""
+
+    name: ClassVar[str] = "neo4j"
+    #: neuPrintHTTP rewrites ``:Neuron``-like text everywhere, so ``:`` is escaped in literals
+    escape_colon: ClassVar[bool] = True
+    #: whether the engine rejects a property no record has (so the compiler must fold it)
+    strict_properties: ClassVar[bool] = False
+
+    def node_pattern(self, var: str, label: str) -> str:
+        """``(n:Neuron)``: a node variable with its label."""
+        return f"({var}:{label})"
+
+    def property(self, var: str, name: str) -> str:
+        """Read property ``name`` of ``var``.
+
+        Names that neuPrintHTTP's label rewriting could touch (containing ``:``) or that hold
+        backslashes or unprintable characters are read with a quoted key, ``n['a:b']``.
+        """
+        if is_plain_identifier(name):
+            return f"{var}.{name}"
+        if ":" in name or "\\" in name or not name.isprintable():
+            return f"{var}[{self.literal(name)}]"
+        return f"{var}.{quote_identifier(name)}"
+
+    def alias(self, name: str) -> str:
+        """A result column name after ``AS``."""
+        if ":" in name or not name.isprintable():
+            raise ValueError(
+                f"result column name {name!r} cannot be sent to neuPrint (it contains ':' or "
+                "an unprintable character); choose another column name"
+            )
+        return quote_identifier(name)
+
+    def roi_info(self, var: str) -> str:
+        """The parsed per-ROI counts map of ``var``."""
+        return f"apoc.convert.fromJsonMap({var}.roiInfo)"
+
+    def roi_count(self, var: str, side: str) -> tuple[str, str]:
+        """The ``pre``/``post`` count of ``var`` in one ROI (0 if absent), as the text before
+        and after the ROI-name expression."""
+        return f"coalesce({self.roi_info(var)}[", f"].{side}, 0)"
+
+    def per_roi_rows(self, edge: str, keep: str) -> list[str]:
+        """Clauses that turn each connection row into one row per ROI, binding ``roi`` and
+        ``roi_weight`` and keeping the variables listed in ``keep``."""
+        return [
+            f"WITH {keep}, {self.roi_info(edge)} AS roiInfo",
+            "UNWIND keys(roiInfo) AS roi",
+            f"WITH {keep}, roi, coalesce(roiInfo[roi].post, 0) AS roi_weight",
+        ]
+
+    def literal(self, value: Any) -> str:
+        """A literal of this dialect (used by ``CypherStatement.inline``)."""
+        return render_literal(value, escape_colon=self.escape_colon)
+
+    def string(self, value: str) -> str:
+        """A string literal of this dialect."""
+        return quote_string(value, escape_colon=self.escape_colon)
+
+
+class Neo4j(Dialect):
+    """neuPrint's Neo4j, through neuPrintHTTP or Bolt."""
+
+
+class Ladybug(Dialect):
+    """The embedded Ladybug engine: one label per node table, typed columns, no JSON.
+
+    neuPrint's ``:Segment`` (every body) is the union of Ladybug's ``Neuron`` and ``Segment``
+    tables, which a multi-label pattern means in Ladybug. Per-ROI counts live in a
+    ``roiCounts MAP(STRING, STRUCT(pre INT64, post INT64))`` column.
+    """
+
+    name = "ladybug"
+    escape_colon = False
+    strict_properties = True
+
+    def node_pattern(self, var: str, label: str) -> str:
+        if label == "Segment":
+            return f"({var}:Neuron:Segment)"
+        return f"({var}:{label})"
+
+    def property(self, var: str, name: str) -> str:
+        if "\x00" in name:
+            raise ValueError(f"property name {name!r} contains NUL")
+        return f"{var}.{quote_identifier(name)}"
+
+    def alias(self, name: str) -> str:
+        if "\x00" in name:
+            raise ValueError(f"column name {name!r} contains NUL")
+        return quote_identifier(name)
+
+    def roi_info(self, var: str) -> str:
+        return f"{var}.roiCounts"
+
+    def roi_count(self, var: str, side: str) -> tuple[str, str]:
+        return (
+            f"coalesce(list_sum(list_transform(map_extract({var}.roiCounts, ",
+            f"), x -> x.{side})), 0)",
+        )
+
+    def per_roi_rows(self, edge: str, keep: str) -> list[str]:
+        before, after = self.roi_count(edge, "post")
+        return [
+            f"UNWIND map_keys({edge}.roiCounts) AS roi",
+            f"WITH {keep}, roi, {before}roi{after} AS roi_weight",
+        ]
+
+
+DIALECTS: dict[str, Dialect] = {"neo4j": Neo4j(), "ladybug": Ladybug()}
+
+
+def get_dialect(name: str | Dialect) -> Dialect:
+    """The dialect called ``name`` (``"neo4j"`` or ``"ladybug"``).
+
+    Example:
+        >>> get_dialect("neo4j").name
+        'neo4j'
+    """
+    if isinstance(name, Dialect):
+        return name
+    try:
+        return DIALECTS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown Cypher dialect {name!r}; choose one of {', '.join(sorted(DIALECTS))}"
+        ) from None

@@ -1,0 +1,558 @@
+"""Typed field namespaces: ``N`` (neurons) and ``E`` (connections) (DESIGN section 4).
+
+A field is a builder, not an AST node: its operators and methods return predicates. Each
+field class has only the methods that make sense for its type, so mypy rejects
+``N.pre.matches("x")`` and ``N.type > 3``, and the same mistakes raise ``TypeError`` at run
+time. ``N["anyProperty"]`` is an untyped field with every operator, for dataset-specific
+properties; ``N.field("group", int)`` declares a typed one.
+
+Example:
+    >>> from neuprint_dsl import N, E
+    >>> q = N.type.matches("MBON.*") & N.roi("MB(R)") & ~N.cropped
+    >>> print(q)
+    type =~ "MBON.*" and roi("MB(R)") and not cropped
+    >>> print(E.roi_weight("MB(R)") >= 5)
+    roi_weight("MB(R)") >= 5
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
+
+from .expr import (
+    Compare,
+    CompareOp,
+    ContainsAny,
+    Entity,
+    InRoi,
+    IsIn,
+    IsNull,
+    Matches,
+    Operand,
+    Predicate,
+    PredicateLike,
+    Prop,
+    RoiCount,
+    StringOp,
+    StringTest,
+    Value,
+    and_,
+    check_value,
+    not_,
+    or_,
+    value_kind,
+)
+
+T = TypeVar("T")
+
+_KIND_NAMES = {"str": "a string", "number": "a number", "bool": "a bool"}
+_METHOD_HINTS = {
+    "matches": "regex matching is defined for string fields",
+    "startswith": "string tests are defined for string fields",
+    "endswith": "string tests are defined for string fields",
+    "contains": "string tests are defined for string fields",
+    "contains_any": "contains_any is defined for list fields",
+    "isin": "isin is defined for string, number and bool fields",
+    "is_null": "ROI counts are never null (a missing ROI counts 0)",
+    "not_null": "ROI counts are never null (a missing ROI counts 0)",
+    "list": "use contains_any([...]) or is_null()/not_null()",
+    "point": "use is_null()/not_null()",
+}
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
+class Field:
+    """Base of all fields: holds the operand the predicates will read."""
+
+    __slots__ = ("operand",)
+    #: value kinds this field compares with (see :func:`neuprint_dsl.expr.value_kind`)
+    kinds: tuple[str, ...] = ("str", "number", "bool")
+    type_name = "untyped"
+
+    def __init__(self, operand: Operand) -> None:
+        self.operand = operand
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {_describe(self.operand)}>"
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.operand))
+
+    def __bool__(self) -> NoReturn:
+        raise TypeError(
+            f"{_describe(self.operand)} is a field, not a predicate: compare it "
+            "(N.pre > 10) or use a method (N.type.matches('...'))"
+        )
+
+    if not TYPE_CHECKING:  # friendly run-time errors; hidden from mypy so it still rejects them
+
+        def __getattr__(self, name):
+            if name.startswith("_"):
+                raise AttributeError(name)
+            raise AttributeError(
+                f"{_describe(self.operand)} is {_a(self.type_name)} field and has no method "
+                f"{name!r}; {_METHOD_HINTS.get(name, 'see the field types in docs/language.md')}"
+            )
+
+        def _no_order(self, other):
+            raise TypeError(
+                f"{_describe(self.operand)} is {_a(self.type_name)} field: ordering "
+                "(<, <=, >, >=) is defined for numbers only"
+            )
+
+        __lt__ = __le__ = __gt__ = __ge__ = _no_order
+
+        def _no_equality(self, other):
+            raise TypeError(
+                f"{_describe(self.operand)} is {_a(self.type_name)} field: == and != are not "
+                f"defined for it; {_METHOD_HINTS.get(self.type_name, 'use is_null()/not_null()')}"
+            )
+
+        __eq__ = __ne__ = _no_equality
+
+    def _check(self, value: object, what: str) -> Value:
+        value = check_value(value)
+        if value_kind(value) not in self.kinds:
+            allowed = " or ".join(_KIND_NAMES[k] for k in self.kinds)
+            raise TypeError(
+                f"{_describe(self.operand)} is {_a(self.type_name)} field: {what} needs "
+                f"{allowed}, not {type(value).__name__} {value!r}"
+            )
+        return value
+
+    def _check_all(self, values: Iterable[object], what: str) -> list[Value]:
+        if isinstance(values, (str, bytes)):
+            raise TypeError(f"{what} takes a list of values, not a single {type(values).__name__}")
+        return [self._check(v, what) for v in values]
+
+
+class _Nullable(Field):
+    __slots__ = ()
+
+    def is_null(self) -> Predicate:
+        """The property is missing or null.
+
+        Example:
+            >>> from neuprint_dsl import N
+            >>> print(N.type.is_null())
+            type is null
+        """
+        return IsNull(_prop(self.operand, "is_null"))
+
+    def not_null(self) -> Predicate:
+        """The property is present and not null.
+
+        Example:
+            >>> from neuprint_dsl import N
+            >>> print(N.somaLocation.not_null())
+            somaLocation is not null
+        """
+        return not_(self.is_null())
+
+
+class _Equality(Field, Generic[T]):
+    __slots__ = ()
+    __hash__ = Field.__hash__
+
+    def __eq__(self, value: T) -> Predicate:  # type: ignore[override]
+        return Compare(self.operand, CompareOp.EQ, self._check(value, "=="))
+
+    def __ne__(self, value: T) -> Predicate:  # type: ignore[override]
+        return not_(self == value)
+
+    def isin(self, values: Iterable[T]) -> Predicate:
+        """The value is one of ``values`` (an empty list matches nothing).
+
+        Example:
+            >>> from neuprint_dsl import N
+            >>> print(N.status.isin(["Traced", "Orphan"]))
+            status in ["Traced", "Orphan"]
+        """
+        return IsIn(self.operand, tuple(self._check_all(values, "isin")))
+
+
+class _Ordering(Field, Generic[T]):
+    __slots__ = ()
+
+    def _order(self, op: CompareOp, value: object) -> Predicate:
+        return Compare(self.operand, op, self._check(value, op.value))
+
+    def __lt__(self, value: T) -> Predicate:
+        return self._order(CompareOp.LT, value)
+
+    def __le__(self, value: T) -> Predicate:
+        return self._order(CompareOp.LE, value)
+
+    def __gt__(self, value: T) -> Predicate:
+        return self._order(CompareOp.GT, value)
+
+    def __ge__(self, value: T) -> Predicate:
+        return self._order(CompareOp.GE, value)
+
+
+class _Strings(Field):
+    __slots__ = ()
+
+    def matches(self, pattern: str, ignore_case: bool = False) -> Predicate:
+        """Full-match regular expression (portable subset, checked now).
+
+        Example:
+            >>> from neuprint_dsl import N
+            >>> print(N.type.matches("mbon.*", ignore_case=True))
+            type =~ "mbon.*" ignore case
+        """
+        if not isinstance(pattern, str):
+            raise TypeError(f"matches takes a str pattern, not {type(pattern).__name__}")
+        return Matches(_prop(self.operand, "matches"), pattern, ignore_case)
+
+    def _string_test(self, op: StringOp, value: object) -> Predicate:
+        if not isinstance(value, str):
+            raise TypeError(f"{op.value} takes a str, not {type(value).__name__} {value!r}")
+        return StringTest(_prop(self.operand, op.value), op, value)
+
+    def startswith(self, prefix: str) -> Predicate:
+        """The string starts with ``prefix`` (literal, not a regex).
+
+        Example:
+            >>> from neuprint_dsl import N
+            >>> print(N.instance.startswith("KC"))
+            instance startswith "KC"
+        """
+        return self._string_test(StringOp.STARTS_WITH, prefix)
+
+    def endswith(self, suffix: str) -> Predicate:
+        """The string ends with ``suffix`` (literal, not a regex).
+
+        Example:
+            >>> from neuprint_dsl import N
+            >>> print(N.instance.endswith("_R"))
+            instance endswith "_R"
+        """
+        return self._string_test(StringOp.ENDS_WITH, suffix)
+
+    def contains(self, part: str) -> Predicate:
+        """The string contains ``part`` (literal, not a regex).
+
+        Example:
+            >>> from neuprint_dsl import N
+            >>> print(N.type.contains("PN"))
+            type contains "PN"
+        """
+        return self._string_test(StringOp.CONTAINS, part)
+
+
+class StrField(_Strings, _Equality[str], _Nullable):
+    """A string property: equality, ``isin``, ``matches``, literal string tests, null tests."""
+
+    __slots__ = ()
+    kinds = ("str",)
+    type_name = "string"
+
+
+class IntField(_Ordering[float], _Equality[float], _Nullable):
+    """An integer property: equality, ordering, ``isin``, null tests."""
+
+    __slots__ = ()
+    kinds = ("number",)
+    type_name = "int"
+
+
+class FloatField(_Ordering[float], _Equality[float], _Nullable):
+    """A float property: equality, ordering, ``isin``, null tests."""
+
+    __slots__ = ()
+    kinds = ("number",)
+    type_name = "float"
+
+
+class CountField(_Ordering[float], _Equality[float]):
+    """A synapse count in an ROI (never null: a missing ROI counts 0)."""
+
+    __slots__ = ()
+    kinds = ("number",)
+    type_name = "count"
+
+
+class BoolField(_Equality[bool], _Nullable):
+    """A boolean property; the field itself is a predicate (``N.cropped``, ``~N.cropped``)."""
+
+    __slots__ = ()
+    kinds = ("bool",)
+    type_name = "bool"
+
+    def __predicate__(self) -> Predicate:
+        return Compare(self.operand, CompareOp.EQ, True)
+
+    def __and__(self, other: PredicateLike) -> Predicate:
+        return and_(self, other)
+
+    def __rand__(self, other: PredicateLike) -> Predicate:
+        return and_(other, self)
+
+    def __or__(self, other: PredicateLike) -> Predicate:
+        return or_(self, other)
+
+    def __ror__(self, other: PredicateLike) -> Predicate:
+        return or_(other, self)
+
+    def __invert__(self) -> Predicate:
+        return not_(self)
+
+
+class PointField(_Nullable):
+    """A point property (e.g. ``somaLocation``): only null tests are defined."""
+
+    __slots__ = ()
+    kinds = ()
+    type_name = "point"
+
+
+class ListField(_Nullable):
+    """A list-valued property (e.g. ``tags``): ``contains_any`` and null tests."""
+
+    __slots__ = ()
+    type_name = "list"
+
+    def contains_any(self, values: Iterable[Value]) -> Predicate:
+        """The list shares at least one element with ``values``.
+
+        Example:
+            >>> from neuprint_dsl import N
+            >>> print(N.tags.contains_any(["a", "b"]))
+            tags contains any ["a", "b"]
+        """
+        return ContainsAny(_prop(self.operand, "contains_any"), tuple(self._check_all(values, "contains_any")))
+
+
+class AnyField(_Strings, _Ordering[Value], _Equality[Value], ListField):
+    """An untyped property (``N["somaNeuromere"]``): every operator and method."""
+
+    __slots__ = ()
+    type_name = "untyped"
+
+
+def _prop(operand: Operand, what: str) -> Prop:
+    if not isinstance(operand, Prop):
+        raise TypeError(f"{what} is not defined for {_describe(operand)}")
+    return operand
+
+
+def _describe(operand: Operand) -> str:
+    if isinstance(operand, Prop):
+        return f"{'N' if operand.entity is Entity.NEURON else 'E'}.{operand.name}"
+    fn = {("neuron", "post"): "inputs", ("neuron", "pre"): "outputs"}.get(
+        (operand.entity.value, operand.side), "roi_weight"
+    )
+    return f"{'N' if operand.entity is Entity.NEURON else 'E'}.{fn}({operand.roi!r})"
+
+
+# ---------------------------------------------------------------------------------------
+# namespaces
+
+F = TypeVar("F", bound=Field)
+
+_FIELD_KINDS: dict[object, type[Field]] = {
+    str: StrField,
+    int: IntField,
+    float: FloatField,
+    bool: BoolField,
+    list: ListField,
+    "str": StrField,
+    "int": IntField,
+    "float": FloatField,
+    "bool": BoolField,
+    "list": ListField,
+    "point": PointField,
+    "any": AnyField,
+}
+
+
+class _Declared(Generic[F]):
+    """A typed property declared on a namespace class (a descriptor)."""
+
+    def __init__(self, kind: type[F], name: str | None = None) -> None:
+        self.kind = kind
+        self.name = name
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        if self.name is None:
+            self.name = attr
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _Declared[F]: ...
+    @overload
+    def __get__(self, obj: Namespace, owner: type) -> F: ...
+    def __get__(self, obj: Namespace | None, owner: type) -> _Declared[F] | F:
+        if obj is None:
+            return self
+        assert self.name is not None
+        return self.kind(Prop(obj.entity, self.name))
+
+
+class Namespace:
+    """Common base of ``N`` and ``E``: typed declared fields plus ``ns["name"]``."""
+
+    entity: Entity
+
+    def __getitem__(self, name: str) -> AnyField:
+        """An untyped field for any property name, e.g. ``N["somaNeuromere"]``."""
+        return AnyField(Prop(self.entity, name))
+
+    @overload
+    def field(self, name: str, kind: type[bool]) -> BoolField: ...  # type: ignore[overload-overlap]
+    @overload
+    def field(self, name: str, kind: type[int]) -> IntField: ...
+    @overload
+    def field(self, name: str, kind: type[float]) -> FloatField: ...
+    @overload
+    def field(self, name: str, kind: type[str]) -> StrField: ...
+    @overload
+    def field(self, name: str, kind: type[list[Any]]) -> ListField: ...
+    @overload
+    def field(self, name: str, kind: str = ...) -> Field: ...
+    def field(self, name: str, kind: object = "any") -> Field:
+        """Declare a typed dataset-specific property: ``N.field("group", int)``.
+
+        ``kind`` is ``str``, ``int``, ``float``, ``bool``, ``list``, or one of the strings
+        ``"str"``, ``"int"``, ``"float"``, ``"bool"``, ``"list"``, ``"point"``, ``"any"``.
+
+        Example:
+            >>> from neuprint_dsl import N
+            >>> print(N.field("somaNeuromere", str) == "T1")
+            somaNeuromere = "T1"
+        """
+        try:
+            cls = _FIELD_KINDS[kind]
+        except (KeyError, TypeError):
+            raise TypeError(
+                f"unknown field kind {kind!r}; use str, int, float, bool, list, 'point' or 'any'"
+            ) from None
+        return cls(Prop(self.entity, name))
+
+    @classmethod
+    def declared(cls) -> dict[str, type[Field]]:
+        """The declared property names of this namespace and their field classes.
+
+        Example:
+            >>> from neuprint_dsl import N
+            >>> N.declared()["pre"].__name__
+            'IntField'
+        """
+        out: dict[str, type[Field]] = {}
+        for klass in reversed(cls.__mro__):
+            for value in vars(klass).values():
+                if isinstance(value, _Declared):
+                    assert value.name is not None
+                    out[value.name] = value.kind
+        return out
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} fields: {', '.join(self.declared())}>"
+
+
+class NeuronFields(Namespace):
+    """Fields of a neuron (neuPrint ``:Neuron`` / ``:Segment``); use the instance ``N``."""
+
+    entity = Entity.NEURON
+
+    bodyId = _Declared(IntField)
+    type = _Declared(StrField)
+    instance = _Declared(StrField)
+    status = _Declared(StrField)
+    statusLabel = _Declared(StrField)
+    cropped = _Declared(BoolField)
+    pre = _Declared(IntField)
+    post = _Declared(IntField)
+    downstream = _Declared(IntField)
+    upstream = _Declared(IntField)
+    mito = _Declared(IntField)
+    size = _Declared(IntField)
+    somaLocation = _Declared(PointField)
+    tosomaLocation = _Declared(PointField)
+    rootLocation = _Declared(PointField)
+    somaRadius = _Declared(FloatField)
+    cellBodyFiber = _Declared(StrField)
+    class_ = _Declared(StrField, "class")
+    subclass = _Declared(StrField)
+    group = _Declared(IntField)
+    serial = _Declared(IntField)
+    predictedNt = _Declared(StrField)
+    somaSide = _Declared(StrField)
+    birthtime = _Declared(StrField)
+    entryNerve = _Declared(StrField)
+    exitNerve = _Declared(StrField)
+    hemilineage = _Declared(StrField)
+    longTract = _Declared(StrField)
+    modality = _Declared(StrField)
+    origin = _Declared(StrField)
+    serialMotif = _Declared(StrField)
+    somaNeuromere = _Declared(StrField)
+    systematicType = _Declared(StrField)
+    target = _Declared(StrField)
+    flywireType = _Declared(StrField)
+    hemibrainType = _Declared(StrField)
+    mancType = _Declared(StrField)
+    notes = _Declared(StrField)
+    synonyms = _Declared(ListField)
+    tags = _Declared(ListField)
+
+    def roi(self, name: str) -> Predicate:
+        """The neuron has any synapse in ROI ``name`` (neuPrint's boolean ROI property).
+
+        Example:
+            >>> from neuprint_dsl import N
+            >>> print(N.roi("MB(R)"))
+            roi("MB(R)")
+        """
+        return InRoi(self.entity, name)
+
+    def inputs(self, name: str) -> CountField:
+        """The neuron's input (post) synapse count inside ROI ``name`` (missing = 0).
+
+        Example:
+            >>> from neuprint_dsl import N
+            >>> print(N.inputs("SIP(R)") >= 10)
+            inputs("SIP(R)") >= 10
+        """
+        return CountField(RoiCount(self.entity, name, "post"))
+
+    def outputs(self, name: str) -> CountField:
+        """The neuron's output (pre) synapse count inside ROI ``name`` (missing = 0).
+
+        Example:
+            >>> from neuprint_dsl import N
+            >>> print(N.outputs("FB") >= 5)
+            outputs("FB") >= 5
+        """
+        return CountField(RoiCount(self.entity, name, "pre"))
+
+
+class EdgeFields(Namespace):
+    """Fields of a connection (neuPrint ``:ConnectsTo``); use the instance ``E``."""
+
+    entity = Entity.EDGE
+
+    weight = _Declared(IntField)
+    weightHP = _Declared(IntField)
+
+    def roi_weight(self, name: str) -> CountField:
+        """The connection's weight (post synapses) inside ROI ``name`` (missing = 0).
+
+        Example:
+            >>> from neuprint_dsl import E
+            >>> print(E.roi_weight("FB") > 2)
+            roi_weight("FB") > 2
+        """
+        return CountField(RoiCount(self.entity, name, "post"))
+
+
+#: Neuron fields: ``N.type``, ``N.pre``, ``N.roi("MB(R)")``, ``N["anyProperty"]``, ...
+N = NeuronFields()
+#: Connection fields: ``E.weight``, ``E.roi_weight("MB(R)")``, ``E["anyProperty"]``.
+E = EdgeFields()
+
+NAMESPACES: dict[Entity, Namespace] = {Entity.NEURON: N, Entity.EDGE: E}

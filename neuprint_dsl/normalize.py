@@ -1,0 +1,155 @@
+"""Meaning-preserving rewrites: negation normal form, DNF, simplification.
+
+All three preserve :func:`neuprint_dsl.evaluate` on every record (a property test checks it).
+Because the connectives are two-valued (DESIGN section 3), De Morgan's laws hold and a
+negated leaf simply selects the complement of the leaf's records.
+
+Example:
+    >>> from neuprint_dsl import N
+    >>> print(to_nnf(~((N.type == "KC") | N.roi("MB(R)"))))
+    type != "KC" and not roi("MB(R)")
+    >>> print(to_dnf((N.pre > 1) & ((N.type == "a") | (N.type == "b"))))
+    pre > 1 and type = "a" or pre > 1 and type = "b"
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+from .expr import (
+    FALSE,
+    TRUE,
+    And,
+    Const,
+    Not,
+    Or,
+    Predicate,
+    PredicateLike,
+    and_,
+    as_predicate,
+    not_,
+    or_,
+)
+
+#: Largest DNF :func:`dnf_clauses` builds before giving up (DNF can grow exponentially).
+MAX_DNF_CLAUSES = 4096
+
+Literal = Predicate  # a leaf or the negation of a leaf
+Clause = tuple[Literal, ...]  # a conjunction of literals
+
+
+def is_literal(pred: Predicate) -> bool:
+    """True for a leaf or a negated leaf.
+
+    Example:
+        >>> from neuprint_dsl import N
+        >>> is_literal(~(N.pre > 3)), is_literal((N.pre > 3) & N.cropped)
+        (True, False)
+    """
+    if isinstance(pred, Not):
+        pred = pred.item
+    return not isinstance(pred, (And, Or, Not))
+
+
+def to_nnf(expr: PredicateLike) -> Predicate:
+    """Push every negation down to the leaves (De Morgan).
+
+    Example:
+        >>> from neuprint_dsl import N
+        >>> print(to_nnf(~((N.pre > 1) & ~N.cropped)))
+        not pre > 1 or cropped
+    """
+    return _nnf(as_predicate(expr), False)
+
+
+def _nnf(pred: Predicate, negate: bool) -> Predicate:
+    if isinstance(pred, Not):
+        return _nnf(pred.item, not negate)
+    if isinstance(pred, And):
+        parts = [_nnf(item, negate) for item in pred.items]
+        return or_(*parts) if negate else and_(*parts)
+    if isinstance(pred, Or):
+        parts = [_nnf(item, negate) for item in pred.items]
+        return and_(*parts) if negate else or_(*parts)
+    return not_(pred) if negate else pred
+
+
+def dnf_clauses(expr: PredicateLike, max_clauses: int = MAX_DNF_CLAUSES) -> list[Clause]:
+    """The disjunctive normal form as a list of conjunctions of literals.
+
+    ``[]`` means FALSE; ``[()]`` means TRUE. Raises ``ValueError`` if the DNF would exceed
+    ``max_clauses`` clauses.
+
+    Example:
+        >>> from neuprint_dsl import N
+        >>> [len(c) for c in dnf_clauses(((N.pre > 1) | N.cropped) & (N.post > 2))]
+        [2, 2]
+    """
+    return _dnf(to_nnf(expr), max_clauses)
+
+
+def _dnf(pred: Predicate, limit: int) -> list[Clause]:
+    if isinstance(pred, Const):
+        return [()] if pred.value else []
+    if isinstance(pred, Or):
+        out: list[Clause] = []
+        for item in pred.items:
+            out.extend(_dnf(item, limit))
+            _check_size(len(out), limit)
+        return out
+    if isinstance(pred, And):
+        result: list[Clause] = [()]
+        for item in pred.items:
+            options = _dnf(item, limit)
+            _check_size(len(result) * len(options), limit)
+            result = [a + b for a, b in product(result, options)]
+        return result
+    return [(pred,)]
+
+
+def _check_size(size: int, limit: int) -> None:
+    if size > limit:
+        raise ValueError(
+            f"the disjunctive normal form of this predicate has more than {limit} clauses; "
+            "simplify it or split the query"
+        )
+
+
+def to_dnf(expr: PredicateLike, max_clauses: int = MAX_DNF_CLAUSES) -> Predicate:
+    """The disjunctive normal form as a predicate: an Or of Ands of literals.
+
+    Example:
+        >>> from neuprint_dsl import N
+        >>> print(to_dnf(~((N.pre > 1) | N.cropped)))
+        not pre > 1 and not cropped
+    """
+    return or_(*(and_(*clause) for clause in dnf_clauses(expr, max_clauses)))
+
+
+def simplify(expr: PredicateLike) -> Predicate:
+    """Drop repeated items and fold contradictions: ``p & p -> p``, ``p & ~p -> FALSE``,
+    ``p | ~p -> TRUE``, recursively.
+
+    Example:
+        >>> from neuprint_dsl import N
+        >>> simplify((N.pre > 1) & ~(N.pre > 1)) == FALSE
+        True
+    """
+    pred = as_predicate(expr)
+    if isinstance(pred, Not):
+        return not_(simplify(pred.item))
+    if isinstance(pred, (And, Or)):
+        is_and = isinstance(pred, And)
+        items: list[Predicate] = []
+        seen: set[Predicate] = set()
+        for item in (simplify(i) for i in pred.items):
+            if not_(item) in seen:
+                return FALSE if is_and else TRUE
+            if item not in seen:
+                seen.add(item)
+                items.append(item)
+        return and_(*items) if is_and else or_(*items)
+    return pred
+
+
+__all__ = ["dnf_clauses", "is_literal", "simplify", "to_dnf", "to_nnf", "TRUE", "FALSE"]

@@ -1,0 +1,42 @@
+"""Checked by mypy in CI (tests/test_typing.py): every line marked ``type: ignore[...]`` must
+be an error mypy really reports (``--warn-unused-ignores`` fails otherwise), and every other
+line must type-check."""
+
+from neuprint_dsl import E, N, Predicate, connections, neurons
+
+# accepted
+ok: list[Predicate] = [
+    N.type.matches("MBON.*"),
+    N.type == "APL",
+    N.pre > 3,
+    N.somaRadius <= 2.5,
+    N.bodyId.isin([1, 2]),
+    N.status.isin(["Traced"]),
+    N.cropped & (N.pre > 1),
+    ~N.cropped,
+    N.roi("MB(R)") | N.roi("FB"),
+    N.inputs("SIP(R)") >= 10,
+    E.weight >= 5,
+    E.roi_weight("MB(R)") > 2,
+    N["anything"] > 3,
+    N["anything"].matches("x"),
+    N.tags.contains_any(["a"]),
+    N.somaLocation.not_null(),
+    N.field("group", int) == 3,
+    N.field("somaNeuromere", str).startswith("T"),
+]
+neurons(N.type == "x", limit=3)
+connections(N.type == "APL", where=E.weight > 1)
+
+# rejected
+N.pre.matches("x")  # type: ignore[attr-defined]
+N.type > 3  # type: ignore[operator]
+N.type < "a"  # type: ignore[operator]
+N.pre.startswith("1")  # type: ignore[attr-defined]
+N.somaLocation > 1  # type: ignore[operator]
+N.inputs("FB").is_null()  # type: ignore[attr-defined]
+N.cropped.matches("x")  # type: ignore[attr-defined]
+N.type.contains_any(["a"])  # type: ignore[attr-defined]
+N.field("group", int).matches("x")  # type: ignore[attr-defined]
+N.type.isin([1, 2])  # type: ignore[list-item]
+E.weight.matches("x")  # type: ignore[attr-defined]
