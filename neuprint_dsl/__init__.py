@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+from .cypher import CypherStatement, GraphSchema, to_cypher
 from .errors import (
     CapabilityError,
     InvalidPattern,
@@ -23,24 +24,24 @@ from .errors import (
     UnknownField,
     UnknownROI,
 )
-from .cypher import CypherStatement, GraphSchema, to_cypher
 from .expr import FALSE, TRUE, Entity, Predicate, and_, not_, or_
 from .fields import E, N
 from .interpret import evaluate
 from .normalize import simplify, to_dnf, to_nnf
 from .query import Connections, Neurons, OrderKey, Statement, connections, neurons
+from .text import parse, to_text
 
 __all__ = [
-    "E",
     "FALSE",
-    "N",
     "TRUE",
     "CapabilityError",
     "Connections",
     "CypherStatement",
+    "E",
     "Entity",
     "GraphSchema",
     "InvalidPattern",
+    "N",
     "NeuprintDSLError",
     "Neurons",
     "OrderKey",
@@ -58,10 +59,12 @@ __all__ = [
     "neurons",
     "not_",
     "or_",
+    "parse",
     "simplify",
     "to_cypher",
     "to_dnf",
     "to_nnf",
+    "to_text",
 ]
 
 __version__ = "0.1.0"

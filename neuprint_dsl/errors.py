@@ -61,7 +61,8 @@ class QuerySyntaxError(NeuprintDSLError, ValueError):
         if self.expected:
             message += f"; expected {_join_alternatives(self.expected)}"
         message += "\n" + caret_excerpt(text, line, column)
-        super().__init__(message)
+        # not super(): in InvalidPatternInQuery the next class in the MRO is InvalidPattern
+        Exception.__init__(self, message)
 
 
 class InvalidPattern(NeuprintDSLError, ValueError):
@@ -86,9 +87,7 @@ class InvalidPatternInQuery(QuerySyntaxError, InvalidPattern):
     def __init__(self, inner: InvalidPattern, text: str, line: int, column: int) -> None:
         self.pattern = inner.pattern
         self.position = inner.position
-        QuerySyntaxError.__init__(
-            self, f"invalid pattern: {inner.reason}", text, line, column
-        )
+        QuerySyntaxError.__init__(self, f"invalid pattern: {inner.reason}", text, line, column)
 
 
 class UnknownName(NeuprintDSLError, LookupError):

@@ -82,9 +82,12 @@ def check_value(value: object) -> Value:
         )
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"a float value must be finite, not {value!r}")
-    if isinstance(value, int) and not isinstance(value, bool):
-        if not INT64_MIN <= value <= INT64_MAX:
-            raise ValueError(f"an int value must fit in 64 bits, not {value!r}")
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and not INT64_MIN <= value <= INT64_MAX
+    ):
+        raise ValueError(f"an int value must fit in 64 bits, not {value!r}")
     return value  # type: ignore[return-value]
 
 
@@ -100,7 +103,9 @@ def check_values(values: Iterable[object]) -> tuple[Value, ...]:
     result = tuple(check_value(v) for v in values)
     kinds = {value_kind(v) for v in result}
     if len(kinds) > 1:
-        raise TypeError(f"a value list must be homogeneous, got {sorted(kinds)} in {list(result)!r}")
+        raise TypeError(
+            f"a value list must be homogeneous, got {sorted(kinds)} in {list(result)!r}"
+        )
     return result
 
 
@@ -150,6 +155,10 @@ class RoiCount:
     def _check_side(self, _: attrs.Attribute[str], side: str) -> None:
         if side not in ("pre", "post"):
             raise ValueError(f"side must be 'pre' or 'post', not {side!r}")
+        if self.entity is Entity.EDGE and side != "post":
+            raise ValueError(
+                "a connection's ROI count is its weight in the ROI: side must be 'post'"
+            )
 
 
 Operand: TypeAlias = "Prop | RoiCount"
@@ -317,6 +326,10 @@ class InRoi(Predicate):
 
     @roi.validator
     def _check(self, _: attrs.Attribute[str], roi: str) -> None:
+        if self.entity is not Entity.NEURON:
+            raise ValueError(
+                "roi(...) is a neuron test; use E.roi_weight(name) > 0 for connections"
+            )
         _check_roi_name(roi)
 
 
@@ -407,12 +420,12 @@ def as_predicate(obj: object) -> Predicate:
         return obj
     if isinstance(obj, SupportsPredicate):
         return obj.__predicate__()
-    raise TypeError(
-        f"expected a predicate such as N.type == 'x', not {type(obj).__name__} {obj!r}"
-    )
+    raise TypeError(f"expected a predicate such as N.type == 'x', not {type(obj).__name__} {obj!r}")
 
 
-def _junction(cls: type[And] | type[Or], unit: Const, zero: Const, parts: Iterable[object]) -> Predicate:
+def _junction(
+    cls: type[And] | type[Or], unit: Const, zero: Const, parts: Iterable[object]
+) -> Predicate:
     items: list[Predicate] = []
     for part in parts:
         pred = as_predicate(part)

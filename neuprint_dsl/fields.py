@@ -325,7 +325,9 @@ class ListField(_Nullable):
             >>> print(N.tags.contains_any(["a", "b"]))
             tags contains any ["a", "b"]
         """
-        return ContainsAny(_prop(self.operand, "contains_any"), tuple(self._check_all(values, "contains_any")))
+        return ContainsAny(
+            _prop(self.operand, "contains_any"), tuple(self._check_all(values, "contains_any"))
+        )
 
 
 class AnyField(_Strings, _Ordering[Value], _Equality[Value], ListField):

@@ -152,4 +152,4 @@ def simplify(expr: PredicateLike) -> Predicate:
     return pred
 
 
-__all__ = ["dnf_clauses", "is_literal", "simplify", "to_dnf", "to_nnf", "TRUE", "FALSE"]
+__all__ = ["FALSE", "TRUE", "dnf_clauses", "is_literal", "simplify", "to_dnf", "to_nnf"]

@@ -76,7 +76,11 @@ def _scan(p: str) -> None:
             if e in "zZ":
                 raise _fail(p, i, f"\\{e} is not portable; use $ (end of text)")
             if e in "uUN":
-                raise _fail(p, i, f"\\{e} escapes are not portable (RE2 lacks them); write the character itself")
+                raise _fail(
+                    p,
+                    i,
+                    f"\\{e} escapes are not portable (RE2 lacks them); write the character itself",
+                )
             if e in "ve":
                 raise _fail(p, i, f"\\{e} means different things in Java, RE2 and Python")
             if e == "x":
@@ -133,7 +137,11 @@ def _scan(p: str) -> None:
         if c == "{":
             m = _QUANTIFIER.match(p, i)
             if m is None:
-                raise _fail(p, i, "'{' must start a complete {n}, {n,} or {n,m} quantifier; escape it as \\{")
+                raise _fail(
+                    p,
+                    i,
+                    "'{' must start a complete {n}, {n,} or {n,m} quantifier; escape it as \\{",
+                )
             if not prev_quantifiable:
                 raise _fail(p, i, "nothing to repeat before '{'")
             low = int(m.group(1))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
-from .expr import TRUE, Entity, Predicate, PredicateLike, as_predicate, entities
+from .expr import INT64_MAX, TRUE, Entity, Predicate, PredicateLike, as_predicate, entities
 
 if TYPE_CHECKING:
     from .cypher.statement import CypherStatement
@@ -78,7 +78,10 @@ def _names(value: Iterable[str] | str | None, what: str) -> tuple[str, ...] | No
 
 
 def _columns(value: Iterable[str] | str | None) -> tuple[str, ...] | None:
-    return _names(value, "columns")
+    names = _names(value, "columns")
+    if names == ():
+        raise ValueError("columns must be None (the default columns) or a non-empty list")
+    return names
 
 
 def _rois(value: Iterable[str] | str | None) -> tuple[str, ...] | None:
@@ -123,8 +126,10 @@ def _is_pair(value: object) -> bool:
 
 
 def _check_limit(_: Any, __: Any, limit: Any) -> None:
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise ValueError(f"limit must be a non-negative int or None, not {limit!r}")
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= INT64_MAX
+    ):
+        raise ValueError(f"limit must be a non-negative 64-bit int or None, not {limit!r}")
 
 
 class Statement:
@@ -165,9 +170,7 @@ class Connections(Statement):
     """Fetch the connections from ``upstream`` to ``downstream`` neurons; see :func:`connections`."""
 
     upstream: Predicate = attrs.field(default=TRUE, converter=_upstream)
-    downstream: Predicate = attrs.field(
-        default=TRUE, converter=_downstream
-    )
+    downstream: Predicate = attrs.field(default=TRUE, converter=_downstream)
     where: Predicate = attrs.field(default=TRUE, converter=_edge_where)
     rois: tuple[str, ...] | None = attrs.field(default=None, converter=_rois)
     per_roi: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))

@@ -14,6 +14,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
+# mypy checks this file (tests/test_typing.py); it fails on purpose when imported
+collect_ignore = ["typing"]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

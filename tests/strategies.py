@@ -228,4 +228,3 @@ def records(
         for r in in_rois:
             record[r] = True
     return record
-

@@ -115,7 +115,9 @@ GOLDEN = {
         """,
     ),
     "de morgan": (
-        neurons(~((N.type == "KC") | N.roi("MB(R)")) & N.somaLocation.not_null(), columns=["bodyId"]),
+        neurons(
+            ~((N.type == "KC") | N.roi("MB(R)")) & N.somaLocation.not_null(), columns=["bodyId"]
+        ),
         """
         MATCH (n:Neuron)
         WHERE NOT coalesce(n.type = 'KC', false) AND NOT coalesce(n.`MB(R)`, false)
@@ -196,7 +198,9 @@ def test_neo4j_golden(name: str) -> None:
 
 
 def test_parameterised_text_and_params() -> None:
-    stmt = to_cypher(neurons((N.type == "APL") & (N.pre >= 10) & (N.type != "KC"), columns=["bodyId"]))
+    stmt = to_cypher(
+        neurons((N.type == "APL") & (N.pre >= 10) & (N.type != "KC"), columns=["bodyId"])
+    )
     assert stmt.text.splitlines()[1:4] == [
         "WHERE n.type = $type",
         "  AND n.pre >= $pre",
@@ -207,7 +211,9 @@ def test_parameterised_text_and_params() -> None:
 
 
 def test_output_is_deterministic() -> None:
-    q = connections(N.type.isin(["b", "a"]), N.roi("FB"), where=E.weight > 1, rois=["FB", "EB"], per_roi=True)
+    q = connections(
+        N.type.isin(["b", "a"]), N.roi("FB"), where=E.weight > 1, rois=["FB", "EB"], per_roi=True
+    )
     texts = {to_cypher(q, d).inline() for d in ("neo4j",) for _ in range(5)}
     assert len(texts) == 1
 

@@ -12,13 +12,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _have(module: str) -> bool:
-    return subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True).returncode == 0
+    return (
+        subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True).returncode
+        == 0
+    )
 
 
 @pytest.mark.skipif(not _have("ruff"), reason="ruff is not installed")
 def test_ruff_clean() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "."], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

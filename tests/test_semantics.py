@@ -73,7 +73,9 @@ CASES: list[tuple[str, Predicate, dict[str, Any], bool]] = [
 
 
 @pytest.mark.parametrize(("name", "pred", "record", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_semantics_table(name: str, pred: Predicate, record: dict[str, Any], expected: bool) -> None:
+def test_semantics_table(
+    name: str, pred: Predicate, record: dict[str, Any], expected: bool
+) -> None:
     assert evaluate(pred, record) is expected
 
 
@@ -182,7 +184,10 @@ def test_normal_forms_preserve_meaning(pred: Predicate, record: dict[str, Any]) 
     assert evaluate(nnf, record) is expected
     assert evaluate(simplify(pred), record) is expected
     assert evaluate(to_dnf(pred), record) is expected
-    assert any(all(evaluate(lit, record) for lit in clause) for clause in dnf_clauses(pred)) is expected
+    assert (
+        any(all(evaluate(lit, record) for lit in clause) for clause in dnf_clauses(pred))
+        is expected
+    )
 
 
 @given(predicates())

@@ -153,11 +153,15 @@ class CypherCompiler:
     def connections(self, stmt: Connections) -> CypherStatement:
         """Compile a :class:`~neuprint_dsl.query.Connections` statement."""
         d = self.dialect
-        pattern = f"{d.node_pattern('n', stmt.label)}-[e:ConnectsTo]->{d.node_pattern('m', stmt.label)}"
+        pattern = (
+            f"{d.node_pattern('n', stmt.label)}-[e:ConnectsTo]->{d.node_pattern('m', stmt.label)}"
+        )
         self.line(f"MATCH {pattern}")
         edge = stmt.where
         if stmt.rois is not None:
-            in_rois = (Compare(RoiCount(Entity.EDGE, r, "post"), CompareOp.GT, 0) for r in stmt.rois)
+            in_rois = (
+                Compare(RoiCount(Entity.EDGE, r, "post"), CompareOp.GT, 0) for r in stmt.rois
+            )
             edge = and_(edge, or_(*in_rois))
         self.where(
             [
@@ -174,7 +178,9 @@ class CypherCompiler:
             if stmt.rois is not None:
                 condition += [" AND roi IN ", self.param("rois", list(stmt.rois))]
             self.line(*condition)
-            self.line(f"RETURN {pre} AS bodyId_pre, {post} AS bodyId_post, roi, roi_weight AS weight")
+            self.line(
+                f"RETURN {pre} AS bodyId_pre, {post} AS bodyId_post, roi, roi_weight AS weight"
+            )
             self.line("ORDER BY bodyId_pre, bodyId_post, weight DESC, roi")
             return self._finish(("bodyId_pre", "bodyId_post", "roi", "weight"))
         weight = self._read("e", "weight", Entity.EDGE)
@@ -320,9 +326,9 @@ class CypherCompiler:
 
     def _read(self, var: str, name: str, entity: Entity = Entity.NEURON) -> str:
         """A property for RETURN/ORDER BY (``NULL`` where a strict engine lacks it)."""
-        if self.schema is not None and self.dialect.strict_properties:
-            if self._kind(Prop(entity, name)) is None:
-                return "NULL"
+        strict = self.schema is not None and self.dialect.strict_properties
+        if strict and self._kind(Prop(entity, name)) is None:
+            return "NULL"
         return self.dialect.property(var, name)
 
     def _default_columns(self) -> tuple[str, ...]:

@@ -32,12 +32,63 @@ _PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 #: Words never written as bare identifiers (Cypher keywords, case-insensitive).
 RESERVED = frozenset(
-    """
-    all and any as asc ascending by call case contains copy count create delete desc descending
-    detach distinct else end ends exists false foreach from group in is limit load match merge
-    none not null on optional or order remove return set single skip starts then to true union
-    unwind when where with xor yield
-    """.split()
+    [
+        "all",
+        "and",
+        "any",
+        "as",
+        "asc",
+        "ascending",
+        "by",
+        "call",
+        "case",
+        "contains",
+        "copy",
+        "count",
+        "create",
+        "delete",
+        "desc",
+        "descending",
+        "detach",
+        "distinct",
+        "else",
+        "end",
+        "ends",
+        "exists",
+        "false",
+        "foreach",
+        "from",
+        "group",
+        "in",
+        "is",
+        "limit",
+        "load",
+        "match",
+        "merge",
+        "none",
+        "not",
+        "null",
+        "on",
+        "optional",
+        "or",
+        "order",
+        "remove",
+        "return",
+        "set",
+        "single",
+        "skip",
+        "starts",
+        "then",
+        "to",
+        "true",
+        "union",
+        "unwind",
+        "when",
+        "where",
+        "with",
+        "xor",
+        "yield",
+    ]
 )
 
 
@@ -128,4 +179,3 @@ def quote_identifier(name: str) -> str:
     if is_plain_identifier(name):
         return name
     return "`" + name.replace("`", "``") + "`"
-

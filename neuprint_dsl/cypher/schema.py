@@ -24,7 +24,9 @@ KINDS = frozenset({"str", "int", "float", "bool", "list", "point", "map", "json"
 def _frozen_map(value: Mapping[str, str]) -> Mapping[str, str]:
     for name, kind in value.items():
         if kind not in KINDS:
-            raise ValueError(f"unknown property kind {kind!r} for {name!r}; use one of {sorted(KINDS)}")
+            raise ValueError(
+                f"unknown property kind {kind!r} for {name!r}; use one of {sorted(KINDS)}"
+            )
     return dict(value)
 
 
@@ -33,8 +35,12 @@ class GraphSchema:
     """Property kinds of neurons (``node_properties``) and connections (``edge_properties``),
     and the ROI names that have a boolean property on neurons (``rois``)."""
 
-    node_properties: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
-    edge_properties: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
+    node_properties: Mapping[str, str] = attrs.field(
+        factory=dict, converter=_frozen_map, hash=False
+    )
+    edge_properties: Mapping[str, str] = attrs.field(
+        factory=dict, converter=_frozen_map, hash=False
+    )
     rois: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset)
 
     def node_kind(self, name: str) -> str | None:

@@ -1,0 +1,830 @@
+"""The text language: parse query text into the AST and print any AST as canonical text.
+
+The grammar is ``grammar/neuprint_dsl.lark`` (LALR(1), lark's contextual lexer); DESIGN
+section 5 defines the language. Parsing builds nodes with the same smart constructors as the
+fluent API, so ``parse(text) == fluent_expr`` is a meaningful comparison, and printing is
+exact: ``parse(to_text(ast)) == ast`` for every AST whose fields belong to one kind of record
+(parse edge predicates with ``context="edge"``). Every problem in the text, from a stray
+character to an invalid regex or a mixed list, raises :class:`QuerySyntaxError` with the line,
+the column and a caret.
+
+Example:
+    >>> from neuprint_dsl import N
+    >>> p = parse('type =~ "MBON.*" and roi("MB(R)") and not cropped')
+    >>> p == N.type.matches("MBON.*") & N.roi("MB(R)") & ~N.cropped
+    True
+    >>> print(to_text(p))
+    type =~ "MBON.*" and roi("MB(R)") and not cropped
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import math
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
+
+from .errors import InvalidPattern, InvalidPatternInQuery, QuerySyntaxError
+from .expr import (
+    FALSE,
+    INT64_MAX,
+    INT64_MIN,
+    TRUE,
+    And,
+    Compare,
+    CompareOp,
+    Const,
+    ContainsAny,
+    Entity,
+    InRoi,
+    IsIn,
+    IsNull,
+    Matches,
+    Not,
+    Or,
+    Predicate,
+    Prop,
+    RoiCount,
+    StringOp,
+    StringTest,
+    Value,
+    and_,
+    as_predicate,
+    not_,
+    or_,
+    value_kind,
+)
+from .query import Connections, Label, Neurons, OrderKey
+
+if TYPE_CHECKING:
+    from lark import Lark, Token, Tree
+    from lark.exceptions import UnexpectedInput
+
+__all__ = ["GRAMMAR_FILE", "KEYWORDS", "parse", "to_text"]
+
+Context: TypeAlias = Literal["neuron", "edge"]
+AST: TypeAlias = "Predicate | Neurons | Connections"
+Node: TypeAlias = "Tree[Token] | Token"
+
+GRAMMAR_FILE = "neuprint_dsl.lark"
+
+#: Words the printer always backticks when they are field names (compared case-insensitively).
+# fmt: off
+KEYWORDS = frozenset(
+    {
+        "and", "or", "not", "in", "is", "null", "true", "false", "startswith", "endswith", "contains",
+        "any", "ignore", "case", "neurons", "segments", "connections", "of", "from", "to", "where",
+        "return", "order", "by", "asc", "desc", "limit", "rois", "per",
+    }
+)
+# fmt: on
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_CONTEXTS = {"neuron": Entity.NEURON, "edge": Entity.EDGE}
+_SPACE = " \t\f\r\n"  # the grammar's whitespace
+
+# ---------------------------------------------------------------------------------------
+# the parser
+
+
+def _grammar_path() -> Path:
+    """The grammar file: inside the installed package, else at the source tree's root."""
+    here = Path(__file__).parent
+    candidates = (here / "grammar" / GRAMMAR_FILE, here.parent / "grammar" / GRAMMAR_FILE)
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        "the neuprint-dsl grammar is missing; looked for "
+        + " and ".join(str(p) for p in candidates)
+        + " (a broken installation?)"
+    )
+
+
+@functools.cache
+def _parser() -> Lark:
+    from lark import Lark
+
+    return Lark(
+        _grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        maybe_placeholders=True,  # optional clauses keep their slot (None when absent)
+        propagate_positions=False,  # positions come from the tokens
+        lexer_callbacks={"IDENT": _refuse_keyword},
+    )
+
+
+class _KeywordAsName(Exception):
+    def __init__(self, token: Token) -> None:
+        self.token = token
+
+
+def _refuse_keyword(token: Token) -> Token:
+    # The contextual lexer reads a keyword as a name where no keyword can go (`and and`);
+    # a keyword is never a bare field name, so say so at the keyword itself.
+    if token.lower() in KEYWORDS:
+        raise _KeywordAsName(token)
+    return token
+
+
+def parse(text: str, *, context: Context = "neuron") -> Predicate | Neurons | Connections:
+    """Parse query text: a statement if it starts with ``neurons``, ``segments`` or
+    ``connections``, else a predicate on ``context`` records (``"neuron"`` or ``"edge"``).
+
+    Raises :class:`QuerySyntaxError` (a ``ValueError``) for any problem in the text.
+
+    Example:
+        >>> from neuprint_dsl import N, E
+        >>> parse('status = "Traced" and pre >= 100') == ((N.status == "Traced") & (N.pre >= 100))
+        True
+        >>> parse("weight >= 5", context="edge") == (E.weight >= 5)
+        True
+        >>> print(parse("NEURONS WHERE type IS NULL LIMIT 3"))
+        neurons where type is null limit 3
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse() takes query text (a str), not {type(text).__name__}")
+    entity = _CONTEXTS.get(context)
+    if entity is None:
+        raise ValueError(f"context must be 'neuron' or 'edge', not {context!r}")
+    if not text.strip(_SPACE):
+        raise QuerySyntaxError("empty query", text, *_end_position(text), ("a query",))
+    from lark.exceptions import UnexpectedInput
+
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as err:
+        raise _lark_error(err, text) from None
+    except _KeywordAsName as err:
+        word = str(err.token)
+        raise QuerySyntaxError(
+            f"unexpected keyword {word!r} (write `{word}` in backticks for a field of that name)",
+            text,
+            err.token.line or 1,
+            err.token.column or 1,
+        ) from None
+    try:
+        return _Builder(text).root(tree, entity)
+    except RecursionError:
+        raise QuerySyntaxError("the query is nested too deeply", text, 1, 1) from None
+
+
+# ---------------------------------------------------------------------------------------
+# lark errors -> QuerySyntaxError
+
+_TERMINAL_NAMES = {
+    "IDENT": "a field name",
+    "QIDENT": "a field name",
+    "STRING": "a string",
+    "NUMBER": "a number",
+    "EQ": "'='",
+    "EQEQ": "'=='",
+    "NE": "'!='",
+    "LTGT": "'<>'",
+    "LT": "'<'",
+    "LE": "'<='",
+    "GT": "'>'",
+    "GE": "'>='",
+    "MATCH": "'=~'",
+    "_LPAR": "'('",
+    "_RPAR": "')'",
+    "LSQB": "'['",
+    "_RSQB": "']'",
+    "_COMMA": "','",
+    "IN_ROIS": "'in rois'",
+    "_ROI": "'roi'",
+    "$END": "end of input",
+    "<END-OF-FILE>": "end of input",
+    **{prefix + word.upper(): f"'{word}'" for word in KEYWORDS for prefix in ("", "_")},
+}
+_IGNORED_TERMINALS = frozenset({"WS"})
+
+
+def _expected(names: Iterable[str] | None) -> list[str]:
+    friendly = {
+        _TERMINAL_NAMES.get(name, name.strip("_").lower())
+        for name in names or ()
+        if name not in _IGNORED_TERMINALS
+    }
+    return sorted(friendly)
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    """Just past the last character, not counting trailing line breaks (1-based)."""
+    body = text.rstrip("\r\n")
+    line = body.count("\n") + 1
+    return line, len(body) - (body.rfind("\n") + 1) + 1
+
+
+def _describe_token(token: Token) -> str:
+    shown = str(token) if len(token) <= 40 else token[:37] + "..."
+    if token.type == "STRING":
+        return f"string {shown}"
+    if token.type == "NUMBER":
+        return f"number {shown}"
+    if token.type == "IDENT":
+        return f"name '{shown}'"
+    if token.type == "QIDENT":
+        return f"name {shown}"
+    return f"'{shown}'"
+
+
+def _lark_error(err: UnexpectedInput, text: str) -> QuerySyntaxError:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
+    if isinstance(err, UnexpectedToken) and err.token.type != "$END":
+        token = err.token
+        reason = f"unexpected {_describe_token(token)}"
+        expected = _expected(_accepted_at(text, token.start_pos or 0))
+        return QuerySyntaxError(reason, text, token.line, token.column, expected)
+    if isinstance(err, UnexpectedCharacters):
+        position = err.pos_in_stream or 0
+        char = text[position]
+        if char in "\"'":
+            reason = "unterminated string (a string ends on its line; write a line break as \\n)"
+            expected = [f"a closing {char}"]
+        elif char == "`":
+            empty = text[position + 1 : position + 2] == "`"
+            reason = "empty quoted name" if empty else "unterminated quoted name"
+            expected = ["a field name"] if empty else ["a closing `"]
+        else:
+            reason = f"unexpected character {char!r}"
+            expected = _expected(_accepted_at(text, position))
+        return QuerySyntaxError(reason, text, err.line, err.column, expected)
+    expected = _expected(_accepted_at(text, len(text)))
+    return QuerySyntaxError("unexpected end of input", text, *_end_position(text), expected)
+
+
+def _accepted_at(text: str, position: int) -> set[str]:
+    """The terminals the parser accepts at ``position``, where the parse failed.
+
+    The failed parse's own expected set is not enough: LALR may reduce before it notices an
+    error, leaving a state that expects less than the text allowed (only ')' after
+    ``(type = "x"``, without 'and' and 'or'). Replay the tokens up to ``position``, stop
+    before feeding the bad one, and ask the parser what it would accept there.
+    """
+    from lark.exceptions import UnexpectedInput
+
+    interactive = _parser().parse_interactive(text)
+    try:
+        for token in interactive.iter_parse():  # yields each token before feeding it
+            if (token.start_pos or 0) >= position:
+                break
+    except UnexpectedInput:  # a lexer error at ``position``: nothing there was consumed
+        pass
+    return set(interactive.accepts())  # type: ignore[no-untyped-call]
+
+
+# ---------------------------------------------------------------------------------------
+# tree -> AST
+
+_COMPARE_OPS: dict[str, tuple[CompareOp, bool]] = {  # terminal -> (operator, negated)
+    "EQ": (CompareOp.EQ, False),
+    "EQEQ": (CompareOp.EQ, False),
+    "NE": (CompareOp.EQ, True),
+    "LTGT": (CompareOp.EQ, True),
+    "LT": (CompareOp.LT, False),
+    "LE": (CompareOp.LE, False),
+    "GT": (CompareOp.GT, False),
+    "GE": (CompareOp.GE, False),
+}
+_STRING_OPS = {
+    "STARTSWITH": StringOp.STARTS_WITH,
+    "ENDSWITH": StringOp.ENDS_WITH,
+    "CONTAINS": StringOp.CONTAINS,
+}
+_ESCAPES = {
+    '"': '"',
+    "'": "'",
+    "\\": "\\",
+    "/": "/",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+}
+_Side: TypeAlias = Literal["pre", "post"]
+# function name -> ROI count side, or None for the boolean ROI test
+_FUNCTIONS: dict[Entity, dict[str, _Side | None]] = {
+    Entity.NEURON: {"roi": None, "inputs": "post", "outputs": "pre"},
+    Entity.EDGE: {"roi_weight": "post"},
+}
+_RECORDS = {Entity.NEURON: "neurons", Entity.EDGE: "connections"}
+
+
+class _Builder:
+    """Builds the AST from a lark tree; reports problems at the offending token.
+
+    Children of a tree are tokens (``str`` subclasses), subtrees, or ``None`` for an absent
+    optional part; leaf handlers get them as ``list[Any]`` and unpack them by position.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def error(self, reason: str, token: Token, offset: int = 0) -> QuerySyntaxError:
+        return QuerySyntaxError(reason, self.text, token.line or 1, (token.column or 1) + offset)
+
+    # statements ----------------------------------------------------------------------
+
+    def root(self, tree: Tree[Token], entity: Entity) -> AST:
+        children: list[Any] = tree.children
+        if tree.data == "neurons":
+            return self.neurons(*children)
+        if tree.data == "connections":
+            return self.connections(*children)
+        return self.pred(tree, entity)
+
+    def neurons(
+        self,
+        label: Token,
+        where: Node | None,
+        columns: Tree[Token] | None,
+        order: Tree[Token] | None,
+        limit: Token | None,
+    ) -> Neurons:
+        names = None if columns is None else self.distinct_names(columns.children, "column")
+        keys: list[OrderKey] = []
+        for key in order.children if order is not None else ():
+            name, direction = cast("list[Token | None]", cast("Tree[Token]", key).children)
+            assert name is not None
+            keys.append(
+                OrderKey(self.name(name), direction is not None and direction.type == "DESC")
+            )
+        pred = self.opt_pred(where, Entity.NEURON)
+        kind: Label = "Segment" if label.type == "SEGMENTS" else "Neuron"
+        count = None if limit is None else self.limit(limit)
+        try:
+            return Neurons(pred, kind, names, tuple(keys), count)
+        except (TypeError, ValueError) as err:  # not expected: the checks above come first
+            raise self.error(str(err), label) from None
+
+    def connections(
+        self,
+        keyword: Token,
+        segments: Token | None,
+        upstream: Node | None,
+        downstream: Node | None,
+        where: Node | None,
+        in_rois: Token | None,
+        rois: Tree[Token] | None,
+        per_roi: Token | None,
+    ) -> Connections:
+        roi_names = None
+        if in_rois is not None and rois is not None:
+            lsqb, *items = cast("list[Token]", rois.children)
+            if not items:
+                raise self.error("'in rois' needs at least one ROI name", lsqb)
+            for item in items:
+                if item.type != "STRING":
+                    raise self.error("an ROI name is a string", item)
+            roi_names = self.distinct_names(items, "ROI")
+        up = self.opt_pred(upstream, Entity.NEURON)
+        down = self.opt_pred(downstream, Entity.NEURON)
+        edge = self.opt_pred(where, Entity.EDGE)
+        kind: Label = "Neuron" if segments is None else "Segment"
+        try:
+            return Connections(up, down, edge, roi_names, per_roi is not None, kind)
+        except (TypeError, ValueError) as err:  # not expected: the checks above come first
+            raise self.error(str(err), keyword) from None
+
+    def opt_pred(self, node: Node | None, entity: Entity) -> Predicate:
+        return TRUE if node is None else self.pred(node, entity)
+
+    def distinct_names(self, tokens: Sequence[Node], what: str) -> tuple[str, ...]:
+        names: list[str] = []
+        for token in cast("Sequence[Token]", tokens):
+            name = self.string(token) if token.type == "STRING" else self.name(token)
+            if not name:
+                raise self.error(f"{what} names must not be empty", token)
+            if name in names:
+                raise self.error(f"{what} {name!r} is listed twice", token)
+            names.append(name)
+        return tuple(names)
+
+    def limit(self, token: Token) -> int:
+        if not token.isdigit():
+            raise self.error("limit takes a non-negative whole number", token)
+        try:
+            return int(token)
+        except ValueError:  # more digits than Python converts
+            raise self.error("limit is too large", token) from None
+
+    # predicates ----------------------------------------------------------------------
+
+    def pred(self, node: Node, entity: Entity) -> Predicate:
+        assert not isinstance(node, str)  # a predicate is always a subtree
+        kind = node.data
+        children: list[Any] = node.children
+        if kind == "and_expr":
+            return and_(*[self.pred(child, entity) for child in children])
+        if kind == "or_expr":
+            return or_(*[self.pred(child, entity) for child in children])
+        if kind == "negation":
+            negate = True
+            inner: Node = children[0]
+            while not isinstance(inner, str) and inner.data == "negation":
+                negate = not negate  # iterative: long 'not not ...' chains are fine
+                inner = inner.children[0]
+            pred = self.pred(inner, entity)
+            return not_(pred) if negate else pred
+        if kind == "true":
+            return TRUE
+        if kind == "false":
+            return FALSE
+        if kind == "bare":
+            return self.bare(children[0], entity)
+        return _LEAVES[kind](self, children, entity)
+
+    def bare(self, node: Node, entity: Entity) -> Predicate:
+        operand = self.operand(node, entity)
+        if isinstance(operand, RoiCount):
+            call = self.call_text(node)
+            raise self.error(
+                f"{call} is a synapse count, not a condition; compare it, e.g. {call} > 0",
+                _first_token(node),
+            )
+        if isinstance(operand, InRoi):
+            return operand
+        return Compare(operand, CompareOp.EQ, True)
+
+    def compare(self, children: list[Any], entity: Entity) -> Predicate:
+        node: Node = children[0]
+        op_token: Token = children[1]
+        value_token: Token = children[2]
+        operand = self.value_operand(node, entity, op_token)
+        value = self.value(value_token)
+        op, negated = _COMPARE_OPS[op_token.type]
+        if op is not CompareOp.EQ and value_kind(value) != "number":
+            raise self.error(
+                f"{op_token} compares numbers only, not {_kind_noun(value)}", value_token
+            )
+        pred = Compare(operand, op, value)
+        return not_(pred) if negated else pred
+
+    def isin(self, children: list[Any], entity: Entity) -> Predicate:
+        return IsIn(self.value_operand(children[0], entity, "in"), self.values(children[1]))
+
+    def not_in(self, children: list[Any], entity: Entity) -> Predicate:
+        return not_(self.isin(children, entity))
+
+    def matches(self, children: list[Any], entity: Entity) -> Predicate:
+        pattern_token: Token = children[2]
+        prop = self.field(children[0], entity, "=~")
+        try:
+            return Matches(prop, self.string(pattern_token), children[3] is not None)
+        except InvalidPattern as err:
+            line, column = pattern_token.line or 1, pattern_token.column or 1
+            raise _pattern_error(err, self.text, line, column) from None
+
+    def string_test(self, children: list[Any], entity: Entity) -> Predicate:
+        op = _STRING_OPS[children[1].type]
+        return StringTest(self.field(children[0], entity, op.value), op, self.string(children[2]))
+
+    def contains_any(self, children: list[Any], entity: Entity) -> Predicate:
+        prop = self.field(children[0], entity, "contains any")
+        return ContainsAny(prop, self.values(children[2]))
+
+    def is_null(self, children: list[Any], entity: Entity) -> Predicate:
+        return IsNull(self.field(children[0], entity, "is null"))
+
+    def not_null(self, children: list[Any], entity: Entity) -> Predicate:
+        return not_(IsNull(self.field(children[0], entity, "is not null")))
+
+    # operands ------------------------------------------------------------------------
+
+    def operand(self, node: Node, entity: Entity) -> Prop | RoiCount | InRoi:
+        if isinstance(node, str):
+            return Prop(entity, self.name(node))
+        name_token, roi_token = cast("list[Token]", node.children)
+        functions = _FUNCTIONS[entity]
+        if name_token not in functions:
+            raise self.error(self.unknown_function(str(name_token), entity), name_token)
+        roi = self.string(roi_token)
+        if not roi:
+            raise self.error("an ROI name must not be empty", roi_token)
+        side = functions[name_token]
+        return InRoi(entity, roi) if side is None else RoiCount(entity, roi, side)
+
+    def value_operand(self, node: Node, entity: Entity, op: str) -> Prop | RoiCount:
+        operand = self.operand(node, entity)
+        if isinstance(operand, InRoi):
+            raise self.error(
+                f"{self.call_text(node)} is a condition, not a value: use it alone (not with "
+                f"'{op}'); inputs() and outputs() give synapse counts",
+                _first_token(node),
+            )
+        return operand
+
+    def field(self, node: Node, entity: Entity, op: str) -> Prop:
+        operand = self.value_operand(node, entity, op)
+        if isinstance(operand, RoiCount):
+            raise self.error(
+                f"'{op}' applies to fields, but {self.call_text(node)} is a synapse count",
+                _first_token(node),
+            )
+        return operand
+
+    @staticmethod
+    def unknown_function(name: str, entity: Entity) -> str:
+        known = list(_FUNCTIONS[entity])
+        for other, functions in _FUNCTIONS.items():
+            if other is not entity and name in functions:
+                return (
+                    f"{name}() is a function of {_RECORDS[other]}, not of {_RECORDS[entity]}; "
+                    f"here you can use {', '.join(f'{k}()' for k in known)}"
+                )
+        lowered = {k.lower(): k for k in known}
+        close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
+        if close:
+            return f"unknown function {name!r}; did you mean {lowered[close[0]]!r}?"
+        return f"unknown function {name!r}; the functions of {_RECORDS[entity]} are " + ", ".join(
+            known
+        )
+
+    @staticmethod
+    def call_text(node: Node) -> str:
+        assert not isinstance(node, str)
+        name, roi = node.children
+        return f"{name}({roi})"
+
+    # tokens --------------------------------------------------------------------------
+
+    @staticmethod
+    def name(token: Token) -> str:
+        if token.type == "QIDENT":
+            return token[1:-1].replace("``", "`")
+        return str(token)
+
+    def values(self, node: Tree[Token]) -> tuple[Value, ...]:
+        lsqb, *tokens = cast("list[Token]", node.children)
+        values = tuple(self.value(token) for token in tokens)
+        kinds = {value_kind(value) for value in values}
+        if len(kinds) > 1:
+            raise self.error(
+                "a list holds values of one kind (all strings, all numbers or all booleans), "
+                f"not {' and '.join(sorted(kinds))}",
+                lsqb,
+            )
+        return values
+
+    def value(self, token: Token) -> Value:
+        kind = token.type
+        if kind == "STRING":
+            return self.string(token)
+        if kind == "NUMBER":
+            return self.number(token)
+        return kind == "TRUE"
+
+    def number(self, token: Token) -> int | float:
+        text = str(token)
+        if "." in text or "e" in text or "E" in text:
+            number = float(text)
+            if math.isinf(number):
+                raise self.error("number too large (beyond the float range)", token)
+            return number
+        digits = len(text) - text.startswith("-")
+        if digits > 19 or not INT64_MIN <= int(text) <= INT64_MAX:
+            raise self.error(
+                "integer outside the 64-bit range (write a float such as 1e20 instead)", token
+            )
+        return int(text)
+
+    def string(self, token: Token) -> str:
+        body = str(token[1:-1])
+        if "\\" not in body:
+            return body
+        parts: list[str] = []
+        start = 0
+        while (slash := body.find("\\", start)) >= 0:
+            parts.append(body[start:slash])
+            code = body[slash + 1]  # the lexer never ends a string on a backslash
+            if code in _ESCAPES:
+                parts.append(_ESCAPES[code])
+                start = slash + 2
+                continue
+            width = {"u": 4, "U": 8}.get(code, 0)
+            digits = body[slash + 2 : slash + 2 + width]
+            if not width:
+                reason = (
+                    f"unknown escape \\{code} (use \\\\ \\\" \\' \\n \\r \\t \\b \\f \\/ "
+                    "\\uXXXX or \\UXXXXXXXX)"
+                )
+            elif len(digits) < width or not _HEX.fullmatch(digits):
+                reason = f"\\{code} needs exactly {width} hex digits"
+            elif int(digits, 16) > 0x10FFFF:
+                reason = f"\\U{digits} is beyond U+10FFFF"
+            else:
+                parts.append(chr(int(digits, 16)))  # surrogates stay lone: pairs never combine
+                start = slash + 2 + width
+                continue
+            raise self.error(reason, token, 1 + slash)
+        parts.append(body[start:])
+        return "".join(parts)
+
+
+def _first_token(node: Node) -> Token:
+    """The token an operand starts with: its name, or the function name of a call."""
+    while not isinstance(node, str):
+        node = node.children[0]
+    return node
+
+
+_LEAVES = {
+    "compare": _Builder.compare,
+    "isin": _Builder.isin,
+    "not_in": _Builder.not_in,
+    "matches": _Builder.matches,
+    "string_test": _Builder.string_test,
+    "contains_any": _Builder.contains_any,
+    "is_null": _Builder.is_null,
+    "not_null": _Builder.not_null,
+}
+
+
+def _pattern_error(inner: InvalidPattern, text: str, line: int, column: int) -> QuerySyntaxError:
+    return InvalidPatternInQuery(inner, text, line, column)
+
+
+def _kind_noun(value: Value) -> str:
+    return {"str": "a string", "bool": "a boolean"}.get(value_kind(value), "a number")
+
+
+# ---------------------------------------------------------------------------------------
+# AST -> text
+
+
+def to_text(ast: object) -> str:
+    """The canonical text of a predicate, a boolean field or a statement.
+
+    ``parse(to_text(ast)) == ast`` for every AST whose fields belong to one kind of record
+    (edge predicates: ``parse(..., context="edge")``).
+
+    Example:
+        >>> from neuprint_dsl import N, neurons
+        >>> to_text(~N.cropped & (N.status != "Orphan"))
+        'not cropped and status != "Orphan"'
+        >>> to_text(neurons((N.pre > 5) | N.type.is_null(), limit=10))
+        'neurons where pre > 5 or type is null limit 10'
+    """
+    if isinstance(ast, Neurons):
+        return _neurons_text(ast)
+    if isinstance(ast, Connections):
+        return _connections_text(ast)
+    try:
+        pred = as_predicate(ast)
+    except TypeError:
+        raise TypeError(
+            f"to_text() takes a predicate or a statement, not {type(ast).__name__} {ast!r}"
+        ) from None
+    return _pred_text(pred, 0)
+
+
+def _neurons_text(stmt: Neurons) -> str:
+    parts = ["segments" if stmt.label == "Segment" else "neurons"]
+    if stmt.where != TRUE:
+        parts.append("where " + _pred_text(stmt.where, 0))
+    if stmt.columns is not None:
+        parts.append(" ".join(["return", ", ".join(map(_name, stmt.columns))]).rstrip())
+    if stmt.order_by:
+        keys = (_name(k.field) + (" desc" if k.descending else "") for k in stmt.order_by)
+        parts.append("order by " + ", ".join(keys))
+    if stmt.limit is not None:
+        parts.append(f"limit {stmt.limit}")
+    return " ".join(parts)
+
+
+def _connections_text(stmt: Connections) -> str:
+    parts = ["connections"]
+    if stmt.label == "Segment":
+        parts.append("of segments")
+    for keyword, pred in (("from", stmt.upstream), ("to", stmt.downstream), ("where", stmt.where)):
+        if pred != TRUE:
+            parts.append(f"{keyword} {_pred_text(pred, 0)}")
+    if stmt.rois is not None:
+        parts.append("in rois " + _list_text(stmt.rois))
+    if stmt.per_roi:
+        parts.append("per roi")
+    return " ".join(parts)
+
+
+def _pred_text(pred: Predicate, level: int) -> str:
+    """``level``: 0 anywhere, 1 inside a conjunction (a disjunction needs parentheses)."""
+    if isinstance(pred, Or):
+        text = " or ".join(_pred_text(item, 1) for item in pred.items)
+        return f"({text})" if level else text
+    if isinstance(pred, And):
+        return " and ".join(_pred_text(item, 1) for item in pred.items)
+    if isinstance(pred, Not):
+        return _negation_text(pred.item)
+    if isinstance(pred, Const):
+        return "true" if pred.value else "false"
+    return _leaf_text(pred)
+
+
+def _negation_text(item: Predicate) -> str:
+    if isinstance(item, Compare) and item.op is CompareOp.EQ:
+        if item.value is True and isinstance(item.operand, Prop):
+            return "not " + _name(item.operand.name)
+        return f"{_operand_text(item.operand)} != {_value_text(item.value)}"
+    if isinstance(item, IsNull):
+        return f"{_name(item.operand.name)} is not null"
+    if isinstance(item, IsIn):
+        return f"{_operand_text(item.operand)} not in {_list_text(item.values)}"
+    if isinstance(item, (And, Or)):
+        return f"not ({_pred_text(item, 0)})"
+    return "not " + _leaf_text(item)
+
+
+def _leaf_text(pred: Predicate) -> str:
+    if isinstance(pred, Compare):
+        if pred.op is CompareOp.EQ and pred.value is True and isinstance(pred.operand, Prop):
+            return _name(pred.operand.name)
+        return f"{_operand_text(pred.operand)} {pred.op.value} {_value_text(pred.value)}"
+    if isinstance(pred, IsIn):
+        return f"{_operand_text(pred.operand)} in {_list_text(pred.values)}"
+    if isinstance(pred, Matches):
+        text = f"{_name(pred.operand.name)} =~ {_string_text(pred.pattern)}"
+        return text + " ignore case" if pred.ignore_case else text
+    if isinstance(pred, StringTest):
+        return f"{_name(pred.operand.name)} {pred.op.value} {_string_text(pred.value)}"
+    if isinstance(pred, IsNull):
+        return f"{_name(pred.operand.name)} is null"
+    if isinstance(pred, ContainsAny):
+        return f"{_name(pred.operand.name)} contains any {_list_text(pred.values)}"
+    if isinstance(pred, InRoi):
+        if pred.entity is not Entity.NEURON:
+            raise ValueError(
+                f"{pred!r} has no text form: only neurons have ROI conditions; "
+                "for a connection compare roi_weight(...) > 0"
+            )
+        return f"roi({_string_text(pred.roi)})"
+    raise TypeError(f"to_text() cannot print {type(pred).__name__} {pred!r}")
+
+
+_CALLS = {
+    (Entity.NEURON, "post"): "inputs",
+    (Entity.NEURON, "pre"): "outputs",
+    (Entity.EDGE, "post"): "roi_weight",
+}
+
+
+def _operand_text(operand: Prop | RoiCount) -> str:
+    if isinstance(operand, Prop):
+        return _name(operand.name)
+    function = _CALLS.get((operand.entity, operand.side))
+    if function is None:
+        raise ValueError(
+            f"{operand!r} has no text form: a connection's ROI weight counts post synapses "
+            "(roi_weight)"
+        )
+    return f"{function}({_string_text(operand.roi)})"
+
+
+def _name(name: str) -> str:
+    if _PLAIN_NAME.fullmatch(name) and name.lower() not in KEYWORDS:
+        return name
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _value_text(value: Value) -> str:
+    if isinstance(value, str):
+        return _string_text(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)  # shortest exact form; always has '.' or 'e', so it reads back a float
+    return str(value)
+
+
+def _list_text(values: Iterable[Value]) -> str:
+    return "[" + ", ".join(_value_text(v) for v in values) + "]"
+
+
+_STRING_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _string_text(value: str) -> str:
+    if value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    out = ['"']
+    for char in value:
+        escape = _STRING_ESCAPES.get(char)
+        if escape is not None:
+            out.append(escape)
+        elif char.isprintable():
+            out.append(char)
+        elif ord(char) <= 0xFFFF:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    out.append('"')
+    return "".join(out)
