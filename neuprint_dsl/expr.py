@@ -418,8 +418,10 @@ def as_predicate(obj: object) -> Predicate:
     """
     if isinstance(obj, Predicate):
         return obj
-    if isinstance(obj, SupportsPredicate):
-        return obj.__predicate__()
+    convert = getattr(type(obj), "__predicate__", None)  # faster than a Protocol isinstance
+    if convert is not None:
+        result: Predicate = convert(obj)
+        return result
     raise TypeError(f"expected a predicate such as N.type == 'x', not {type(obj).__name__} {obj!r}")
 
 

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -86,6 +87,19 @@ _KIND_OK = {
 }
 _PARAM_CHARS = re.compile(r"[^A-Za-z0-9_]+")
 
+
+@functools.lru_cache(maxsize=4096)
+def _property(dialect: Dialect, var: str, name: str) -> str:
+    return dialect.property(var, name)
+
+
+@functools.lru_cache(maxsize=256)
+def _return_clause(dialect: Dialect, columns: tuple[str, ...]) -> str:
+    return "RETURN " + ", ".join(
+        f"{dialect.property('n', c)} AS {dialect.alias(c)}" for c in columns
+    )
+
+
 Rendered = tuple[list[Part], int]
 
 
@@ -138,7 +152,12 @@ class CypherCompiler:
         self.line(f"MATCH {d.node_pattern('n', stmt.label)}")
         self.where([(stmt.where, {Entity.NEURON: "n"})])
         columns = stmt.columns if stmt.columns is not None else self._default_columns()
-        self.line("RETURN " + ", ".join(f"{self._read('n', c)} AS {d.alias(c)}" for c in columns))
+        if self.schema is None:
+            self.line(_return_clause(d, columns))
+        else:
+            self.line(
+                "RETURN " + ", ".join(f"{self._read('n', c)} AS {d.alias(c)}" for c in columns)
+            )
         keys = [(k.field, k.descending) for k in stmt.order_by]
         if "bodyId" not in {f for f, _ in keys}:
             keys.append(("bodyId", False))
@@ -283,7 +302,7 @@ class CypherCompiler:
     def _operand(self, operand: Operand, bindings: Bindings) -> list[Part]:
         var = bindings[operand.entity]
         if isinstance(operand, Prop):
-            return [self.dialect.property(var, operand.name)]
+            return [_property(self.dialect, var, operand.name)]
         # the ROI name is a value here (a map key), so it travels as a parameter
         before, after = self.dialect.roi_count(var, operand.side)
         return [before, self.param("roi", operand.roi), after]
@@ -329,7 +348,7 @@ class CypherCompiler:
         strict = self.schema is not None and self.dialect.strict_properties
         if strict and self._kind(Prop(entity, name)) is None:
             return "NULL"
-        return self.dialect.property(var, name)
+        return _property(self.dialect, var, name)
 
     def _default_columns(self) -> tuple[str, ...]:
         if self.schema is None:

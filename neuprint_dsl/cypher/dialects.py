@@ -20,7 +20,10 @@ from .literals import is_plain_identifier, quote_identifier, quote_string, rende
 
 
 class Dialect:
-    """The neo4j defaults; subclasses override what differs."""
+    """The neo4j defaults; subclasses override what differs.
+
+    Dialects are stateless, so their methods may be cached per instance.
+    """
 
     name: ClassVar[str] = "neo4j"
     #: neuPrintHTTP rewrites ``:Neuron``-like text everywhere, so ``:`` is escaped in literals

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -159,6 +160,7 @@ def render_literal(value: object, *, escape_colon: bool = True) -> str:
     raise TypeError(f"cannot write {type(value).__name__} {value!r} as a Cypher literal")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_plain_identifier(name: str) -> bool:
     """True if ``name`` can be written without backticks.
 
@@ -169,6 +171,7 @@ def is_plain_identifier(name: str) -> bool:
     return _PLAIN_IDENTIFIER.match(name) is not None and name.lower() not in RESERVED
 
 
+@functools.lru_cache(maxsize=4096)
 def quote_identifier(name: str) -> str:
     """An identifier, backticked (with doubled backticks) unless it is plain.
 
