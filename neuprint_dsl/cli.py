@@ -80,6 +80,56 @@ def format_command(query: str, edge: bool) -> None:
     click.echo(to_text(_parse_or_exit(query, "edge" if edge else "neuron")))
 
 
+@cli.command("sample")
+@click.option("--neurons", type=int, default=3000, show_default=True, help="Number of neurons.")
+@click.option(
+    "--edges", type=int, default=150_000, show_default=True, help="Number of connections."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, writable=True),
+    required=True,
+    help="Directory to write the export CSVs into.",
+)
+@click.option(
+    "--naming",
+    type=click.Choice(["adjacencies", "traced"]),
+    default="adjacencies",
+    show_default=True,
+    help="File names: neuprint-python's export_dir names, or the hemibrain 'traced-*' names.",
+)
+def sample_command(neurons: int, edges: int, seed: int, out_dir: str, naming: str) -> None:
+    """Write a synthetic, hemibrain-shaped connectome in neuPrint's export format."""
+    from rich.progress import Progress
+
+    from .embedded.sample import generate_sample
+
+    try:
+        with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task("generating", total=None)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total)
+
+            info = generate_sample(
+                out_dir,
+                neurons=neurons,
+                edges=edges,
+                seed=seed,
+                naming=naming,  # type: ignore[arg-type]
+                progress=progress,
+            )
+    except (ValueError, OSError) as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(
+        f"wrote a synthetic sample ({neurons} neurons, {edges} connections, seed {seed}) "
+        f"to {info.directory}"
+    )
+
+
 def main() -> None:
     """Console-script entry point."""
     cli.main(prog_name="neuprint-dsl")

@@ -54,3 +54,22 @@ def test_unknown_command_is_a_usage_error() -> None:
     result = run("frobnicate")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_sample_writes_the_export_format(tmp_path: Path) -> None:
+    out = tmp_path / "sample"
+    result = run("sample", "--neurons", "120", "--edges", "600", "--seed", "3", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "synthetic sample" in result.stdout
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["meta.json", "neurons.csv", "roi-connections.csv", "total-connections.csv"]
+    again = tmp_path / "again"
+    run("sample", "--neurons", "120", "--edges", "600", "--seed", "3", "--out", str(again))
+    for name in names:
+        assert (out / name).read_bytes() == (again / name).read_bytes()
+
+
+def test_sample_refuses_bad_sizes(tmp_path: Path) -> None:
+    result = run("sample", "--neurons", "1", "--out", str(tmp_path / "x"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
