@@ -12,7 +12,9 @@ Example:
 
 from __future__ import annotations
 
+from . import embedded  # callable: neuprint_dsl.embedded(path=None) opens a database
 from .cypher import CypherStatement, GraphSchema, to_cypher
+from .embedded import open_database as open_embedded
 from .errors import (
     CapabilityError,
     InvalidPattern,
@@ -30,6 +32,7 @@ from .interpret import evaluate
 from .normalize import simplify, to_dnf, to_nnf
 from .query import Connections, Neurons, OrderKey, Statement, connections, neurons
 from .text import parse, to_text
+from .transports import Embedded
 
 __all__ = [
     "FALSE",
@@ -38,6 +41,7 @@ __all__ = [
     "Connections",
     "CypherStatement",
     "E",
+    "Embedded",
     "Entity",
     "GraphSchema",
     "InvalidPattern",
@@ -55,9 +59,11 @@ __all__ = [
     "UnknownROI",
     "and_",
     "connections",
+    "embedded",
     "evaluate",
     "neurons",
     "not_",
+    "open_embedded",
     "or_",
     "parse",
     "simplify",

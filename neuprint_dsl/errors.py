@@ -136,6 +136,24 @@ class CapabilityError(NeuprintDSLError):
         super().__init__(message)
 
 
+class LoadError(NeuprintDSLError, ValueError):
+    """Input data that cannot be loaded: names the file, the line and the column."""
+
+    def __init__(
+        self, path: str, reason: str, line: int | None = None, column: str | None = None
+    ) -> None:
+        self.path = path
+        self.reason = reason
+        self.line = line
+        self.column = column
+        where = path
+        if line is not None:
+            where += f", line {line}"
+        if column is not None:
+            where += f", column {column!r}"
+        super().__init__(f"{where}: {reason}")
+
+
 class TransportError(NeuprintDSLError):
     """A query could not be run or its answer could not be read."""
 

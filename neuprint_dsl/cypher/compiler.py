@@ -49,6 +49,7 @@ from ..expr import (
     or_,
     value_kind,
 )
+from ..interpret import evaluate
 from ..query import Connections, Neurons
 from .dialects import Dialect, get_dialect
 from .schema import GraphSchema
@@ -191,7 +192,7 @@ class CypherCompiler:
         )
         pre, post = self._read("n", "bodyId"), self._read("m", "bodyId")
         if stmt.per_roi:
-            for clause in d.per_roi_rows("e", "n, m"):
+            for clause in d.per_roi_rows("e", "n", "m"):
                 self.line(clause)
             condition: list[Part] = ["WHERE roi_weight > 0"]
             if stmt.rois is not None:
@@ -279,10 +280,17 @@ class CypherCompiler:
     def _leaf(self, pred: Predicate, bindings: Bindings) -> list[Part]:
         if isinstance(pred, InRoi):
             self._check_roi(pred.roi)
-            return [self.dialect.property(bindings[pred.entity], pred.roi)]
+            return self.dialect.roi_flag(bindings[pred.entity], self.param("roi", pred.roi))
         if isinstance(pred, (IsIn, ContainsAny)) and not pred.values:
             return ["false"]
-        operand = self._operand(pred.operand, bindings)  # type: ignore[attr-defined]
+        target = pred.operand  # type: ignore[attr-defined]
+        if (
+            isinstance(target, RoiCount)
+            and target.entity is Entity.EDGE
+            and not self.dialect.edge_roi_counts_inline
+        ):
+            return self._edge_roi_rows_test(pred)
+        operand = self._operand(target, bindings)
         if isinstance(pred, Compare):
             if isinstance(pred.value, bool):  # true/false cannot carry anything: keep it readable
                 return [*operand, f" {pred.op.value} {'true' if pred.value else 'false'}"]
@@ -290,7 +298,7 @@ class CypherCompiler:
         if isinstance(pred, IsIn):
             return [*operand, " IN ", self._value(pred.operand, list(pred.values))]
         if isinstance(pred, Matches):
-            pattern = ("(?i)" if pred.ignore_case else "") + pred.pattern
+            pattern = ("(?i)" if pred.ignore_case else "") + self.dialect.regex(pred.pattern)
             return [*operand, " =~ ", self._value(pred.operand, pattern)]
         if isinstance(pred, StringTest):
             return [*operand, f" {_STRING_OPS[pred.op]} ", self._value(pred.operand, pred.value)]
@@ -298,6 +306,28 @@ class CypherCompiler:
             values = self._value(pred.operand, list(pred.values))
             return ["any(x IN ", *operand, " WHERE x IN ", values, ")"]
         raise TypeError(f"cannot compile {type(pred).__name__} to Cypher")
+
+    def _edge_roi_rows_test(self, pred: Predicate) -> list[Part]:
+        """A test on a connection's ROI weight, for engines that keep per-ROI weights as
+        separate ``ConnectsToRoi`` rows: a missing row is a weight of 0."""
+        assert isinstance(pred, (Compare, IsIn)) and isinstance(pred.operand, RoiCount)
+        roi = self.param("roi", pred.operand.roi)
+        if isinstance(pred, Compare):
+            test: list[Part] = [f"r.weight {pred.op.value} ", self._value(pred.operand, pred.value)]
+        else:
+            test = ["r.weight IN ", self._value(pred.operand, list(pred.values))]
+        pattern = self.dialect.edge_roi_rows("n", "m")
+        if evaluate(pred, {}):  # true for a missing ROI: fail only on a row that fails
+            return [
+                "NOT EXISTS { MATCH ",
+                pattern,
+                " WHERE r.roi = ",
+                roi,
+                " AND NOT (",
+                *test,
+                ") }",
+            ]
+        return ["EXISTS { MATCH ", pattern, " WHERE r.roi = ", roi, " AND ", *test, " }"]
 
     def _operand(self, operand: Operand, bindings: Bindings) -> list[Part]:
         var = bindings[operand.entity]

@@ -1,0 +1,12 @@
+"""Transports: how a compiled query reaches a backend (DESIGN section 7).
+
+Example:
+    >>> from neuprint_dsl.transports import Embedded, Table
+    >>> Embedded.dialect
+    'ladybug'
+"""
+
+from .base import CypherTransport, Table
+from .embedded import Embedded
+
+__all__ = ["CypherTransport", "Embedded", "Table"]
