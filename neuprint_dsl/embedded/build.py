@@ -48,6 +48,9 @@ _COLUMN_TYPES = {
 }
 #: columns the engine itself defines on every body
 RESERVED_COLUMNS = frozenset({"bodyid", "roicounts", "roiinfo", "_id", "_label"})
+#: Ladybug reserves 8 TiB of address space per database by default; a process that opens
+#: many databases (tests, servers) runs out of it. 64 GiB is far above any connectome's size.
+ENGINE_OPTIONS: dict[str, int] = {"max_db_size": 1 << 36}
 PAIRS = (("Neuron", "Neuron"), ("Neuron", "Segment"), ("Segment", "Neuron"), ("Segment", "Segment"))
 
 
@@ -75,7 +78,7 @@ def build_database(
     os.unlink(tmp_name)  # Ladybug creates the file itself
     tmp = Path(tmp_name)
     try:
-        db = ladybug.Database(str(tmp))
+        db = ladybug.Database(str(tmp), **ENGINE_OPTIONS)
         try:
             conn = ladybug.Connection(db)
             _create_schema(conn, properties)
@@ -185,8 +188,10 @@ def _node_frames(export: Export, properties: dict[str, str]) -> tuple[pd.DataFra
 
 def _engine_column(values: pd.Series, kind: str) -> Any:
     """Values in a form Ladybug's DataFrame scan reads correctly (no nullable dtypes)."""
-    if kind == "int":
-        return values.astype("float64") if values.isna().any() else values.astype("int64")
+    if kind == "int":  # Python ints and None: float64 would lose precision near 2**63
+        if not values.isna().any():
+            return values.astype("int64")
+        return pd.Series([None if pd.isna(v) else int(v) for v in values], dtype=object)
     if kind == "float":
         return values.astype("float64")
     return values.astype(object).where(values.notna(), None)

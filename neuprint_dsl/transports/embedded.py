@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cypher import CypherStatement, GraphSchema
+from ..embedded.build import ENGINE_OPTIONS
 from ..errors import LoadError, TransportError
 from .base import Table
 
@@ -57,7 +58,7 @@ class Embedded:
             db, count = _OPEN.get(self.path, (None, 0))
             if db is None:
                 try:
-                    db = ladybug.Database(str(self.path), read_only=read_only)
+                    db = ladybug.Database(str(self.path), read_only=read_only, **ENGINE_OPTIONS)
                 except RuntimeError as err:
                     raise TransportError(f"cannot open {self.path}: {err}") from None
             _OPEN[self.path] = (db, count + 1)
