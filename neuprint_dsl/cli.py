@@ -6,22 +6,27 @@ input — never a traceback.
 Example:
     $ neuprint-dsl compile 'type =~ "MBON.*" and roi("MB(R)")' --to neo4j
     $ neuprint-dsl format 'TYPE =~ "MBON.*" AND NOT cropped'
+    $ neuprint-dsl query 'neurons where type =~ "MBON.*" and roi("MB(R)")'
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
+import attrs
 import click
 
 from . import __version__
 from .cypher import to_cypher
 from .errors import NeuprintDSLError, QuerySyntaxError
+from .query import Neurons
 from .text import parse, to_text
 
 EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1
 
 
 def _parse_or_exit(query: str, context: str = "neuron") -> Any:
@@ -128,6 +133,170 @@ def sample_command(neurons: int, edges: int, seed: int, out_dir: str, naming: st
         f"wrote a synthetic sample ({neurons} neurons, {edges} connections, seed {seed}) "
         f"to {info.directory}"
     )
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _stage_progress(bar: Any, task: Any) -> Callable[[str, int, int], None]:
+    def progress(stage: str, done: int, total: int) -> None:
+        bar.update(task, description=stage, completed=done, total=total)
+
+    return progress
+
+
+def _open_database(db: str | None) -> Any:
+    from rich.progress import Progress
+
+    from .embedded import default_database
+    from .transports.embedded import Embedded
+
+    try:
+        if db is not None:
+            return Embedded(db)
+        with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task("preparing the sample database", total=None)
+            path = default_database(_stage_progress(bar, task))
+        return Embedded(path)
+    except NeuprintDSLError as err:
+        _fail(str(err), EXIT_FAILURE)
+
+
+@cli.command("query")
+@click.argument("query")
+@click.option(
+    "--db", type=click.Path(dir_okay=False), help="Embedded database (default: the sample)."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json", "parquet"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to a file."
+)
+@click.option("--limit", type=click.IntRange(min=0), help="Show at most this many rows.")
+def query_command(
+    query: str, db: str | None, output_format: str, output: str | None, limit: int | None
+) -> None:
+    """Run QUERY (a statement or a neuron predicate) on the embedded engine."""
+    from .execute import as_statement
+
+    statement = as_statement(_parse_or_exit(query))
+    if isinstance(statement, Neurons) and limit is not None:
+        if statement.limit is None or limit < statement.limit:
+            statement = attrs.evolve(statement, limit=limit)
+    with _open_database(db) as database:
+        try:
+            frame = database.run(statement)
+        except NeuprintDSLError as err:
+            _fail(str(err))
+    if limit is not None:
+        frame = frame.head(limit)
+    _write_frame(frame, output_format, output)
+
+
+def _write_frame(frame: Any, output_format: str, output: str | None) -> None:
+    if output_format == "parquet":
+        if output is None:
+            _fail("--format parquet needs --output FILE")
+        try:
+            frame.to_parquet(output, index=False)
+        except ImportError:
+            _fail("parquet output needs pyarrow: pip install pyarrow")
+        return
+    if output_format == "table":
+        from rich.console import Console
+        from rich.table import Table as RichTable
+
+        cells = [
+            ["" if _missing(v) else str(v) for v in row] for row in frame.itertuples(index=False)
+        ]
+        table = RichTable(show_edge=False, header_style="bold")
+        for name in frame.columns:
+            table.add_column(str(name), no_wrap=True)
+        for row in cells:
+            table.add_row(*row)
+        # size the table to its content unless a terminal is narrower
+        widths = [
+            max([len(str(name))] + [len(row[i]) for row in cells]) + 3
+            for i, name in enumerate(frame.columns)
+        ]
+        handle = open(output, "w", encoding="utf-8") if output else None  # noqa: SIM115
+        try:
+            console = Console(file=handle) if handle else Console()
+            if handle is not None or not console.is_terminal:
+                console.width = max(sum(widths), 20)
+            console.print(table)
+        finally:
+            if handle is not None:
+                handle.close()
+        click.echo(f"{len(frame)} rows", err=True)
+        return
+    text = (
+        frame.to_csv(index=False)
+        if output_format == "csv"
+        else frame.to_json(orient="records", lines=True, force_ascii=False)
+    )
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(value is None or value != value)
+    except (TypeError, ValueError):
+        return False
+
+
+@cli.command("load")
+@click.argument("export_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--db", type=click.Path(dir_okay=False), required=True, help="Database file to create."
+)
+@click.option("--dataset", help="Dataset name to record (default: from meta.json or the folder).")
+def load_command(export_dir: str, db: str, dataset: str | None) -> None:
+    """Load a neuPrint export directory into an embedded database (all or nothing)."""
+    from rich.progress import Progress
+
+    from .embedded import load
+
+    try:
+        with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task("reading", total=None)
+            path = load(export_dir, db, dataset=dataset, progress=_stage_progress(bar, task))
+    except NeuprintDSLError as err:
+        _fail(str(err))
+    click.echo(f"loaded {export_dir} into {path}")
+
+
+@cli.command("info")
+@click.option(
+    "--db", type=click.Path(dir_okay=False), help="Embedded database (default: the sample)."
+)
+def info_command(db: str | None) -> None:
+    """Show an embedded database's dataset, counts and ROIs."""
+    from .transports.embedded import Embedded, count_rows
+
+    database: Embedded
+    with _open_database(db) as database:
+        meta = database.meta
+        counts = count_rows(database)
+    synthetic = " (synthetic)" if meta.get("synthetic") else ""
+    click.echo(f"dataset: {meta.get('dataset')}{synthetic}")
+    click.echo(f"database: {database.path}")
+    for name, count in counts.items():
+        click.echo(f"{name}: {count}")
+    primary = meta.get("primaryRois", [])
+    click.echo(f"ROIs: {len(meta.get('rois', []))} ({len(primary)} primary)")
+    click.echo("primary ROIs: " + ", ".join(primary))
 
 
 def main() -> None:

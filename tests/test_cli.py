@@ -8,14 +8,31 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
     script = shutil.which("neuprint-dsl", path=str(Path(sys.executable).parent))
     command = [script] if script else [sys.executable, "-m", "neuprint_dsl.cli"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([*command, *args], capture_output=True, text=True, env=env, timeout=60)
+    if cache is not None:
+        env["NEUPRINT_DSL_CACHE"] = str(cache)
+    return subprocess.run([*command, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    export = tmp_path_factory.mktemp("export")
+    assert (
+        run("sample", "--neurons", "300", "--edges", "3000", "--out", str(export)).returncode == 0
+    )
+    db = tmp_path_factory.mktemp("db") / "graph.lbug"
+    result = run("load", str(export), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert f"into {db}" in result.stdout
+    return db
 
 
 def test_compile_inline_neo4j() -> None:
@@ -73,3 +90,68 @@ def test_sample_refuses_bad_sizes(tmp_path: Path) -> None:
     result = run("sample", "--neurons", "1", "--out", str(tmp_path / "x"))
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_main_job_builds_the_sample_on_first_use(tmp_path: Path) -> None:
+    query = 'neurons where type =~ "MBON.*" and roi("MB(R)")'
+    first = run("query", query, cache=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "MBON" in first.stdout and "bodyId" in first.stdout
+    again = run("query", query, cache=tmp_path)
+    assert again.stdout == first.stdout
+    assert len([p for p in tmp_path.iterdir()]) == 2  # the sample export and its database
+
+
+def test_query_formats(database: Path, tmp_path: Path) -> None:
+    q = 'neurons where type = "APL" return bodyId, type, pre'
+    csv = run("query", q, "--db", str(database), "--format", "csv")
+    assert csv.returncode == 0, csv.stderr
+    assert csv.stdout.splitlines()[0] == "bodyId,type,pre"
+    js = run("query", q, "--db", str(database), "--format", "json")
+    assert '"type":"APL"' in js.stdout
+    out = tmp_path / "t.txt"
+    table = run("query", q, "--db", str(database), "--output", str(out))
+    assert table.returncode == 0 and "APL" in out.read_text()
+
+
+def test_query_connections_and_limit(database: Path) -> None:
+    result = run(
+        "query",
+        "connections where weight >= 2 per roi",
+        "--db",
+        str(database),
+        "--format",
+        "csv",
+        "--limit",
+        "3",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "bodyId_pre,bodyId_post,roi,weight" and len(lines) == 4
+
+
+def test_query_errors_are_one_line_and_exit_2(database: Path) -> None:
+    result = run("query", 'neurons where roi("MB(X)")', "--db", str(database))
+    assert result.returncode == 2
+    assert (
+        result.stderr.startswith("error: unknown ROI 'MB(X)'") and "Traceback" not in result.stderr
+    )
+    missing = run("query", "pre > 1", "--db", str(database.parent / "nope.lbug"))
+    assert missing.returncode == 1 and missing.stderr.startswith("error: no embedded database")
+
+
+def test_info(database: Path) -> None:
+    result = run("info", "--db", str(database))
+    assert result.returncode == 0, result.stderr
+    assert "dataset: hemibrain-synthetic (synthetic)" in result.stdout
+    assert "neurons: 300" in result.stdout and "connections: 3000" in result.stdout
+
+
+def test_load_errors_name_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "neurons.csv").write_text("bodyId,type\n1,a\nx,b\n")
+    (tmp_path / "total-connections.csv").write_text("bodyId_pre,bodyId_post,weight\n")
+    (tmp_path / "roi-connections.csv").write_text("bodyId_pre,bodyId_post,roi,weight\n")
+    result = run("load", str(tmp_path), "--db", str(tmp_path / "g.lbug"))
+    assert result.returncode == 2
+    assert "neurons.csv, line 3, column 'bodyId': 'x' is not an integer" in result.stderr
+    assert not (tmp_path / "g.lbug").exists()

@@ -50,7 +50,7 @@ _COLUMN_TYPES = {
 RESERVED_COLUMNS = frozenset({"bodyid", "roicounts", "roiinfo", "_id", "_label"})
 #: Ladybug reserves 8 TiB of address space per database by default; a process that opens
 #: many databases (tests, servers) runs out of it. 64 GiB is far above any connectome's size.
-ENGINE_OPTIONS: dict[str, int] = {"max_db_size": 1 << 36}
+MAX_DB_SIZE = 1 << 36
 PAIRS = (("Neuron", "Neuron"), ("Neuron", "Segment"), ("Segment", "Neuron"), ("Segment", "Segment"))
 
 
@@ -78,7 +78,7 @@ def build_database(
     os.unlink(tmp_name)  # Ladybug creates the file itself
     tmp = Path(tmp_name)
     try:
-        db = ladybug.Database(str(tmp), **ENGINE_OPTIONS)
+        db = ladybug.Database(str(tmp), max_db_size=MAX_DB_SIZE)
         try:
             conn = ladybug.Connection(db)
             _create_schema(conn, properties)

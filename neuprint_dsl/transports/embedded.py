@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cypher import CypherStatement, GraphSchema
-from ..embedded.build import ENGINE_OPTIONS
+from ..embedded.build import MAX_DB_SIZE
 from ..errors import LoadError, TransportError
 from .base import Table
 
@@ -58,7 +58,9 @@ class Embedded:
             db, count = _OPEN.get(self.path, (None, 0))
             if db is None:
                 try:
-                    db = ladybug.Database(str(self.path), read_only=read_only, **ENGINE_OPTIONS)
+                    db = ladybug.Database(
+                        str(self.path), read_only=read_only, max_db_size=MAX_DB_SIZE
+                    )
                 except RuntimeError as err:
                     raise TransportError(f"cannot open {self.path}: {err}") from None
             _OPEN[self.path] = (db, count + 1)
@@ -132,6 +134,21 @@ class Embedded:
         except RuntimeError as err:
             raise LoadError(str(self.path), f"not a neuprint-dsl database ({err})") from None
         return {key: json.loads(value) for key, value in rows}
+
+
+def count_rows(database: Embedded) -> dict[str, int]:
+    """Neurons, other segments, connections and per-ROI connection rows in a database."""
+    queries = {
+        "neurons": "MATCH (n:Neuron) RETURN count(*)",
+        "other segments": "MATCH (n:Segment) RETURN count(*)",
+        "connections": "MATCH ()-[e:ConnectsTo]->() RETURN count(*)",
+        "per-ROI connection rows": "MATCH ()-[r:ConnectsToRoi]->() RETURN count(*)",
+    }
+    with database._lock:
+        return {
+            name: int(_single(database._conn.execute(q)).get_all()[0][0])
+            for name, q in queries.items()
+        }
 
 
 def _single(result: Any) -> Any:

@@ -1,0 +1,322 @@
+"""Loading neuPrint exports into the embedded engine: round trips, and every bad input
+gives a clear error (file, line, column) and leaves the database as it was."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from neuprint_dsl import E, N, connections, neurons
+from neuprint_dsl.embedded import load
+from neuprint_dsl.embedded.sample import generate_sample
+from neuprint_dsl.errors import LoadError
+from neuprint_dsl.transports import Embedded
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sample")
+    generate_sample(out, neurons=250, edges=2500, seed=7)
+    return out
+
+
+@pytest.fixture(scope="module")
+def db(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Embedded:
+    path = load(sample, tmp_path_factory.mktemp("db") / "graph.lbug")
+    database = Embedded(path)
+    yield database
+    database.close()
+
+
+def test_round_trip_neurons(sample: Path, db: Embedded) -> None:
+    csv = pd.read_csv(sample / "neurons.csv")
+    df = db.run(neurons(columns=["bodyId", "type", "instance", "status", "pre", "post", "cropped"]))
+    assert df["bodyId"].tolist() == sorted(csv["bodyId"].tolist())
+    merged = df.merge(csv, on="bodyId", suffixes=("", "_csv"))
+    for column in ("type", "instance", "status"):
+        raw = merged[f"{column}_csv"]
+        expected = [None if pd.isna(v) else v for v in raw.tolist()]
+        assert merged[column].tolist() == expected
+    assert (merged["pre"].astype("int64") == merged["pre_csv"]).all()
+    assert (merged["post"].astype("int64") == merged["post_csv"]).all()
+
+
+def test_round_trip_connections(sample: Path, db: Embedded) -> None:
+    total = pd.read_csv(sample / "total-connections.csv")
+    df = db.run(connections())
+    got = sorted(df[["bodyId_pre", "bodyId_post", "weight"]].itertuples(index=False, name=None))
+    assert got == sorted(total.itertuples(index=False, name=None))
+    strong = db.run(connections(where=E.weight >= 5))
+    assert len(strong) == int((total["weight"] >= 5).sum())
+
+
+def test_round_trip_per_roi_rows(sample: Path, db: Embedded) -> None:
+    rows = pd.read_csv(sample / "roi-connections.csv")
+    df = db.run(connections(per_roi=True))
+    assert sorted(df.itertuples(index=False, name=None)) == sorted(
+        rows.itertuples(index=False, name=None)
+    )
+
+
+def test_roi_counts_come_from_roi_info(sample: Path, db: Embedded) -> None:
+    csv = pd.read_csv(sample / "neurons.csv")
+    info = csv.set_index("bodyId")["roiInfo"].map(json.loads)
+    expected = sorted(b for b, i in info.items() if i.get("SMP(R)", {}).get("post", 0) >= 3)
+    assert db.run(N.inputs("SMP(R)") >= 3)["bodyId"].tolist() == expected
+    in_roi = sorted(b for b, i in info.items() if "FB" in i)
+    assert db.run(N.roi("FB"))["bodyId"].tolist() == in_roi
+
+
+def test_plain_neuprint_python_export(tmp_path: Path) -> None:
+    """neurons.csv with only bodyId,type,instance: ROI counts are derived from connections,
+    bodies missing from neurons.csv become Segments."""
+    (tmp_path / "neurons.csv").write_text("bodyId,type,instance\n1,APL,APL_R\n2,KCab,\n")
+    (tmp_path / "total-connections.csv").write_text(
+        "bodyId_pre,bodyId_post,weight\n1,2,5\n2,1,3\n1,99,2\n"
+    )
+    (tmp_path / "roi-connections.csv").write_text(
+        "bodyId_pre,bodyId_post,roi,weight\n1,2,MB(R),4\n1,2,NotPrimary,1\n2,1,FB,3\n1,99,FB,2\n"
+    )
+    with Embedded(load(tmp_path, tmp_path / "g.lbug")) as db:
+        assert db.run(N.inputs("MB(R)") == 4)["bodyId"].tolist() == [2]
+        assert db.run(N.roi("FB"))["bodyId"].tolist() == [1, 2]  # 2 sends in FB, 1 receives
+        segments = db.run(neurons(label="Segment", columns=["bodyId", "type"]))
+        assert segments["bodyId"].tolist() == [1, 2, 99]
+        assert segments["type"].tolist() == ["APL", "KCab", None]
+        assert db.meta["primaryRois"] == ["FB", "MB(R)"]
+
+
+def test_traced_layout(tmp_path: Path) -> None:
+    generate_sample(tmp_path, neurons=60, edges=300, seed=1, naming="traced")
+    with Embedded(load(tmp_path, tmp_path / "g.lbug")) as db:
+        assert len(db.run(neurons(columns=["bodyId"]))) == 60
+        assert db.meta["layout"] == "traced"
+
+
+# ---------------------------------------------------------------------------------------
+# bad input: a clear error, and the database untouched
+
+GOOD_NEURONS = 'bodyId,type,cropped,roiInfo\n1,APL,False,"{""FB"": {""pre"": 1}}"\n2,KC,True,\n'
+GOOD_TOTAL = "bodyId_pre,bodyId_post,weight\n1,2,5\n"
+GOOD_ROI = "bodyId_pre,bodyId_post,roi,weight\n1,2,FB,5\n"
+
+
+def _write(
+    d: Path, neurons: str = GOOD_NEURONS, total: str = GOOD_TOTAL, roi: str = GOOD_ROI
+) -> None:
+    (d / "neurons.csv").write_text(neurons, encoding="utf-8")
+    (d / "total-connections.csv").write_text(total, encoding="utf-8")
+    (d / "roi-connections.csv").write_text(roi, encoding="utf-8")
+
+
+BAD: list[tuple[str, Callable[[Path], None], str, int | None, str | None, str]] = [
+    (
+        "missing file",
+        lambda d: (d / "roi-connections.csv").unlink(),
+        "",
+        None,
+        None,
+        "missing roi-connections.csv",
+    ),
+    (
+        "no export",
+        lambda d: [p.unlink() for p in d.glob("*.csv")],
+        "",
+        None,
+        None,
+        "no neuPrint export",
+    ),
+    (
+        "missing column",
+        lambda d: _write(d, total="bodyId_pre,bodyId_post\n1,2\n"),
+        "total-connections.csv",
+        1,
+        None,
+        "missing column 'weight'",
+    ),
+    (
+        "no bodyId column",
+        lambda d: _write(d, neurons="id,type\n1,a\n"),
+        "neurons.csv",
+        1,
+        None,
+        "missing column 'bodyId'",
+    ),
+    (
+        "bad bodyId",
+        lambda d: _write(d, neurons=GOOD_NEURONS + "x3,KC,False,\n"),
+        "neurons.csv",
+        4,
+        "bodyId",
+        "'x3' is not an integer",
+    ),
+    (
+        "empty bodyId",
+        lambda d: _write(d, neurons=GOOD_NEURONS + ",KC,False,\n"),
+        "neurons.csv",
+        4,
+        "bodyId",
+        "bodyId is empty",
+    ),
+    (
+        "duplicate bodyId",
+        lambda d: _write(d, neurons=GOOD_NEURONS + "2,KC,False,\n"),
+        "neurons.csv",
+        4,
+        "bodyId",
+        "appears twice",
+    ),
+    (
+        "bad boolean",
+        lambda d: _write(d, neurons=GOOD_NEURONS + "3,KC,maybe,\n"),
+        "neurons.csv",
+        4,
+        "cropped",
+        "not a boolean",
+    ),
+    (
+        "bad roiInfo",
+        lambda d: _write(d, neurons=GOOD_NEURONS + '3,KC,False,"{""FB"": 3}"\n'),
+        "neurons.csv",
+        4,
+        "roiInfo",
+        "roiInfo JSON",
+    ),
+    (
+        "roiInfo not JSON",
+        lambda d: _write(d, neurons=GOOD_NEURONS + "3,KC,False,{oops\n"),
+        "neurons.csv",
+        4,
+        "roiInfo",
+        "roiInfo JSON",
+    ),
+    (
+        "bad weight",
+        lambda d: _write(d, total=GOOD_TOTAL + "2,1,heavy\n"),
+        "total-connections.csv",
+        3,
+        "weight",
+        "'heavy' is not an integer",
+    ),
+    (
+        "huge weight",
+        lambda d: _write(d, total=GOOD_TOTAL + "2,1,99999999999999999999\n"),
+        "total-connections.csv",
+        3,
+        "weight",
+        "64 bits",
+    ),
+    (
+        "negative weight",
+        lambda d: _write(d, total=GOOD_TOTAL + "2,1,-3\n"),
+        "total-connections.csv",
+        3,
+        "weight",
+        "negative",
+    ),
+    (
+        "ragged row",
+        lambda d: _write(d, roi=GOOD_ROI + "1,2,EB\n"),
+        "roi-connections.csv",
+        3,
+        None,
+        "expected 4 fields",
+    ),
+    (
+        "empty ROI name",
+        lambda d: _write(d, roi=GOOD_ROI + "1,2,,1\n"),
+        "roi-connections.csv",
+        3,
+        "roi",
+        "empty value",
+    ),
+    (
+        "ROI row of an unknown connection",
+        lambda d: _write(d, roi=GOOD_ROI + "2,1,EB,1\n"),
+        "roi-connections.csv",
+        3,
+        None,
+        "not in total-connections.csv",
+    ),
+    (
+        "duplicate connection",
+        lambda d: _write(d, total=GOOD_TOTAL + "1,2,6\n"),
+        "total-connections.csv",
+        3,
+        None,
+        "appears twice",
+    ),
+    (
+        "columns differing by case",
+        lambda d: _write(d, neurons="bodyId,type,Type\n1,a,b\n"),
+        "neurons.csv",
+        1,
+        "Type",
+        "differ only by case",
+    ),
+    (
+        "reserved column",
+        lambda d: _write(d, neurons="bodyId,roiCounts\n1,a\n"),
+        "neurons.csv",
+        1,
+        "roiCounts",
+        "clashes",
+    ),
+    (
+        "duplicate header",
+        lambda d: _write(d, neurons="bodyId,type,type\n1,a,b\n"),
+        "neurons.csv",
+        1,
+        None,
+        "appears twice in the header",
+    ),
+    ("empty file", lambda d: _write(d, total=""), "total-connections.csv", 1, None, "empty file"),
+    (
+        "not UTF-8",
+        lambda d: (d / "neurons.csv").write_bytes(b"bodyId,type\n1,\xff\xfe\n"),
+        "neurons.csv",
+        None,
+        None,
+        "UTF-8",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "damage", "file", "line", "column", "reason"), BAD, ids=[b[0] for b in BAD]
+)
+def test_bad_input_is_refused_and_the_database_is_untouched(
+    tmp_path: Path,
+    name: str,
+    damage: Callable[[Path], None],
+    file: str,
+    line: int | None,
+    column: str | None,
+    reason: str,
+) -> None:
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.mkdir()
+    bad.mkdir()
+    _write(good)
+    target = tmp_path / "graph.lbug"
+    load(good, target)
+    before = target.read_bytes()
+    _write(bad)
+    damage(bad)
+    with pytest.raises(LoadError) as info:
+        load(bad, target)
+    err = info.value
+    assert reason in str(err)
+    assert err.path.endswith(file)
+    if line is not None:
+        assert err.line == line, str(err)
+    if column is not None:
+        assert err.column == column, str(err)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "good", "graph.lbug"]
+    with Embedded(target) as db:
+        assert db.run(neurons(columns=["bodyId"]))["bodyId"].tolist() == [1, 2]
