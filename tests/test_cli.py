@@ -155,3 +155,16 @@ def test_load_errors_name_file_and_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "neurons.csv, line 3, column 'bodyId': 'x' is not an integer" in result.stderr
     assert not (tmp_path / "g.lbug").exists()
+
+
+def test_query_parquet(database: Path, tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "apl.parquet"
+    result = run(
+        "query", 'type = "APL"', "--db", str(database), "--format", "parquet", "-o", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert pd.read_parquet(out)["type"].tolist() == ["APL"]
+    no_file = run("query", 'type = "APL"', "--db", str(database), "--format", "parquet")
+    assert no_file.returncode == 2 and "needs --output" in no_file.stderr
