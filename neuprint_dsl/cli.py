@@ -188,8 +188,9 @@ def query_command(
 
     statement = as_statement(_parse_or_exit(query))
     if isinstance(statement, Neurons) and limit is not None:
-        if statement.limit is None or limit < statement.limit:
-            statement = attrs.evolve(statement, limit=limit)
+        # let the engine stop early; the smaller of the two limits wins
+        current = statement.limit
+        statement = attrs.evolve(statement, limit=limit if current is None else min(limit, current))
     with _open_database(db) as database:
         try:
             frame = database.run(statement)

@@ -320,3 +320,18 @@ def test_bad_input_is_refused_and_the_database_is_untouched(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "good", "graph.lbug"]
     with Embedded(target) as db:
         assert db.run(neurons(columns=["bodyId"]))["bodyId"].tolist() == [1, 2]
+
+
+def test_weight_hp_is_loaded_when_present(tmp_path: Path) -> None:
+    (tmp_path / "neurons.csv").write_text("bodyId,type\n1,a\n2,b\n")
+    (tmp_path / "total-connections.csv").write_text(
+        "bodyId_pre,bodyId_post,weight,weightHP\n1,2,5,4\n2,1,3,1\n"
+    )
+    (tmp_path / "roi-connections.csv").write_text("bodyId_pre,bodyId_post,roi,weight\n1,2,FB,5\n")
+    with Embedded(load(tmp_path, tmp_path / "g.lbug")) as db:
+        df = db.run(connections(where=E.weightHP >= 2))
+        assert df[["bodyId_pre", "bodyId_post"]].values.tolist() == [[1, 2]]
+
+
+def test_weight_hp_absent_is_null(db: Embedded) -> None:
+    assert db.run(connections(where=E.weightHP.is_null())).shape[0] == 2500

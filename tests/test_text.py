@@ -326,7 +326,7 @@ BAD: list[tuple[str, int, int, str]] = [
     ("neurons limit 2.5", 1, 15, "non-negative"),
     ("neurons return a, `a`", 1, 19, "listed twice"),
     ("neurons return", 1, 15, "unexpected end of input"),
-    ("type = \"KC\" and and pre > 3", 1, 17, "unexpected keyword 'and'"),
+    ('type = "KC" and and pre > 3', 1, 17, "unexpected keyword 'and'"),
     ("neurons where order = 1", 1, 15, "unexpected keyword 'order'"),
     ("neurons where x = 1 where y = 2", 1, 21, "unexpected 'where'"),
     ("connections in rois []", 1, 21, "at least one ROI"),

@@ -6,7 +6,7 @@ Schema (DESIGN section 8, adapted to what Ladybug can do):
   typed column per neuron property, ``roiCounts MAP(STRING, STRUCT(pre INT64, post INT64))``
   and ``roiInfo`` (the JSON text, for display). Bodies that appear only in connections are
   ``Segment`` rows; neuPrint's ``:Segment`` is the union of both tables.
-* ``ConnectsTo`` (``weight``) and ``ConnectsToRoi`` (``roi``, ``weight``: one row per
+* ``ConnectsTo`` (``weight``, ``weightHP`` when the export has it) and ``ConnectsToRoi`` (``roi``, ``weight``: one row per
   connection and ROI) between any two of those tables.
 * ``Meta``: key/value rows (JSON values): dataset, ROIs, primary ROIs, ROI hierarchy, the
   neuron property kinds, and whether the data are synthetic.
@@ -87,7 +87,10 @@ def build_database(
             _copy_nodes(conn, "Segment", segments, properties)
             report("connections", 1, 3)
             tables = _tables_of(neurons, segments)
-            _copy_edges(conn, "ConnectsTo", export.total_connections, ["weight"], tables)
+            total = export.total_connections
+            if "weightHP" not in total.columns:  # absent: null (a float NaN column loads as null)
+                total = total.assign(weightHP=np.nan)
+            _copy_edges(conn, "ConnectsTo", total, ["weight", "weightHP"], tables)
             report("roi connections", 2, 3)
             _copy_edges(conn, "ConnectsToRoi", export.roi_connections, ["roi", "weight"], tables)
             _write_meta(conn, export, properties, dataset)
@@ -154,7 +157,7 @@ def _create_schema(conn: Any, properties: dict[str, str]) -> None:
     for table in ("Neuron", "Segment"):
         conn.execute(f"CREATE NODE TABLE {table}({body}, {roi})")
     pairs = ", ".join(f"FROM {a} TO {b}" for a, b in PAIRS)
-    conn.execute(f"CREATE REL TABLE ConnectsTo({pairs}, weight INT64)")
+    conn.execute(f"CREATE REL TABLE ConnectsTo({pairs}, weight INT64, weightHP INT64)")
     conn.execute(f"CREATE REL TABLE ConnectsToRoi({pairs}, roi STRING, weight INT64)")
     conn.execute("CREATE NODE TABLE Meta(key STRING PRIMARY KEY, value STRING)")
 

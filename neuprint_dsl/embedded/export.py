@@ -88,7 +88,7 @@ class Export:
     roi_connections: pd.DataFrame
     """``bodyId_pre``, ``bodyId_post``, ``roi``, ``weight`` (int64)"""
     total_connections: pd.DataFrame
-    """``bodyId_pre``, ``bodyId_post``, ``weight`` (int64)"""
+    """``bodyId_pre``, ``bodyId_post``, ``weight`` and, if the file has it, ``weightHP``"""
     meta: dict[str, Any]
     """``meta.json`` if the directory has one, else ``{}``"""
 
@@ -119,7 +119,11 @@ def read_export(directory: str | Path) -> Export:
         roi_path,
         {"bodyId_pre": "int", "bodyId_post": "int", "roi": "str", "weight": "int"},
     )
-    total = _read_table(total_path, {"bodyId_pre": "int", "bodyId_post": "int", "weight": "int"})
+    total = _read_table(
+        total_path,
+        {"bodyId_pre": "int", "bodyId_post": "int", "weight": "int"},
+        optional={"weightHP": "int"},
+    )
     _check_connections(total_path, total, roi_path, roi)
     meta: dict[str, Any] = {}
     meta_path = root / "meta.json"
@@ -270,9 +274,12 @@ def _parse_roi_info(text: str) -> dict[str, dict[str, int]]:
 # connection tables
 
 
-def _read_table(path: Path, columns: dict[str, str]) -> pd.DataFrame:
+def _read_table(
+    path: Path, columns: dict[str, str], optional: dict[str, str] | None = None
+) -> pd.DataFrame:
     header = _header(path)
     missing = [c for c in columns if c not in header]
+    columns = {**columns, **{c: k for c, k in (optional or {}).items() if c in header}}
     if missing:
         raise LoadError(
             str(path),
@@ -290,7 +297,7 @@ def _read_table(path: Path, columns: dict[str, str]) -> pd.DataFrame:
         if kind == "str" and frame[name].isna().any():
             row = int(np.flatnonzero(frame[name].isna().to_numpy())[0])
             raise LoadError(str(path), "empty value", _line(path, row), name)
-        if name == "weight" and (frame[name] < 0).any():
+        if name in ("weight", "weightHP") and (frame[name] < 0).any():
             row = int(np.flatnonzero((frame[name] < 0).to_numpy())[0])
             raise LoadError(str(path), "weight must not be negative", _line(path, row), name)
     return frame[list(columns)]

@@ -71,7 +71,7 @@ class Embedded:
         self.meta = self._read_meta()
         self._schema = GraphSchema(
             node_properties={**self.meta.get("neuronProperties", {}), "roiInfo": "json"},
-            edge_properties={"weight": "int"},
+            edge_properties={"weight": "int", "weightHP": "int"},
             rois=frozenset(self.meta.get("rois", ())),
         )
 
