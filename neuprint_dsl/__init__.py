@@ -29,6 +29,7 @@ from .errors import (
 from .expr import FALSE, TRUE, Entity, Predicate, and_, not_, or_
 from .fields import E, N
 from .interpret import evaluate
+from .neuronjson import NeuronJsonPlan, to_neuronjson
 from .normalize import simplify, to_dnf, to_nnf
 from .query import Connections, Neurons, OrderKey, Statement, connections, neurons
 from .text import parse, to_text
@@ -47,6 +48,7 @@ __all__ = [
     "InvalidPattern",
     "N",
     "NeuprintDSLError",
+    "NeuronJsonPlan",
     "Neurons",
     "OrderKey",
     "Predicate",
@@ -69,6 +71,7 @@ __all__ = [
     "simplify",
     "to_cypher",
     "to_dnf",
+    "to_neuronjson",
     "to_nnf",
     "to_text",
 ]

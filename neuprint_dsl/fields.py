@@ -115,6 +115,12 @@ class Field:
         __eq__ = __ne__ = _no_equality
 
     def _check(self, value: object, what: str) -> Value:
+        if isinstance(value, (Predicate, Field)):
+            raise TypeError(
+                f"{_describe(self.operand)} {what} {value!r}: a field's operators build "
+                "predicates; to compare predicates structurally, coerce the field first: "
+                "as_predicate(N.cropped) == other"
+            )
         value = check_value(value)
         if value_kind(value) not in self.kinds:
             allowed = " or ".join(_KIND_NAMES[k] for k in self.kinds)

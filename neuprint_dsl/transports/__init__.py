@@ -8,5 +8,7 @@ Example:
 
 from .base import CypherTransport, Table
 from .embedded import Embedded
+from .local_neuronjson import LocalNeuronJson
+from .neuronjson_base import NeuronJsonTransport
 
-__all__ = ["CypherTransport", "Embedded", "Table"]
+__all__ = ["CypherTransport", "Embedded", "LocalNeuronJson", "NeuronJsonTransport", "Table"]

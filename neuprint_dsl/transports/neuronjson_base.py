@@ -1,0 +1,137 @@
+"""What every neuronjson transport shares: compile, ask the store, filter, shape.
+
+A subclass says how to run a ``/query`` and how to fetch ``/all``; :meth:`run` does the rest:
+compile the predicate (:func:`~neuprint_dsl.neuronjson.to_neuronjson`), send the widest exact
+query, evaluate the residual on the returned records, sort by body id and de-duplicate (DVID
+returns lexicographic order from its key-value store and repeats ids on its body-id fast path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from ..errors import CapabilityError
+from ..neuronjson import NeuronJsonPlan, Query, to_neuronjson
+from ..query import Connections, Neurons
+
+Record = Mapping[str, Any]
+SHOW = (None, "user", "time", "all")
+
+
+class NeuronJsonTransport:
+    """Base of :class:`LocalNeuronJson` and :class:`DvidHTTP`."""
+
+    dialect = "neuronjson"
+
+    def __init__(
+        self,
+        *,
+        field_names: Mapping[str, str] | None = None,
+        kinds: Mapping[str, str] | None = None,
+    ) -> None:
+        self.field_names = dict(field_names or {})
+        self.kinds = dict(kinds or {})
+
+    # -- what a store must provide ---------------------------------------------------------
+
+    def query_records(self, query: Query, show: str | None = None) -> list[Record]:
+        """Records DVID's ``/query`` returns for ``query``."""
+        raise NotImplementedError
+
+    def all_records(self, show: str | None = None) -> list[Record]:
+        """Every record (DVID's ``/all``)."""
+        raise NotImplementedError
+
+    # -- the shared part -------------------------------------------------------------------
+
+    def plan(self, query: Any, strict: bool = False) -> NeuronJsonPlan:
+        """The compiled plan for a statement, query text or neuron predicate."""
+        statement = _statement(query)
+        return to_neuronjson(
+            statement.where, strict, field_names=self.field_names, kinds=self.kinds
+        )
+
+    def run(self, query: Any, *, strict: bool = False, show: str | None = None) -> pd.DataFrame:
+        """Run ``neurons(...)`` (or text, or a neuron predicate): one row per body, a
+        ``bodyid`` int64 column first, sorted by body id. ``show`` keeps ``*_user``/``*_time``
+        fields (``"user"``, ``"time"`` or ``"all"``)."""
+        if show not in SHOW:
+            raise ValueError(f"show must be one of {SHOW}, not {show!r}")
+        statement = _statement(query)
+        plan = to_neuronjson(
+            statement.where, strict, field_names=self.field_names, kinds=self.kinds
+        )
+        if plan.matches_nothing:
+            records: list[Record] = []
+        elif plan.query is None:
+            records = self.all_records(show)
+        else:
+            records = self.query_records(plan.query, show)
+        return records_frame(plan.filter(records), statement, plan.field_names)
+
+
+def _statement(query: Any) -> Neurons:
+    from ..execute import as_statement
+
+    statement = as_statement(query)
+    if isinstance(statement, Connections):
+        raise CapabilityError(
+            "connections", "DVID neuronjson (annotations only)", supported_by=("neo4j", "ladybug")
+        )
+    return statement
+
+
+def records_frame(
+    records: Iterable[Record], statement: Neurons, field_names: Mapping[str, str]
+) -> pd.DataFrame:
+    """Records as a DataFrame: sorted by body id, de-duplicated, ``bodyid`` first."""
+    key = field_names.get("bodyId", "bodyid")
+    by_id: dict[int, Record] = {}
+    for record in records:
+        body = record.get(key)
+        if isinstance(body, bool) or not isinstance(body, int):
+            raise ValueError(f"an annotation without an integer {key!r}: {dict(record)!r}")
+        by_id.setdefault(body, record)
+    rows = [by_id[b] for b in sorted(by_id)]
+    columns = _columns(rows, statement, field_names, key)
+    frame = pd.DataFrame(
+        {c: pd.Series([r.get(c) for r in rows], dtype=object) for c in columns},
+        index=pd.RangeIndex(len(rows)),
+    )
+    frame[key] = frame[key].astype("int64")
+    for order in reversed(statement.order_by):
+        name = field_names.get(order.field, order.field)
+        if name in frame.columns:
+            frame = frame.sort_values(
+                name, ascending=not order.descending, kind="stable", na_position="last"
+            ).reset_index(drop=True)
+    if statement.limit is not None:
+        frame = frame.head(statement.limit)
+    return frame
+
+
+def _columns(
+    rows: Sequence[Record], statement: Neurons, field_names: Mapping[str, str], key: str
+) -> list[str]:
+    if statement.columns is not None:
+        wanted = [field_names.get(c, c) for c in statement.columns]
+        return [key, *[c for c in wanted if c != key]]
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row))
+    return [key, *sorted(c for c in seen if c != key)]
+
+
+def hide_metadata(record: Record, show: str | None) -> dict[str, Any]:
+    """Drop ``*_user``/``*_time`` fields as DVID does unless ``show`` asks for them."""
+    keep_user = show in ("user", "all")
+    keep_time = show in ("time", "all")
+    return {
+        k: v
+        for k, v in record.items()
+        if not (k.endswith("_user") and not keep_user)
+        and not (k.endswith("_time") and not keep_time)
+    }
