@@ -48,10 +48,10 @@ def cli() -> None:
 @click.option(
     "--to",
     "dialect",
-    type=click.Choice(["neo4j", "ladybug"]),
+    type=click.Choice(["neo4j", "ladybug", "neuronjson"]),
     default="neo4j",
     show_default=True,
-    help="Target dialect.",
+    help="Target: Cypher for neuPrint (neo4j) or the embedded engine, or DVID neuronjson.",
 )
 @click.option(
     "--params/--inline",
@@ -61,8 +61,20 @@ def cli() -> None:
     help="Print $parameters and their values instead of inline literals.",
 )
 def compile_command(query: str, dialect: str, with_params: bool) -> None:
-    """Compile QUERY (a statement or a neuron predicate) to Cypher."""
+    """Compile QUERY (a statement or a neuron predicate) to Cypher or a neuronjson plan."""
     ast = _parse_or_exit(query)
+    if dialect == "neuronjson":
+        from .execute import as_statement
+        from .neuronjson import to_neuronjson
+
+        try:
+            statement = as_statement(ast)
+            if not isinstance(statement, Neurons):
+                _fail("DVID neuronjson holds annotations only; use --to neo4j or ladybug")
+            click.echo(to_neuronjson(statement.where).explain())
+        except (NeuprintDSLError, ValueError, TypeError) as err:
+            _fail(str(err))
+        return
     try:
         stmt = to_cypher(ast, dialect)
     except (NeuprintDSLError, ValueError, TypeError) as err:

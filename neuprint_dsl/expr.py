@@ -256,7 +256,7 @@ def _check_operand(_: Any, __: Any, operand: Any) -> None:
         raise TypeError(f"expected a field, not {operand!r}")
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class Compare(Predicate):
     """``operand <op> value``; ordering operators need a number."""
 
@@ -272,7 +272,7 @@ class Compare(Predicate):
             )
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class IsIn(Predicate):
     """``operand in [values]``; an empty list matches nothing."""
 
@@ -280,7 +280,7 @@ class IsIn(Predicate):
     values: tuple[Value, ...] = attrs.field(converter=check_values, eq=_typed_tuple_key)
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class Matches(Predicate):
     """Full-match regular expression from the portable subset (validated when built)."""
 
@@ -293,7 +293,7 @@ class Matches(Predicate):
         check_pattern(pattern)
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class StringTest(Predicate):
     """``startswith`` / ``endswith`` / ``contains`` with a literal string."""
 
@@ -302,14 +302,14 @@ class StringTest(Predicate):
     value: str = attrs.field(validator=attrs.validators.instance_of(str))
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class IsNull(Predicate):
     """The property is missing or null (``not_null()`` is ``~is_null()``)."""
 
     operand: Prop = attrs.field(validator=attrs.validators.instance_of(Prop))
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class ContainsAny(Predicate):
     """A list-valued property shares at least one element with ``values``."""
 
@@ -317,7 +317,7 @@ class ContainsAny(Predicate):
     values: tuple[Value, ...] = attrs.field(converter=check_values, eq=_typed_tuple_key)
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class InRoi(Predicate):
     """The record has a synapse in the ROI (neuPrint's boolean ROI property)."""
 
@@ -362,7 +362,7 @@ def _check_not_item(_: Any, __: Any, item: Any) -> None:
         raise ValueError("Not(Not(p)) and Not(TRUE/FALSE) are not canonical; use not_() / ~")
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class Not(Predicate):
     """Classical negation: selects exactly the records ``item`` does not."""
 
@@ -388,7 +388,7 @@ def _junction_items(cls_name: str) -> Any:
     return check
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class And(Predicate):
     """Conjunction of two or more predicates (never directly nested, never constants)."""
 
@@ -396,7 +396,7 @@ class And(Predicate):
     items: tuple[Predicate, ...] = attrs.field(converter=_items, validator=_junction_items("And"))
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class Or(Predicate):
     """Disjunction of two or more predicates (never directly nested, never constants)."""
 

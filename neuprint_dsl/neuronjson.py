@@ -161,18 +161,25 @@ def to_neuronjson(
     objects: list[dict[str, Any]] = []
     notes: list[str] = []
     exact = True
+    conditions: dict[Predicate, tuple[str | None, Any, str]] = {}  # DNF repeats literals
     for clause in clauses:
         obj: dict[str, Any] = {}
         for literal in clause:
-            key, value, why = _condition(literal, names, known)
-            if key is None or key in obj:
-                exact = False
-                notes.append(f"{literal}: {why or 'a second test on the same field'}")
-                continue
-            obj[key] = value
+            condition = conditions.get(literal)
+            if condition is None:
+                condition = conditions[literal] = _condition(literal, names, known)
+                if condition[2]:
+                    notes.append(f"{literal}: {condition[2]}")
+            key, value, why = condition
             if why:
                 exact = False
-                notes.append(f"{literal}: {why}")
+            if key is None:
+                continue
+            if key in obj:
+                exact = False
+                notes.append(f"{literal}: a second test on the same field")
+                continue
+            obj[key] = value
         objects.append(obj)
     residual = None if exact else pred
     if strict and residual is not None:

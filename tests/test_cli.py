@@ -168,3 +168,15 @@ def test_query_parquet(database: Path, tmp_path: Path) -> None:
     assert pd.read_parquet(out)["type"].tolist() == ["APL"]
     no_file = run("query", 'type = "APL"', "--db", str(database), "--format", "parquet")
     assert no_file.returncode == 2 and "needs --output" in no_file.stderr
+
+
+def test_compile_to_neuronjson() -> None:
+    result = run("compile", 'type =~ "MBON.*" and pre > 5', "--to", "neuronjson")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:3] == [
+        'neuronjson plan for: type =~ "MBON.*" and pre > 5',
+        '  server: GET /query {"type": ["re/^(?:MBON.*)$"]}',
+        '  client: keep records where type =~ "MBON.*" and pre > 5',
+    ]
+    refused = run("compile", "connections where weight > 1", "--to", "neuronjson")
+    assert refused.returncode == 2 and "annotations only" in refused.stderr
