@@ -308,17 +308,43 @@ def compile_query(query: Query) -> Matcher:
         >>> [test(r) for r in ({"bodyid": 2}, {"bodyid": 3, "type": "KC"}, {"bodyid": 4})]
         [True, True, False]
     """
-    if isinstance(query, list):
-        if not query:
-            raise ValueError("DVID answers 400 'no query provided' to an empty list")
-        alternatives = [_compile_object(q) for q in query]
-        return lambda record: any(test(record) for test in alternatives)
-    return _compile_object(query)
+    objects = query if isinstance(query, list) else [query]
+    if isinstance(query, list) and not query:
+        raise ValueError("DVID answers 400 'no query provided' to an empty list")
+    for obj in objects:
+        if not isinstance(obj, Mapping):
+            raise ValueError(f"a neuronjson query must be a JSON object, not {obj!r}")
+    ids = _fast_path_ids(objects)
+    if ids is not None:  # DVID looks the ids up instead of scanning: {} and [{}] find nothing
+        return lambda record: record.get("bodyid") in ids
+    alternatives = [_compile_object(obj) for obj in objects]
+    if len(alternatives) == 1:
+        return alternatives[0]
+    return lambda record: any(test(record) for test in alternatives)
 
 
-def _compile_object(query: Any) -> Matcher:
-    if not isinstance(query, Mapping):
-        raise ValueError(f"a neuronjson query must be a JSON object, not {query!r}")
+def _fast_path_ids(objects: list[Any]) -> frozenset[int] | None:
+    """DVID's queryJustBodyIDs: when every key of every object is ``bodyid`` with an int or
+    int-list value, the answer is exactly those bodies."""
+    ids: set[int] = set()
+    for obj in objects:
+        for key, value in obj.items():
+            if key != "bodyid":
+                return None
+            if _is_int(value):
+                ids.add(value)
+            elif isinstance(value, list) and all(_is_int(v) for v in value):
+                ids.update(value)
+            else:
+                return None
+    return frozenset(ids)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _compile_object(query: Mapping[str, Any]) -> Matcher:
     tests = [(key, _parse_query_value(value)) for key, value in query.items()]
     return lambda record: all(_match_field(q, record.get(key)) for key, q in tests)
 
@@ -338,25 +364,14 @@ def _parse_query_value(value: Any) -> Any:
     """Mirror QueryJSON.UnmarshalJSON: the order in which DVID tries value types."""
     if isinstance(value, bool):
         return _Never()
-    if isinstance(value, int):
+    if _is_int(value):
         return ("int", value)
     if isinstance(value, float):
-        return _Never()
+        return _Never()  # a scalar float query never matches (no float case in checkField)
     if value is None:
-        return ("ints", [])
+        return ("ints", [])  # null unmarshals as an empty []int64: matches nothing
     if isinstance(value, list):
-        if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            return ("ints", value)
-        if value and isinstance(value[0], (int, float)) and not isinstance(value[0], bool):
-            raise ValueError(
-                f"DVID fails (a panic, then a broken 200 answer) on the mixed list {value!r}"
-            )
-        if all(isinstance(v, str) for v in value):
-            return ("strs", [_string_or_regex(v) for v in value])
-        strings = [v for v in value if isinstance(v, str)]
-        if value and isinstance(value[0], str):
-            return ("strs", [_string_or_regex(v) for v in strings])
-        return _Never()
+        return _parse_query_list(value)
     if isinstance(value, str):
         raw = json.dumps(value)  # DVID reads a scalar's raw JSON text, escapes undecoded
         if len(raw) > 4 and raw.startswith('"re/'):
@@ -368,8 +383,27 @@ def _parse_query_value(value: Any) -> Any:
     return _Never()
 
 
+def _parse_query_list(value: list[Any]) -> Any:
+    # []int64 first (Go decodes a null element as 0), then []string (null as "", and only
+    # here are "re/..." elements regexes), then a generic list
+    if all(_is_int(v) or v is None for v in value):
+        return ("ints", [0 if v is None else v for v in value])
+    if all(isinstance(v, str) or v is None for v in value):
+        return ("strs", [_string_or_regex("" if v is None else v) for v in value])
+    first = value[0]
+    if isinstance(first, (int, float)) and not isinstance(first, bool):
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            return ("floats", [float(v) for v in value])  # compared as floats
+        raise ValueError(
+            f"DVID fails (a panic, then a broken 200 answer) on the mixed list {value!r}"
+        )
+    if isinstance(first, str):  # strings compare literally; other elements are ignored
+        return ("strs", [v for v in value if isinstance(v, str)])
+    return _Never()
+
+
 def _string_or_regex(value: str) -> Any:
-    if value.startswith("re/"):
+    if len(value) > 3 and value.startswith("re/"):
         compiled = _regex(value[3:])
         if compiled is not None:
             return compiled
@@ -377,34 +411,85 @@ def _string_or_regex(value: str) -> Any:
 
 
 def _regex(pattern: str) -> re.Pattern[str] | None:
-    """Compile a Go RE2 pattern for Python: ASCII classes, and ``$``/``\\z`` meaning the end
-    of the text (Python's ``$`` would also match before a final newline)."""
+    """Compile a Go RE2 pattern for Python, or ``None`` where RE2 would refuse it (DVID then
+    matches the text literally). ASCII classes, ``$``/``\\z`` as the end of the text,
+    ``\\Q...\\E`` and POSIX classes as RE2 reads them."""
+    if _RE2_REFUSES.search(pattern):
+        return None
     try:
         return re.compile(_re2_to_python(pattern), re.ASCII)
     except re.error:
-        return None  # DVID treats a regex that does not compile as a literal string
+        return None
 
 
+# constructs RE2 does not compile (outside a character class, roughly): look-around,
+# back-references, \Z, \u/\U/\x{...} escapes Python reads differently, atomic groups,
+# possessive quantifiers, conditionals and comments
+_RE2_REFUSES = re.compile(
+    r"\(\?[=!]|\(\?<[=!]|\(\?>|\(\?\(|\(\?#|(?<!\\)\\[1-9]|(?<!\\)\\[ZuU]|[*+?}]\+"
+)
+_POSIX = {
+    "alnum": "0-9A-Za-z",
+    "alpha": "A-Za-z",
+    "ascii": "\\x00-\\x7f",
+    "blank": "\\t ",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "digit": "0-9",
+    "graph": "!-~",
+    "lower": "a-z",
+    "print": " -~",
+    "punct": "!-/:-@[-`{-~",
+    "space": "\\t\\n\\v\\f\\r ",
+    "upper": "A-Z",
+    "word": "0-9A-Za-z_",
+    "xdigit": "0-9A-Fa-f",
+}
 _MULTILINE_FLAG = re.compile(r"\(\?[a-zA-Z]*m[a-zA-Z]*[:)]")
 
 
 def _re2_to_python(pattern: str) -> str:
-    if _MULTILINE_FLAG.search(pattern):
-        return pattern  # (?m): $ is the end of a line in both engines
+    if "\\p" in pattern or "\\P" in pattern:
+        raise ValueError(
+            f"the local evaluator cannot run RE2's Unicode classes (\\p...) in {pattern!r}"
+        )
+    multiline = _MULTILINE_FLAG.search(pattern) is not None
     out: list[str] = []
     in_class = False
     i = 0
     while i < len(pattern):
         c = pattern[i]
+        if pattern.startswith("\\Q", i):
+            end = pattern.find("\\E", i + 2)
+            literal = pattern[i + 2 :] if end < 0 else pattern[i + 2 : end]
+            out.append(re.escape(literal))
+            i = len(pattern) if end < 0 else end + 2
+            continue
         if c == "\\" and i + 1 < len(pattern):
-            out.append("\\Z" if pattern[i + 1] == "z" and not in_class else pattern[i : i + 2])
+            end_of_text = pattern[i + 1] == "z" and not in_class
+            out.append("\\Z" if end_of_text else pattern[i : i + 2])
             i += 2
             continue
-        if c == "[":
+        if in_class and pattern.startswith("[:", i):
+            close = pattern.find(":]", i)
+            name = pattern[i + 2 : close] if close > 0 else ""
+            if name in _POSIX:
+                out.append(_POSIX[name])
+                i = close + 2
+                continue
+        if c == "[" and not in_class:
             in_class = True
-        elif c == "]":
+            out.append(c)
+            i += 1
+            if pattern.startswith("^", i):
+                out.append("^")
+                i += 1
+            if pattern.startswith("]", i):  # a leading ] is a literal
+                out.append("\\]")
+                i += 1
+            continue
+        if c == "]" and in_class:
             in_class = False
-        out.append("\\Z" if c == "$" and not in_class else c)
+        out.append("\\Z" if c == "$" and not in_class and not multiline else c)
         i += 1
     return "".join(out)
 
@@ -444,6 +529,8 @@ def _match_field(query: Any, stored: Any) -> bool:
         return _str_matches(q, kind, value)
     if tag == "strs":
         return any(_str_matches(v, kind, value) for v in q)
+    if tag == "floats":
+        return kind == "float" and float(value) in q
     return False
 
 
