@@ -247,7 +247,7 @@ def test_ladybug_labels_and_roi_counts() -> None:
     stmt = to_cypher(neurons(N.inputs("FB") > 1, label="Segment", columns=["bodyId"]), "ladybug")
     assert stmt.text.splitlines()[:2] == [
         "MATCH (n:Neuron:Segment)",
-        "WHERE coalesce(list_sum(list_transform(map_extract(n.roiCounts, $roi), x -> x.post)), 0) > $post_count",
+        "WHERE coalesce(list_concat([0], n.roiPost)[list_position(n.roiNames, $roi) + 1], 0) > $post_count",
     ]
     assert stmt.params == {"roi": "FB", "post_count": 1}
 

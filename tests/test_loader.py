@@ -260,10 +260,10 @@ BAD: list[tuple[str, Callable[[Path], None], str, int | None, str | None, str]] 
     ),
     (
         "reserved column",
-        lambda d: _write(d, neurons="bodyId,roiCounts\n1,a\n"),
+        lambda d: _write(d, neurons="bodyId,roiNames\n1,a\n"),
         "neurons.csv",
         1,
-        "roiCounts",
+        "roiNames",
         "clashes",
     ),
     (

@@ -20,6 +20,19 @@ from .literals import is_plain_identifier, quote_identifier, quote_string, rende
 from .statement import Param, Part
 
 
+def roi_column(roi: str) -> str:
+    """The embedded engine's column for ROI ``roi``: capitals escaped with ``^`` (``^``
+    doubled), so names that differ only by case stay apart in Ladybug's case-insensitive
+    column names.
+
+    Example:
+        >>> roi_column("aL(R)"), roi_column("AL(R)")
+        ('roi:a^l(^r)', 'roi:^a^l(^r)')
+    """
+    escaped = "".join("^" + c.lower() if c.isupper() else ("^^" if c == "^" else c) for c in roi)
+    return "roi:" + escaped
+
+
 class Dialect:
     """The neo4j defaults; subclasses override what differs.
 
@@ -109,8 +122,9 @@ class Ladybug(Dialect):
     """The embedded Ladybug engine: one label per node table, typed columns, no JSON.
 
     neuPrint's ``:Segment`` (every body) is the union of Ladybug's ``Neuron`` and ``Segment``
-    tables, which a multi-label pattern means in Ladybug. Per-ROI counts live in a
-    ``roiCounts MAP(STRING, STRUCT(pre INT64, post INT64))`` column.
+    tables, which a multi-label pattern means in Ladybug. ROI flags are ``BOOL`` columns named
+    by :func:`roi_column`; per-ROI counts are the parallel lists ``roiNames``, ``roiPre`` and
+    ``roiPost``; per-ROI connection weights are ``ConnectsToRoi`` rows.
     """
 
     name = "ladybug"
@@ -135,9 +149,9 @@ class Ladybug(Dialect):
     edge_roi_counts_inline = False
 
     def roi_flag(self, var: str, roi: Param) -> list[Part]:
-        # ROI names differ only by case in real data (AL(R) / aL(R)) and Ladybug's column
-        # names are case-insensitive, so membership is read from the case-sensitive MAP.
-        return [f"size(map_extract({var}.roiCounts, ", roi, ")) > 0"]
+        # one BOOL column per ROI, its name's capitals escaped: Ladybug's column names are
+        # case-insensitive and real ROI names differ only by case (AL(R) / aL(R))
+        return [f"{var}.{quote_identifier(roi_column(roi.value))}"]
 
     def regex(self, pattern: str) -> str:
         # Ladybug's =~ un-escapes a doubled backslash before RE2 sees it, so an escaped
@@ -157,13 +171,12 @@ class Ladybug(Dialect):
         return "".join(out)
 
     def roi_info(self, var: str) -> str:
-        return f"{var}.roiCounts"
+        return f"{var}.roiInfo"
 
     def roi_count(self, var: str, side: str) -> tuple[str, str]:
-        return (
-            f"coalesce(list_sum(list_transform(map_extract({var}.roiCounts, ",
-            f"), x -> x.{side})), 0)",
-        )
+        # per-ROI counts are parallel lists; position 0 (absent) reads the prepended 0
+        values = f"{var}.roiPre" if side == "pre" else f"{var}.roiPost"
+        return f"coalesce(list_concat([0], {values})[list_position({var}.roiNames, ", ") + 1], 0)"
 
     def per_roi_rows(self, edge: str, pre: str, post: str) -> list[str]:
         # per-ROI edge weights live in a ConnectsToRoi rel table (a MAP on 3M edges loads 5x slower)

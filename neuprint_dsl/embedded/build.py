@@ -3,19 +3,21 @@
 Schema (DESIGN section 8, adapted to what Ladybug can do):
 
 * ``Neuron`` and ``Segment`` node tables with the same columns: ``bodyId`` (primary key), one
-  typed column per neuron property, ``roiCounts MAP(STRING, STRUCT(pre INT64, post INT64))``
-  and ``roiInfo`` (the JSON text, for display). Bodies that appear only in connections are
+  typed column per neuron property, one ``BOOL`` column per ROI (neuPrint's ROI properties),
+  the per-ROI counts as three parallel lists ``roiNames``, ``roiPre``, ``roiPost``, and
+  ``roiInfo`` (the JSON text, for display). Bodies that appear only in connections are
   ``Segment`` rows; neuPrint's ``:Segment`` is the union of both tables.
-* ``ConnectsTo`` (``weight``, ``weightHP`` when the export has it) and ``ConnectsToRoi`` (``roi``, ``weight``: one row per
-  connection and ROI) between any two of those tables.
+* ``ConnectsTo`` (``weight``, ``weightHP``) and ``ConnectsToRoi`` (``roi``, ``weight``: one row
+  per connection and ROI) between any two of those tables.
 * ``Meta``: key/value rows (JSON values): dataset, ROIs, primary ROIs, ROI hierarchy, the
   neuron property kinds, and whether the data are synthetic.
 
-Two departures from the design's first draft, both forced by the engine: ROI membership is
-read from the ``roiCounts`` MAP instead of one boolean column per ROI, because Ladybug's
-column names are case-insensitive and hemibrain has ROIs that differ only by case (``AL(R)``
-and ``aL(R)``); and per-ROI connection weights are rows of ``ConnectsToRoi`` instead of a MAP
-on ``ConnectsTo``, which loads about five times slower at 3 million connections.
+Ladybug's column names are case-insensitive, and hemibrain has ROIs that differ only by case
+(``AL(R)`` the antennal lobe, ``aL(R)`` the alpha lobe), so an ROI's column name escapes its
+capitals: :func:`roi_column` (``aL(R)`` -> ``roi:a^l(^r)``). Per-ROI connection weights are
+rows of ``ConnectsToRoi`` rather than a MAP on ``ConnectsTo``, which loads about five times
+slower at 3 million connections; per-ROI neuron counts are lists rather than a MAP, which
+loads about fourteen times slower.
 
 Every load is all-or-nothing: the database is built in a temporary file next to the target
 and renamed into place only when complete, so a failed load leaves the target as it was.
@@ -33,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..cypher.dialects import roi_column
 from ..errors import LoadError
 from .export import NOT_PRIMARY, Export
 
@@ -47,7 +50,9 @@ _COLUMN_TYPES = {
     "list": "STRING[]",
 }
 #: columns the engine itself defines on every body
-RESERVED_COLUMNS = frozenset({"bodyid", "roicounts", "roiinfo", "_id", "_label"})
+RESERVED_COLUMNS = frozenset(
+    {"bodyid", "roinames", "roipre", "roipost", "roiinfo", "_id", "_label"}
+)
 #: Ladybug reserves 8 TiB of address space per database by default; a process that opens
 #: many databases (tests, servers) runs out of it. 64 GiB is far above any connectome's size.
 MAX_DB_SIZE = 1 << 36
@@ -72,7 +77,8 @@ def build_database(
     target.parent.mkdir(parents=True, exist_ok=True)
     report = progress or (lambda stage, done, total: None)
     properties = _property_columns(export)
-    neurons, segments = _node_frames(export, properties)
+    rois = _all_rois(export)
+    neurons, segments = _node_frames(export, properties, rois)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     os.unlink(tmp_name)  # Ladybug creates the file itself
@@ -81,19 +87,21 @@ def build_database(
         db = ladybug.Database(str(tmp), max_db_size=MAX_DB_SIZE)
         try:
             conn = ladybug.Connection(db)
-            _create_schema(conn, properties)
+            _create_schema(conn, properties, rois)
             report("neurons", 0, 3)
-            _copy_nodes(conn, "Neuron", neurons, properties)
-            _copy_nodes(conn, "Segment", segments, properties)
+            _copy_nodes(conn, "Neuron", neurons, properties, rois)
+            _copy_nodes(conn, "Segment", segments, properties, rois)
             report("connections", 1, 3)
-            tables = _tables_of(neurons, segments)
+            neuron_ids = np.sort(neurons["bodyId"].to_numpy())
             total = export.total_connections
             if "weightHP" not in total.columns:  # absent: null (a float NaN column loads as null)
                 total = total.assign(weightHP=np.nan)
-            _copy_edges(conn, "ConnectsTo", total, ["weight", "weightHP"], tables)
+            _copy_edges(conn, "ConnectsTo", total, ["weight", "weightHP"], neuron_ids)
             report("roi connections", 2, 3)
-            _copy_edges(conn, "ConnectsToRoi", export.roi_connections, ["roi", "weight"], tables)
-            _write_meta(conn, export, properties, dataset)
+            _copy_edges(
+                conn, "ConnectsToRoi", export.roi_connections, ["roi", "weight"], neuron_ids
+            )
+            _write_meta(conn, export, properties, rois, dataset)
             report("done", 3, 3)
             conn.close()
         finally:
@@ -122,7 +130,7 @@ def _property_columns(export: Export) -> dict[str, str]:
         if name in ("bodyId", "roiInfo"):
             continue
         folded = name.lower()
-        if folded in RESERVED_COLUMNS:
+        if folded in RESERVED_COLUMNS or folded.startswith("roi:"):
             raise LoadError(
                 str(export.directory / _neuron_file(export)),
                 f"column {name!r} clashes with a column the embedded engine defines",
@@ -150,12 +158,13 @@ def _identifier(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def _create_schema(conn: Any, properties: dict[str, str]) -> None:
-    columns = ", ".join(f"{_identifier(n)} {_COLUMN_TYPES[k]}" for n, k in properties.items())
-    body = "bodyId INT64 PRIMARY KEY" + (f", {columns}" if columns else "")
-    roi = "roiCounts MAP(STRING, STRUCT(pre INT64, post INT64)), roiInfo STRING"
+def _create_schema(conn: Any, properties: dict[str, str], rois: list[str]) -> None:
+    columns = [f"{_identifier(n)} {_COLUMN_TYPES[k]}" for n, k in properties.items()]
+    columns += [f"{_identifier(roi_column(r))} BOOL" for r in rois]
+    columns += ["roiNames STRING[]", "roiPre INT64[]", "roiPost INT64[]", "roiInfo STRING"]
+    body = ", ".join(["bodyId INT64 PRIMARY KEY", *columns])
     for table in ("Neuron", "Segment"):
-        conn.execute(f"CREATE NODE TABLE {table}({body}, {roi})")
+        conn.execute(f"CREATE NODE TABLE {table}({body})")
     pairs = ", ".join(f"FROM {a} TO {b}" for a, b in PAIRS)
     conn.execute(f"CREATE REL TABLE ConnectsTo({pairs}, weight INT64, weightHP INT64)")
     conn.execute(f"CREATE REL TABLE ConnectsToRoi({pairs}, roi STRING, weight INT64)")
@@ -166,38 +175,51 @@ def _create_schema(conn: Any, properties: dict[str, str]) -> None:
 # nodes
 
 
-def _node_frames(export: Export, properties: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    neurons = export.neurons
-    roi_info = _roi_info(export)
-    frame = pd.DataFrame({"bodyId": neurons["bodyId"].to_numpy(dtype=np.int64)})
+def _node_frames(
+    export: Export, properties: dict[str, str], rois: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Neuron and Segment rows, in the column order of :func:`_create_schema`."""
+    bodies = export.neurons["bodyId"].to_numpy(dtype=np.int64)
+    columns: dict[str, Any] = {"bodyId": bodies}
     for name, kind in properties.items():
-        frame[name] = _engine_column(neurons[name], kind)
-    keys, pre, post, text = _roi_columns(roi_info)
-    frame["roiKeys"], frame["roiPre"], frame["roiPost"], frame["roiInfo"] = keys, pre, post, text
-    known = set(frame["bodyId"].tolist())
-    ends = pd.concat(
-        [export.total_connections["bodyId_pre"], export.total_connections["bodyId_post"]]
-    ).unique()
+        columns[name] = _engine_column(export.neurons[name], kind)
+    neurons = _with_rois(columns, _roi_info(export), rois)
+    known = set(bodies.tolist())
+    total = export.total_connections
+    ends = pd.unique(pd.concat([total["bodyId_pre"], total["bodyId_post"]]))
     others = np.sort(np.array([b for b in ends.tolist() if b not in known], dtype=np.int64))
-    segments = pd.DataFrame({"bodyId": others})
+    nothing = pd.Series([None] * len(others), dtype=object)
+    columns = {"bodyId": others}
     for name, kind in properties.items():
-        segments[name] = _engine_column(pd.Series([None] * len(others), dtype=object), kind)
+        columns[name] = _engine_column(nothing, kind)
     derived = _derived_roi_info(export)
-    keys, pre, post, text = _roi_columns([derived.get(b, {}) for b in others.tolist()])
-    segments["roiKeys"], segments["roiPre"], segments["roiPost"] = keys, pre, post
-    segments["roiInfo"] = text
-    return frame, segments
+    segments = _with_rois(columns, [derived.get(b, {}) for b in others.tolist()], rois)
+    return neurons, segments
+
+
+def _with_rois(
+    columns: dict[str, Any], roi_info: list[dict[str, dict[str, int]]], rois: list[str]
+) -> pd.DataFrame:
+    for roi in rois:
+        columns[roi_column(roi)] = pd.Series(
+            [True if roi in i else None for i in roi_info], dtype=object
+        )
+    columns["roiNames"] = [list(i) for i in roi_info]
+    columns["roiPre"] = [[c.get("pre") for c in i.values()] for i in roi_info]
+    columns["roiPost"] = [[c.get("post") for c in i.values()] for i in roi_info]
+    columns["roiInfo"] = [json.dumps(i, sort_keys=True, separators=(",", ":")) for i in roi_info]
+    return pd.DataFrame(columns)
 
 
 def _engine_column(values: pd.Series, kind: str) -> Any:
     """Values in a form Ladybug's DataFrame scan reads correctly (no nullable dtypes)."""
     if kind == "int":  # Python ints and None: float64 would lose precision near 2**63
         if not values.isna().any():
-            return values.astype("int64")
+            return values.astype("int64").to_numpy()
         return pd.Series([None if pd.isna(v) else int(v) for v in values], dtype=object)
     if kind == "float":
-        return values.astype("float64")
-    return values.astype(object).where(values.notna(), None)
+        return values.astype("float64").to_numpy()
+    return values.astype(object).where(values.notna(), None).to_numpy()
 
 
 def _roi_info(export: Export) -> list[dict[str, dict[str, int]]]:
@@ -214,84 +236,84 @@ def _derived_roi_info(export: Export) -> dict[int, dict[str, dict[str, int]]]:
     rows = export.roi_connections[export.roi_connections["roi"] != NOT_PRIMARY]
     out: dict[int, dict[str, dict[str, int]]] = {}
     for column, key in (("bodyId_post", "post"), ("bodyId_pre", "downstream")):
-        sums = rows.groupby([column, "roi"], sort=True, as_index=False)["weight"].sum()
+        sums = rows.groupby([column, "roi"], sort=True, observed=True, as_index=False)[
+            "weight"
+        ].sum()
         for body, roi, weight in sums.itertuples(index=False, name=None):
             out.setdefault(int(body), {}).setdefault(str(roi), {})[key] = int(weight)
     return out
 
 
-def _roi_columns(
-    roi_info: list[dict[str, dict[str, int]]],
-) -> tuple[list[list[str]], list[list[Any]], list[list[Any]], list[str]]:
-    keys, pre, post, text = [], [], [], []
-    for info in roi_info:
-        names = list(info)
-        keys.append(names)
-        pre.append([info[n].get("pre") for n in names])
-        post.append([info[n].get("post") for n in names])
-        text.append(json.dumps(info, sort_keys=True, separators=(",", ":")))
-    return keys, pre, post, text
-
-
-def _copy_nodes(conn: Any, table: str, frame: pd.DataFrame, properties: dict[str, str]) -> None:
+def _copy_nodes(
+    conn: Any, table: str, frame: pd.DataFrame, properties: dict[str, str], rois: list[str]
+) -> None:
     if frame.empty:
         return
-    names = ["bodyId", *properties]
-    data = frame[[*names, "roiKeys", "roiPre", "roiPost", "roiInfo"]].copy()
-    data.columns = [f"c{i}" for i in range(len(names))] + [
-        "roiKeys",
-        "roiPre",
-        "roiPost",
-        "roiInfo",
-    ]
     kinds = ["int", *properties.values()]
-    select = ", ".join(f"CAST(c{i} AS {_COLUMN_TYPES[k]})" for i, k in enumerate(kinds))
-    roi_map = (
-        "map(CAST(roiKeys AS STRING[]), list_transform(range(1, size(roiKeys)), "
-        "i -> {pre: CAST(roiPre[i] AS INT64), post: CAST(roiPost[i] AS INT64)}))"
-    )
-    conn.execute(
-        f"COPY {table} FROM (LOAD FROM $frame RETURN {select}, {roi_map}, CAST(roiInfo AS STRING))",
-        {"frame": data},
-    )
+    casts = [f"CAST(c{i} AS {_COLUMN_TYPES[k]})" for i, k in enumerate(kinds)]
+    casts += [f"CAST(c{len(kinds) + i} AS BOOL)" for i in range(len(rois))]
+    first_list = len(kinds) + len(rois)
+    casts += [
+        f"CAST(c{first_list} AS STRING[])",
+        f"CAST(c{first_list + 1} AS INT64[])",
+        f"CAST(c{first_list + 2} AS INT64[])",
+        f"CAST(c{first_list + 3} AS STRING)",
+    ]
+    data = frame.copy(deep=False)
+    data.columns = [f"c{i}" for i in range(len(frame.columns))]  # columns are read by position
+    conn.execute(f"COPY {table} FROM (LOAD FROM $frame RETURN {', '.join(casts)})", {"frame": data})
 
 
 # ---------------------------------------------------------------------------------------
 # edges
 
 
-def _tables_of(neurons: pd.DataFrame, segments: pd.DataFrame) -> pd.Series:
-    index = pd.Index(np.concatenate([neurons["bodyId"].to_numpy(), segments["bodyId"].to_numpy()]))
-    labels = ["Neuron"] * len(neurons) + ["Segment"] * len(segments)
-    return pd.Series(labels, index=index)
+#: rows per COPY: bounded memory for the conversions, few enough statements to stay fast
+EDGE_CHUNK = 1_000_000
 
 
 def _copy_edges(
-    conn: Any, table: str, edges: pd.DataFrame, columns: list[str], tables: pd.Series
+    conn: Any, table: str, edges: pd.DataFrame, columns: list[str], neuron_ids: np.ndarray
 ) -> None:
-    pre = tables.reindex(edges["bodyId_pre"]).to_numpy()
-    post = tables.reindex(edges["bodyId_post"]).to_numpy()
+    """COPY connection rows, split by the tables of their endpoints, in bounded chunks."""
+    pre_is_neuron = np.isin(edges["bodyId_pre"].to_numpy(), neuron_ids)
+    post_is_neuron = np.isin(edges["bodyId_post"].to_numpy(), neuron_ids)
     for a, b in PAIRS:
-        chosen = (pre == a) & (post == b)
-        if not chosen.any():
-            continue
-        part = edges.loc[chosen, ["bodyId_pre", "bodyId_post", *columns]].reset_index(drop=True)
-        conn.execute(f"COPY {table} FROM $edges (from='{a}', to='{b}')", {"edges": part})
+        chosen = np.flatnonzero(
+            (pre_is_neuron == (a == "Neuron")) & (post_is_neuron == (b == "Neuron"))
+        )
+        for start in range(0, len(chosen), EDGE_CHUNK):
+            rows = chosen[start : start + EDGE_CHUNK]
+            part = {"bodyId_pre": edges["bodyId_pre"].to_numpy()[rows]}
+            part["bodyId_post"] = edges["bodyId_post"].to_numpy()[rows]
+            for name in columns:
+                values = edges[name].iloc[rows]
+                if isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object:
+                    values = values.astype(object)
+                part[name] = values.to_numpy()
+            conn.execute(
+                f"COPY {table} FROM $edges (from='{a}', to='{b}')", {"edges": pd.DataFrame(part)}
+            )
 
 
 # ---------------------------------------------------------------------------------------
 # meta
 
 
-def _write_meta(conn: Any, export: Export, properties: dict[str, str], dataset: str | None) -> None:
+def _all_rois(export: Export) -> list[str]:
+    """Every ROI seen: in the neurons' roiInfo, in the connections, or in meta.json."""
+    rois = {str(r) for r in export.roi_connections["roi"].unique().tolist()} - {NOT_PRIMARY}
+    rois |= {r for info in _roi_info(export) for r in info}
+    rois |= set(export.meta.get("rois", []))
+    return sorted(rois)
+
+
+def _write_meta(
+    conn: Any, export: Export, properties: dict[str, str], rois: list[str], dataset: str | None
+) -> None:
     meta = export.meta
-    rois = sorted(
-        {r for r in export.roi_connections["roi"].unique().tolist() if r != NOT_PRIMARY}
-        | {r for info in _roi_info(export) for r in info}
-        | set(meta.get("rois", []))
-    )
     primary = meta.get("primaryRois") or sorted(
-        r for r in export.roi_connections["roi"].unique().tolist() if r != NOT_PRIMARY
+        str(r) for r in export.roi_connections["roi"].unique().tolist() if r != NOT_PRIMARY
     )
     values = {
         "dataset": dataset or meta.get("dataset") or export.directory.name,

@@ -286,7 +286,8 @@ def _read_table(
             f"missing column {', '.join(map(repr, missing))} (found {', '.join(header)})",
             1,
         )
-    dtypes = {c: ("int64" if k == "int" else "object") for c, k in columns.items()}
+    # strings that repeat (ROI names) as categories: millions of rows, a few hundred values
+    dtypes = {c: ("int64" if k == "int" else "category") for c, k in columns.items()}
     try:
         frame = pd.read_csv(
             path, usecols=list(columns), dtype=dtypes, keep_default_na=False, na_values=[""]
