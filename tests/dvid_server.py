@@ -2,7 +2,7 @@
 
 It answers the documented routes of one data instance
 (``/api/node/<uuid>/<instance>/...``) over in-memory records, matching ``/query`` with the
-project's own evaluator (:func:`neuprint_dsl.neuronjson.match`) and reproducing what the
+project's own evaluator (:func:`neuprint_dsl.neuronjson.compile_query`) and reproducing what the
 reference (``dvid-and-neuprinthttp-behaviour.md`` part A) says DVID does: the body-id fast path
 (request order, duplicates kept, ``{}`` -> ``[]``), ``400 text/plain`` errors, 404 for missing
 keys, ``*_user``/``*_time`` bookkeeping on POST, and, unless ``in_memory=True``, the
@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from neuprint_dsl.neuronjson import match
+from neuprint_dsl.neuronjson import compile_query
 from neuprint_dsl.transports.neuronjson_base import hide_metadata
 
 TEXT = "text/plain; charset=utf-8"
@@ -264,9 +264,10 @@ class FakeDvid:
             hits = [self._shape(self.records[i], params) for i in ids if i in self.records]
             return Answer.json(hits)  # onlyid is ignored on this path
         try:
-            keys = [k for k in self._order() if match(query, self.records[k])]
+            test = compile_query(query)
         except ValueError:
             return Answer(200, b"[", panic=True)
+        keys = [k for k in self._order() if test(self.records[k])]
         if params.get("onlyid") == "true":
             return Answer.json(keys)
         # the store's scan ignores ``fields`` (it only removes reserved fields)

@@ -212,3 +212,21 @@ def test_regex_end_is_the_end_of_the_text() -> None:
 
 def test_rois_are_residual() -> None:
     assert to_neuronjson(N.roi(ROIS[0])).query is None
+
+
+def test_order_by_a_field_that_is_not_returned() -> None:
+    store = LocalNeuronJson(
+        [
+            {"bodyid": 1000, "status": "Traced", "pre": 50, "type": "a"},
+            {"bodyid": 7, "status": "Traced", "pre": 90, "type": "b"},
+            {"bodyid": 42, "status": "Traced", "pre": 10, "type": "c"},
+            {"bodyid": 3, "status": "Traced", "type": "d"},
+        ]
+    )
+    frame = store.run(
+        'neurons where status = "Traced" return bodyId, type order by pre desc limit 2'
+    )
+    assert frame["bodyid"].tolist() == [7, 1000]
+    assert list(frame.columns) == ["bodyid", "type"]
+    everything = store.run('neurons where status = "Traced" order by pre')
+    assert everything["bodyid"].tolist() == [42, 1000, 7, 3]  # missing values last

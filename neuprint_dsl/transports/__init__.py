@@ -7,8 +7,16 @@ Example:
 """
 
 from .base import CypherTransport, Table
+from .dvid_http import DvidHTTP
 from .embedded import Embedded
 from .local_neuronjson import LocalNeuronJson
 from .neuronjson_base import NeuronJsonTransport
 
-__all__ = ["CypherTransport", "Embedded", "LocalNeuronJson", "NeuronJsonTransport", "Table"]
+__all__ = [
+    "CypherTransport",
+    "DvidHTTP",
+    "Embedded",
+    "LocalNeuronJson",
+    "NeuronJsonTransport",
+    "Table",
+]

@@ -56,6 +56,8 @@ BODYID = "bodyid"
 UINT64_MAX = 2**64 - 1
 #: statuses after which a read is tried again
 RETRY_STATUSES = frozenset({502, 503, 504})
+#: failures after which a read is tried again (the connection broke, or the answer did)
+TRANSIENT_ERRORS = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
 #: methods that are safe to send twice
 IDEMPOTENT = frozenset({"GET", "HEAD"})
 #: longest server message or request body quoted in an error
@@ -201,8 +203,8 @@ class DvidHTTP(NeuronJsonTransport):
         the matching records, or with ``onlyid=True`` their body ids; sorted by body id and
         de-duplicated. ``fields`` keeps those fields (``bodyid`` always) even where DVID
         ignores the option. A query DVID cannot evaluate sensibly (an empty object or list,
-        floats, booleans, nulls, objects, lists mixing numbers with strings) raises
-        ``ValueError`` before anything is sent.
+        scalar floats, booleans, nulls, objects, lists mixing numbers with strings or other
+        values) raises ``ValueError`` before anything is sent.
 
         Example (needs a DVID server)::
 
@@ -550,9 +552,9 @@ class DvidHTTP(NeuronJsonTransport):
             except requests.RequestException as err:
                 if _is_timeout(err):
                     raise QueryTimeout(self._timeout_message(what, method)) from None
-                if last:
+                if last or not isinstance(err, TRANSIENT_ERRORS):
                     raise TransportError(
-                        self._failure_message(what, method, attempts, err)
+                        self._failure_message(what, method, attempt + 1, err)
                     ) from err
                 self._pause(attempt)
                 continue
@@ -576,8 +578,15 @@ class DvidHTTP(NeuronJsonTransport):
         return text
 
     def _failure_message(self, what: str, method: str, attempts: int, err: Exception) -> str:
-        tries = f"after {attempts} attempts" if attempts > 1 else "(not retried: a write)"
-        text = f"cannot reach {self.server} {tries}: {type(err).__name__}: {err}\nrequest: {what}"
+        if attempts > 1:
+            tries = f"after {attempts} attempts"
+        elif method in IDEMPOTENT:
+            tries = "(not retried)"
+        else:
+            tries = "(not retried: a write)"
+        text = (
+            f"request to {self.server} failed {tries}: {type(err).__name__}: {err}\nrequest: {what}"
+        )
         if method not in IDEMPOTENT:
             text += "\nthe write may or may not have been applied; check before sending it again"
         return text
@@ -771,7 +780,7 @@ def check_query(query: object) -> Query:
         >>> check_query({"bodyid": [1, "x"]})
         Traceback (most recent call last):
         ...
-        ValueError: ... mixes numbers with other values ...
+        ValueError: ... mixes numbers or strings with other values ...
     """
     if isinstance(query, list):
         if not query:
@@ -802,16 +811,23 @@ def check_query(query: object) -> Query:
 def _value_problem(value: Any) -> str:
     if isinstance(value, str) or _is_int(value):
         return ""
-    if isinstance(value, list):
-        if all(_is_int(v) for v in value) or all(isinstance(v, str) for v in value):
-            return ""
-        if any(isinstance(v, (int, float, str)) for v in value):
-            return (
-                f"the list {value!r} mixes numbers with other values (DVID fails or silently "
-                "ignores part of it)"
-            )
-    kind = "null" if value is None else type(value).__name__
-    return f"DVID never matches a {kind} value ({value!r})"
+    if isinstance(value, float):
+        return f"DVID never matches a scalar float ({value!r})"
+    if not isinstance(value, list):
+        kind = "null" if value is None else type(value).__name__
+        return f"DVID never matches a {kind} value ({value!r})"
+    if all(isinstance(v, str) for v in value) or all(_is_number(v) for v in value):
+        return ""
+    if any(_is_number(v) or isinstance(v, str) for v in value):
+        return (
+            f"the list {value!r} mixes numbers or strings with other values (DVID fails, or "
+            "silently ignores or changes part of it)"
+        )
+    return f"DVID never matches the list {value!r} (only integers, numbers or strings)"
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _field_list(fields: Iterable[str] | None) -> list[str] | None:

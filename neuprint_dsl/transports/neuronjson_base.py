@@ -87,7 +87,8 @@ def _statement(query: Any) -> Neurons:
 def records_frame(
     records: Iterable[Record], statement: Neurons, field_names: Mapping[str, str]
 ) -> pd.DataFrame:
-    """Records as a DataFrame: sorted by body id, de-duplicated, ``bodyid`` first."""
+    """Records as a DataFrame: de-duplicated, ordered (by body id unless the statement says
+    otherwise; missing values last), limited, ``bodyid`` first."""
     key = field_names.get("bodyId", "bodyid")
     by_id: dict[int, Record] = {}
     for record in records:
@@ -96,21 +97,30 @@ def records_frame(
             raise ValueError(f"an annotation without an integer {key!r}: {dict(record)!r}")
         by_id.setdefault(body, record)
     rows = [by_id[b] for b in sorted(by_id)]
+    for order in reversed(statement.order_by):  # stable sorts, last key first
+        name = field_names.get(order.field, order.field)
+        present = [r for r in rows if _sortable(r.get(name))]
+        missing = [r for r in rows if not _sortable(r.get(name))]
+        present.sort(key=lambda r: _sort_key(r.get(name)), reverse=order.descending)
+        rows = present + missing
+    if statement.limit is not None:
+        rows = rows[: statement.limit]
     columns = _columns(rows, statement, field_names, key)
     frame = pd.DataFrame(
         {c: pd.Series([r.get(c) for r in rows], dtype=object) for c in columns},
         index=pd.RangeIndex(len(rows)),
     )
     frame[key] = frame[key].astype("int64")
-    for order in reversed(statement.order_by):
-        name = field_names.get(order.field, order.field)
-        if name in frame.columns:
-            frame = frame.sort_values(
-                name, ascending=not order.descending, kind="stable", na_position="last"
-            ).reset_index(drop=True)
-    if statement.limit is not None:
-        frame = frame.head(statement.limit)
     return frame
+
+
+def _sortable(value: Any) -> bool:
+    return isinstance(value, (int, float, str)) and not isinstance(value, bool)
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    # numbers before strings, so that mixed values still sort deterministically
+    return (0, value) if isinstance(value, (int, float)) else (1, value)
 
 
 def _columns(
