@@ -21,7 +21,7 @@ import click
 
 from . import __version__
 from .cypher import to_cypher
-from .errors import NeuprintDSLError, QuerySyntaxError
+from .errors import NeuprintDSLError, QuerySyntaxError, TransportError
 from .query import Neurons
 from .text import parse, to_text
 
@@ -192,10 +192,32 @@ def _open_database(db: str | None) -> Any:
     "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to a file."
 )
 @click.option("--limit", type=click.IntRange(min=0), help="Show at most this many rows.")
+@click.option("--dvid", "dvid_server", help="Query a DVID server's neuronjson instead.")
+@click.option("--uuid", help="DVID version: a UUID prefix, 'uuid:branch' or ':branch'.")
+@click.option("--instance", help="DVID neuronjson instance, e.g. segmentation_annotations.")
+@click.option("--token", envvar="DVID_TOKEN", help="DVID bearer token (or $DVID_TOKEN).")
+@click.option(
+    "--neuronjson",
+    "neuronjson_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Query a local JSON file of neuronjson annotations (e.g. DVID's /all) instead.",
+)
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="HTTP timeout, s.")
 def query_command(
-    query: str, db: str | None, output_format: str, output: str | None, limit: int | None
+    query: str,
+    db: str | None,
+    output_format: str,
+    output: str | None,
+    limit: int | None,
+    dvid_server: str | None,
+    uuid: str | None,
+    instance: str | None,
+    token: str | None,
+    neuronjson_file: str | None,
+    timeout: float,
 ) -> None:
-    """Run QUERY (a statement or a neuron predicate) on the embedded engine."""
+    """Run QUERY (a statement or a neuron predicate) on the embedded engine, a DVID server
+    (--dvid) or a local neuronjson file (--neuronjson)."""
     from .execute import as_statement
 
     statement = as_statement(_parse_or_exit(query))
@@ -203,14 +225,43 @@ def query_command(
         # let the engine stop early; the smaller of the two limits wins
         current = statement.limit
         statement = attrs.evolve(statement, limit=limit if current is None else min(limit, current))
-    with _open_database(db) as database:
-        try:
-            frame = database.run(statement)
-        except NeuprintDSLError as err:
-            _fail(str(err))
+    if dvid_server is not None or neuronjson_file is not None:
+        frame = _run_neuronjson(
+            statement, dvid_server, uuid, instance, token, neuronjson_file, timeout
+        )
+    else:
+        with _open_database(db) as database:
+            try:
+                frame = database.run(statement)
+            except NeuprintDSLError as err:
+                _fail(str(err))
     if limit is not None:
         frame = frame.head(limit)
     _write_frame(frame, output_format, output)
+
+
+def _run_neuronjson(
+    statement: Any,
+    server: str | None,
+    uuid: str | None,
+    instance: str | None,
+    token: str | None,
+    path: str | None,
+    timeout: float,
+) -> Any:
+    from .transports import DvidHTTP, LocalNeuronJson
+
+    try:
+        if path is not None:
+            return LocalNeuronJson(path).run(statement)
+        if not uuid or not instance:
+            _fail("--dvid needs --uuid and --instance")
+        assert server is not None
+        return DvidHTTP(server, uuid, instance, token=token, timeout=timeout).run(statement)
+    except TransportError as err:
+        _fail(str(err), EXIT_FAILURE)
+    except (NeuprintDSLError, ValueError) as err:
+        _fail(str(err))
 
 
 def _write_frame(frame: Any, output_format: str, output: str | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -180,3 +181,31 @@ def test_compile_to_neuronjson() -> None:
     ]
     refused = run("compile", "connections where weight > 1", "--to", "neuronjson")
     assert refused.returncode == 2 and "annotations only" in refused.stderr
+
+
+def test_query_a_dvid_server(tmp_path: Path) -> None:
+    from .dvid_server import FakeDvid
+
+    records = [
+        {"bodyid": 30, "type": "MBON01", "status": "Traced"},
+        {"bodyid": 4, "type": "MBON02", "status": "Traced"},
+        {"bodyid": 7, "type": "KC", "status": "Traced"},
+    ]
+    with FakeDvid() as fake:
+        fake.reset(records)
+        args = ["--dvid", fake.url, "--uuid", fake.uuid[:6], "--instance", fake.instance]
+        result = run("query", 'type =~ "MBON.*" and status = "Traced"', *args, "--format", "csv")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines() == [
+            "bodyid,status,type",
+            "4,Traced,MBON02",
+            "30,Traced,MBON01",
+        ]
+        missing = run("query", "type = 'x'", "--dvid", fake.url)
+        assert missing.returncode == 2 and "--uuid and --instance" in missing.stderr
+    gone = run("query", "type = 'x'", *args, "--timeout", "2")
+    assert gone.returncode == 1 and gone.stderr.startswith("error: ")
+    path = tmp_path / "all.json"
+    path.write_text(json.dumps(records))
+    local = run("query", 'type =~ "MBON.*"', "--neuronjson", str(path), "--format", "csv")
+    assert local.stdout.splitlines()[1:] == ["4,Traced,MBON02", "30,Traced,MBON01"]
