@@ -174,7 +174,8 @@ class Connections(Statement):
     where: Predicate = attrs.field(default=TRUE, converter=_edge_where)
     rois: tuple[str, ...] | None = attrs.field(default=None, converter=_rois)
     per_roi: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    label: Label = attrs.field(default="Neuron", validator=_check_label)
+    upstream_label: Label = attrs.field(default="Neuron", validator=_check_label)
+    downstream_label: Label = attrs.field(default="Neuron", validator=_check_label)
 
     def __attrs_post_init__(self) -> None:
         if self.rois is not None and not self.rois:
@@ -213,16 +214,28 @@ def connections(
     rois: Iterable[str] | str | None = None,
     per_roi: bool = False,
     label: Label = "Neuron",
+    upstream_label: Label | None = None,
+    downstream_label: Label | None = None,
 ) -> Connections:
     """Connections from neurons matching ``upstream`` to neurons matching ``downstream``.
 
     ``where`` is a predicate on the connection itself (``E.weight >= 5``). ``rois`` keeps only
     connections with weight in at least one of those ROIs; ``per_roi=True`` returns one row per
     (pre, post, ROI) like neuprint-python's adjacency table, restricted to ``rois`` if given.
+    ``label`` ("Neuron" or "Segment") applies to both sides unless ``upstream_label`` or
+    ``downstream_label`` says otherwise.
 
     Example:
         >>> from neuprint_dsl import N, E, connections
         >>> print(connections(N.type == "APL", where=E.weight >= 5, rois=["MB(R)"], per_roi=True))
         connections from type = "APL" where weight >= 5 in rois ["MB(R)"] per roi
     """
-    return Connections(upstream, downstream, where, rois, per_roi, label)
+    return Connections(
+        upstream,
+        downstream,
+        where,
+        rois,
+        per_roi,
+        label if upstream_label is None else upstream_label,
+        label if downstream_label is None else downstream_label,
+    )

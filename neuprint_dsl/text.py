@@ -197,6 +197,7 @@ _TERMINAL_NAMES = {
     "_RSQB": "']'",
     "_COMMA": "','",
     "IN_ROIS": "'in rois'",
+    "LABEL_PAIR": "'neurons to segments'",
     "_ROI": "'roi'",
     "$END": "end of input",
     "<END-OF-FILE>": "end of input",
@@ -370,7 +371,7 @@ class _Builder:
     def connections(
         self,
         keyword: Token,
-        segments: Token | None,
+        labels: Tree[Token] | None,
         upstream: Node | None,
         downstream: Node | None,
         where: Node | None,
@@ -390,9 +391,20 @@ class _Builder:
         up = self.opt_pred(upstream, Entity.NEURON)
         down = self.opt_pred(downstream, Entity.NEURON)
         edge = self.opt_pred(where, Entity.EDGE)
-        kind: Label = "Neuron" if segments is None else "Segment"
+        pre_label: Label = "Neuron"
+        post_label: Label = "Neuron"
+        if labels is not None:
+            (token,) = cast("list[Token]", labels.children)
+            if token.type == "LABEL_PAIR":
+                first, _, second = str(token).lower().split()
+                pre_label = "Segment" if first == "segments" else "Neuron"
+                post_label = "Segment" if second == "segments" else "Neuron"
+            else:
+                pre_label = post_label = _label_of(token)
         try:
-            return Connections(up, down, edge, roi_names, per_roi is not None, kind)
+            return Connections(
+                up, down, edge, roi_names, per_roi is not None, pre_label, post_label
+            )
         except (TypeError, ValueError) as err:  # not expected: the checks above come first
             raise self.error(str(err), keyword) from None
 
@@ -702,9 +714,16 @@ def _neurons_text(stmt: Neurons) -> str:
     return " ".join(parts)
 
 
+def _label_of(token: Token) -> Label:
+    return "Segment" if token.type == "SEGMENTS" else "Neuron"
+
+
 def _connections_text(stmt: Connections) -> str:
     parts = ["connections"]
-    if stmt.label == "Segment":
+    pre, post = stmt.upstream_label, stmt.downstream_label
+    if pre != post:
+        parts.append(f"of {pre.lower()}s to {post.lower()}s")
+    elif pre == "Segment":
         parts.append("of segments")
     for keyword, pred in (("from", stmt.upstream), ("to", stmt.downstream), ("where", stmt.where)):
         if pred != TRUE:

@@ -538,6 +538,7 @@ def _statements() -> st.SearchStrategy[Neurons | Connections]:
             st.none() | st.lists(_TEXT.filter(bool), min_size=1, max_size=3, unique=True),
             st.booleans(),
             labels,
+            labels,
         ),
     )
 

@@ -174,7 +174,8 @@ class CypherCompiler:
         """Compile a :class:`~neuprint_dsl.query.Connections` statement."""
         d = self.dialect
         pattern = (
-            f"{d.node_pattern('n', stmt.label)}-[e:ConnectsTo]->{d.node_pattern('m', stmt.label)}"
+            f"{d.node_pattern('n', stmt.upstream_label)}-[e:ConnectsTo]->"
+            f"{d.node_pattern('m', stmt.downstream_label)}"
         )
         self.line(f"MATCH {pattern}")
         edge = stmt.where

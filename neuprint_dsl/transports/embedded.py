@@ -17,17 +17,20 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pandas as pd
 
 from ..cypher import CypherStatement, GraphSchema
 from ..embedded.build import MAX_DB_SIZE
 from ..errors import LoadError, TransportError
 from .base import Table
 
-if TYPE_CHECKING:
-    import pandas as pd
+logger = logging.getLogger(__name__)
 
 # One Database per file per process: Ladybug's file lock is per process, and closing a second
 # handle on the same file would release the first one's lock.
@@ -87,6 +90,7 @@ class Embedded:
                 f"this statement was compiled for {statement.dialect}, not {self.dialect}"
             )
         params = {name: _param(name, value) for name, value in statement.params.items()}
+        logger.debug("embedded query:\n%s\nparameters: %r", statement.text, params)
         with self._lock:
             if self._closed:
                 raise TransportError("this embedded database is closed")
@@ -97,6 +101,32 @@ class Embedded:
                     f"the embedded engine failed: {err}\nquery was:\n{statement.text}"
                 ) from None
         return Table(statement.columns, frame)
+
+    def fetch_custom(self, cypher: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Run raw Cypher in the engine's own dialect (Ladybug's, not Neo4j's).
+
+        Example:
+            >>> import tempfile
+            >>> from neuprint_dsl.embedded import load
+            >>> from neuprint_dsl.embedded.sample import generate_sample
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     _ = generate_sample(tmp, neurons=30, edges=60, seed=1)
+            ...     with Embedded(load(tmp, f"{tmp}/g.lbug")) as db:
+            ...         print(db.fetch_custom("MATCH (n:Neuron) RETURN count(*) AS n")["n"][0])
+            30
+        """
+        logger.debug("embedded query:\n%s", cypher)
+        with self._lock:
+            if self._closed:
+                raise TransportError("this embedded database is closed")
+            try:
+                result = _single(self._conn.execute(cypher, dict(params or {})))
+                frame: pd.DataFrame = result.get_as_df()
+            except RuntimeError as err:
+                raise TransportError(
+                    f"the embedded engine failed: {err}\nquery was:\n{cypher}"
+                ) from None
+        return frame
 
     def run(self, query: Any) -> pd.DataFrame:
         """Run a statement, query text or neuron predicate; returns a typed DataFrame."""

@@ -1,0 +1,289 @@
+"""The neuprint-python-compatible ``Client``, and default-client management.
+
+A ``Client`` owns a transport: by default :class:`~neuprint_dsl.transports.NeuprintHTTP` for a
+neuPrint server, or any other, e.g. ``Client(transport=neuprint_dsl.embedded(path))`` to run
+every compat function on the embedded engine. The first client created becomes the default
+(as in neuprint-python); functions take ``client=None`` to mean the default.
+
+Unlike neuprint-python, a request timeout is always set, and the default client is shared
+between threads safely (each transport serialises its own use of its connection).
+
+Example:
+    >>> import tempfile
+    >>> import neuprint_dsl
+    >>> from neuprint_dsl.compat import Client, clear_default_client
+    >>> from neuprint_dsl.embedded import load
+    >>> from neuprint_dsl.embedded.sample import generate_sample
+    >>> tmp = tempfile.mkdtemp()
+    >>> _ = generate_sample(tmp, neurons=50, edges=200, seed=5)
+    >>> c = Client(transport=neuprint_dsl.embedded(load(tmp, f"{tmp}/g.lbug")))
+    >>> c.dataset, len(c.primary_rois) > 10
+    ('hemibrain-synthetic', True)
+    >>> clear_default_client()
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Literal, ParamSpec, TypeVar, overload
+
+import pandas as pd
+
+from ..errors import CapabilityError, NeuprintDSLError
+from ..transports.embedded import Embedded
+from ..transports.neuprint_http import NeuprintHTTP
+
+logger = logging.getLogger("neuprint_dsl")
+
+_CLIENTS: list[Client] = []
+_DEFAULT: list[Client | None] = [None]
+_LOCK = threading.RLock()
+
+
+class Client:
+    """A connection to one neuPrint dataset (neuprint-python's ``Client``).
+
+    ``Client(server, dataset, token=None, verify=True, *, timeout=60.0)`` talks to a neuPrint
+    server over HTTPS; ``Client(transport=...)`` uses any transport, such as the embedded
+    engine. The token comes from the argument or ``NEUPRINT_APPLICATION_CREDENTIALS``.
+    """
+
+    def __init__(
+        self,
+        server: str | None = None,
+        dataset: str | None = None,
+        token: str | None = None,
+        verify: bool = True,
+        *,
+        timeout: float = 60.0,
+        transport: Any = None,
+    ) -> None:
+        if transport is None:
+            if not server:
+                raise ValueError("Client needs a server (or transport=...)")
+            if not dataset:
+                raise ValueError("Client needs a dataset name, e.g. 'hemibrain:v1.2.1'")
+            transport = NeuprintHTTP(server, dataset, token, verify, timeout)
+        elif server is not None or token is not None:
+            raise ValueError("pass either server/token or transport=..., not both")
+        self.transport = transport
+        self.server = (
+            getattr(transport, "server", None) or f"embedded:{getattr(transport, 'path', '')}"
+        )
+        self.verify = verify
+        self.timeout = timeout
+        local = getattr(transport, "meta", None)
+        self.dataset = (
+            dataset or getattr(transport, "dataset", None) or (local or {}).get("dataset")
+        )
+        self._meta: dict[str, Any] | None = None
+        self._meta_lock = threading.Lock()
+        with _LOCK:
+            _CLIENTS.append(self)
+            if _DEFAULT[0] is None and len(_CLIENTS) == 1:
+                _DEFAULT[0] = self
+
+    def __repr__(self) -> str:
+        return f"Client({self.server!r}, {self.dataset!r})"
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when queries run on the embedded engine."""
+        return isinstance(self.transport, Embedded)
+
+    # -- Cypher ----------------------------------------------------------------------------
+
+    @overload
+    def fetch_custom(
+        self, cypher: str, dataset: str = "", format: Literal["pandas"] = "pandas"
+    ) -> pd.DataFrame: ...
+    @overload
+    def fetch_custom(self, cypher: str, dataset: str = "", *, format: Literal["json"]) -> Any: ...
+    def fetch_custom(self, cypher: str, dataset: str = "", format: str = "pandas") -> Any:
+        """Run raw Cypher (the server's dialect; Ladybug's for the embedded engine).
+
+        ``format="json"`` returns ``{"columns": [...], "data": [[...], ...]}``.
+        """
+        if format not in ("pandas", "json"):
+            raise ValueError(f"format must be 'pandas' or 'json', not {format!r}")
+        if dataset and dataset != self.dataset:
+            raise ValueError(
+                f"this client is for dataset {self.dataset!r}; create another Client for {dataset!r}"
+            )
+        if isinstance(self.transport, NeuprintHTTP):
+            return self.transport.fetch_custom(cypher, format=format)  # type: ignore[call-overload]
+        if isinstance(self.transport, Embedded):
+            frame = self.transport.fetch_custom(cypher)
+            if format == "json":
+                rows = frame.astype(object).where(frame.notna(), None).values.tolist()
+                return {"columns": list(frame.columns), "data": rows}
+            return frame
+        raise CapabilityError(
+            "raw Cypher", type(self.transport).__name__, ("NeuprintHTTP", "Embedded")
+        )
+
+    # -- dataset metadata ------------------------------------------------------------------
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The dataset's ``:Meta`` node, JSON values parsed (fetched once, then cached)."""
+        with self._meta_lock:
+            if self._meta is None:
+                self._meta = self._fetch_meta()
+            return self._meta
+
+    def _fetch_meta(self) -> dict[str, Any]:
+        if isinstance(self.transport, Embedded):
+            return _embedded_meta(self.transport)
+        frame = self.fetch_custom("MATCH (n:Meta) RETURN n")
+        if frame.empty:
+            raise NeuprintDSLError(f"dataset {self.dataset!r} has no :Meta node")
+        node = frame["n"].iloc[0]
+        return {key: _maybe_json(value) for key, value in dict(node).items()}
+
+    @property
+    def primary_rois(self) -> list[str]:
+        """The dataset's primary ROIs, sorted."""
+        return sorted(self.meta.get("primaryRois") or [])
+
+    @property
+    def all_rois(self) -> list[str]:
+        """Every ROI of the dataset (the keys of the Meta ``roiInfo``), sorted."""
+        rois = set(self.meta.get("roiInfo") or {}) | set(self.primary_rois)
+        return sorted(rois)
+
+    def fetch_neuron_keys(self) -> list[str]:
+        """The neuron property names of the dataset (ROI flags excluded), sorted."""
+        keys = self.meta.get("neuronProperties")
+        if isinstance(keys, dict) and keys:
+            names = list(keys)
+        elif isinstance(keys, list) and keys:
+            names = [str(k) for k in keys]
+        else:
+            frame = self.fetch_custom(
+                "MATCH (n:Neuron) WITH n LIMIT 1000 UNWIND keys(n) AS key RETURN DISTINCT key"
+            )
+            names = frame["key"].tolist()
+        rois = set(self.all_rois)
+        return sorted(k for k in names if k not in rois)
+
+
+def _maybe_json(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _embedded_meta(db: Embedded) -> dict[str, Any]:
+    local = db.meta
+    totals = db.fetch_custom(
+        "MATCH (n:Neuron:Segment) UNWIND range(1, size(n.roiNames)) AS i "
+        "WITH n.roiNames[i] AS roi, coalesce(n.roiPre[i], 0) AS pre, coalesce(n.roiPost[i], 0) AS post "
+        "RETURN roi, CAST(sum(pre) AS INT64) AS pre, CAST(sum(post) AS INT64) AS post ORDER BY roi"
+    )
+    roi_info = {
+        str(r): {"pre": int(p), "post": int(q)}
+        for r, p, q in totals[["roi", "pre", "post"]].itertuples(index=False, name=None)
+    }
+    for roi in local.get("rois", []):
+        roi_info.setdefault(roi, {"pre": 0, "post": 0})
+    return {
+        "dataset": local.get("dataset"),
+        "primaryRois": list(local.get("primaryRois", [])),
+        "roiInfo": roi_info,
+        "roiHierarchy": local.get("roiHierarchy"),
+        "neuronProperties": dict(local.get("neuronProperties", {})),
+        "synthetic": local.get("synthetic", False),
+        "description": local.get("description", ""),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# default client management (thread-safe)
+
+
+def default_client() -> Client:
+    """The default Client: the first one created, or the one set with set_default_client.
+
+    Example:
+        >>> clear_default_client()
+        >>> default_client()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: No default Client: create a Client, or call set_default_client(client)
+    """
+    with _LOCK:
+        client = _DEFAULT[0]
+    if client is None:
+        raise RuntimeError("No default Client: create a Client, or call set_default_client(client)")
+    return client
+
+
+def set_default_client(client: Client | None) -> None:
+    """Make ``client`` the default (``None`` clears it)."""
+    with _LOCK:
+        _DEFAULT[0] = client
+
+
+def clear_default_client() -> None:
+    """Leave no default client."""
+    set_default_client(None)
+
+
+def list_all_clients() -> list[Client]:
+    """Every Client created in this program, oldest first."""
+    with _LOCK:
+        return list(_CLIENTS)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def inject_client(fn: Callable[P, R]) -> Callable[P, R]:
+    """Fill a ``client=None`` keyword argument with :func:`default_client`."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if kwargs.get("client") is None:
+            kwargs["client"] = default_client()
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+# ---------------------------------------------------------------------------------------
+# debug logging
+
+_HANDLER: list[logging.Handler | None] = [None]
+
+
+def setup_debug_logging() -> None:
+    """Print every query neuprint-dsl sends (Cypher and parameters) to stderr.
+
+    Example:
+        >>> setup_debug_logging(); disable_debug_logging()
+    """
+    with _LOCK:
+        if _HANDLER[0] is None:
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("[%(asctime)s] %(name)s: %(message)s"))
+            logger.addHandler(handler)
+            _HANDLER[0] = handler
+        logger.setLevel(logging.DEBUG)
+
+
+def disable_debug_logging() -> None:
+    """Stop printing queries."""
+    with _LOCK:
+        if _HANDLER[0] is not None:
+            logger.removeHandler(_HANDLER[0])
+            _HANDLER[0] = None
+        logger.setLevel(logging.NOTSET)
