@@ -122,6 +122,9 @@ class Client:
                 rows = frame.astype(object).where(frame.notna(), None).values.tolist()
                 return {"columns": list(frame.columns), "data": rows}
             return frame
+        custom = getattr(self.transport, "fetch_custom", None)
+        if custom is not None:
+            return custom(cypher, format=format)
         raise CapabilityError(
             "raw Cypher", type(self.transport).__name__, ("NeuprintHTTP", "Embedded")
         )
