@@ -1,9 +1,14 @@
 """neuprint-python's public API, built on neuprint-dsl (DESIGN section 9).
 
 Switch by changing an import: ``from neuprint_dsl.compat import Client, fetch_neurons,
-NeuronCriteria as NC``. Every criteria object also becomes a DSL predicate, so old queries gain
+NeuronCriteria as NC``. Every criteria object is also a DSL predicate, so old queries gain
 ``&``, ``|`` and ``~``; every function runs on any transport (a neuPrint server, or the
 embedded engine with ``Client(transport=neuprint_dsl.embedded(path))``).
+
+Example:
+    >>> from neuprint_dsl.compat import NeuronCriteria as NC
+    >>> print((NC(type="MBON.*") | NC(bodyId=[1, 2])).to_text())
+    type =~ "MBON.*" or bodyId in [1, 2]
 """
 
 from .client import (
@@ -16,12 +21,59 @@ from .client import (
     set_default_client,
     setup_debug_logging,
 )
+from .connectivity import (
+    fetch_adjacencies,
+    fetch_common_connectivity,
+    fetch_shortest_paths,
+    fetch_simple_connections,
+    fetch_traced_adjacencies,
+)
+from .criteria import (
+    IsNull,
+    NeuronCriteria,
+    NotNull,
+    NullCheck,
+    SegmentCriteria,
+    as_criteria,
+    criteria_label,
+)
+from .neurons import fetch_custom_neurons, fetch_neurons
+from .rois import fetch_all_rois, fetch_meta, fetch_primary_rois, fetch_roi_hierarchy
+
+
+@inject_client
+def fetch_custom(
+    cypher: str, dataset: str = "", format: str = "pandas", *, client: Client | None = None
+) -> object:
+    """Run raw Cypher on the (default) client: ``fetch_custom(q)`` is ``client.fetch_custom(q)``."""
+    assert client is not None
+    return client.fetch_custom(cypher, dataset, format=format)  # type: ignore[call-overload]
+
 
 __all__ = [
     "Client",
+    "IsNull",
+    "NeuronCriteria",
+    "NotNull",
+    "NullCheck",
+    "SegmentCriteria",
+    "as_criteria",
     "clear_default_client",
+    "criteria_label",
     "default_client",
     "disable_debug_logging",
+    "fetch_adjacencies",
+    "fetch_all_rois",
+    "fetch_common_connectivity",
+    "fetch_custom",
+    "fetch_custom_neurons",
+    "fetch_meta",
+    "fetch_neurons",
+    "fetch_primary_rois",
+    "fetch_roi_hierarchy",
+    "fetch_shortest_paths",
+    "fetch_simple_connections",
+    "fetch_traced_adjacencies",
     "inject_client",
     "list_all_clients",
     "set_default_client",
