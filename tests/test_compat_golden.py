@@ -1,0 +1,122 @@
+"""Golden tests: the exact neo4j Cypher each compat function sends (through a recording
+transport that answers like a small neuPrint dataset). Update a golden only after reading the
+new text and deciding it is right."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from neuprint_dsl.compat import (
+    Client,
+    NeuronCriteria,
+    clear_default_client,
+    fetch_adjacencies,
+    fetch_common_connectivity,
+    fetch_custom,
+    fetch_meta,
+    fetch_neurons,
+    fetch_roi_hierarchy,
+    fetch_shortest_paths,
+    fetch_simple_connections,
+)
+from neuprint_dsl.transports import Recording
+
+GOLDEN = Path(__file__).parent / "golden" / "compat_neo4j.json"
+META = {
+    "dataset": "hemibrain:v1.2.1",
+    "primaryRois": ["MB(R)", "FB", "b'L(R)"],
+    "roiInfo": json.dumps({"MB(R)": {"pre": 1, "post": 2}, "FB": {}, "b'L(R)": {}, "CA(R)": {}}),
+    "neuronProperties": json.dumps(
+        {
+            "bodyId": {},
+            "type": {},
+            "instance": {},
+            "status": {},
+            "pre": {},
+            "post": {},
+            "roiInfo": {},
+        }
+    ),
+    "roiHierarchy": json.dumps(
+        {
+            "name": "hemibrain",
+            "children": [{"name": "MB(R)", "children": [{"name": "CA(R)"}]}, {"name": "FB"}],
+        }
+    ),
+}
+
+
+def answer(cypher: str) -> Any:
+    if cypher.startswith("MATCH (n:Meta)"):
+        return pd.DataFrame({"n": [META]})
+    if cypher.endswith("RETURN n.bodyId AS bodyId\nORDER BY n.bodyId"):
+        return [[1], [2]]
+    return None
+
+
+def make() -> tuple[Client, Recording]:
+    clear_default_client()
+    rec = Recording(answer, dataset="hemibrain:v1.2.1")
+    c = Client(transport=rec)
+    return c, rec
+
+
+cases = {
+    "fetch_neurons": lambda c: fetch_neurons(
+        NeuronCriteria(type="MBON.*", rois=["MB(R)"], status="Traced"), client=c
+    ),
+    "fetch_neurons_ids": lambda c: fetch_neurons([329566174, 425790257], client=c),
+    "fetch_simple_connections": lambda c: fetch_simple_connections(
+        [1, 2], NeuronCriteria(type="APL"), min_weight=5, client=c
+    ),
+    "fetch_adjacencies": lambda c: fetch_adjacencies(
+        [1, 2], None, rois=["MB(R)"], batch_size=1, client=c, progress=False
+    ),
+    "fetch_common_connectivity": lambda c: fetch_common_connectivity(
+        NeuronCriteria(type="APL"), client=c
+    ),
+    "fetch_shortest_paths": lambda c: fetch_shortest_paths(1, 2, min_weight=10, client=c),
+}
+
+
+def sent(name: str) -> list[str]:
+    client, recording = make()
+    CASES[name](client)
+    clear_default_client()
+    return recording.sent
+
+
+CASES = cases
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_compat_cypher_golden(name: str) -> None:
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert sent(name) == golden[name]
+
+
+def test_goldens_cover_every_case() -> None:
+    assert sorted(json.loads(GOLDEN.read_text(encoding="utf-8"))) == sorted(CASES)
+
+
+def test_fetch_custom_and_meta_send_the_text_as_given() -> None:
+    client, recording = make()
+    fetch_custom("MATCH (n:Neuron) RETURN count(*)", client=client)
+    assert fetch_meta(client=client)["dataset"] == "hemibrain:v1.2.1"
+    assert recording.sent == ["MATCH (n:Neuron) RETURN count(*)", "MATCH (n:Meta) RETURN n"]
+    assert fetch_roi_hierarchy(format="text", client=client).splitlines() == [
+        "hemibrain",
+        " +-- MB(R)*",
+        " |   +-- CA(R)",
+        " +-- FB*",
+    ]
+    clear_default_client()
+
+
+if __name__ == "__main__":  # regenerate: python -m tests.test_compat_golden
+    GOLDEN.write_text(json.dumps({n: sent(n) for n in sorted(CASES)}, indent=1) + "\n")
