@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, Literal, ParamSpec, TypeVar, overload
@@ -39,8 +40,9 @@ from ..transports.neuprint_http import NeuprintHTTP
 
 logger = logging.getLogger("neuprint_dsl")
 
-_CLIENTS: list[Client] = []
-_DEFAULT: list[Client | None] = [None]
+_CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()  # live clients, as neuprint-python
+_ORDER: list[weakref.ReferenceType[Client]] = []  # creation order
+_DEFAULT: dict[str, Any] = {"explicit": None, "cleared": False}
 _LOCK = threading.RLock()
 
 
@@ -83,12 +85,15 @@ class Client:
         self._meta: dict[str, Any] | None = None
         self._meta_lock = threading.Lock()
         with _LOCK:
-            _CLIENTS.append(self)
-            if _DEFAULT[0] is None and len(_CLIENTS) == 1:
-                _DEFAULT[0] = self
+            _CLIENTS.add(self)
+            _ORDER.append(weakref.ref(self))
+            _DEFAULT["cleared"] = False
 
     def __repr__(self) -> str:
         return f"Client({self.server!r}, {self.dataset!r})"
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.server, self.dataset, getattr(self.transport, "token", None), self.verify)
 
     @property
     def is_embedded(self) -> bool:
@@ -213,7 +218,8 @@ def _embedded_meta(db: Embedded) -> dict[str, Any]:
 
 
 def default_client() -> Client:
-    """The default Client: the first one created, or the one set with set_default_client.
+    """The default Client: the one set with :func:`set_default_client`, else the only live
+    client (or several equal ones), as in neuprint-python.
 
     Example:
         >>> clear_default_client()
@@ -223,27 +229,38 @@ def default_client() -> Client:
         RuntimeError: No default Client: create a Client, or call set_default_client(client)
     """
     with _LOCK:
-        client = _DEFAULT[0]
-    if client is None:
-        raise RuntimeError("No default Client: create a Client, or call set_default_client(client)")
-    return client
+        explicit = _DEFAULT["explicit"]
+        if explicit is not None:
+            return explicit  # type: ignore[no-any-return]
+        live = list_all_clients() if not _DEFAULT["cleared"] else []
+    if live and all(c._key() == live[0]._key() for c in live):
+        return live[0]
+    if live:
+        raise RuntimeError(
+            f"No default Client: there are {len(live)} different clients; "
+            "pass client=... or call set_default_client(client)"
+        )
+    raise RuntimeError("No default Client: create a Client, or call set_default_client(client)")
 
 
 def set_default_client(client: Client | None) -> None:
     """Make ``client`` the default (``None`` clears it)."""
     with _LOCK:
-        _DEFAULT[0] = client
+        _DEFAULT["explicit"] = client
+        _DEFAULT["cleared"] = client is None
 
 
 def clear_default_client() -> None:
-    """Leave no default client."""
+    """Leave no default client (until one is set, or another Client is created)."""
     set_default_client(None)
 
 
 def list_all_clients() -> list[Client]:
-    """Every Client created in this program, oldest first."""
+    """Every live Client in this program, oldest first."""
     with _LOCK:
-        return list(_CLIENTS)
+        alive = [c for c in (ref() for ref in _ORDER) if c is not None and c in _CLIENTS]
+        _ORDER[:] = [weakref.ref(c) for c in alive]
+        return alive
 
 
 P = ParamSpec("P")

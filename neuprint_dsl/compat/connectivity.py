@@ -15,6 +15,7 @@ Two neuprint-python behaviours are deliberately not copied (each has a regressio
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -71,6 +72,8 @@ def _with_properties(
     table = _properties(client, ids, properties).set_index("bodyId")
     for prop in properties:
         values = table[prop] if prop in table.columns else pd.Series(dtype=object)
+        if prop == "roiInfo":  # JSON text, parsed as neuprint-python does
+            values = values.map(lambda v: json.loads(v) if isinstance(v, str) and v else v)
         out[f"{prop}_pre"] = out["bodyId_pre"].map(values).astype(object)
         out[f"{prop}_post"] = out["bodyId_post"].map(values).astype(object)
         for side in ("pre", "post"):
@@ -101,27 +104,27 @@ def fetch_simple_connections(
     up, up_label = _side(upstream_criteria, client)
     down, down_label = _side(downstream_criteria, client)
     roi_list = [rois] if isinstance(rois, str) else list(rois) if rois else None
-    statement = connections(
-        up,
-        down,
-        where=E.weight >= min_weight,
-        rois=roi_list,
-        upstream_label=up_label,
-        downstream_label=down_label,
+    return _simple_connections(
+        client, up, down, up_label, down_label, min_weight, roi_list, list(properties)
     )
-    frame = run(client.transport, statement)
-    out = _with_properties(frame, client, list(properties))
-    per_roi = run(
-        client.transport,
-        connections(
-            up,
-            down,
-            where=E.weight >= min_weight,
-            per_roi=True,
-            upstream_label=up_label,
-            downstream_label=down_label,
-        ),
-    )
+
+
+def _simple_connections(
+    client: Client,
+    up: Predicate,
+    down: Predicate,
+    up_label: Label,
+    down_label: Label,
+    min_weight: int,
+    rois: list[str] | None,
+    properties: list[str],
+) -> pd.DataFrame:
+    """The fetch_simple_connections table: strongest first, properties, conn_roiInfo."""
+    labels: dict[str, Any] = {"upstream_label": up_label, "downstream_label": down_label}
+    where = E.weight >= min_weight
+    frame = run(client.transport, connections(up, down, where=where, rois=rois, **labels))
+    out = _with_properties(frame, client, properties)
+    per_roi = run(client.transport, connections(up, down, where=where, per_roi=True, **labels))
     info: dict[tuple[int, int], dict[str, dict[str, int]]] = {}
     for pre, post, roi, weight in per_roi.itertuples(index=False, name=None):
         info.setdefault((int(pre), int(post)), {})[str(roi)] = {"post": int(weight)}
@@ -304,18 +307,30 @@ def fetch_common_connectivity(
     if members.empty:
         raise ValueError(f"no neuron matches {criteria!r}")
     chosen = N.bodyId.isin(members.tolist())
+    where = E.weight >= min_weight
     if search_direction == "upstream":
-        statement = connections(None, chosen, where=E.weight >= min_weight, downstream_label=label)
+        statement = connections(None, chosen, where=where, downstream_label=label)
         partner, member = "bodyId_pre", "bodyId_post"
     else:
-        statement = connections(chosen, None, where=E.weight >= min_weight, upstream_label=label)
+        statement = connections(chosen, None, where=where, upstream_label=label)
         partner, member = "bodyId_post", "bodyId_pre"
     frame = run(client.transport, statement)
     reach = frame.groupby(partner)[member].nunique()
-    common = set(reach[reach == members.nunique()].index)
-    frame = frame[frame[partner].isin(common)]
-    out = _with_properties(frame, client, list(properties))
-    return out.sort_values([partner, member], kind="stable").reset_index(drop=True)
+    common = sorted(int(b) for b in reach[reach == members.nunique()].index)
+    if not common:  # nothing to ask the server for
+        frame = frame.iloc[0:0]
+        out = _with_properties(frame, client, list(properties))
+        out["conn_roiInfo"] = pd.Series([], dtype=object)
+        return out.reset_index(drop=True)
+    partners = N.bodyId.isin(common)
+    neuron: Label = "Neuron"
+    if search_direction == "upstream":
+        return _simple_connections(
+            client, partners, chosen, neuron, label, min_weight, None, list(properties)
+        )
+    return _simple_connections(
+        client, chosen, partners, label, neuron, min_weight, None, list(properties)
+    )
 
 
 @inject_client

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..execute import run
+from ..frames import shape
 from ..query import neurons
 from .client import Client, inject_client
 from .criteria import as_criteria, criteria_label
@@ -88,8 +89,10 @@ def fetch_custom_neurons(
     table = pd.DataFrame(
         {k: pd.Series([r.get(k) for r in records], dtype=object) for k in _ordered(names)}
     )
+    schema = getattr(client.transport, "schema", None)
+    kinds = dict(schema.node_properties) if schema is not None else {}
+    table = shape(table, kinds)  # the dtypes fetch_neurons gives
     if "bodyId" in table.columns:
-        table["bodyId"] = table["bodyId"].astype("int64")
         table = table.sort_values("bodyId", kind="stable").reset_index(drop=True)
     return _neuron_tables(table, client)
 
