@@ -158,8 +158,23 @@ class TransportError(NeuprintDSLError):
     """A query could not be run or its answer could not be read."""
 
 
+def excerpt(text: str, limit: int = 1500) -> str:
+    """``text``, shortened in the middle past ``limit`` characters (for error messages; the
+    exception keeps the whole text in an attribute).
+
+    Example:
+        >>> excerpt("x" * 10, limit=6)
+        'xxx[... 4 more characters ...]xxx'
+    """
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}[... {len(text) - 2 * half} more characters ...]{text[-half:]}"
+
+
 class ServerError(TransportError):
-    """The server answered with an error: its status, its message and the query sent."""
+    """The server answered with an error: its status, its message and the query sent
+    (``query``, whole; the message shows an excerpt of a long one)."""
 
     def __init__(self, status: int, message: str, query: str | None = None) -> None:
         self.status = status
@@ -167,7 +182,7 @@ class ServerError(TransportError):
         self.query = query
         text = f"server error {status}: {message}"
         if query:
-            text += f"\nquery was:\n{query}"
+            text += f"\nquery was:\n{excerpt(query)}"
         super().__init__(text)
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..cypher import CypherStatement, GraphSchema
 from ..embedded.build import MAX_DB_SIZE
-from ..errors import LoadError, TransportError
+from ..errors import LoadError, TransportError, excerpt
 from .base import Table
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class Embedded:
                 frame = _single(self._conn.execute(statement.text, params)).get_as_df()
             except RuntimeError as err:
                 raise TransportError(
-                    f"the embedded engine failed: {err}\nquery was:\n{statement.text}"
+                    f"the embedded engine failed: {err}\nquery was:\n{excerpt(statement.text)}"
                 ) from None
         return Table(statement.columns, frame)
 
@@ -124,7 +124,7 @@ class Embedded:
                 frame: pd.DataFrame = result.get_as_df()
             except RuntimeError as err:
                 raise TransportError(
-                    f"the embedded engine failed: {err}\nquery was:\n{cypher}"
+                    f"the embedded engine failed: {err}\nquery was:\n{excerpt(cypher)}"
                 ) from None
         return frame
 
