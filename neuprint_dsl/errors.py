@@ -190,6 +190,18 @@ class QueryTimeout(TransportError):
     """The query did not finish within the time allowed."""
 
 
+class ServerTimeout(QueryTimeout, ServerError):
+    """The server answered that the query timed out (neuPrintHTTP's 400 "Timeout experienced",
+    or a 504 from a proxy): a :class:`QueryTimeout` that also carries the server's ``status``,
+    ``message`` and the ``query`` sent.
+
+    Example:
+        >>> err = ServerTimeout(400, "Timeout experienced.", "MATCH (n) RETURN n")
+        >>> isinstance(err, QueryTimeout), isinstance(err, ServerError), err.status
+        (True, True, 400)
+    """
+
+
 def _join_alternatives(items: Sequence[str]) -> str:
     items = list(items)
     if len(items) <= 1:

@@ -2,7 +2,8 @@
 
 Body ids and weights are ``int64``; other integer properties are pandas' nullable ``Int64``
 (missing is ``<NA>``), floats ``float64`` (missing is ``NaN``), booleans nullable
-``boolean``, strings and everything else ``object`` with ``None`` for missing.
+``boolean``, strings and everything else ``object`` with ``None`` for missing. Kinds come
+from the transport's schema, or, without one, from the values themselves.
 
 Example:
     >>> import pandas as pd
@@ -38,13 +39,26 @@ def shape(frame: pd.DataFrame, kinds: Mapping[str, str] | None = None) -> pd.Dat
         if name in ID_COLUMNS:
             out[name] = _as_int64(column, name)
             continue
-        kind = kinds.get(name, kinds.get(base))
-        dtype = _DTYPES.get(kind or "")
+        kind = kinds.get(name, kinds.get(base)) or _inferred_kind(column)
+        dtype = _DTYPES.get(kind)
         if dtype is not None:
             out[name] = column.astype(dtype)
         else:
             out[name] = column.astype(object).where(column.notna(), None)
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+_INFERRED = {
+    "integer": "int",
+    "floating": "float",
+    "mixed-integer-float": "float",
+    "boolean": "bool",
+}
+
+
+def _inferred_kind(column: pd.Series) -> str:
+    """The kind of a column whose property kind is unknown (no schema), from its values."""
+    return _INFERRED.get(pd.api.types.infer_dtype(column, skipna=True), "")
 
 
 def _as_int64(column: pd.Series, name: str) -> pd.Series:

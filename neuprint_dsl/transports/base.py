@@ -36,9 +36,7 @@ class Table:
     def to_frame(self) -> pd.DataFrame:
         """The rows as an untyped DataFrame with the given column names."""
         if isinstance(self.rows, pd.DataFrame):
-            frame = self.rows
-            frame.columns = list(self.columns)
-            return frame
+            return self.rows.set_axis(list(self.columns), axis=1)  # a new frame, not in place
         return pd.DataFrame(list(self.rows), columns=list(self.columns))
 
 

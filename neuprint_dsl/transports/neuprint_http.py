@@ -1,0 +1,841 @@
+"""The neuPrint transport: compiled queries sent to a neuPrintHTTP server (DESIGN section 7).
+
+neuPrintHTTP takes one Cypher statement per request and **no parameters**, so the transport
+sends ``statement.inline()`` as ``{"cypher": ..., "dataset": ...}`` to ``POST
+/api/custom/custom`` (or ``/api/custom/arrow`` when the server is 1.7.3 or later and pyarrow
+is installed; the server version is asked once per transport). What it guarantees:
+
+* a timeout on every request (``timeout=None`` is refused);
+* retries with exponential back-off on connection errors and on 502/503/504, never on 4xx;
+* every failure raises: :class:`~neuprint_dsl.errors.ServerError` (status, the server's
+  ``{"error"}`` or ``{"message"}`` text, the Cypher sent), :class:`ServerTimeout` /
+  :class:`~neuprint_dsl.errors.QueryTimeout` for timeouts, and
+  :class:`~neuprint_dsl.errors.TransportError` for unreachable servers and truncated or
+  malformed answers; never a partial or silently empty table.
+
+Every query is logged at DEBUG level on the logger ``neuprint_dsl.transports.neuprint_http``.
+
+Example:
+    >>> t = NeuprintHTTP("neuprint.janelia.org", "hemibrain:v1.2.1", token="my-token")
+    >>> t.server, t.dataset, t.timeout
+    ('https://neuprint.janelia.org', 'hemibrain:v1.2.1', 60.0)
+    >>> from neuprint_dsl import N
+    >>> df = t.run(N.type.matches("MBON.*") & N.roi("MB(R)"))  # doctest: +SKIP
+    >>> raw = t.fetch_custom("MATCH (m:Meta) RETURN m.dataset AS dataset")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, overload
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+import requests
+import urllib3.exceptions
+
+from ..errors import QueryTimeout, ServerError, ServerTimeout, TransportError
+from .base import Table
+
+if TYPE_CHECKING:
+    from ..cypher import CypherStatement, GraphSchema
+
+__all__ = ["ARROW_MIN_VERSION", "NeuprintHTTP", "ServerTimeout", "check_cypher_text"]
+
+logger = logging.getLogger(__name__)
+
+#: The first neuPrintHTTP version that serves ``/api/custom/arrow``.
+ARROW_MIN_VERSION = (1, 7, 3)
+_ARROW_TYPE = "application/vnd.apache.arrow.stream"
+#: Statuses that mean "the server (or a proxy in front of it) is briefly unavailable".
+_RETRY_STATUSES = frozenset({502, 503, 504})
+_MAX_BACKOFF = 10.0
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+_SMART_QUOTES = "‘’“”"
+_TIMEOUT_WORDS = re.compile(r"time ?out|timed ?out", re.IGNORECASE)
+_CHUNK = 1 << 20
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Reply:
+    """An answer with its whole body read."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    reason: str
+
+
+def check_cypher_text(cypher: str) -> None:
+    """Refuse Cypher text that cannot be what the user meant: "smart quotes" (``‘’“”``, which
+    word processors substitute for ``'`` and ``"``; Cypher has no such quotes) and lone
+    surrogates (not encodable for the request). Raises ``ValueError`` naming the character
+    and where it is.
+
+    Example:
+        >>> check_cypher_text("MATCH (n) WHERE n.type = 'KC' RETURN n")
+        >>> check_cypher_text("MATCH (n)\\nWHERE n.type = ‘KC’ RETURN n")
+        Traceback (most recent call last):
+        ...
+        ValueError: the Cypher text contains the smart quote '‘' (U+2018) at line 2, column 16 ...
+    """
+    if not isinstance(cypher, str):
+        raise TypeError(f"Cypher must be a str, not {type(cypher).__name__}")
+    for index, ch in enumerate(cypher):
+        if ch in _SMART_QUOTES:
+            line, column = _line_column(cypher, index)
+            raise ValueError(
+                f"the Cypher text contains the smart quote {ch!r} (U+{ord(ch):04X}) at line "
+                f"{line}, column {column} (offset {index}); Cypher strings use ordinary "
+                "quotes ' or \", replace it"
+            )
+        if "\ud800" <= ch <= "\udfff":
+            line, column = _line_column(cypher, index)
+            raise ValueError(
+                f"the Cypher text contains a lone surrogate (U+{ord(ch):04X}) at line {line}, "
+                f"column {column} (offset {index}); it cannot be sent as UTF-8"
+            )
+
+
+class NeuprintHTTP:
+    """A neuPrintHTTP server and one of its datasets.
+
+    ``server`` is a host (``https://`` is added) or an ``https://`` URL; ``http://`` is
+    accepted only for ``localhost``, ``127.0.0.1`` and ``[::1]``. ``token`` comes from the
+    argument or the ``NEUPRINT_APPLICATION_CREDENTIALS`` environment variable (the bare token,
+    or the JSON document holding it under ``"token"``); without one the requests are anonymous,
+    which only public datasets accept. ``dataset`` is sent in its exact case: neuPrintHTTP finds
+    the dataset case-insensitively but rewrites the labels with the case it was sent, so a
+    wrongly cased name matches nothing (``check_dataset=True`` checks it up front).
+
+    ``timeout`` (seconds, or a ``(connect, read)`` pair) bounds every wait on the server, as
+    in requests: connecting, and each read of the answer. ``retries`` more attempts follow a
+    connection failure or a 502/503/504 answer, ``backoff * 2**attempt`` seconds apart
+    (capped at 10 s, or longer when the server's ``Retry-After`` asks). ``use_arrow=False``
+    never uses the Arrow endpoint. ``session`` lets a caller supply a configured
+    ``requests.Session`` (it is used as is; the headers go with each request). ``schema``
+    (a :class:`~neuprint_dsl.cypher.GraphSchema`) is handed to the compiler by :meth:`run`.
+
+    Example:
+        >>> t = NeuprintHTTP("http://127.0.0.1:8000/", "hemibrain:v1.2.1", token="abc")
+        >>> t.server, t.headers["Authorization"]
+        ('http://127.0.0.1:8000', 'Bearer abc')
+        >>> NeuprintHTTP("http://neuprint.example.org", "hemibrain")
+        Traceback (most recent call last):
+        ...
+        ValueError: neuPrint servers must be reached over https ...
+        >>> NeuprintHTTP("neuprint.janelia.org", "hemibrain", timeout=None)
+        Traceback (most recent call last):
+        ...
+        ValueError: timeout must be a positive number of seconds ...
+    """
+
+    dialect = "neo4j"
+
+    def __init__(
+        self,
+        server: str,
+        dataset: str,
+        token: str | None = None,
+        verify: bool | str = True,
+        timeout: float | tuple[float, float] | None = 60.0,
+        *,
+        retries: int = 3,
+        backoff: float = 0.2,
+        use_arrow: bool = True,
+        session: requests.Session | None = None,
+        schema: GraphSchema | None = None,
+        check_dataset: bool = False,
+    ) -> None:
+        self.server = _normalize_server(server)
+        if not isinstance(dataset, str) or not dataset.strip():
+            raise ValueError(f"dataset must be a non-empty string, not {dataset!r}")
+        self.dataset = dataset
+        self.timeout = _check_timeout(timeout)
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ValueError(f"retries must be an int >= 0, not {retries!r}")
+        if isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or backoff < 0:
+            raise ValueError(f"backoff must be a number of seconds >= 0, not {backoff!r}")
+        self.retries = retries
+        self.backoff = float(backoff)
+        self.verify = verify
+        self.use_arrow = use_arrow
+        self.token = _resolve_token(token)
+        self.headers: dict[str, str] = {"Content-Type": "application/json"}
+        if self.token:
+            self.headers["Authorization"] = f"Bearer {self.token}"
+        self._own_session = session is None
+        self._session = session if session is not None else requests.Session()
+        self._schema = schema
+        self._lock = threading.Lock()
+        self._arrow: bool | None = None if use_arrow else False
+        #: The server's version string, once the Arrow check has asked for it.
+        self.server_version: str | None = None
+        if check_dataset:
+            self.check_dataset()
+
+    # -- the CypherTransport protocol -------------------------------------------------------
+
+    @property
+    def schema(self) -> GraphSchema | None:
+        """The schema passed in (property kinds and ROI names for the compiler), or None."""
+        return self._schema
+
+    def execute(self, statement: CypherStatement) -> Table:
+        """Send a compiled ``neo4j`` statement (inlined) and return its rows.
+
+        The server's column names must be the statement's; anything else raises
+        :class:`~neuprint_dsl.errors.TransportError`.
+        """
+        if statement.dialect != self.dialect:
+            raise TransportError(
+                f"this statement was compiled for {statement.dialect}, not {self.dialect}"
+            )
+        cypher = statement.inline()
+        columns, rows = self._query(cypher)
+        expected = tuple(statement.columns)
+        if columns != expected:
+            if not columns and len(rows) == 0:
+                # An empty Arrow stream may come without a schema: an empty result.
+                return Table(expected, [])
+            raise TransportError(
+                f"the server answered with the columns {list(columns)}, but the query returns "
+                f"{list(expected)}\nquery was:\n{cypher}"
+            )
+        return Table(columns, rows)
+
+    def run(self, query: Any) -> pd.DataFrame:
+        """Run a statement, query text or neuron predicate; returns a typed DataFrame."""
+        from ..execute import run
+
+        return run(self, query)
+
+    # -- raw Cypher and other endpoints ------------------------------------------------------
+
+    @overload
+    def fetch_custom(self, cypher: str, format: Literal["pandas"] = "pandas") -> pd.DataFrame: ...
+
+    @overload
+    def fetch_custom(self, cypher: str, format: Literal["json"]) -> dict[str, Any]: ...
+
+    def fetch_custom(
+        self, cypher: str, format: Literal["pandas", "json"] = "pandas"
+    ) -> pd.DataFrame | dict[str, Any]:
+        """Run Cypher text as written (no parameters) on this dataset.
+
+        ``format="pandas"`` returns a DataFrame with the server's column names;
+        ``format="json"`` returns the server's answer as a dict (``columns``, ``data``,
+        ``debug``, always through ``/api/custom/custom``). Smart quotes are refused
+        (see :func:`check_cypher_text`).
+
+        Example:
+            >>> t = NeuprintHTTP("neuprint.janelia.org", "hemibrain:v1.2.1", token="x")
+            >>> t.fetch_custom("MATCH (n:Neuron) RETURN count(n) AS n")  # doctest: +SKIP
+                   n
+            0  24666
+        """
+        if format not in ("pandas", "json"):
+            raise ValueError(f"format must be 'pandas' or 'json', not {format!r}")
+        check_cypher_text(cypher)
+        if format == "json":
+            self._log(cypher, "/api/custom/custom")
+            path = "/api/custom/custom"
+            content = self._request("POST", path, body=self._body(cypher), query=cypher).content
+            document = _loads(content, self._url(path), cypher)
+            _columns_and_data(document, self._url(path), cypher)
+            return dict(document)
+        columns, rows = self._query(cypher)
+        if isinstance(rows, pd.DataFrame):
+            return rows
+        return pd.DataFrame(rows, columns=list(columns))
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """``GET`` a JSON endpoint (``path`` starts with ``/``), with the transport's timeout,
+        retries and error handling.
+
+        Example:
+            >>> NeuprintHTTP("neuprint.janelia.org", "x").get_json("/api/version")  # doctest: +SKIP
+            {'Version': '1.9.2'}
+        """
+        content = self._request("GET", path, params=params).content
+        return _loads(content, self._url(path), None)
+
+    def get_bytes(self, path: str, params: Mapping[str, Any] | None = None) -> bytes:
+        """``GET`` an endpoint's raw bytes (meshes, skeletons, key-value data)."""
+        return self._request("GET", path, params=params).content
+
+    def post_json(self, path: str, body: Any) -> Any:
+        """``POST`` a JSON body and decode the JSON answer. A ``"cypher"`` key in the body is
+        what a :class:`~neuprint_dsl.errors.ServerError` reports as the query."""
+        query = body.get("cypher") if isinstance(body, Mapping) else None
+        query = query if isinstance(query, str) else None
+        content = self._request("POST", path, body=body, query=query).content
+        return _loads(content, self._url(path), query)
+
+    def fetch_version(self) -> str:
+        """The neuPrintHTTP version (``GET /api/version``)."""
+        answer = self.get_json("/api/version")
+        if not isinstance(answer, dict) or not isinstance(answer.get("Version"), str):
+            raise TransportError(f"unexpected answer from {self._url('/api/version')}: {answer!r}")
+        return str(answer["Version"])
+
+    def check_dataset(self) -> None:
+        """Check that the server has this dataset, in this exact case
+        (``GET /api/dbmeta/datasets``); raises :class:`~neuprint_dsl.errors.TransportError`
+        naming the datasets it has."""
+        datasets = self.get_json("/api/dbmeta/datasets")
+        if not isinstance(datasets, dict):
+            raise TransportError(f"unexpected answer from {self._url('/api/dbmeta/datasets')}")
+        if self.dataset in datasets:
+            return
+        names = sorted(datasets)
+        same = [name for name in names if name.lower() == self.dataset.lower()]
+        hint = (
+            f"; the server spells it {same[0]!r} (the case matters: neuPrintHTTP rewrites the "
+            "labels with the case it is sent)"
+            if same
+            else ""
+        )
+        raise TransportError(
+            f"dataset {self.dataset!r} is not on {self.server}{hint}; available: {names}"
+        )
+
+    def arrow_available(self) -> bool:
+        """Whether queries go through ``/api/custom/arrow``: ``use_arrow``, pyarrow importable
+        and a server of version 1.7.3 or later. Decided once per transport, on first use; a
+        failed version check means JSON, not an error."""
+        if self._arrow is not None:
+            return self._arrow
+        with self._lock:
+            if self._arrow is None:
+                self._arrow = self._check_arrow()
+            return self._arrow
+
+    def close(self) -> None:
+        """Close the HTTP session (if this transport created it)."""
+        if self._own_session:
+            self._session.close()
+
+    def __enter__(self) -> NeuprintHTTP:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<NeuprintHTTP {self.dataset!r} at {self.server}>"
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return self.server + path
+
+    def _body(self, cypher: str) -> dict[str, str]:
+        return {"cypher": cypher, "dataset": self.dataset}
+
+    def _log(self, cypher: str, endpoint: str) -> None:
+        logger.debug(
+            "Performing cypher query against dataset %r (%s):\n%s", self.dataset, endpoint, cypher
+        )
+
+    def _query(self, cypher: str) -> tuple[tuple[str, ...], list[list[Any]] | pd.DataFrame]:
+        """Send Cypher text; the server's column names and the rows (a list of rows, or a
+        DataFrame when the answer was decoded column-wise)."""
+        if self.arrow_available():
+            path = "/api/custom/arrow"
+            self._log(cypher, path)
+            try:
+                reply = self._request("POST", path, body=self._body(cypher), query=cypher)
+            except ServerError as err:
+                if err.status != 404 or err.message != "Not Found":
+                    raise
+                # The route itself is missing (echo's own 404), e.g. behind a proxy that does
+                # not forward it: this server has no Arrow endpoint after all.
+                logger.debug("%s is not served; using JSON", self._url(path))
+                self._arrow = False
+            else:
+                frame = _read_arrow(reply, self._url(path), cypher)
+                return tuple(str(c) for c in frame.columns), frame
+        path = "/api/custom/custom"
+        self._log(cypher, path)
+        content = self._request("POST", path, body=self._body(cypher), query=cypher).content
+        document = _loads(content, self._url(path), cypher, fast=True)
+        columns, data = _columns_and_data(document, self._url(path), cypher)
+        if isinstance(data, np.ndarray):
+            return columns, pd.DataFrame(data, columns=list(columns), copy=False)
+        return columns, data
+
+    def _check_arrow(self) -> bool:
+        try:
+            _pyarrow()
+        except ImportError:
+            logger.debug("pyarrow is not installed; queries use JSON")
+            return False
+        try:
+            self.server_version = self.fetch_version()
+        except TransportError as err:
+            logger.debug("cannot read the server version (%s); queries use JSON", err)
+            return False
+        version = _parse_version(self.server_version)
+        available = version is not None and version >= ARROW_MIN_VERSION
+        logger.debug(
+            "neuPrintHTTP %s: queries use %s", self.server_version, "Arrow" if available else "JSON"
+        )
+        return available
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        query: str | None = None,
+    ) -> _Reply:
+        """One request with retries; returns a 2xx answer with its whole body, or raises."""
+        if not path.startswith("/"):
+            raise ValueError(f"path must start with '/', not {path!r}")
+        url = self._url(path)
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        attempts = self.retries + 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            # Retrying is safe for every request this transport sends: GETs, and POSTs of
+            # read-only Cypher (neuPrintHTTP rolls back any query that would write), so a
+            # request that failed half-way cannot have changed anything.
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    data=data,
+                    params=dict(params) if params is not None else None,
+                    headers=self.headers,
+                    timeout=self.timeout,
+                    verify=self.verify,
+                    stream=True,
+                )
+                try:
+                    # 1 MiB reads: requests' .content reads 10 KiB at a time (~2x slower)
+                    content = b"".join(response.iter_content(_CHUNK))
+                finally:
+                    response.close()
+            except requests.exceptions.ConnectTimeout as err:
+                failure: Exception = err
+            except requests.exceptions.Timeout:
+                raise QueryTimeout(self._no_answer(url, query)) from None
+            except requests.exceptions.SSLError as err:
+                raise TransportError(
+                    f"TLS failure talking to {url}: {err}; for a server with a self-signed "
+                    "certificate pass verify=False or verify='/path/to/ca-bundle.pem'"
+                ) from None
+            except (
+                requests.exceptions.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+            ) as err:
+                if _is_read_timeout(err):
+                    raise QueryTimeout(self._no_answer(url, query)) from None
+                failure = err
+            except requests.exceptions.RequestException as err:
+                raise TransportError(f"request to {url} failed: {err}") from None
+            else:
+                reply = _Reply(
+                    response.status_code, response.headers, content, response.reason or ""
+                )
+                if 200 <= reply.status < 300:
+                    return reply
+                if reply.status in _RETRY_STATUSES and not last:
+                    delay = self._delay(attempt, reply.headers.get("Retry-After"))
+                    logger.debug("%s answered %d; retrying in %.2f s", url, reply.status, delay)
+                    time.sleep(delay)
+                    continue
+                raise _server_error(reply, url, query)
+            if last:
+                if isinstance(failure, requests.exceptions.ConnectTimeout):
+                    raise QueryTimeout(
+                        f"could not connect to {url} within {_read_timeout(self.timeout)} s "
+                        f"({attempts} attempts): {failure}" + _query_suffix(query)
+                    ) from None
+                raise TransportError(
+                    f"no answer from {url} after {attempts} attempts: {failure}"
+                    + _query_suffix(query)
+                ) from None
+            delay = self._delay(attempt, None)
+            logger.debug("%s failed (%s); retrying in %.2f s", url, failure, delay)
+            time.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        delay = min(self.backoff * 2.0**attempt, _MAX_BACKOFF)
+        if retry_after:
+            with contextlib.suppress(ValueError):
+                delay = max(delay, min(float(retry_after), _MAX_BACKOFF))
+        return delay
+
+    def _no_answer(self, url: str, query: str | None) -> str:
+        return (
+            f"no answer from {url} within {_read_timeout(self.timeout)} s (the query may still "
+            "be running on the server; a larger timeout= allows more)" + _query_suffix(query)
+        )
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _normalize_server(server: str) -> str:
+    if not isinstance(server, str) or not server.strip():
+        raise ValueError(f"server must be a URL or host name, not {server!r}")
+    server = server.strip()
+    if "://" not in server:
+        server = "https://" + server
+    parts = urlsplit(server)
+    scheme = parts.scheme.lower()
+    if scheme == "http":
+        if (parts.hostname or "") not in _LOCAL_HOSTS:
+            raise ValueError(
+                f"neuPrint servers must be reached over https (the token travels with every "
+                f"request), not {server!r}; http:// is accepted only for localhost, 127.0.0.1 "
+                "and [::1]"
+            )
+    elif scheme != "https":
+        raise ValueError(f"unknown protocol {parts.scheme!r} in {server!r}; use https://")
+    if not parts.hostname:
+        raise ValueError(f"no host name in {server!r}")
+    return server.rstrip("/")
+
+
+def _resolve_token(token: str | None) -> str | None:
+    if not token:
+        token = os.environ.get("NEUPRINT_APPLICATION_CREDENTIALS")
+    if not token:
+        return None
+    token = token.strip()
+    if ":" in token:
+        # The whole JSON document neuPrint Explorer shows, {"token": "..."} (as neuprint-python).
+        try:
+            token = str(json.loads(token)["token"])
+        except (ValueError, KeyError, TypeError) as err:
+            raise ValueError(
+                "did not understand the token: pass the whole JSON document "
+                '({"token": "..."}) or only the token string'
+            ) from err
+    token = token.replace('"', "").strip()
+    return token or None
+
+
+def _check_timeout(timeout: object) -> float | tuple[float, float]:
+    def positive(value: object) -> bool:
+        return (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and value > 0
+            and value != float("inf")
+        )
+
+    if isinstance(timeout, tuple) and len(timeout) == 2 and all(positive(t) for t in timeout):
+        return (float(timeout[0]), float(timeout[1]))
+    if isinstance(timeout, (int, float)) and positive(timeout):
+        return float(timeout)
+    raise ValueError(
+        f"timeout must be a positive number of seconds (or a (connect, read) pair), not "
+        f"{timeout!r}: a request without a timeout can hang forever"
+    )
+
+
+def _read_timeout(timeout: float | tuple[float, float]) -> float:
+    return timeout[1] if isinstance(timeout, tuple) else timeout
+
+
+def _query_suffix(query: str | None) -> str:
+    return f"\nquery was:\n{query}" if query else ""
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _parse_version(text: str | None) -> tuple[int, int, int] | None:
+    """``"1.9.2"`` -> ``(1, 9, 2)``; None when it is not a version.
+
+    Example:
+        >>> _parse_version("v1.7.3"), _parse_version("1.10"), _parse_version("dev")
+        ((1, 7, 3), (1, 10, 0), None)
+    """
+    match = re.match(r"\s*v?(\d+)\.(\d+)(?:\.(\d+))?", text or "")
+    if match is None:
+        return None
+    major, minor, patch = match.groups()
+    return int(major), int(minor), int(patch or 0)
+
+
+def _is_read_timeout(err: Exception) -> bool:
+    """requests turns a read timeout *while reading the body* into a ConnectionError."""
+    cause: object = err.args[0] if err.args else None
+    return isinstance(cause, urllib3.exceptions.ReadTimeoutError)
+
+
+def _server_error(reply: _Reply, url: str, query: str | None) -> ServerError:
+    """The error for a non-2xx answer: neuPrintHTTP's ``{"error"}`` (its own handlers) or
+    ``{"message"}`` (echo's and the auth middleware's), else the body's text."""
+    status = reply.status
+    text = reply.content.decode("utf-8", "replace").strip()
+    message = text
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("error", "message"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                message = value
+                break
+        if body.get("tos_required"):
+            message += f" (accept the terms of service at {body.get('tos_url')})"
+    if not message:
+        message = f"{reply.reason or 'no message'} ({url})"
+    # neuPrintHTTP replaces any Neo4j error mentioning "Timeout" by a 400 "Timeout experienced.
+    # ..."; a 504 is a proxy giving up on a slow query. (neuprint-python's own check,
+    # `if ex.response and ...`, never fires: a 4xx/5xx Response is falsy.)
+    if status == 504 or (400 <= status < 500 and _TIMEOUT_WORDS.search(message)):
+        return ServerTimeout(status, message, query)
+    return ServerError(status, message, query)
+
+
+def _loads(content: bytes, url: str, query: str | None, *, fast: bool = False) -> Any:
+    try:
+        return _decode_json(content) if fast else json.loads(content)
+    except (ValueError, RecursionError) as err:
+        raise TransportError(
+            f"invalid JSON from {url} ({err}; {len(content)} bytes, ending "
+            f"{content[-40:]!r}): the answer is possibly truncated" + _query_suffix(query)
+        ) from None
+
+
+def _columns_and_data(
+    document: Any, url: str, query: str | None
+) -> tuple[tuple[str, ...], list[list[Any]] | np.ndarray[Any, np.dtype[np.int64]]]:
+    """Check a ``/api/custom/custom`` answer: ``columns`` (strings) and ``data`` (rows of
+    that many cells)."""
+    if not isinstance(document, dict) or "columns" not in document or "data" not in document:
+        keys = sorted(document) if isinstance(document, dict) else type(document).__name__
+        raise TransportError(
+            f"unexpected answer from {url}: expected an object with 'columns' and 'data', got "
+            f"{keys}" + _query_suffix(query)
+        )
+    columns, data = document["columns"], document["data"]
+    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+        raise TransportError(f"unexpected 'columns' from {url}: {columns!r}" + _query_suffix(query))
+    width = len(columns)
+    if isinstance(data, np.ndarray):
+        if data.shape[1] != width:
+            raise TransportError(
+                f"unexpected 'data' from {url}: every row must be a list of {width} cells, "
+                f"not {data.shape[1]}" + _query_suffix(query)
+            )
+        return tuple(columns), data
+    if not isinstance(data, list) or not all(type(r) is list and len(r) == width for r in data):
+        raise TransportError(
+            f"unexpected 'data' from {url}: every row must be a list of {width} cells"
+            + _query_suffix(query)
+        )
+    return tuple(columns), data
+
+
+def _pyarrow() -> Any:
+    """pyarrow with its ``ipc`` module (ImportError without it; it is an optional extra)."""
+    importlib.import_module("pyarrow.ipc")
+    return importlib.import_module("pyarrow")
+
+
+def _read_arrow(reply: _Reply, url: str, query: str | None) -> pd.DataFrame:
+    pa = _pyarrow()
+    content_type = reply.headers.get("Content-Type", "")
+    if _ARROW_TYPE not in content_type:
+        raise TransportError(
+            f"{url} answered {content_type!r}, not an Arrow stream" + _query_suffix(query)
+        )
+    try:
+        table = pa.ipc.open_stream(pa.py_buffer(reply.content)).read_all()
+    except (pa.ArrowInvalid, OSError) as err:
+        raise TransportError(
+            f"invalid Arrow stream from {url} ({err}; {len(reply.content)} bytes): the "
+            "answer is possibly truncated" + _query_suffix(query)
+        ) from None
+    frame: pd.DataFrame = table.to_pandas(maps_as_pydicts="strict")
+    return frame
+
+
+# -- fast JSON decoding of integer tables --------------------------------------------------------
+#
+# A 1,000,000-row table of ids and weights is ~30 MB of JSON; json.loads makes 3,000,000 Python
+# ints and 1,000,000 lists, and pandas then converts them back. When the "data" array is compact
+# and holds only integers (what neuPrintHTTP sends for adjacency tables), it is parsed straight
+# into an int64 array instead (numpy's C parser), after checks that make the result exactly what
+# json.loads would give: the punctuation is exactly [[c,...,c],...,[c,...,c]] with one row width
+# and a number in every cell and nowhere else (from the positions of the punctuation), every
+# number was read, and every number is canonical JSON, -?(0|[1-9][0-9]*) (the digits and signs of
+# the values read add up to the text's, so no leading zeros, lone "-" or "-0") and below 10**18 in
+# magnitude (no overflow). Anything else (strings, floats, nulls, whitespace, bigger ints,
+# malformed text) goes through json.loads. The tests check this equivalence property.
+
+_WS = re.compile(r"[ \t\n\r]*")
+#: Parse compact tables of integers with numpy (False: always json.loads; for benchmarks).
+FAST_INT_TABLES = True
+_BRACKETS_TO_SPACES = bytes.maketrans(b"[]", b"  ")
+_LIMIT = 10**18  # every integer of at most 18 digits fits in int64
+_POWERS_OF_TEN = 10 ** np.arange(1, 19, dtype=np.int64)
+_COMMA, _NINE = ord(","), ord("9")
+
+
+def _decode_json(content: bytes) -> Any:
+    """``json.loads(content)``, except that a top-level object's ``"data"`` value that is a
+    compact table of integers comes back as a 2-D int64 array.
+
+    Example:
+        >>> _decode_json(b'{"columns":["a","b"],"data":[[1,-2],[3,4]]}')["data"].tolist()
+        [[1, -2], [3, 4]]
+        >>> _decode_json(b'{"columns":["a","b"],"data":[[1,"x"]]}')["data"]
+        [[1, 'x']]
+    """
+    if FAST_INT_TABLES:
+        document = _with_int_table(content)
+        if document is not None:
+            return document
+    return json.loads(content)
+
+
+def _with_int_table(content: bytes) -> dict[str, Any] | None:
+    """The document, when its top-level ``"data"`` is a compact table of integers; else None.
+
+    The table is found in the bytes (``"data":[[`` up to the last ``]]`` before the next
+    ``"``: a table of numbers has no strings) and read by :func:`_int_rows`; the rest of the
+    document, with ``0`` in the table's place, is read by json.loads' own decoder, key by key,
+    which also proves that the ``0`` is the value of the top-level ``"data"``.
+    """
+    key = content.find(b'"data":[[')
+    if key < 0:
+        return None
+    start = key + len(b'"data":')
+    quote = content.find(b'"', start)
+    end = content.rfind(b"]]", start, len(content) if quote < 0 else quote) + 2
+    if end <= start:
+        return None
+    table = _int_rows(content[start:end])
+    if table is None:
+        return None
+    try:
+        head = content[:start].decode("utf-8")
+        text = head + "0" + content[end:].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    decoder = json.JSONDecoder()
+    document: dict[str, Any] = {}
+    ours = False  # whether document["data"] is the 0 put in the table's place
+    try:
+        pos = _skip_ws(text, 0)
+        if text[pos] != "{":
+            return None
+        pos = _skip_ws(text, pos + 1)
+        while True:
+            if text[pos] != '"':
+                return None
+            name, pos = decoder.raw_decode(text, pos)
+            pos = _skip_ws(text, pos)
+            if text[pos] != ":":
+                return None
+            pos = _skip_ws(text, pos + 1)
+            at = pos
+            document[name], pos = decoder.raw_decode(text, pos)
+            if name == "data":
+                ours = at == len(head) and pos == at + 1
+            pos = _skip_ws(text, pos)
+            if text[pos] == ",":
+                pos = _skip_ws(text, pos + 1)
+            elif text[pos] == "}":
+                break
+            else:
+                return None
+    except (ValueError, IndexError):
+        return None
+    if not ours or _skip_ws(text, pos + 1) != len(text):
+        return None
+    document["data"] = table
+    return document
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    match = _WS.match(text, pos)
+    return pos if match is None else match.end()
+
+
+def _int_rows(data: bytes) -> np.ndarray[Any, np.dtype[np.int64]] | None:
+    """``[[1,2,3],[4,5,6]]`` (compact JSON text) as an int64 array of shape (rows, width), or
+    None unless ``data`` is exactly a JSON list of equally long lists of integers below 10**18
+    in magnitude, without whitespace.
+
+    Example:
+        >>> _int_rows(b"[[1,2,3],[-4,0,6]]").tolist()
+        [[1, 2, 3], [-4, 0, 6]]
+        >>> [_int_rows(t) for t in (b"[[1,2,3],[4,5]]", b"[[01]]", b"[[-]]", b"[[0],0[]]")]
+        [None, None, None, None]
+    """
+    if not (data.startswith(b"[[") and data.endswith(b"]]")):
+        return None
+    # Everything but digits and "-" must be exactly the punctuation of a table:
+    # "[" + ("[" + ","*(width-1) + "]") joined by "," + "]".
+    punct = data.translate(None, b"-0123456789")
+    width = punct.index(b"]") - 1
+    row = b"[" + b"," * (width - 1) + b"],"
+    rows, rest = divmod(len(punct) - 1, len(row))
+    if rest or punct != b"[" + (row * rows)[:-1] + b"]":
+        return None
+    # A number right after each "[" of a row and each in-row ",", nothing anywhere else: a
+    # punctuation byte followed by a number byte exactly at those places. (Few temporaries:
+    # on a 30 MB answer, fresh memory costs more than the arithmetic.)
+    raw = np.frombuffer(data, dtype=np.uint8)
+    is_punct = np.equal(raw, _COMMA)
+    scratch = np.greater(raw, _NINE)  # "[" and "]"
+    is_punct |= scratch
+    filled = np.logical_not(is_punct[1:], out=scratch[:-1])
+    filled &= is_punct[:-1]
+    slots = b"\x01" * width + b"\x00\x00"
+    if filled[is_punct[:-1]].tobytes() != b"\x00" + (slots * rows)[:-1]:
+        return None
+    del filled, is_punct, scratch
+    count = rows * width
+    try:
+        # with count=, numpy raises (rather than warns) when it cannot read that many numbers
+        values = np.fromstring(
+            data.translate(_BRACKETS_TO_SPACES), dtype=np.int64, count=count, sep=","
+        )
+    except ValueError:
+        return None
+    if values.size != count:  # pragma: no cover - numpy raises instead
+        return None
+    top, bottom = int(values.max()), int(values.min())
+    if top >= _LIMIT or bottom <= -_LIMIT:
+        return None
+    # Every "-" the sign of a negative value (not a lone "-", which numpy reads as 0, nor "-0").
+    negative = int(np.count_nonzero(values < 0)) if bottom < 0 else 0
+    if negative != (data.count(b"-") if negative else int(b"-" in data)):
+        return None
+    # Every number canonical, -?(0|[1-9][0-9]*): the digits and signs of the values read add
+    # up to the characters between the punctuation (so no leading zeros, nothing unread).
+    magnitude = np.abs(values) if bottom < 0 else values
+    digits = count
+    for power in _POWERS_OF_TEN[: len(str(max(top, -bottom))) - 1]:
+        digits += int(np.count_nonzero(magnitude >= power))
+    if digits + negative != len(data) - len(punct):
+        return None
+    return values.reshape(rows, width)

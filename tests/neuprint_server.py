@@ -1,0 +1,460 @@
+"""A fake neuPrintHTTP for tests: a real threaded HTTP server on 127.0.0.1 (port 0).
+
+It speaks the routes, bodies and error shapes of neuPrintHTTP 1.9.2 as documented in
+``shared/reference/dvid-and-neuprinthttp-behaviour.md`` part B:
+
+* ``GET /api/version`` -> ``{"Version": "1.9.2"}`` (``server.version``; ``None`` -> 404);
+* ``GET /api/dbmeta/datasets``, ``GET /api/dbmeta/version``, ``GET /api/roimeshes/mesh/<ds>/<roi>``;
+* ``POST /api/custom/custom`` (also GET) and ``POST /api/custom/arrow``, body
+  ``{"cypher", "dataset"}`` with ``Content-Type: application/json``; the answer is
+  ``{"columns", "data", "debug"}`` with the label-rewritten Cypher in ``debug``
+  (``:Neuron`` -> ``:`<ds>_Neuron``` over the whole text, literals included), or an Arrow IPC
+  stream (``application/vnd.apache.arrow.stream``);
+* errors: 400 ``{"error": "request object not formatted correctly"}`` (bad Content-Type or
+  body), 404 ``{"error": "dataset \\"x\\" not available in stores"}``, 401
+  ``{"message": "invalid or expired token"}`` / ``{"message": "authentication required"}``
+  (when ``server.token`` is set), 403 ``{"message": "You do not have access to <ds> dataset"}``
+  (``server.forbidden``), 404 ``{"message": "Not Found"}`` for unknown routes (echo's default).
+
+What a query returns is chosen by the test: ``server.answer(match, columns, rows)`` where
+``match`` is a substring of the Cypher or a predicate on it, and the answer may also be a
+callable of the Cypher returning ``(columns, rows)``, or a :class:`Prebuilt` body. Faults are
+queued with ``server.fail(...)`` and consumed one per request, in order: :class:`Status`,
+:class:`Delay`, :class:`SlowBody`, :class:`Truncated`, :class:`ShortBody`, :class:`Drop`
+(and :func:`neo4j_timeout`, :func:`syntax_error`). Every request is recorded
+(``server.requests``: method, path, query, headers, body).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+
+ARROW_TYPE = "application/vnd.apache.arrow.stream"
+CUSTOM_PATHS = ("/api/custom/custom", "/api/custom/arrow")
+
+Rows = Sequence[Sequence[Any]]
+Answer = tuple[Sequence[str], Rows]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request as the server received it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    @property
+    def cypher(self) -> str | None:
+        body = self.json
+        return body.get("cypher") if isinstance(body, dict) else None
+
+
+@dataclass(frozen=True)
+class Prebuilt:
+    """Answer bodies encoded in advance (for large answers): JSON and, optionally, Arrow."""
+
+    json_body: bytes
+    arrow_body: bytes | None = None
+
+
+# -- faults --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Status:
+    """Answer with this status and body (a dict is sent as JSON) instead of the real answer."""
+
+    status: int
+    body: Any = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Delay:
+    """Sleep before answering (normally)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SlowBody:
+    """Send the headers and half the body, sleep, then the rest."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Truncated:
+    """Status 200 with only the first ``keep`` fraction of the real body (and a matching
+    Content-Length): a server that produced broken output."""
+
+    keep: float = 0.5
+
+
+@dataclass(frozen=True)
+class ShortBody:
+    """Promise the whole body in Content-Length, send part of it, close the connection."""
+
+    keep: float = 0.5
+
+
+@dataclass(frozen=True)
+class Drop:
+    """Close the connection without answering."""
+
+
+Fault = Status | Delay | SlowBody | Truncated | ShortBody | Drop
+
+TIMEOUT_MESSAGE = (
+    "Timeout experienced. This could be due to database traffic or to non-optimal database "
+    "queries. If the latter, please consider optimizing your query or use a smaller query."
+)
+
+
+def neo4j_timeout(prefix: str = "") -> Status:
+    """neuPrintHTTP's answer to a Neo4j timeout (a 400, B5)."""
+    return Status(400, {"error": prefix + TIMEOUT_MESSAGE})
+
+
+def syntax_error(detail: str = "Invalid input 'X': expected 'MATCH' (line 1, column 1)") -> Status:
+    """neuPrintHTTP's answer to a Cypher syntax error (a 400 with Neo4j's message)."""
+    return Status(400, {"error": f"Neo.ClientError.Statement.SyntaxError: {detail}"})
+
+
+# -- label rewriting (storage/masterdb.go CypherWrapper) -----------------------------------------
+
+_LABELS = r"SynapseSet|Synapse(?!sTo)|Segment|Neuron|Meta|Cell|ElementSet|Element"
+_LABEL_RE = re.compile(rf":(?:`({_LABELS})`|({_LABELS}))")
+
+
+def rewrite_labels(cypher: str, dataset: str) -> str:
+    """What neuPrintHTTP runs: ``:Neuron`` -> ``:`<ds>_Neuron``` everywhere in the text, with the
+    dataset name before its ``:`` in the case it was sent.
+
+    >>> rewrite_labels("MATCH (n:Neuron)-[:SynapsesTo]->(m:`Segment`) WHERE n.x = 'a:Meta'", "hb:v1")
+    "MATCH (n:`hb_Neuron`)-[:SynapsesTo]->(m:`hb_Segment`) WHERE n.x = 'a:`hb_Meta`'"
+    """
+    prefix = dataset.split(":")[0]
+    return _LABEL_RE.sub(lambda m: f":`{prefix}_{m.group(1) or m.group(2)}`", cypher)
+
+
+def arrow_stream(columns: Sequence[str], rows: Rows) -> bytes:
+    """An Arrow IPC stream of a table given as column names and rows."""
+    pa: Any = importlib.import_module("pyarrow")
+    importlib.import_module("pyarrow.ipc")
+    arrays = [pa.array([row[i] for row in rows]) for i in range(len(columns))]
+    table = pa.Table.from_arrays(arrays, names=list(columns))
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def json_answer(
+    columns: Sequence[str], rows: Rows, debug: str = "", indent: int | None = None
+) -> bytes:
+    """The body of a ``/api/custom/custom`` answer (compact, like Go's encoder, by default)."""
+    document = {"columns": list(columns), "data": [list(r) for r in rows], "debug": debug}
+    separators = (",", ":") if indent is None else None
+    return json.dumps(document, separators=separators, indent=indent, ensure_ascii=False).encode()
+
+
+# -- the server ----------------------------------------------------------------------------------
+
+
+class FakeNeuprint:
+    """The server's state; every attribute may be changed by a test while it runs."""
+
+    def __init__(self) -> None:
+        self.version: str | None = "1.9.2"
+        self.datasets: dict[str, dict[str, Any]] = {
+            "hemibrain:v1.2.1": {"uuid": "a0ce", "ROIs": ["MB(R)", "FB"], "hidden": False},
+            "manc:v1.0": {"uuid": "b1df", "ROIs": ["T1(L)"], "hidden": False},
+        }
+        self.token: str | None = None  # when set, custom queries need "Bearer <token>"
+        self.public: set[str] = set()  # datasets open to anonymous requests
+        self.forbidden: set[str] = set()  # datasets the token may not read
+        self.arrow_route = True  # False: /api/custom/arrow is not served (echo's 404)
+        self.json_indent: int | None = None  # pretty-print JSON answers
+        self.meshes: dict[tuple[str, str], bytes] = {}
+        self.responses: list[tuple[str | Callable[[str], bool], Any]] = []
+        self.requests: list[Recorded] = []
+        self.errors: list[BaseException] = []
+        self._faults: deque[tuple[Fault, str | None]] = deque()
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- test-facing API -
+
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None, "the server is not running"
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def answer(
+        self,
+        match: str | Callable[[str], bool],
+        columns: Sequence[str] | Callable[[str], Answer] | Prebuilt,
+        rows: Rows = (),
+    ) -> None:
+        """Answer queries whose Cypher contains ``match`` (or satisfies it) with ``(columns,
+        rows)``, with ``columns(cypher) -> (columns, rows)``, or with a :class:`Prebuilt`."""
+        if callable(columns) or isinstance(columns, Prebuilt):
+            self.responses.append((match, columns))
+        else:
+            self.responses.append((match, (list(columns), [list(r) for r in rows])))
+
+    def fail(self, *faults: Fault, path: str | None = None) -> None:
+        """Queue faults for the next requests to ``path`` (default: the two custom routes)."""
+        with self._lock:
+            self._faults.extend((f, path) for f in faults)
+
+    def requests_to(self, path: str, method: str | None = None) -> list[Recorded]:
+        with self._lock:
+            return [
+                r
+                for r in self.requests
+                if r.path == path and (method is None or r.method == method)
+            ]
+
+    def start(self) -> FakeNeuprint:
+        fake = self
+
+        class Handler(_Handler):
+            server_state = fake
+
+        httpd = _Server(("127.0.0.1", 0), Handler)
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    # -- server side -
+
+    def _take_fault(self, path: str) -> Fault | None:
+        with self._lock:
+            for i, (fault, where) in enumerate(self._faults):
+                if (where is None and path in CUSTOM_PATHS) or where == path:
+                    del self._faults[i]
+                    return fault
+        return None
+
+    def _record(self, request: Recorded) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _lookup(self, cypher: str) -> Any:
+        for match, result in list(self.responses):
+            if (match in cypher) if isinstance(match, str) else match(cypher):
+                return result
+        return None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hung up (timeouts, dropped connections) is expected here
+
+
+def _message(status: int, text: str) -> tuple[int, dict[str, Any]]:
+    return status, {"message": text}
+
+
+def _error(status: int, text: str) -> tuple[int, dict[str, Any]]:
+    return status, {"error": text}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server_state: FakeNeuprint
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    # -- dispatch -
+
+    def _handle(self, method: str) -> None:
+        fake = self.server_state
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        path = parts.path
+        fake._record(
+            Recorded(method, path, parse_qs(parts.query), dict(self.headers.items()), body)
+        )
+        fault = fake._take_fault(path)
+        if isinstance(fault, Drop):
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if isinstance(fault, Status):
+            payload = fault.body if isinstance(fault.body, bytes) else None
+            if payload is None:
+                payload = (
+                    fault.body.encode()
+                    if isinstance(fault.body, str)
+                    else json.dumps(fault.body, separators=(",", ":")).encode()
+                )
+            self._send(fault.status, payload, "application/json; charset=UTF-8", fault.headers)
+            return
+        if isinstance(fault, Delay):
+            time.sleep(fault.seconds)
+        status, payload, content_type = self._route(method, path, body)
+        if isinstance(payload, (dict, list)):
+            payload = json.dumps(payload, separators=(",", ":")).encode()
+        if isinstance(fault, Truncated):
+            payload = payload[: int(len(payload) * fault.keep)]
+        if isinstance(fault, ShortBody):
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload[: int(len(payload) * fault.keep)])
+            self.close_connection = True
+            return
+        if isinstance(fault, SlowBody):
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            half = len(payload) // 2
+            self.wfile.write(payload[:half])
+            self.wfile.flush()
+            time.sleep(fault.seconds)
+            self.wfile.write(payload[half:])
+            return
+        self._send(status, payload, content_type)
+
+    def _send(
+        self, status: int, payload: bytes, content_type: str, headers: Mapping[str, str] = {}
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _route(self, method: str, path: str, body: bytes) -> tuple[int, Any, str]:
+        fake = self.server_state
+        json_type = "application/json; charset=UTF-8"
+        if path == "/api/version" and method == "GET":
+            if fake.version is None:
+                return (*_message(404, "Not Found"), json_type)
+            return 200, {"Version": fake.version}, json_type
+        if path == "/api/dbmeta/version" and method == "GET":
+            return 200, {"Version": "0.5.0"}, json_type
+        if path == "/api/dbmeta/datasets" and method == "GET":
+            return 200, fake.datasets, json_type
+        if path.startswith("/api/roimeshes/mesh/") and method == "GET":
+            _, dataset, roi = path.rsplit("/", 2)
+            mesh = fake.meshes.get((unquote(dataset), unquote(roi)))
+            if mesh is None:
+                return (*_error(404, f"mesh for {unquote(roi)} not found"), json_type)
+            return 200, mesh, "application/octet-stream"
+        if path in CUSTOM_PATHS:
+            if path == "/api/custom/arrow" and not fake.arrow_route:
+                return (*_message(404, "Not Found"), json_type)
+            if method != "POST" and path == "/api/custom/arrow":
+                return (*_message(405, "Method Not Allowed"), json_type)
+            return self._custom(path, body)
+        return (*_message(404, "Not Found"), json_type)
+
+    def _custom(self, path: str, body: bytes) -> tuple[int, Any, str]:
+        fake = self.server_state
+        json_type = "application/json; charset=UTF-8"
+        arrow = path == "/api/custom/arrow"
+        content_type = self.headers.get("Content-Type", "")
+        try:
+            request = json.loads(body) if content_type.startswith("application/json") else None
+        except ValueError:
+            request = None
+        if not isinstance(request, dict) or not all(
+            isinstance(request.get(k, ""), str) for k in ("cypher", "dataset")
+        ):
+            return (*_error(400, "request object not formatted correctly"), json_type)
+        cypher, dataset = request.get("cypher", ""), request.get("dataset", "")
+        if arrow and not (cypher and dataset):
+            return (*_error(400, "cypher and dataset are required"), json_type)
+        # auth (secure/dsg.go): the DSG check runs before the dataset lookup
+        auth = self.headers.get("Authorization")
+        if fake.token is not None:
+            fields = auth.split() if auth else []
+            if auth is None:
+                if dataset.lower() not in {d.lower() for d in fake.public}:
+                    return (*_message(401, "authentication required"), json_type)
+            elif len(fields) != 2 or fields[0] != "Bearer" or fields[1] != fake.token:
+                return (*_message(401, "invalid or expired token"), json_type)
+        if dataset.lower() in {d.lower() for d in fake.forbidden}:
+            return (*_message(403, f"You do not have access to {dataset} dataset"), json_type)
+        if dataset.lower() not in {d.lower() for d in fake.datasets}:
+            return (*_error(404, f'dataset "{dataset}" not available in stores'), json_type)
+        result = fake._lookup(cypher)
+        if result is None:
+            prefix = "cypher query failed: " if arrow else ""
+            return (
+                *_error(400, f"{prefix}Neo.ClientError.Statement.SyntaxError: no canned answer"),
+                json_type,
+            )
+        if isinstance(result, Prebuilt):
+            if arrow:
+                assert result.arrow_body is not None, "no Arrow body prebuilt"
+                return 200, result.arrow_body, ARROW_TYPE
+            return 200, result.json_body, json_type
+        columns, rows = result(cypher) if callable(result) else result
+        if arrow:
+            return 200, arrow_stream(columns, rows), ARROW_TYPE
+        debug = rewrite_labels(cypher, dataset)
+        return 200, json_answer(columns, rows, debug, fake.json_indent), json_type
+
+
+@pytest.fixture
+def neuprint_server() -> Iterator[FakeNeuprint]:
+    """A running :class:`FakeNeuprint` (stopped after the test)."""
+    server = FakeNeuprint().start()
+    try:
+        yield server
+    finally:
+        server.stop()
