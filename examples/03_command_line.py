@@ -9,7 +9,7 @@ import sys
 command = [sys.executable, "-m", "neuprint_dsl.cli"]
 
 done = subprocess.run(
-    [*command, "compile", 'neurons where type =~ "MBON.*" and roi("MB(R)") limit 5'],
+    [*command, "compile", 'neurons where type =~ "MBON.*" and roi("MB(R)") limit 5', "--inline"],
     capture_output=True,
     text=True,
     check=True,

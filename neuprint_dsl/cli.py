@@ -56,9 +56,10 @@ def cli() -> None:
 @click.option(
     "--params/--inline",
     "with_params",
-    default=False,
+    default=True,
     show_default=True,
-    help="Print $parameters and their values instead of inline literals.",
+    help="Print the text with $parameters and the parameter values, or (--inline) the text "
+    "with every value as a literal, as neuPrintHTTP receives it.",
 )
 def compile_command(query: str, dialect: str, with_params: bool) -> None:
     """Compile QUERY (a statement or a neuron predicate) to Cypher or a neuronjson plan."""
@@ -82,7 +83,8 @@ def compile_command(query: str, dialect: str, with_params: bool) -> None:
         sys.exit(EXIT_BAD_INPUT)
     if with_params:
         click.echo(stmt.text)
-        click.echo("// parameters: " + json.dumps(dict(stmt.params), ensure_ascii=False))
+        if stmt.params:
+            click.echo("// parameters: " + json.dumps(dict(stmt.params), ensure_ascii=False))
     else:
         click.echo(stmt.inline())
 

@@ -37,7 +37,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_compile_inline_neo4j() -> None:
-    result = run("compile", 'type =~ "MBON.*" and roi("MB(R)")')
+    result = run("compile", 'type =~ "MBON.*" and roi("MB(R)")', "--inline")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[:3] == [
         "MATCH (n:Neuron)",
@@ -47,7 +47,7 @@ def test_compile_inline_neo4j() -> None:
 
 
 def test_compile_ladybug_with_params() -> None:
-    result = run("compile", "neurons where pre > 10 limit 3", "--to", "ladybug", "--params")
+    result = run("compile", "neurons where pre > 10 limit 3", "--to", "ladybug")
     assert result.returncode == 0, result.stderr
     assert "WHERE n.pre > $pre" in result.stdout
     assert '// parameters: {"pre": 10}' in result.stdout
