@@ -183,48 +183,62 @@ class SupportsPredicate(Protocol):
 PredicateLike: TypeAlias = "Predicate | SupportsPredicate"
 
 
-class Predicate:
-    """Base of every predicate node: the algebra, printing and compiling shortcuts."""
+class Combinable:
+    """``&``, ``|`` and ``~`` for anything that stands for a predicate (predicates, and
+    boolean fields such as ``N.cropped``)."""
 
     __slots__ = ()
-    precedence: ClassVar[int] = 3  # 1 or, 2 and, 3 atom (used by printers)
 
     def __and__(self, other: PredicateLike) -> Predicate:
-        return and_(self, other)
+        return and_(self, other)  # type: ignore[arg-type]
 
     def __rand__(self, other: PredicateLike) -> Predicate:
-        return and_(other, self)
+        return and_(other, self)  # type: ignore[arg-type]
 
     def __or__(self, other: PredicateLike) -> Predicate:
-        return or_(self, other)
+        return or_(self, other)  # type: ignore[arg-type]
 
     def __ror__(self, other: PredicateLike) -> Predicate:
-        return or_(other, self)
+        return or_(other, self)  # type: ignore[arg-type]
 
     def __invert__(self) -> Predicate:
-        return not_(self)
+        return not_(self)  # type: ignore[arg-type]
 
-    def __bool__(self) -> bool:
-        raise TypeError(
-            "a predicate has no truth value: use & and | instead of and/or, ~ instead of not, "
-            "and evaluate(pred, record) to test a record"
-        )
+
+class Renderable:
+    """Printing and compiling shortcuts shared by predicates and statements."""
+
+    __slots__ = ()
 
     def __str__(self) -> str:
         return self.to_text()
 
     def to_text(self) -> str:
-        """The canonical query text of this predicate (see :func:`neuprint_dsl.to_text`)."""
+        """The canonical query text (see :func:`neuprint_dsl.to_text`)."""
         from .text import to_text
 
         text: str = to_text(self)
         return text
 
     def to_cypher(self, dialect: str = "neo4j", **options: Any) -> CypherStatement:
-        """Compile ``neurons(where=self)`` to Cypher (see :func:`neuprint_dsl.to_cypher`)."""
+        """Compile to Cypher (see :func:`neuprint_dsl.to_cypher`; a predicate compiles as
+        ``neurons(where=...)``)."""
         from .cypher import to_cypher
 
         return to_cypher(self, dialect, **options)
+
+
+class Predicate(Combinable, Renderable):
+    """Base of every predicate node: the algebra, printing and compiling shortcuts."""
+
+    __slots__ = ()
+    precedence: ClassVar[int] = 3  # 1 or, 2 and, 3 atom (used by printers)
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            "a predicate has no truth value: use & and | instead of and/or, ~ instead of not, "
+            "and evaluate(pred, record) to test a record"
+        )
 
     def evaluate(self, record: Mapping[str, Any]) -> bool:
         """Evaluate on one record with the reference interpreter."""

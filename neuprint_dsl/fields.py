@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
 
 from .expr import (
+    Combinable,
     Compare,
     CompareOp,
     ContainsAny,
@@ -31,16 +32,13 @@ from .expr import (
     Matches,
     Operand,
     Predicate,
-    PredicateLike,
     Prop,
     RoiCount,
     StringOp,
     StringTest,
     Value,
-    and_,
     check_value,
     not_,
-    or_,
     value_kind,
 )
 
@@ -283,7 +281,7 @@ class CountField(_Ordering[float], _Equality[float]):
     type_name = "count"
 
 
-class BoolField(_Equality[bool], _Nullable):
+class BoolField(Combinable, _Equality[bool], _Nullable):
     """A boolean property; the field itself is a predicate (``N.cropped``, ``~N.cropped``)."""
 
     __slots__ = ()
@@ -292,21 +290,6 @@ class BoolField(_Equality[bool], _Nullable):
 
     def __predicate__(self) -> Predicate:
         return Compare(self.operand, CompareOp.EQ, True)
-
-    def __and__(self, other: PredicateLike) -> Predicate:
-        return and_(self, other)
-
-    def __rand__(self, other: PredicateLike) -> Predicate:
-        return and_(other, self)
-
-    def __or__(self, other: PredicateLike) -> Predicate:
-        return or_(self, other)
-
-    def __ror__(self, other: PredicateLike) -> Predicate:
-        return or_(other, self)
-
-    def __invert__(self) -> Predicate:
-        return not_(self)
 
 
 class PointField(_Nullable):

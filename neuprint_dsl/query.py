@@ -19,10 +19,19 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
-from .expr import INT64_MAX, TRUE, Entity, Predicate, PredicateLike, as_predicate, entities
+from .expr import (
+    INT64_MAX,
+    TRUE,
+    Entity,
+    Predicate,
+    PredicateLike,
+    Renderable,
+    as_predicate,
+    entities,
+)
 
 if TYPE_CHECKING:
-    from .cypher.statement import CypherStatement
+    pass
 
 Label: TypeAlias = Literal["Neuron", "Segment"]
 LABELS: tuple[Label, ...] = ("Neuron", "Segment")
@@ -132,26 +141,10 @@ def _check_limit(_: Any, __: Any, limit: Any) -> None:
         raise ValueError(f"limit must be a non-negative 64-bit int or None, not {limit!r}")
 
 
-class Statement:
+class Statement(Renderable):
     """Base of every statement: printing and compiling shortcuts."""
 
     __slots__ = ()
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def to_text(self) -> str:
-        """The canonical query text (see :func:`neuprint_dsl.to_text`)."""
-        from .text import to_text
-
-        text: str = to_text(self)
-        return text
-
-    def to_cypher(self, dialect: str = "neo4j", **options: Any) -> CypherStatement:
-        """Compile to Cypher (see :func:`neuprint_dsl.to_cypher`)."""
-        from .cypher import to_cypher
-
-        return to_cypher(self, dialect, **options)
 
 
 @attrs.frozen(slots=True)
