@@ -335,3 +335,20 @@ def test_weight_hp_is_loaded_when_present(tmp_path: Path) -> None:
 
 def test_weight_hp_absent_is_null(db: Embedded) -> None:
     assert db.run(connections(where=E.weightHP.is_null())).shape[0] == 2500
+
+
+def test_a_database_of_another_schema_version_is_refused_clearly(tmp_path: Path) -> None:
+    import ladybug
+
+    _write(tmp_path)
+    path = load(tmp_path, tmp_path / "old.lbug")
+    db = ladybug.Database(str(path))
+    conn = ladybug.Connection(db)
+    conn.execute("MATCH (m:Meta) WHERE m.key = 'schemaVersion' DELETE m")
+    conn.close()
+    db.close()
+    with pytest.raises(LoadError, match="another version of neuprint-dsl .schema 1"):
+        Embedded(path)
+    load(tmp_path, path)  # loading again fixes it
+    with Embedded(path) as fresh:
+        assert fresh.meta["schemaVersion"] >= 2

@@ -23,7 +23,7 @@ import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .build import Progress, build_database
+from .build import SCHEMA_VERSION, Progress, build_database
 from .export import read_export
 from .sample import DEFAULT_SAMPLE, cache_dir, ensure_sample
 
@@ -54,7 +54,9 @@ def load(
 def default_database(progress: Progress | None = None) -> Path:
     """The default sample's database, built on first use in the cache directory."""
     sample = ensure_sample(progress=progress)
-    name = "hemibrain-synthetic-db-n{neurons}-e{edges}-s{seed}".format(**DEFAULT_SAMPLE)
+    name = "hemibrain-synthetic-db{schema}-n{neurons}-e{edges}-s{seed}".format(
+        schema=SCHEMA_VERSION, **DEFAULT_SAMPLE
+    )
     path = cache_dir() / name / _DB_FILE
     if not path.is_file():
         load(sample, path, progress=progress)

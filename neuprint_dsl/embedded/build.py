@@ -56,6 +56,8 @@ RESERVED_COLUMNS = frozenset(
 #: Ladybug reserves 8 TiB of address space per database by default; a process that opens
 #: many databases (tests, servers) runs out of it. 64 GiB is far above any connectome's size.
 MAX_DB_SIZE = 1 << 36
+#: The layout written by this version; databases of another layout must be reloaded.
+SCHEMA_VERSION = 2
 PAIRS = (("Neuron", "Neuron"), ("Neuron", "Segment"), ("Segment", "Neuron"), ("Segment", "Segment"))
 
 
@@ -325,6 +327,7 @@ def _write_meta(
         "neuronProperties": {"bodyId": "int", **properties},
         "source": str(export.directory),
         "layout": export.layout,
+        "schemaVersion": SCHEMA_VERSION,
     }
     rows = pd.DataFrame(
         {"key": list(values), "value": [json.dumps(v, sort_keys=True) for v in values.values()]}

@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from ..cypher import CypherStatement, GraphSchema
-from ..embedded.build import MAX_DB_SIZE
+from ..embedded.build import MAX_DB_SIZE, SCHEMA_VERSION
 from ..errors import LoadError, TransportError, excerpt
 from .base import Table
 
@@ -72,6 +72,14 @@ class Embedded:
         self._lock = threading.Lock()
         self._closed = False
         self.meta = self._read_meta()
+        if self.meta.get("schemaVersion") != SCHEMA_VERSION:
+            self.close()
+            raise LoadError(
+                str(self.path),
+                f"built by another version of neuprint-dsl (schema "
+                f"{self.meta.get('schemaVersion', 1)}, this version reads {SCHEMA_VERSION}); "
+                "load the export again with 'neuprint-dsl load EXPORT_DIR --db PATH'",
+            )
         self._schema = GraphSchema(
             node_properties={**self.meta.get("neuronProperties", {}), "roiInfo": "json"},
             edge_properties={"weight": "int", "weightHP": "int"},
