@@ -5,6 +5,17 @@ It speaks the routes, bodies and error shapes of neuPrintHTTP 1.9.2 as documente
 
 * ``GET /api/version`` -> ``{"Version": "1.9.2"}`` (``server.version``; ``None`` -> 404);
 * ``GET /api/dbmeta/datasets``, ``GET /api/dbmeta/version``, ``GET /api/roimeshes/mesh/<ds>/<roi>``;
+* the other routes neuprint-python's ``Client`` calls (B6), answered from the server's attributes
+  and checking the token like the custom routes when ``server.token`` is set:
+  ``GET /api/available`` (``routes``), ``/api/help/swagger.yaml`` (``swagger``; ``None`` ->
+  404), ``/api/serverinfo``, ``/api/dbmeta/database`` (``database``), ``/api/dbmeta/instances``
+  (``instances``), ``/profile`` (``profile``), ``/token`` (echoes the bearer token),
+  ``/api/cached/{dailytype,roicompleteness,roiconnectivity}?dataset=`` (``daily_type``,
+  ``roi_completeness``, ``roi_connectivity``, keyed by dataset; the daily type is sent gzipped
+  with ``Content-Encoding: gzip``, as neuPrintHTTP does), ``/api/skeletons/skeleton/<ds>/<id>``
+  (``skeletons[(ds, id)]``: SWC text with ``?format=swc``, else a ``{columns, data}`` table),
+  and ``GET``/``POST /api/raw/keyvalue/key/<instance>/<key>`` (``keyvalues[instance][key]``;
+  the POST is admin-only: 401 ``{"message": "Unauthorized"}`` unless ``server.admin``);
 * ``POST /api/custom/custom`` (also GET) and ``POST /api/custom/arrow``, body
   ``{"cypher", "dataset"}`` with ``Content-Type: application/json``; the answer is
   ``{"columns", "data", "debug"}`` with the label-rewritten Cypher in ``debug``
@@ -27,6 +38,7 @@ queued with ``server.fail(...)`` and consumed one per request, in order: :class:
 
 from __future__ import annotations
 
+import gzip
 import importlib
 import json
 import re
@@ -200,6 +212,26 @@ class FakeNeuprint:
         self.arrow_route = True  # False: /api/custom/arrow is not served (echo's 404)
         self.json_indent: int | None = None  # pretty-print JSON answers
         self.meshes: dict[tuple[str, str], bytes] = {}
+        self.routes: list[dict[str, str]] = [
+            {"method": "GET", "path": "/api/version", "name": "api.getAPIVersion"},
+            {"method": "POST", "path": "/api/custom/custom", "name": "custom.getCustom"},
+        ]
+        self.swagger: str | None = "swagger: '2.0'\ninfo:\n  title: neuPrint API\n"
+        self.database = {"Location": "bolt://db.example.org:7687", "Description": "neuPrint-bolt"}
+        self.instances: dict[str, Any] = {
+            "skeletons": [{"instance": "hemibrain_skeletons", "datasets": ["hemibrain:v1.2.1"]}]
+        }
+        self.profile = {
+            "Email": "someone@example.org",
+            "AuthLevel": "readwrite",
+            "ImageURL": "https://example.org/me.png",
+        }
+        self.admin = False  # whether admin-only routes (POST key-value) are allowed
+        self.daily_type: dict[str, Any] = {}  # dataset -> the answer document
+        self.roi_completeness: dict[str, Any] = {}  # dataset -> {"columns", "data"}
+        self.roi_connectivity: dict[str, Any] = {}  # dataset -> {"roi_names", "weights"}
+        self.skeletons: dict[tuple[str, int], str] = {}  # (dataset, body) -> SWC text
+        self.keyvalues: dict[str, dict[str, bytes]] = {}  # instance -> key -> value
         self.responses: list[tuple[str | Callable[[str], bool], Any]] = []
         self.requests: list[Recorded] = []
         self.errors: list[BaseException] = []
@@ -316,6 +348,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         fake = self.server_state
+        self._extra_headers: dict[str, str] = {}
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
@@ -364,7 +397,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fault.seconds)
             self.wfile.write(payload[half:])
             return
-        self._send(status, payload, content_type)
+        self._send(status, payload, content_type, self._extra_headers)
 
     def _send(
         self, status: int, payload: bytes, content_type: str, headers: Mapping[str, str] = {}
@@ -394,6 +427,9 @@ class _Handler(BaseHTTPRequestHandler):
             if mesh is None:
                 return (*_error(404, f"mesh for {unquote(roi)} not found"), json_type)
             return 200, mesh, "application/octet-stream"
+        endpoint = self._endpoint(method, path, body)
+        if endpoint is not None:
+            return endpoint
         if path in CUSTOM_PATHS:
             if path == "/api/custom/arrow" and not fake.arrow_route:
                 return (*_message(404, "Not Found"), json_type)
@@ -401,6 +437,100 @@ class _Handler(BaseHTTPRequestHandler):
                 return (*_message(405, "Method Not Allowed"), json_type)
             return self._custom(path, body)
         return (*_message(404, "Not Found"), json_type)
+
+    def _auth_failure(self) -> tuple[int, Any, str] | None:
+        """The 401 of an anonymous or wrong token, when the server has a token (else None)."""
+        fake = self.server_state
+        if fake.token is None:
+            return None
+        auth = self.headers.get("Authorization")
+        if auth is None:
+            return (*_message(401, "authentication required"), "application/json; charset=UTF-8")
+        if auth.split() != ["Bearer", fake.token]:
+            return (*_message(401, "invalid or expired token"), "application/json; charset=UTF-8")
+        return None
+
+    def _endpoint(self, method: str, path: str, body: bytes) -> tuple[int, Any, str] | None:
+        """The routes of B6 other than the custom queries (None: not one of them)."""
+        fake = self.server_state
+        json_type = "application/json; charset=UTF-8"
+        query = parse_qs(urlsplit(self.path).query)
+        parts = [unquote(p) for p in path.split("/")[1:]]
+        if path == "/api/serverinfo" and method == "GET":
+            return 200, {"IsPublic": True, "Version": fake.version}, json_type
+        simple: dict[str, Callable[[], Any]] = {
+            "/api/available": lambda: fake.routes,
+            "/api/dbmeta/database": lambda: fake.database,
+            "/api/dbmeta/instances": lambda: fake.instances,
+            "/profile": lambda: fake.profile,
+        }
+        cached = {
+            "/api/cached/dailytype": fake.daily_type,
+            "/api/cached/roicompleteness": fake.roi_completeness,
+            "/api/cached/roiconnectivity": fake.roi_connectivity,
+        }
+        known = (
+            path in simple
+            or path in cached
+            or path in ("/api/help/swagger.yaml", "/token")
+            or path.startswith(("/api/skeletons/skeleton/", "/api/raw/keyvalue/key/"))
+        )
+        if not known:
+            return None
+        denied = self._auth_failure()
+        if denied is not None:
+            return denied
+        if path in simple and method == "GET":
+            return 200, simple[path](), json_type
+        if path == "/api/help/swagger.yaml" and method == "GET":
+            if fake.swagger is None:
+                return (*_message(404, "Not Found"), json_type)
+            return 200, fake.swagger.encode(), "application/x-yaml"
+        if path == "/token" and method == "GET":
+            auth = (self.headers.get("Authorization") or "").split()
+            if len(auth) != 2 or auth[0] != "Bearer":
+                return (*_message(401, "authentication required"), json_type)
+            return 200, {"token": auth[1]}, json_type
+        if path in cached and method == "GET":
+            dataset = query.get("dataset", [""])[0]
+            answer = cached[path].get(dataset)
+            if answer is None:
+                return (*_error(400, f'dataset "{dataset}" has no cached {parts[-1]}'), json_type)
+            if path == "/api/cached/dailytype":  # neuPrintHTTP sends it gzipped
+                self._extra_headers["Content-Encoding"] = "gzip"
+                return 200, gzip.compress(json.dumps(answer).encode()), "application/json"
+            return 200, answer, json_type
+        if len(parts) == 5 and parts[:3] == ["api", "skeletons", "skeleton"] and method == "GET":
+            dataset, body_id = parts[3], parts[4]
+            if not re.fullmatch(r"-?\d+", body_id):
+                return (*_error(400, "body id should be an integer"), json_type)
+            swc = fake.skeletons.get((dataset, int(body_id)))
+            if swc is None:
+                return (*_error(400, f"key {body_id}_swc not found"), json_type)
+            if query.get("format") == ["swc"]:
+                return 200, swc.encode(), "text/plain"
+            rows = []
+            for line in swc.splitlines():
+                fields = line.split()
+                if fields and not fields[0].startswith("#"):
+                    n, _, x, y, z, r, link = fields
+                    rows.append([int(n), float(x), float(y), float(z), float(r), int(link)])
+            columns = ["rowId", "x", "y", "z", "radius", "link"]
+            return 200, {"columns": columns, "data": rows}, json_type
+        if len(parts) == 6 and parts[:4] == ["api", "raw", "keyvalue", "key"]:
+            instance, key = parts[4], parts[5]
+            if method == "POST" and not fake.admin:
+                return (*_message(401, "Unauthorized"), json_type)
+            store = fake.keyvalues.get(instance)
+            if store is None:
+                return (*_error(400, "provided instance not found"), json_type)
+            if method == "POST":
+                store[key] = body
+                return 200, b"", "text/plain; charset=UTF-8"
+            if key not in store:
+                return (*_error(400, f"key {key} not found"), json_type)
+            return 200, store[key], "application/octet-stream"
+        return (*_message(405, "Method Not Allowed"), json_type)
 
     def _custom(self, path: str, body: bytes) -> tuple[int, Any, str]:
         fake = self.server_state

@@ -347,7 +347,7 @@ def test_a_database_of_another_schema_version_is_refused_clearly(tmp_path: Path)
     conn.execute("MATCH (m:Meta) WHERE m.key = 'schemaVersion' DELETE m")
     conn.close()
     db.close()
-    with pytest.raises(LoadError, match="another version of neuprint-dsl .schema 1"):
+    with pytest.raises(LoadError, match=r"another version of neuprint-dsl \(schema 1"):
         Embedded(path)
     load(tmp_path, path)  # loading again fixes it
     with Embedded(path) as fresh:

@@ -39,6 +39,15 @@ from .criteria import (
 )
 from .neurons import fetch_custom_neurons, fetch_neurons
 from .rois import fetch_all_rois, fetch_meta, fetch_primary_rois, fetch_roi_hierarchy
+from .skeleton import (
+    calc_segment_distances,
+    fetch_skeleton,
+    heal_skeleton,
+    reorient_skeleton,
+    skeleton_df_to_nx,
+    skeleton_df_to_swc,
+    skeleton_swc_to_df,
+)
 
 
 @inject_client
@@ -58,6 +67,7 @@ __all__ = [
     "NullCheck",
     "SegmentCriteria",
     "as_criteria",
+    "calc_segment_distances",
     "clear_default_client",
     "criteria_label",
     "default_client",
@@ -73,9 +83,15 @@ __all__ = [
     "fetch_roi_hierarchy",
     "fetch_shortest_paths",
     "fetch_simple_connections",
+    "fetch_skeleton",
     "fetch_traced_adjacencies",
+    "heal_skeleton",
     "inject_client",
     "list_all_clients",
+    "reorient_skeleton",
     "set_default_client",
     "setup_debug_logging",
+    "skeleton_df_to_nx",
+    "skeleton_df_to_swc",
+    "skeleton_swc_to_df",
 ]

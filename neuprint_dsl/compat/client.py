@@ -37,6 +37,7 @@ import pandas as pd
 from ..errors import CapabilityError, NeuprintDSLError
 from ..transports.embedded import Embedded
 from ..transports.neuprint_http import NeuprintHTTP
+from .endpoints import ServerEndpoints
 
 logger = logging.getLogger("neuprint_dsl")
 
@@ -46,7 +47,7 @@ _DEFAULT: dict[str, Any] = {"explicit": None, "cleared": False}
 _LOCK = threading.RLock()
 
 
-class Client:
+class Client(ServerEndpoints):
     """A connection to one neuPrint dataset (neuprint-python's ``Client``).
 
     ``Client(server, dataset, token=None, verify=True, *, timeout=60.0)`` talks to a neuPrint
