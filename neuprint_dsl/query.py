@@ -174,6 +174,23 @@ class Connections(Statement):
         if self.rois is not None and not self.rois:
             raise ValueError("rois must be None (any ROI) or a non-empty list of ROI names")
 
+    @property
+    def label(self) -> Label:
+        """The label of both sides, when they agree (else see ``upstream_label`` and
+        ``downstream_label``).
+
+        Example:
+            >>> from neuprint_dsl import connections
+            >>> connections(label="Segment").label
+            'Segment'
+        """
+        if self.upstream_label != self.downstream_label:
+            raise AttributeError(
+                f"the sides have different labels ({self.upstream_label} to "
+                f"{self.downstream_label}); read upstream_label and downstream_label"
+            )
+        return self.upstream_label
+
 
 AST: TypeAlias = "Predicate | Neurons | Connections"
 
