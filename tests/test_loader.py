@@ -276,6 +276,54 @@ BAD: list[tuple[str, Callable[[Path], None], str, int | None, str | None, str]] 
     ),
     ("empty file", lambda d: _write(d, total=""), "total-connections.csv", 1, None, "empty file"),
     (
+        "extra field in one row",
+        lambda d: _write(d, total=GOOD_TOTAL + "2,1,4,9\n"),
+        "total-connections.csv",
+        3,
+        None,
+        "expected 3 fields",
+    ),
+    (
+        "huge bodyId",
+        lambda d: _write(d, neurons=GOOD_NEURONS + "99999999999999999999,KC,False,\n"),
+        "neurons.csv",
+        4,
+        "bodyId",
+        "64 bits",
+    ),
+    (
+        "huge inferred int",
+        lambda d: _write(d, neurons="bodyId,score\n1,5\n2,99999999999999999999\n"),
+        "neurons.csv",
+        3,
+        "score",
+        "64 bits",
+    ),
+    (
+        "infinite roiInfo count",
+        lambda d: _write(d, neurons=GOOD_NEURONS + '3,KC,False,"{""FB"": {""pre"": Infinity}}"\n'),
+        "neurons.csv",
+        4,
+        "roiInfo",
+        "roiInfo JSON",
+    ),
+    (
+        "blank lines before a duplicate",
+        lambda d: _write(d, neurons=GOOD_NEURONS + "\n\n2,KC,False,\n"),
+        "neurons.csv",
+        6,
+        "bodyId",
+        "appears twice",
+    ),
+    (
+        "blank line before a bad weight",
+        lambda d: _write(d, total=GOOD_TOTAL + "\n2,1,x\n"),
+        "total-connections.csv",
+        4,
+        "weight",
+        "'x' is not an integer",
+    ),
+    (
         "not UTF-8",
         lambda d: (d / "neurons.csv").write_bytes(b"bodyId,type\n1,\xff\xfe\n"),
         "neurons.csv",
@@ -352,3 +400,20 @@ def test_a_database_of_another_schema_version_is_refused_clearly(tmp_path: Path)
     load(tmp_path, path)  # loading again fixes it
     with Embedded(path) as fresh:
         assert fresh.meta["schemaVersion"] >= 2
+
+
+def test_loading_never_deletes_unrelated_files(tmp_path: Path) -> None:
+    _write(tmp_path)
+    (tmp_path / "hemibrain.notes.txt").write_text("mine")
+    (tmp_path / "hemibrain.csv").write_text("mine too")
+    load(tmp_path, tmp_path / "hemibrain")
+    load(tmp_path, tmp_path / "hemibrain")  # replacing an existing database as well
+    assert (tmp_path / "hemibrain.notes.txt").read_text() == "mine"
+    assert (tmp_path / "hemibrain.csv").read_text() == "mine too"
+
+
+def test_trailing_commas_do_not_shift_columns(tmp_path: Path) -> None:
+    _write(tmp_path, neurons="bodyId,type,pre\n1,APL,10,\n2,KC,20,\n")
+    with Embedded(load(tmp_path, tmp_path / "g.lbug")) as db:
+        df = db.run(neurons(columns=["bodyId", "type", "pre"]))
+    assert df.values.tolist() == [[1, "APL", 10], [2, "KC", 20]]

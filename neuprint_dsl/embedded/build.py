@@ -339,11 +339,21 @@ def _write_meta(
 # files
 
 
+#: the files Ladybug may keep next to a database file
+SIDE_FILE_SUFFIXES = (
+    ".wal",
+    ".wal.checkpoint",
+    ".shadow",
+    ".lock",
+    ".checkpoint.apply.lock",
+    ".checkpoint.intent.lock",
+)
+
+
 def _remove_side_files(path: Path) -> None:
-    """Delete the side files Ladybug keeps next to a database file (``.wal``, locks, ...)."""
-    if not path.parent.is_dir():
-        return
-    prefix = path.name + "."
-    for entry in path.parent.iterdir():
-        if entry.name.startswith(prefix) and entry.is_file():
-            entry.unlink()
+    """Delete Ladybug's side files of a database file (``.wal``, locks, ...), and nothing
+    else: other files that merely share the name's prefix are the user's."""
+    for suffix in SIDE_FILE_SUFFIXES:
+        side = path.with_name(path.name + suffix)
+        if side.is_file():
+            side.unlink()

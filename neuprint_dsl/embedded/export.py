@@ -207,6 +207,15 @@ def _numbers(path: Path, values: pd.Series, name: str, *, integer: bool) -> pd.S
         raise LoadError(str(path), f"{values.iloc[row]!r} is not {what}", _line(path, row), name)
     if integer:
         present = values.notna()
+        too_big = present & values.fillna("0").str.strip().str.lstrip("-").str.len().ge(19)
+        for position in np.flatnonzero(too_big.to_numpy()).tolist():
+            if not -(2**63) <= int(values.iloc[position]) < 2**63:
+                raise LoadError(
+                    str(path),
+                    f"{values.iloc[position].strip()} does not fit in 64 bits",
+                    _line(path, position),
+                    name,
+                )
         if present.all():
             return values.str.strip().astype("int64")
         out = pd.Series(pd.NA, index=values.index, dtype="Int64")
@@ -225,7 +234,7 @@ def _cells(
             continue
         try:
             out.append(parse(value))
-        except (ValueError, TypeError) as err:
+        except (ValueError, TypeError, OverflowError) as err:
             raise LoadError(
                 str(path), f"{value[:60]!r} is not {what} ({err})", _line(path, row), name
             ) from None
@@ -262,7 +271,9 @@ def _parse_roi_info(text: str) -> dict[str, dict[str, int]]:
             if (
                 isinstance(count, bool)
                 or not isinstance(count, (int, float))
+                or not math.isfinite(count)
                 or count != int(count)
+                or not -(2**63) <= int(count) < 2**63
             ):
                 raise ValueError(f"count {key!r} of ROI {roi!r} must be an integer")
             clean[key] = int(count)
@@ -290,7 +301,13 @@ def _read_table(
     dtypes = {c: ("int64" if k == "int" else "category") for c, k in columns.items()}
     try:
         frame = pd.read_csv(
-            path, usecols=list(columns), dtype=dtypes, keep_default_na=False, na_values=[""]
+            # every column is read (no usecols): a row with an extra field must fail, not
+            # be silently cut to the columns we want
+            path,
+            dtype=dtypes,
+            keep_default_na=False,
+            na_values=[""],
+            index_col=False,
         )
     except (ValueError, OverflowError):
         raise _find_bad_cell(path, header, columns) from None
@@ -310,6 +327,8 @@ def _find_bad_cell(path: Path, header: Sequence[str], columns: dict[str, str]) -
         reader = csv.reader(handle)
         next(reader)
         for record in reader:
+            if not record:  # pandas skips blank lines
+                continue
             if len(record) != len(header):
                 return LoadError(
                     str(path),
@@ -377,7 +396,8 @@ def _header(path: Path) -> list[str]:
 
 def _read_strings(path: Path, header: list[str]) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        # index_col=False: a trailing comma must not turn the first column into an index
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], index_col=False)
     except (ValueError, pd.errors.ParserError) as err:
         bad = _find_bad_cell(path, header, {})
         raise bad from err
@@ -390,7 +410,8 @@ def _line(path: Path, row: int) -> int:
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         next(reader)
-        for i, _record in enumerate(reader):
+        records = (r for r in reader if r)  # pandas skips blank lines; so must the count
+        for i, _record in enumerate(records):
             if i == row:
                 return reader.line_num
     return row + 2
