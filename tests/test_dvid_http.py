@@ -723,3 +723,31 @@ def test_token_is_sent_as_bearer(server: FakeDvid) -> None:
         anonymous.keys()
     assert info.value.status == 401 and info.value.message == "authentication required"
     assert "Authorization" not in server.requests()[-1].headers
+
+
+class _ConnectTimeoutOnce(requests.Session):
+    """A session whose first request times out while connecting (nothing is sent)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        self.calls += 1
+        if self.calls == 1:
+            raise requests.ConnectTimeout("connect timed out")
+        return super().request(*args, **kwargs)
+
+
+def test_reads_retry_a_connect_timeout_writes_do_not(server: FakeDvid) -> None:
+    session = _ConnectTimeoutOnce()
+    with connect(server, session=session) as dvid:
+        assert dvid.keys() == IDS
+    assert session.calls == 2
+    session = _ConnectTimeoutOnce()
+    with (
+        connect(server, session=session) as dvid,
+        pytest.raises(QueryTimeout, match="not sent again"),
+    ):
+        dvid.post(IDS[0], {"status": "x"})
+    assert session.calls == 1

@@ -550,8 +550,14 @@ class DvidHTTP(NeuronJsonTransport):
                     allow_redirects=method in IDEMPOTENT,
                 )
             except requests.RequestException as err:
-                if _is_timeout(err):
+                # a connect timeout sent nothing: a read may try again like any refused
+                # connection; other timeouts (and any write) end here
+                retry_connect = isinstance(err, requests.ConnectTimeout) and method in IDEMPOTENT
+                if _is_timeout(err) and (last or not retry_connect):
                     raise QueryTimeout(self._timeout_message(what, method)) from None
+                if retry_connect:
+                    self._pause(attempt)
+                    continue
                 if last or not isinstance(err, TRANSIENT_ERRORS):
                     raise TransportError(
                         self._failure_message(what, method, attempt + 1, err)
