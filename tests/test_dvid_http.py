@@ -732,7 +732,7 @@ class _ConnectTimeoutOnce(requests.Session):
         super().__init__()
         self.calls = 0
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         self.calls += 1
         if self.calls == 1:
             raise requests.ConnectTimeout("connect timed out")
