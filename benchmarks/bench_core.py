@@ -37,8 +37,6 @@ import gc
 import importlib
 import importlib.metadata
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -47,6 +45,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from textwrap import indent
 from typing import Any
+
+from _machine import load_average, machine_info, package_version  # benchmarks/_machine.py
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -384,41 +384,6 @@ def fmt_us(ns: float | None) -> str:
 
 def fmt_ops(ops: float | None) -> str:
     return "-" if ops is None else f"{ops:,.0f}"
-
-
-def machine_info() -> dict[str, Any]:
-    cpu = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {
-        "python": sys.version.split()[0],
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "load_average_1min": load_average(),
-    }
-
-
-def load_average() -> float | None:
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:  # not available on this platform
-        return None
-
-
-def package_version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def compute_ratios(rows: dict[str, Row]) -> list[dict[str, Any]]:
