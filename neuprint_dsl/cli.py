@@ -29,12 +29,16 @@ EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
 
 
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
 def _parse_or_exit(query: str, context: str = "neuron") -> Any:
     try:
         return parse(query, context=context)  # type: ignore[arg-type]
     except QuerySyntaxError as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        _fail(str(err))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,8 +83,7 @@ def compile_command(query: str, dialect: str, with_params: bool) -> None:
     try:
         stmt = to_cypher(ast, dialect)
     except (NeuprintDSLError, ValueError, TypeError) as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        _fail(str(err))
     if with_params:
         click.echo(stmt.text)
         if stmt.params:
@@ -141,17 +144,11 @@ def sample_command(neurons: int, edges: int, seed: int, out_dir: str, naming: st
                 progress=progress,
             )
     except (ValueError, OSError) as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        _fail(str(err))
     click.echo(
         f"wrote a synthetic sample ({neurons} neurons, {edges} connections, seed {seed}) "
         f"to {info.directory}"
     )
-
-
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
 
 
 def _stage_progress(bar: Any, task: Any) -> Callable[[str, int, int], None]:

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from ..embedded.rois import NOT_PRIMARY
 from ..errors import QueryTimeout
 from ..execute import run
 from ..expr import TRUE, Predicate, and_, as_predicate, or_
@@ -33,7 +34,6 @@ from ..query import Label, connections, neurons
 from .client import Client, inject_client
 from .criteria import NeuronCriteria, as_criteria, criteria_label
 
-NOT_PRIMARY = "NotPrimary"
 _ID_BATCH = 10_000
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..embedded.rois import NOT_PRIMARY
 from ..execute import run
 from ..frames import shape
 from ..query import neurons
@@ -41,7 +42,6 @@ CORE_NEURON_COLS = [
     "rootLocation",
 ]
 _COUNTS = ["pre", "post", "downstream", "upstream", "mito", "soma"]
-NOT_PRIMARY = "NotPrimary"
 
 
 @inject_client

@@ -37,7 +37,8 @@ import pandas as pd
 
 from ..cypher.dialects import roi_column
 from ..errors import LoadError
-from .export import NOT_PRIMARY, Export
+from .export import Export
+from .rois import NOT_PRIMARY
 
 Progress = Callable[[str, int, int], None]
 

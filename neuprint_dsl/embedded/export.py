@@ -72,7 +72,6 @@ KNOWN_KINDS: dict[str, str] = {
 }
 _TRUE = frozenset({"true", "True", "TRUE", "1"})
 _FALSE = frozenset({"false", "False", "FALSE", "0"})
-NOT_PRIMARY = "NotPrimary"
 
 
 @attrs.frozen
