@@ -27,11 +27,24 @@ from .errors import (
     UnknownROI,
 )
 from .expr import FALSE, TRUE, Entity, Predicate, and_, not_, or_
-from .fields import E, N
+from .fields import E, M, N, S
 from .interpret import evaluate
 from .neuronjson import NeuronJsonPlan, to_neuronjson
 from .normalize import simplify, to_dnf, to_nnf
-from .query import Connections, Neurons, OrderKey, Statement, connections, neurons
+from .query import (
+    Connections,
+    Mitochondria,
+    Neurons,
+    OrderKey,
+    Statement,
+    SynapseConnections,
+    Synapses,
+    connections,
+    mitochondria,
+    neurons,
+    synapse_connections,
+    synapses,
+)
 from .text import parse, to_text
 from .transports import Embedded
 
@@ -46,6 +59,8 @@ __all__ = [
     "Entity",
     "GraphSchema",
     "InvalidPattern",
+    "M",
+    "Mitochondria",
     "N",
     "NeuprintDSLError",
     "NeuronJsonPlan",
@@ -54,8 +69,11 @@ __all__ = [
     "Predicate",
     "QuerySyntaxError",
     "QueryTimeout",
+    "S",
     "ServerError",
     "Statement",
+    "SynapseConnections",
+    "Synapses",
     "TransportError",
     "UnknownField",
     "UnknownROI",
@@ -63,12 +81,15 @@ __all__ = [
     "connections",
     "embedded",
     "evaluate",
+    "mitochondria",
     "neurons",
     "not_",
     "open_embedded",
     "or_",
     "parse",
     "simplify",
+    "synapse_connections",
+    "synapses",
     "to_cypher",
     "to_dnf",
     "to_neuronjson",

@@ -16,17 +16,33 @@ import pandas as pd
 from .cypher import to_cypher
 from .expr import Predicate, as_predicate
 from .frames import shape
-from .query import Connections, Neurons
+from .query import STATEMENT_TYPES, Connections, Mitochondria, Neurons, SynapseConnections, Synapses
 from .text import parse
 from .transports.base import CypherTransport
 
+Statement = Neurons | Connections | Synapses | SynapseConnections | Mitochondria
 
-def as_statement(query: Any) -> Neurons | Connections:
+#: Kinds of the columns of synapse-level statements (locations and sizes are never missing).
+_POINT_KINDS = {
+    "type": "str",
+    "roi": "str",
+    "confidence": "float",
+    "mitoType": "str",
+    "distance": "float",
+    "r0": "float",
+    "r1": "float",
+    "r2": "float",
+    "mitoSize": "int",
+}
+_REQUIRED_INTS = frozenset({"x", "y", "z", "x_pre", "y_pre", "z_pre", "x_post", "y_post", "z_post"})
+
+
+def as_statement(query: Any) -> Statement:
     """A statement from a statement, query text, or a neuron predicate (``neurons where``)."""
     if isinstance(query, str):
         query = parse(query)
-    if isinstance(query, (Neurons, Connections)):
-        return query
+    if isinstance(query, STATEMENT_TYPES):
+        return query  # type: ignore[return-value]
     if isinstance(query, Predicate) or hasattr(query, "__predicate__"):
         return Neurons(as_predicate(query))
     raise TypeError(f"expected a statement, query text or predicate, not {type(query).__name__}")
@@ -52,6 +68,27 @@ def run(transport: CypherTransport, query: Any) -> pd.DataFrame:
     statement = as_statement(query)
     compiled = to_cypher(statement, transport.dialect, schema=transport.schema)
     table = transport.execute(compiled)
-    schema = transport.schema
-    kinds = dict(schema.node_properties) if schema is not None else {}
-    return shape(table.to_frame(), kinds)
+    if isinstance(statement, (Neurons, Connections)):
+        schema = transport.schema
+        kinds = dict(schema.node_properties) if schema is not None else {}
+        return shape(table.to_frame(), kinds)
+    kinds, required = _point_columns(statement)
+    return shape(table.to_frame(), kinds, required_ints=required)
+
+
+def _point_columns(
+    statement: Synapses | SynapseConnections | Mitochondria,
+) -> tuple[dict[str, str], frozenset[str]]:
+    """Column kinds of a synapse-level statement, and the int columns never missing."""
+    kinds = dict(_POINT_KINDS)
+    if isinstance(statement, SynapseConnections):
+        if not statement.primary_only:
+            kinds["roi"] = "list"
+        kinds.update(mx="int", my="int", mz="int")  # missing without a closest mitochondrion
+        return kinds, _REQUIRED_INTS
+    required = {"x", "y", "z"}
+    if isinstance(statement, Mitochondria):
+        required.add("size")
+    elif statement.closest_mitochondria:
+        required |= {"size", "mx", "my", "mz"}
+    return kinds, frozenset(required)

@@ -44,6 +44,21 @@ class Entity(enum.Enum):
 
     NEURON = "neuron"
     EDGE = "edge"
+    SYNAPSE = "synapse"
+    MITO = "mitochondrion"
+
+    @property
+    def namespace(self) -> str:
+        """The name of this kind's field namespace: ``N``, ``E``, ``S`` or ``M``.
+
+        Example:
+            >>> Entity.SYNAPSE.namespace
+            'S'
+        """
+        return _NAMESPACES[self.value]
+
+
+_NAMESPACES = {"neuron": "N", "edge": "E", "synapse": "S", "mitochondrion": "M"}
 
 
 # ---------------------------------------------------------------------------------------
@@ -155,6 +170,10 @@ class RoiCount:
     def _check_side(self, _: attrs.Attribute[str], side: str) -> None:
         if side not in ("pre", "post"):
             raise ValueError(f"side must be 'pre' or 'post', not {side!r}")
+        if self.entity not in (Entity.NEURON, Entity.EDGE):
+            raise ValueError(
+                f"ROI counts belong to neurons and connections, not to a {self.entity.value}"
+            )
         if self.entity is Entity.EDGE and side != "post":
             raise ValueError(
                 "a connection's ROI count is its weight in the ROI: side must be 'post'"
@@ -333,16 +352,18 @@ class ContainsAny(Predicate):
 
 @attrs.frozen(slots=True, cache_hash=True)
 class InRoi(Predicate):
-    """The record has a synapse in the ROI (neuPrint's boolean ROI property)."""
+    """The record lies in the ROI (neuPrint's boolean ROI property): a neuron has a synapse
+    there; a synapse or a mitochondrion is inside it."""
 
     entity: Entity
     roi: str = attrs.field()
 
     @roi.validator
     def _check(self, _: attrs.Attribute[str], roi: str) -> None:
-        if self.entity is not Entity.NEURON:
+        if self.entity is Entity.EDGE:
             raise ValueError(
-                "roi(...) is a neuron test; use E.roi_weight(name) > 0 for connections"
+                "roi(...) is a test of neurons, synapses and mitochondria; use "
+                "E.roi_weight(name) > 0 for connections"
             )
         _check_roi_name(roi)
 

@@ -1,4 +1,5 @@
-"""Typed field namespaces: ``N`` (neurons) and ``E`` (connections) (DESIGN section 4).
+"""Typed field namespaces: ``N`` (neurons), ``E`` (connections), ``S`` (synapses) and ``M``
+(mitochondria) (DESIGN section 4).
 
 A field is a builder, not an AST node: its operators and methods return predicates. Each
 field class has only the methods that make sense for its type, so mypy rejects
@@ -334,11 +335,11 @@ def _prop(operand: Operand, what: str) -> Prop:
 
 def _describe(operand: Operand) -> str:
     if isinstance(operand, Prop):
-        return f"{'N' if operand.entity is Entity.NEURON else 'E'}.{operand.name}"
+        return f"{operand.entity.namespace}.{operand.name}"
     fn = {("neuron", "post"): "inputs", ("neuron", "pre"): "outputs"}.get(
         (operand.entity.value, operand.side), "roi_weight"
     )
-    return f"{'N' if operand.entity is Entity.NEURON else 'E'}.{fn}({operand.roi!r})"
+    return f"{operand.entity.namespace}.{fn}({operand.roi!r})"
 
 
 # ---------------------------------------------------------------------------------------
@@ -541,9 +542,85 @@ class EdgeFields(Namespace):
         return CountField(RoiCount(self.entity, name, "post"))
 
 
+class SynapseFields(Namespace):
+    """Fields of a synapse (neuPrint ``:Synapse``); use the instance ``S``.
+
+    ``x``, ``y`` and ``z`` are the synapse's location in voxels (neuPrint's ``location``
+    point). Dataset-specific properties (neurotransmitter probabilities, ...) are
+    ``S["ntGabaProb"]`` or ``S.field("ntGabaProb", float)``.
+
+    Example:
+        >>> from neuprint_dsl import S
+        >>> print((S.type == "pre") & (S.confidence > 0.9) & S.roi("EB"))
+        type = "pre" and confidence > 0.9 and roi("EB")
+    """
+
+    entity = Entity.SYNAPSE
+
+    type = _Declared(StrField)
+    confidence = _Declared(FloatField)
+    x = _Declared(IntField)
+    y = _Declared(IntField)
+    z = _Declared(IntField)
+
+    def roi(self, name: str) -> Predicate:
+        """The synapse lies in ROI ``name`` (a primary ROI or any ROI containing one).
+
+        Example:
+            >>> from neuprint_dsl import S
+            >>> print(S.roi("EB") | S.roi("FB"))
+            roi("EB") or roi("FB")
+        """
+        return InRoi(self.entity, name)
+
+
+class MitoFields(Namespace):
+    """Fields of a mitochondrion (neuPrint ``:Element {type: "mitochondrion"}``); use the
+    instance ``M``.
+
+    ``x``, ``y``, ``z`` are its centroid in voxels, ``size`` its volume in voxels and
+    ``r0 >= r1 >= r2`` its principal radii as neuPrint reports them.
+
+    Example:
+        >>> from neuprint_dsl import M
+        >>> print((M.mitoType == "dark") & (M.size >= 100000) & M.roi("FB"))
+        mitoType = "dark" and size >= 100000 and roi("FB")
+    """
+
+    entity = Entity.MITO
+
+    mitoType = _Declared(StrField)
+    size = _Declared(IntField)
+    x = _Declared(IntField)
+    y = _Declared(IntField)
+    z = _Declared(IntField)
+    r0 = _Declared(FloatField)
+    r1 = _Declared(FloatField)
+    r2 = _Declared(FloatField)
+
+    def roi(self, name: str) -> Predicate:
+        """The mitochondrion lies in ROI ``name``.
+
+        Example:
+            >>> from neuprint_dsl import M
+            >>> print(M.roi("LAL(R)"))
+            roi("LAL(R)")
+        """
+        return InRoi(self.entity, name)
+
+
 #: Neuron fields: ``N.type``, ``N.pre``, ``N.roi("MB(R)")``, ``N["anyProperty"]``, ...
 N = NeuronFields()
 #: Connection fields: ``E.weight``, ``E.roi_weight("MB(R)")``, ``E["anyProperty"]``.
 E = EdgeFields()
+#: Synapse fields: ``S.type``, ``S.confidence``, ``S.x``, ``S.roi("EB")``, ``S["anyProperty"]``.
+S = SynapseFields()
+#: Mitochondrion fields: ``M.mitoType``, ``M.size``, ``M.r0``, ``M.roi("FB")``, ...
+M = MitoFields()
 
-NAMESPACES: dict[Entity, Namespace] = {Entity.NEURON: N, Entity.EDGE: E}
+NAMESPACES: dict[Entity, Namespace] = {
+    Entity.NEURON: N,
+    Entity.EDGE: E,
+    Entity.SYNAPSE: S,
+    Entity.MITO: M,
+}

@@ -26,17 +26,23 @@ ID_COLUMNS = frozenset({"bodyId", "bodyId_pre", "bodyId_post", "weight", "weight
 _DTYPES: dict[str, Any] = {"int": "Int64", "float": "float64", "bool": "boolean"}
 
 
-def shape(frame: pd.DataFrame, kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
+def shape(
+    frame: pd.DataFrame,
+    kinds: Mapping[str, str] | None = None,
+    *,
+    required_ints: frozenset[str] = frozenset(),
+) -> pd.DataFrame:
     """Give each column its explicit dtype; ``kinds`` maps property names to schema kinds
     (``int``, ``float``, ``bool``, ``str``, ...). Column names ending in ``_pre``/``_post``
-    take the kind of the property they come from.
+    take the kind of the property they come from. ``required_ints`` are columns that are
+    never missing (synapse coordinates, ...): plain ``int64`` like body ids.
     """
     kinds = kinds or {}
     out = {}
     for name in frame.columns:
         column = frame[name]
         base = name[:-4] if name.endswith("_pre") else name[:-5] if name.endswith("_post") else name
-        if name in ID_COLUMNS:
+        if name in ID_COLUMNS or name in required_ints:
             out[name] = _as_int64(column, name)
             continue
         kind = kinds.get(name, kinds.get(base)) or _inferred_kind(column)

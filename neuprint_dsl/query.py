@@ -2,7 +2,8 @@
 
 A statement says what to fetch; predicates say which records. The same neuron predicate is
 reused on either side of a connection: the compiler binds the variable, the predicate never
-names one. More statement kinds (synapses, paths, ...) join :data:`Statement` later.
+names one. Synapse-level statements (:func:`synapses`, :func:`synapse_connections`,
+:func:`mitochondria`) take ``S`` and ``M`` predicates for the synapses and mitochondria.
 
 Example:
     >>> from neuprint_dsl import N, E, neurons, connections
@@ -46,7 +47,7 @@ def _predicate(value: object, entity: Entity, role: str) -> Predicate:
         other = ", ".join(sorted(e.value for e in wrong))
         raise TypeError(
             f"the {role} predicate must use {entity.value} fields only "
-            f"({'N' if entity is Entity.NEURON else 'E'}.*), but it uses {other} fields: {pred}"
+            f"({entity.namespace}.*), but it uses {other} fields: {pred}"
         )
     return pred
 
@@ -65,6 +66,22 @@ def _downstream(value: object) -> Predicate:
 
 def _edge_where(value: object) -> Predicate:
     return _predicate(value, Entity.EDGE, "connection")
+
+
+def _synapse_where(value: object) -> Predicate:
+    return _predicate(value, Entity.SYNAPSE, "synapse")
+
+
+def _mito_where(value: object) -> Predicate:
+    return _predicate(value, Entity.MITO, "mitochondrion")
+
+
+def _check_weight(_: Any, __: Any, weight: Any) -> None:
+    if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= INT64_MAX:
+        raise ValueError(f"min_total_weight must be a non-negative int, not {weight!r}")
+
+
+_flag = attrs.validators.instance_of(bool)
 
 
 def _check_label(_: Any, __: Any, label: Any) -> None:
@@ -192,7 +209,59 @@ class Connections(Statement):
         return self.upstream_label
 
 
-AST: TypeAlias = "Predicate | Neurons | Connections"
+@attrs.frozen(slots=True)
+class Synapses(Statement):
+    """Fetch the synapses (``where``) of the neurons matching ``neurons``; see
+    :func:`synapses`."""
+
+    neurons: Predicate = attrs.field(default=TRUE, converter=_neuron_where)
+    where: Predicate = attrs.field(default=TRUE, converter=_synapse_where)
+    primary_only: bool = attrs.field(default=True, validator=_flag)
+    label: Label = attrs.field(default="Neuron", validator=_check_label)
+    closest_mitochondria: bool = attrs.field(default=False, validator=_flag)
+
+
+@attrs.frozen(slots=True)
+class SynapseConnections(Statement):
+    """Fetch the synapse pairs from ``upstream`` to ``downstream`` neurons; see
+    :func:`synapse_connections`."""
+
+    upstream: Predicate = attrs.field(default=TRUE, converter=_upstream)
+    downstream: Predicate = attrs.field(default=TRUE, converter=_downstream)
+    where: Predicate = attrs.field(default=TRUE, converter=_synapse_where)
+    rois: tuple[str, ...] | None = attrs.field(default=None, converter=_rois)
+    min_total_weight: int = attrs.field(default=1, validator=_check_weight)
+    primary_only: bool = attrs.field(default=True, validator=_flag)
+    upstream_label: Label = attrs.field(default="Neuron", validator=_check_label)
+    downstream_label: Label = attrs.field(default="Neuron", validator=_check_label)
+    closest_mitochondria: bool = attrs.field(default=False, validator=_flag)
+
+    def __attrs_post_init__(self) -> None:
+        if self.rois is not None and not self.rois:
+            raise ValueError("rois must be None (any ROI) or a non-empty list of ROI names")
+
+
+@attrs.frozen(slots=True)
+class Mitochondria(Statement):
+    """Fetch the mitochondria (``where``) of the neurons matching ``neurons``; see
+    :func:`mitochondria`."""
+
+    neurons: Predicate = attrs.field(default=TRUE, converter=_neuron_where)
+    where: Predicate = attrs.field(default=TRUE, converter=_mito_where)
+    primary_only: bool = attrs.field(default=True, validator=_flag)
+    label: Label = attrs.field(default="Neuron", validator=_check_label)
+
+
+STATEMENT_TYPES: tuple[type[Statement], ...] = (
+    Neurons,
+    Connections,
+    Synapses,
+    SynapseConnections,
+    Mitochondria,
+)
+"""Every statement class (the roots the compilers and the printer accept)."""
+
+AST: TypeAlias = "Predicate | Neurons | Connections | Synapses | SynapseConnections | Mitochondria"
 
 
 def neurons(
@@ -249,3 +318,92 @@ def connections(
         label if upstream_label is None else upstream_label,
         label if downstream_label is None else downstream_label,
     )
+
+
+def synapses(
+    neurons: PredicateLike | None = None,
+    where: PredicateLike | None = None,
+    *,
+    primary_only: bool = True,
+    label: Label = "Neuron",
+    closest_mitochondria: bool = False,
+) -> Synapses:
+    """The synapses matching ``where`` (``S`` fields) of the neurons matching ``neurons``.
+
+    Rows: ``bodyId, type, roi, x, y, z, confidence``. With ``primary_only=True`` each synapse
+    is one row and ``roi`` is its primary ROI (``None`` outside every primary ROI); with
+    ``False`` a synapse is one row per ROI containing it (super-level ROIs too). ROI tests in
+    ``neurons`` only choose bodies; use ``S.roi(...)`` in ``where`` to choose synapses.
+    ``closest_mitochondria=True`` adds the synapse's closest mitochondrion (``mitoType,
+    distance, size, mx, my, mz, r0, r1, r2``) and leaves out synapses that have none.
+
+    Example:
+        >>> from neuprint_dsl import N, S, synapses
+        >>> print(synapses(N.type == "ExR2", (S.type == "pre") & S.roi("EB")))
+        synapses of type = "ExR2" where type = "pre" and roi("EB")
+    """
+    return Synapses(neurons, where, primary_only, label, closest_mitochondria)
+
+
+def synapse_connections(
+    upstream: PredicateLike | None = None,
+    downstream: PredicateLike | None = None,
+    *,
+    where: PredicateLike | None = None,
+    rois: Iterable[str] | str | None = None,
+    min_total_weight: int = 1,
+    primary_only: bool = True,
+    label: Label = "Neuron",
+    upstream_label: Label | None = None,
+    downstream_label: Label | None = None,
+    closest_mitochondria: bool = False,
+) -> SynapseConnections:
+    """The synapse pairs (pre synapse -> post synapse) from neurons matching ``upstream`` to
+    neurons matching ``downstream``.
+
+    ``where`` (``S`` fields) must hold for both synapses of a pair; ``rois`` keeps pairs whose
+    **post** synapse lies in one of them (neuPrint assigns a connection to the ROI of its post
+    synapse, so counts agree with ``connections(..., per_roi=True)``); ``min_total_weight``
+    keeps pairs of bodies whose whole connection weighs at least that. Rows:
+    ``bodyId_pre, bodyId_post, roi_pre, roi_post, x_pre, y_pre, z_pre, x_post, y_post,
+    z_post, confidence_pre, confidence_post``; with ``primary_only=False`` the ROI columns
+    hold the sorted list of every ROI containing the synapse. ``closest_mitochondria=True``
+    adds ``mitoType, distance, mitoSize, mx, my, mz`` for each side (``_pre``/``_post``,
+    missing where a synapse has no closest mitochondrion).
+
+    Example:
+        >>> from neuprint_dsl import N, S, synapse_connections
+        >>> print(synapse_connections(N.type == "APL", where=S.confidence > 0.5, rois=["CA(R)"]))
+        synapse connections from type = "APL" where confidence > 0.5 in rois ["CA(R)"]
+    """
+    return SynapseConnections(
+        upstream,
+        downstream,
+        where,
+        rois,
+        min_total_weight,
+        primary_only,
+        label if upstream_label is None else upstream_label,
+        label if downstream_label is None else downstream_label,
+        closest_mitochondria,
+    )
+
+
+def mitochondria(
+    neurons: PredicateLike | None = None,
+    where: PredicateLike | None = None,
+    *,
+    primary_only: bool = True,
+    label: Label = "Neuron",
+) -> Mitochondria:
+    """The mitochondria matching ``where`` (``M`` fields) of the neurons matching ``neurons``.
+
+    Rows: ``bodyId, mitoType, roi, x, y, z, size, r0, r1, r2``; ``primary_only`` as in
+    :func:`synapses`.
+
+    Example:
+        >>> from neuprint_dsl import N, M, mitochondria
+        >>> print(mitochondria(N.type.matches("ExR.*"), M.roi("FB") & (M.size >= 100000)))
+        mitochondria of type =~ "ExR.*" where roi("FB") and size >= 100000
+    """
+    return Mitochondria(neurons, where, primary_only, label)

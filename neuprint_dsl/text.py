@@ -57,7 +57,15 @@ from .expr import (
     or_,
     value_kind,
 )
-from .query import Connections, Label, Neurons, OrderKey
+from .query import (
+    Connections,
+    Label,
+    Mitochondria,
+    Neurons,
+    OrderKey,
+    SynapseConnections,
+    Synapses,
+)
 
 if TYPE_CHECKING:
     from lark import Lark, Token, Tree
@@ -65,8 +73,8 @@ if TYPE_CHECKING:
 
 __all__ = ["GRAMMAR_FILE", "KEYWORDS", "parse", "to_text"]
 
-Context: TypeAlias = Literal["neuron", "edge"]
-AST: TypeAlias = "Predicate | Neurons | Connections"
+Context: TypeAlias = Literal["neuron", "edge", "synapse", "mitochondrion"]
+AST: TypeAlias = "Predicate | Neurons | Connections | Synapses | SynapseConnections | Mitochondria"
 Node: TypeAlias = "Tree[Token] | Token"
 
 GRAMMAR_FILE = "neuprint_dsl.lark"
@@ -77,14 +85,19 @@ KEYWORDS = frozenset(
     {
         "and", "or", "not", "in", "is", "null", "true", "false", "startswith", "endswith", "contains",
         "any", "ignore", "case", "neurons", "segments", "connections", "of", "from", "to", "where",
-        "return", "order", "by", "asc", "desc", "limit", "rois", "per",
+        "return", "order", "by", "asc", "desc", "limit", "rois", "per", "synapses", "mitochondria",
     }
 )
 # fmt: on
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HEX = re.compile(r"[0-9a-fA-F]+")
-_CONTEXTS = {"neuron": Entity.NEURON, "edge": Entity.EDGE}
+_CONTEXTS = {
+    "neuron": Entity.NEURON,
+    "edge": Entity.EDGE,
+    "synapse": Entity.SYNAPSE,
+    "mitochondrion": Entity.MITO,
+}
 _SPACE = " \t\f\r\n"  # the grammar's whitespace
 
 # ---------------------------------------------------------------------------------------
@@ -132,9 +145,11 @@ def _refuse_keyword(token: Token) -> Token:
     return token
 
 
-def parse(text: str, *, context: Context = "neuron") -> Predicate | Neurons | Connections:
-    """Parse query text: a statement if it starts with ``neurons``, ``segments`` or
-    ``connections``, else a predicate on ``context`` records (``"neuron"`` or ``"edge"``).
+def parse(text: str, *, context: Context = "neuron") -> AST:
+    """Parse query text: a statement if it starts with ``neurons``, ``segments``,
+    ``connections``, ``synapses``, ``synapse connections`` or ``mitochondria``, else a
+    predicate on ``context`` records (``"neuron"``, ``"edge"``, ``"synapse"`` or
+    ``"mitochondrion"``).
 
     Raises :class:`QuerySyntaxError` (a ``ValueError``) for any problem in the text.
 
@@ -151,7 +166,9 @@ def parse(text: str, *, context: Context = "neuron") -> Predicate | Neurons | Co
         raise TypeError(f"parse() takes query text (a str), not {type(text).__name__}")
     entity = _CONTEXTS.get(context)
     if entity is None:
-        raise ValueError(f"context must be 'neuron' or 'edge', not {context!r}")
+        raise ValueError(
+            f"context must be one of {', '.join(map(repr, _CONTEXTS))}, not {context!r}"
+        )
     if not text.strip(_SPACE):
         raise QuerySyntaxError("empty query", text, *_end_position(text), ("a query",))
     from lark.exceptions import UnexpectedInput
@@ -199,6 +216,10 @@ _TERMINAL_NAMES = {
     "IN_ROIS": "'in rois'",
     "LABEL_PAIR": "'neurons to segments'",
     "_ROI": "'roi'",
+    "SYNAPSE_CONNECTIONS": "'synapse connections'",
+    "ALL_ROIS": "'all rois'",
+    "MIN_WEIGHT": "'min weight'",
+    "WITH_CLOSEST": "'with closest mitochondria'",
     "$END": "end of input",
     "<END-OF-FILE>": "end of input",
     **{prefix + word.upper(): f"'{word}'" for word in KEYWORDS for prefix in ("", "_")},
@@ -315,8 +336,15 @@ _Side: TypeAlias = Literal["pre", "post"]
 _FUNCTIONS: dict[Entity, dict[str, _Side | None]] = {
     Entity.NEURON: {"roi": None, "inputs": "post", "outputs": "pre"},
     Entity.EDGE: {"roi_weight": "post"},
+    Entity.SYNAPSE: {"roi": None},
+    Entity.MITO: {"roi": None},
 }
-_RECORDS = {Entity.NEURON: "neurons", Entity.EDGE: "connections"}
+_RECORDS = {
+    Entity.NEURON: "neurons",
+    Entity.EDGE: "connections",
+    Entity.SYNAPSE: "synapses",
+    Entity.MITO: "mitochondria",
+}
 
 
 class _Builder:
@@ -342,6 +370,12 @@ class _Builder:
             return self.neurons(*children)
         if tree.data == "connections":
             return self.connections(*children)
+        if tree.data == "synapses":
+            return self.synapses(*children)
+        if tree.data == "synapse_connections":
+            return self.synapse_connections(*children)
+        if tree.data == "mitochondria":
+            return self.mitochondria(*children)
         return self.pred(tree, entity)
 
     def neurons(
@@ -368,6 +402,96 @@ class _Builder:
         except (TypeError, ValueError) as err:  # not expected: the checks above come first
             raise self.error(str(err), label) from None
 
+    def owner(self, node: Tree[Token] | None) -> tuple[Predicate, Label]:
+        """The bodies of ``synapses of ...`` / ``mitochondria of ...``: predicate and label."""
+        if node is None:
+            return TRUE, "Neuron"
+        children: list[Any] = node.children
+        if node.data == "labelled_owner":
+            return self.opt_pred(children[1], Entity.NEURON), _label_of(children[0])
+        return self.pred(children[0], Entity.NEURON), "Neuron"
+
+    def synapses(
+        self,
+        keyword: Token,
+        owner: Tree[Token] | None,
+        where: Node | None,
+        all_rois: Token | None,
+        closest: Token | None,
+    ) -> Synapses:
+        bodies, label = self.owner(owner)
+        pred = self.opt_pred(where, Entity.SYNAPSE)
+        return Synapses(bodies, pred, all_rois is None, label, closest is not None)
+
+    def mitochondria(
+        self,
+        keyword: Token,
+        owner: Tree[Token] | None,
+        where: Node | None,
+        all_rois: Token | None,
+    ) -> Mitochondria:
+        bodies, label = self.owner(owner)
+        return Mitochondria(bodies, self.opt_pred(where, Entity.MITO), all_rois is None, label)
+
+    def synapse_connections(
+        self,
+        keyword: Token,
+        labels: Tree[Token] | None,
+        upstream: Node | None,
+        downstream: Node | None,
+        where: Node | None,
+        in_rois: Token | None,
+        rois: Tree[Token] | None,
+        min_weight: Token | None,
+        weight: Token | None,
+        all_rois: Token | None,
+        closest: Token | None,
+    ) -> SynapseConnections:
+        roi_names = self.roi_list(in_rois, rois)
+        pre_label, post_label = self.labels(labels)
+        threshold = 1
+        if min_weight is not None and weight is not None:
+            if not weight.isdigit():
+                raise self.error("min weight takes a non-negative whole number", weight)
+            threshold = self.limit(weight)
+        return SynapseConnections(
+            self.opt_pred(upstream, Entity.NEURON),
+            self.opt_pred(downstream, Entity.NEURON),
+            self.opt_pred(where, Entity.SYNAPSE),
+            roi_names,
+            threshold,
+            all_rois is None,
+            pre_label,
+            post_label,
+            closest is not None,
+        )
+
+    def roi_list(self, in_rois: Token | None, rois: Tree[Token] | None) -> tuple[str, ...] | None:
+        """The names of an ``in rois [...]`` clause (None when absent)."""
+        if in_rois is None or rois is None:
+            return None
+        lsqb, *items = cast("list[Token]", rois.children)
+        if not items:
+            raise self.error("'in rois' needs at least one ROI name", lsqb)
+        for item in items:
+            if item.type != "STRING":
+                raise self.error("an ROI name is a string", item)
+        return self.distinct_names(items, "ROI")
+
+    def labels(self, labels: Tree[Token] | None) -> tuple[Label, Label]:
+        """The (upstream, downstream) labels of an ``of ...`` clause of connections."""
+        if labels is None:
+            return "Neuron", "Neuron"
+        (token,) = cast("list[Token]", labels.children)
+        if token.type == "LABEL_PAIR":
+            first, _, second = str(token).lower().split()
+            return (
+                "Segment" if first == "segments" else "Neuron",
+                "Segment" if second == "segments" else "Neuron",
+            )
+        label = _label_of(token)
+        return label, label
+
     def connections(
         self,
         keyword: Token,
@@ -379,28 +503,11 @@ class _Builder:
         rois: Tree[Token] | None,
         per_roi: Token | None,
     ) -> Connections:
-        roi_names = None
-        if in_rois is not None and rois is not None:
-            lsqb, *items = cast("list[Token]", rois.children)
-            if not items:
-                raise self.error("'in rois' needs at least one ROI name", lsqb)
-            for item in items:
-                if item.type != "STRING":
-                    raise self.error("an ROI name is a string", item)
-            roi_names = self.distinct_names(items, "ROI")
+        roi_names = self.roi_list(in_rois, rois)
         up = self.opt_pred(upstream, Entity.NEURON)
         down = self.opt_pred(downstream, Entity.NEURON)
         edge = self.opt_pred(where, Entity.EDGE)
-        pre_label: Label = "Neuron"
-        post_label: Label = "Neuron"
-        if labels is not None:
-            (token,) = cast("list[Token]", labels.children)
-            if token.type == "LABEL_PAIR":
-                first, _, second = str(token).lower().split()
-                pre_label = "Segment" if first == "segments" else "Neuron"
-                post_label = "Segment" if second == "segments" else "Neuron"
-            else:
-                pre_label = post_label = _label_of(token)
+        pre_label, post_label = self.labels(labels)
         try:
             return Connections(
                 up, down, edge, roi_names, per_roi is not None, pre_label, post_label
@@ -691,6 +798,10 @@ def to_text(ast: object) -> str:
         return _neurons_text(ast)
     if isinstance(ast, Connections):
         return _connections_text(ast)
+    if isinstance(ast, (Synapses, Mitochondria)):
+        return _owned_text(ast)
+    if isinstance(ast, SynapseConnections):
+        return _synapse_connections_text(ast)
     try:
         pred = as_predicate(ast)
     except TypeError:
@@ -719,7 +830,16 @@ def _label_of(token: Token) -> Label:
 
 
 def _connections_text(stmt: Connections) -> str:
-    parts = ["connections"]
+    parts = ["connections", *_sides_text(stmt)]
+    if stmt.rois is not None:
+        parts.append("in rois " + _list_text(stmt.rois))
+    if stmt.per_roi:
+        parts.append("per roi")
+    return " ".join(parts)
+
+
+def _sides_text(stmt: Connections | SynapseConnections) -> list[str]:
+    parts = []
     pre, post = stmt.upstream_label, stmt.downstream_label
     if pre != post:
         parts.append(f"of {pre.lower()}s to {post.lower()}s")
@@ -728,10 +848,36 @@ def _connections_text(stmt: Connections) -> str:
     for keyword, pred in (("from", stmt.upstream), ("to", stmt.downstream), ("where", stmt.where)):
         if pred != TRUE:
             parts.append(f"{keyword} {_pred_text(pred, 0)}")
+    return parts
+
+
+def _owned_text(stmt: Synapses | Mitochondria) -> str:
+    parts = ["synapses" if isinstance(stmt, Synapses) else "mitochondria"]
+    if stmt.label == "Segment":
+        parts.append("of segments")
+        if stmt.neurons != TRUE:
+            parts.append(_pred_text(stmt.neurons, 0))
+    elif stmt.neurons != TRUE:
+        parts.append("of " + _pred_text(stmt.neurons, 0))
+    if stmt.where != TRUE:
+        parts.append("where " + _pred_text(stmt.where, 0))
+    if not stmt.primary_only:
+        parts.append("all rois")
+    if isinstance(stmt, Synapses) and stmt.closest_mitochondria:
+        parts.append("with closest mitochondria")
+    return " ".join(parts)
+
+
+def _synapse_connections_text(stmt: SynapseConnections) -> str:
+    parts = ["synapse connections", *_sides_text(stmt)]
     if stmt.rois is not None:
         parts.append("in rois " + _list_text(stmt.rois))
-    if stmt.per_roi:
-        parts.append("per roi")
+    if stmt.min_total_weight != 1:
+        parts.append(f"min weight {stmt.min_total_weight}")
+    if not stmt.primary_only:
+        parts.append("all rois")
+    if stmt.closest_mitochondria:
+        parts.append("with closest mitochondria")
     return " ".join(parts)
 
 
@@ -780,11 +926,6 @@ def _leaf_text(pred: Predicate) -> str:
     if isinstance(pred, ContainsAny):
         return f"{_name(pred.operand.name)} contains any {_list_text(pred.values)}"
     if isinstance(pred, InRoi):
-        if pred.entity is not Entity.NEURON:
-            raise ValueError(
-                f"{pred!r} has no text form: only neurons have ROI conditions; "
-                "for a connection compare roi_weight(...) > 0"
-            )
         return f"roi({_string_text(pred.roi)})"
     raise TypeError(f"to_text() cannot print {type(pred).__name__} {pred!r}")
 

@@ -234,8 +234,10 @@ def test_to_text_rejects_non_asts() -> None:
 
 
 def test_nodes_without_meaning_cannot_be_built() -> None:
-    with pytest.raises(ValueError, match="neuron test"):
+    with pytest.raises(ValueError, match="roi_weight"):
         InRoi(Entity.EDGE, "X")
+    with pytest.raises(ValueError, match="neurons and connections"):
+        RoiCount(Entity.SYNAPSE, "X", "post")
     with pytest.raises(ValueError, match="must be 'post'"):
         Compare(RoiCount(Entity.EDGE, "X", "pre"), CompareOp.GT, 1)
 
@@ -244,7 +246,7 @@ def test_parse_input_checks() -> None:
     with pytest.raises(TypeError):
         parse(b"type = 1")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="context"):
-        parse("type = 1", context="synapse")  # type: ignore[arg-type]
+        parse("type = 1", context="segment")  # type: ignore[arg-type]
 
 
 def test_deep_nesting() -> None:

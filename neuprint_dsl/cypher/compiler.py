@@ -24,8 +24,9 @@ import functools
 import re
 from typing import Any
 
-from ..errors import UnknownROI
+from ..errors import CapabilityError, UnknownROI
 from ..expr import (
+    TRUE,
     And,
     Compare,
     CompareOp,
@@ -50,9 +51,9 @@ from ..expr import (
     value_kind,
 )
 from ..interpret import evaluate
-from ..query import Connections, Neurons
+from ..query import Connections, Mitochondria, Neurons, SynapseConnections, Synapses
 from .dialects import Dialect, get_dialect
-from .schema import GraphSchema
+from .schema import UNKNOWN, GraphSchema
 from .statement import CypherStatement, Param, Part
 
 #: Columns ``neurons(...)`` returns when none are given (those a schema lacks are left out).
@@ -74,6 +75,49 @@ NEURON_COLUMNS: tuple[str, ...] = (
 )
 #: Neuron properties ``connections(...)`` returns for each side, as ``<name>_pre/_post``.
 CONNECTION_PROPERTIES: tuple[str, ...] = ("type", "instance")
+#: Columns of ``synapses(...)`` (then those of the closest mitochondrion, if asked for).
+SYNAPSE_COLUMNS: tuple[str, ...] = ("bodyId", "type", "roi", "x", "y", "z", "confidence")
+CLOSEST_MITO_COLUMNS: tuple[str, ...] = (
+    "mitoType",
+    "distance",
+    "size",
+    "mx",
+    "my",
+    "mz",
+    "r0",
+    "r1",
+    "r2",
+)
+#: Columns of ``synapse_connections(...)`` (then ``_pre``/``_post`` closest-mito columns).
+SYNAPSE_CONNECTION_COLUMNS: tuple[str, ...] = (
+    "bodyId_pre",
+    "bodyId_post",
+    "roi_pre",
+    "roi_post",
+    "x_pre",
+    "y_pre",
+    "z_pre",
+    "x_post",
+    "y_post",
+    "z_post",
+    "confidence_pre",
+    "confidence_post",
+)
+CONNECTION_MITO_FIELDS: tuple[str, ...] = ("mitoType", "distance", "mitoSize", "mx", "my", "mz")
+#: Columns of ``mitochondria(...)``.
+MITO_COLUMNS: tuple[str, ...] = (
+    "bodyId",
+    "mitoType",
+    "roi",
+    "x",
+    "y",
+    "z",
+    "size",
+    "r0",
+    "r1",
+    "r2",
+)
+_POINT_AXES = frozenset({"x", "y", "z"})
 
 _OR, _AND, _ATOM = 1, 2, 3
 _STRING_OPS = {
@@ -128,6 +172,12 @@ def to_cypher(
         return compiler.neurons(ast)
     if isinstance(ast, Connections):
         return compiler.connections(ast)
+    if isinstance(ast, Synapses):
+        return compiler.synapses(ast)
+    if isinstance(ast, SynapseConnections):
+        return compiler.synapse_connections(ast)
+    if isinstance(ast, Mitochondria):
+        return compiler.mitochondria(ast)
     if isinstance(ast, Predicate) or hasattr(ast, "__predicate__"):
         return compiler.neurons(Neurons(as_predicate(ast)))
     raise TypeError(f"to_cypher takes a statement or a predicate, not {type(ast).__name__}")
@@ -215,6 +265,171 @@ class CypherCompiler:
         self.line(f"ORDER BY {weight} DESC, {pre}, {post}")
         return self._finish(tuple(columns))
 
+    def synapses(self, stmt: Synapses) -> CypherStatement:
+        """Compile a :class:`~neuprint_dsl.query.Synapses` statement."""
+        d = self.dialect
+        self._require("synapses", mito=stmt.closest_mitochondria)
+        self.line(f"MATCH {d.node_pattern('n', stmt.label)}")
+        self.where([(stmt.neurons, {Entity.NEURON: "n"})])
+        carried = ["n", "s"]
+        if stmt.closest_mitochondria:
+            self.line(
+                f"MATCH {d.synapse_pattern('n', 's')}, {d.close_to_pattern('s', 'c', 'mito')}"
+            )
+            carried += ["c", "mito"]
+            extra = d.mito_conditions("mito")
+        else:
+            self.line(f"MATCH {d.synapse_pattern('n', 's')}")
+            extra = []
+        self.where([(stmt.where, {Entity.SYNAPSE: "s"})], extra)
+        roi = self._point_rois(carried, "s", stmt.primary_only)
+        returned = [
+            f"{self._read('n', 'bodyId')} AS bodyId",
+            f"{self._point_read('s', 'type', Entity.SYNAPSE)} AS type",
+            roi if roi == "roi" else f"{roi} AS roi",
+            *(f"{self._point_read('s', a, Entity.SYNAPSE)} AS {a}" for a in "xyz"),
+            f"{self._point_read('s', 'confidence', Entity.SYNAPSE)} AS confidence",
+        ]
+        columns = list(SYNAPSE_COLUMNS)
+        if stmt.closest_mitochondria:
+            returned += [
+                f"{self._point_read('mito', 'mitoType', Entity.MITO)} AS mitoType",
+                f"{d.property('c', 'distance')} AS distance",
+                f"{self._point_read('mito', 'size', Entity.MITO)} AS size",
+                *(f"{self._point_read('mito', a, Entity.MITO)} AS m{a}" for a in "xyz"),
+                *(f"{self._point_read('mito', r, Entity.MITO)} AS {r}" for r in ("r0", "r1", "r2")),
+            ]
+            columns += CLOSEST_MITO_COLUMNS
+        self.line("RETURN " + ", ".join(returned))
+        self.line("ORDER BY bodyId, type, x, y, z, roi")
+        return self._finish(tuple(columns))
+
+    def mitochondria(self, stmt: Mitochondria) -> CypherStatement:
+        """Compile a :class:`~neuprint_dsl.query.Mitochondria` statement."""
+        d = self.dialect
+        self._require("mitochondria", mito=True, synapses=False)
+        self.line(f"MATCH {d.node_pattern('n', stmt.label)}")
+        self.where([(stmt.neurons, {Entity.NEURON: "n"})])
+        self.line(f"MATCH {d.mito_pattern('n', 'mito')}")
+        self.where([(stmt.where, {Entity.MITO: "mito"})], d.mito_conditions("mito"))
+        roi = self._point_rois(["n", "mito"], "mito", stmt.primary_only)
+        returned = [
+            f"{self._read('n', 'bodyId')} AS bodyId",
+            f"{self._point_read('mito', 'mitoType', Entity.MITO)} AS mitoType",
+            roi if roi == "roi" else f"{roi} AS roi",
+            *(f"{self._point_read('mito', a, Entity.MITO)} AS {a}" for a in "xyz"),
+            f"{self._point_read('mito', 'size', Entity.MITO)} AS size",
+            *(f"{self._point_read('mito', r, Entity.MITO)} AS {r}" for r in ("r0", "r1", "r2")),
+        ]
+        self.line("RETURN " + ", ".join(returned))
+        self.line("ORDER BY bodyId, x, y, z, mitoType, roi")
+        return self._finish(MITO_COLUMNS)
+
+    def synapse_connections(self, stmt: SynapseConnections) -> CypherStatement:
+        """Compile a :class:`~neuprint_dsl.query.SynapseConnections` statement."""
+        d = self.dialect
+        self._require("synapse connections", mito=stmt.closest_mitochondria)
+        self.line(
+            f"MATCH {d.node_pattern('n', stmt.upstream_label)}-[e:ConnectsTo]->"
+            f"{d.node_pattern('m', stmt.downstream_label)}"
+        )
+        heavy = Compare(Prop(Entity.EDGE, "weight"), CompareOp.GE, stmt.min_total_weight)
+        self.where(
+            [
+                (stmt.upstream, {Entity.NEURON: "n"}),
+                (stmt.downstream, {Entity.NEURON: "m"}),
+                (heavy, {Entity.EDGE: "e"}),
+            ]
+        )
+        self.line(f"MATCH {d.synapse_pair_pattern('n', 'm', 'ns', 'ms')}")
+        post_rois: Predicate = TRUE
+        if stmt.rois is not None:
+            post_rois = or_(*(InRoi(Entity.SYNAPSE, r) for r in stmt.rois))
+        self.where(
+            [
+                (stmt.where, {Entity.SYNAPSE: "ns"}),
+                (stmt.where, {Entity.SYNAPSE: "ms"}),
+                (post_rois, {Entity.SYNAPSE: "ms"}),
+            ]
+        )
+        carried = ["n", "m", "ns", "ms"]
+        if d.duplicate_synapse_paths:
+            self.line("WITH DISTINCT " + ", ".join(carried))
+        columns = list(SYNAPSE_CONNECTION_COLUMNS)
+        mito_returned: list[str] = []
+        if stmt.closest_mitochondria:
+            for syn, side in (("ns", "pre"), ("ms", "post")):
+                rel, mito = f"c_{side}", f"mito_{side}"
+                conditions = d.mito_conditions(mito)
+                self.line(
+                    f"OPTIONAL MATCH {d.close_to_pattern(syn, rel, mito)}"
+                    + (" WHERE " + " AND ".join(conditions) if conditions else "")
+                )
+                carried += [rel, mito]
+                mito_returned += [
+                    f"{self._point_read(mito, 'mitoType', Entity.MITO)} AS mitoType_{side}",
+                    f"{d.property(rel, 'distance')} AS distance_{side}",
+                    f"{self._point_read(mito, 'size', Entity.MITO)} AS mitoSize_{side}",
+                    *(f"{self._point_read(mito, a, Entity.MITO)} AS m{a}_{side}" for a in "xyz"),
+                ]
+            columns += [f"{f}_{side}" for side in ("pre", "post") for f in CONNECTION_MITO_FIELDS]
+        if d.rois_from_meta:
+            self.line("MATCH (meta:Meta)")
+        returned = [
+            f"{self._read('n', 'bodyId')} AS bodyId_pre",
+            f"{self._read('m', 'bodyId')} AS bodyId_post",
+            f"{d.point_roi('ns', stmt.primary_only)} AS roi_pre",
+            f"{d.point_roi('ms', stmt.primary_only)} AS roi_post",
+            *(f"{self._point_read('ns', a, Entity.SYNAPSE)} AS {a}_pre" for a in "xyz"),
+            *(f"{self._point_read('ms', a, Entity.SYNAPSE)} AS {a}_post" for a in "xyz"),
+            f"{self._point_read('ns', 'confidence', Entity.SYNAPSE)} AS confidence_pre",
+            f"{self._point_read('ms', 'confidence', Entity.SYNAPSE)} AS confidence_post",
+            *mito_returned,
+        ]
+        self.line("RETURN " + ", ".join(returned))
+        self.line("ORDER BY bodyId_pre, bodyId_post, x_pre, y_pre, z_pre, x_post, y_post, z_post")
+        return self._finish(tuple(columns))
+
+    def _point_rois(self, carried: list[str], var: str, primary_only: bool) -> str:
+        """Clauses that bind the ROI of each synapse / mitochondrion row (one row per ROI
+        unless ``primary_only``); returns the expression of the ``roi`` column."""
+        d = self.dialect
+        if d.duplicate_synapse_paths:
+            self.line("WITH DISTINCT " + ", ".join(carried))
+        if d.rois_from_meta:
+            self.line("MATCH (meta:Meta)")
+        if primary_only:
+            return d.point_roi(var, True)
+        self.line(f"WITH {', '.join(carried)}, {d.point_roi(var, False)} AS rois")
+        self.line(f"UNWIND CASE WHEN size(rois) = 0 THEN {d.null_roi_list} ELSE rois END AS roi")
+        return "roi"
+
+    def _require(self, what: str, *, mito: bool, synapses: bool = True) -> None:
+        """Refuse a synapse-level statement on a graph known to lack the data (an empty
+        answer would look like "none match")."""
+        if self.schema is None:
+            return
+        missing = (synapses and self.schema.has_synapses is False) or (
+            mito and self.schema.has_mitochondria is False
+        )
+        if missing:
+            data = "mitochondria" if mito and self.schema.has_mitochondria is False else "synapses"
+            raise CapabilityError(
+                what,
+                f"this graph (it holds no {data})",
+                (f"a database loaded from an export with {data}", "a neuPrint server"),
+            )
+
+    def _point_read(self, var: str, name: str, entity: Entity) -> str:
+        """A synapse or mitochondrion property for RETURN (``NULL`` where a strict engine
+        lacks it); ``x``/``y``/``z`` read the location."""
+        if name in _POINT_AXES:
+            return self.dialect.coordinate(var, name)
+        strict = self.schema is not None and self.dialect.strict_properties
+        if strict and self._kind(Prop(entity, name)) is None:
+            return "NULL"
+        return _property(self.dialect, var, name)
+
     # -- building blocks -----------------------------------------------------------------
 
     def line(self, *parts: Part) -> None:
@@ -232,9 +447,18 @@ class CypherCompiler:
         self._param_names[base] = count
         return Param(base if count == 1 else f"{base}_{count}", value)
 
-    def where(self, conjuncts: list[tuple[Predicate, Bindings]]) -> None:
-        """A WHERE clause, one top-level conjunct per line (nothing when all are TRUE)."""
+    def where(
+        self,
+        conjuncts: list[tuple[Predicate, Bindings]],
+        extra: list[str] | list[list[Part]] | None = None,
+    ) -> None:
+        """A WHERE clause, one top-level conjunct per line (nothing when all are TRUE);
+        ``extra`` conditions (already Cypher) come first."""
         first = True
+        for condition in extra or ():
+            parts = [condition] if isinstance(condition, str) else condition
+            self.line("WHERE " if first else "  AND ", *parts)
+            first = False
         for pred, bindings in conjuncts:
             for item in pred.items if isinstance(pred, And) else (pred,):
                 if isinstance(item, Const) and item.value:
@@ -281,7 +505,10 @@ class CypherCompiler:
     def _leaf(self, pred: Predicate, bindings: Bindings) -> list[Part]:
         if isinstance(pred, InRoi):
             self._check_roi(pred.roi)
-            return self.dialect.roi_flag(bindings[pred.entity], self.param("roi", pred.roi))
+            roi = self.param("roi", pred.roi)
+            if pred.entity is Entity.NEURON:
+                return self.dialect.roi_flag(bindings[pred.entity], roi)
+            return self.dialect.point_roi_flag(bindings[pred.entity], roi)
         if isinstance(pred, (IsIn, ContainsAny)) and not pred.values:
             return ["false"]
         target = pred.operand  # type: ignore[attr-defined]
@@ -333,6 +560,8 @@ class CypherCompiler:
     def _operand(self, operand: Operand, bindings: Bindings) -> list[Part]:
         var = bindings[operand.entity]
         if isinstance(operand, Prop):
+            if operand.name in _POINT_AXES and operand.entity in (Entity.SYNAPSE, Entity.MITO):
+                return [self.dialect.coordinate(var, operand.name)]
             return [_property(self.dialect, var, operand.name)]
         # the ROI name is a value here (a map key), so it travels as a parameter
         before, after = self.dialect.roi_count(var, operand.side)
@@ -349,7 +578,11 @@ class CypherCompiler:
         operand = getattr(pred, "operand", None)
         if not isinstance(operand, Prop):
             return None
+        if operand.name in _POINT_AXES and operand.entity in (Entity.SYNAPSE, Entity.MITO):
+            return None  # the location always exists
         kind = self._kind(operand)
+        if kind == UNKNOWN:
+            return None
         if kind is None:  # no record has it: null everywhere
             return isinstance(pred, IsNull)
         if isinstance(pred, IsNull):
@@ -368,6 +601,10 @@ class CypherCompiler:
         assert self.schema is not None
         if prop.entity is Entity.EDGE:
             return self.schema.edge_kind(prop.name)
+        if prop.entity is Entity.SYNAPSE:
+            return self.schema.synapse_kind(prop.name)
+        if prop.entity is Entity.MITO:
+            return self.schema.mito_kind(prop.name)
         return self.schema.node_kind(prop.name)
 
     def _check_roi(self, roi: str) -> None:

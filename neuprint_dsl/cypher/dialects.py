@@ -105,6 +105,57 @@ class Dialect:
             f"WITH {keep}, roi, coalesce(roiInfo[roi].post, 0) AS roi_weight",
         ]
 
+    # -- synapses and mitochondria (neuPrint: SynapseSet / ElementSet containers) ----------
+
+    #: whether a synapse can be reached from its body along several paths (neuPrint: a pre
+    #: synapse may sit in more than one SynapseSet), so rows need ``WITH DISTINCT``
+    duplicate_synapse_paths: ClassVar[bool] = True
+    #: whether ROI names of synapses come from the ``:Meta`` node (bound to ``meta``)
+    rois_from_meta: ClassVar[bool] = True
+    #: a one-element list holding a null ROI name (the row of a synapse in no ROI)
+    null_roi_list: ClassVar[str] = "[NULL]"
+
+    def synapse_pattern(self, body: str, synapse: str) -> str:
+        """The path from a body to one of its synapses."""
+        return f"({body})-[:Contains]->(:SynapseSet)-[:Contains]->({synapse}:Synapse)"
+
+    def synapse_pair_pattern(self, pre: str, post: str, pre_syn: str, post_syn: str) -> str:
+        """The paths from two connected bodies to a synapse pair ``pre_syn -> post_syn``."""
+        return (
+            f"({pre})-[:Contains]->(pre_set:SynapseSet)-[:ConnectsTo]->(post_set:SynapseSet)"
+            f"<-[:Contains]-({post}),\n"
+            f"      (pre_set)-[:Contains]->({pre_syn}:Synapse)-[:SynapsesTo]->({post_syn}:Synapse)"
+            f"<-[:Contains]-(post_set)"
+        )
+
+    def mito_pattern(self, body: str, mito: str) -> str:
+        """The path from a body to one of its mitochondria (see :meth:`mito_conditions`)."""
+        return f"({body})-[:Contains]->(:ElementSet)-[:Contains]->({mito}:Element)"
+
+    def close_to_pattern(self, synapse: str, rel: str, mito: str) -> str:
+        """A synapse's closest mitochondrion, the relationship bound to ``rel``."""
+        return f"({synapse})-[{rel}:CloseTo]->({mito}:Element)"
+
+    def mito_conditions(self, mito: str) -> list[str]:
+        """Conditions that make ``mito`` a mitochondrion (neuPrint's ``Element`` is generic)."""
+        return [f"{mito}.type = 'mitochondrion'"]
+
+    def coordinate(self, var: str, axis: str) -> str:
+        """One coordinate of a synapse's location or a mitochondrion's centroid."""
+        return f"{var}.location.{axis}"
+
+    def point_roi(self, var: str, primary_only: bool) -> str:
+        """The primary ROI of a synapse or mitochondrion (``primary_only``, null if none), or
+        the sorted list of every ROI containing it. Needs ``meta`` bound to ``:Meta``."""
+        if primary_only:
+            return f"[k IN meta.primaryRois WHERE {var}[k] = true][0]"
+        names = "keys(apoc.convert.fromJsonMap(meta.roiInfo))"
+        return f"apoc.coll.sort([k IN {names} WHERE {var}[k] = true])"
+
+    def point_roi_flag(self, var: str, roi: Param) -> list[Part]:
+        """The test "synapse or mitochondrion ``var`` lies in ROI ``roi``"."""
+        return [self.property(var, roi.value)]
+
     def literal(self, value: Any) -> str:
         """A literal of this dialect (used by ``CypherStatement.inline``)."""
         return render_literal(value, escape_colon=self.escape_colon)
@@ -188,6 +239,39 @@ class Ladybug(Dialect):
     def edge_roi_rows(self, pre: str, post: str) -> str:
         """The pattern matching one connection's per-ROI rows (bound to ``r``)."""
         return f"({pre})-[r:ConnectsToRoi]->({post})"
+
+    # synapses and mitochondria are plain node tables with a primary ``roi`` and the sorted
+    # list ``rois`` of every ROI containing them
+    duplicate_synapse_paths = False
+    rois_from_meta = False
+    null_roi_list = "CAST([NULL] AS STRING[])"  # a bare [NULL] is typed INT64[]
+
+    def synapse_pattern(self, body: str, synapse: str) -> str:
+        return f"({body})-[:Contains]->({synapse}:Synapse)"
+
+    def synapse_pair_pattern(self, pre: str, post: str, pre_syn: str, post_syn: str) -> str:
+        return (
+            f"({pre})-[:Contains]->({pre_syn}:Synapse)-[:SynapsesTo]->({post_syn}:Synapse)"
+            f"<-[:Contains]-({post})"
+        )
+
+    def mito_pattern(self, body: str, mito: str) -> str:
+        return f"({body})-[:Contains]->({mito}:Mito)"
+
+    def close_to_pattern(self, synapse: str, rel: str, mito: str) -> str:
+        return f"({synapse})-[{rel}:CloseTo]->({mito}:Mito)"
+
+    def mito_conditions(self, mito: str) -> list[str]:
+        return []
+
+    def coordinate(self, var: str, axis: str) -> str:
+        return f"{var}.{axis}"
+
+    def point_roi(self, var: str, primary_only: bool) -> str:
+        return f"{var}.roi" if primary_only else f"{var}.rois"
+
+    def point_roi_flag(self, var: str, roi: Param) -> list[Part]:
+        return ["list_contains(", f"{var}.rois", ", ", roi, ")"]
 
 
 DIALECTS: dict[str, Dialect] = {"neo4j": Neo4j(), "ladybug": Ladybug()}

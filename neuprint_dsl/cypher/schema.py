@@ -19,6 +19,8 @@ import attrs
 
 #: Property kinds: str, int, float, bool, list, point, map, json (a JSON string), other.
 KINDS = frozenset({"str", "int", "float", "bool", "list", "point", "map", "json", "other"})
+#: The kind reported for a property of a record kind whose properties the schema does not list.
+UNKNOWN = "unknown"
 
 
 def _frozen_map(value: Mapping[str, str]) -> Mapping[str, str]:
@@ -32,8 +34,9 @@ def _frozen_map(value: Mapping[str, str]) -> Mapping[str, str]:
 
 @attrs.frozen(slots=True)
 class GraphSchema:
-    """Property kinds of neurons (``node_properties``) and connections (``edge_properties``),
-    and the ROI names that have a boolean property on neurons (``rois``)."""
+    """Property kinds of neurons (``node_properties``), connections (``edge_properties``),
+    synapses and mitochondria, the ROI names (``rois``), and whether the graph holds
+    synapses and mitochondria at all."""
 
     node_properties: Mapping[str, str] = attrs.field(
         factory=dict, converter=_frozen_map, hash=False
@@ -42,6 +45,16 @@ class GraphSchema:
         factory=dict, converter=_frozen_map, hash=False
     )
     rois: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset)
+    #: synapse / mitochondrion property kinds; ``None``: not known (nothing is folded)
+    synapse_properties: Mapping[str, str] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_frozen_map), hash=False
+    )
+    mito_properties: Mapping[str, str] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_frozen_map), hash=False
+    )
+    #: whether the graph holds synapses / mitochondria (``None``: not known)
+    has_synapses: bool | None = None
+    has_mitochondria: bool | None = None
 
     def node_kind(self, name: str) -> str | None:
         """The kind of a neuron property, or ``None`` if no neuron has it."""
@@ -50,3 +63,17 @@ class GraphSchema:
     def edge_kind(self, name: str) -> str | None:
         """The kind of a connection property, or ``None`` if no connection has it."""
         return self.edge_properties.get(name)
+
+    def synapse_kind(self, name: str) -> str | None:
+        """The kind of a synapse property, or ``None`` if no synapse has it (:data:`UNKNOWN`
+        when the schema does not list synapse properties)."""
+        if self.synapse_properties is None:
+            return UNKNOWN
+        return self.synapse_properties.get(name)
+
+    def mito_kind(self, name: str) -> str | None:
+        """The kind of a mitochondrion property, or ``None`` if no mitochondrion has it
+        (:data:`UNKNOWN` when the schema does not list mitochondrion properties)."""
+        if self.mito_properties is None:
+            return UNKNOWN
+        return self.mito_properties.get(name)

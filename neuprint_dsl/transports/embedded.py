@@ -32,6 +32,27 @@ from .base import Table
 
 logger = logging.getLogger(__name__)
 
+#: Columns of the ``Synapse`` and ``Mito`` node tables that queries may read (besides ROIs).
+SYNAPSE_PROPERTIES = {
+    "bodyId": "int",
+    "type": "str",
+    "confidence": "float",
+    "x": "int",
+    "y": "int",
+    "z": "int",
+}
+MITO_PROPERTIES = {
+    "bodyId": "int",
+    "mitoType": "str",
+    "size": "int",
+    "x": "int",
+    "y": "int",
+    "z": "int",
+    "r0": "float",
+    "r1": "float",
+    "r2": "float",
+}
+
 # One Database per file per process: Ladybug's file lock is per process, and closing a second
 # handle on the same file would release the first one's lock.
 _OPEN: dict[Path, tuple[Any, int]] = {}
@@ -84,6 +105,10 @@ class Embedded:
             node_properties={**self.meta.get("neuronProperties", {}), "roiInfo": "json"},
             edge_properties={"weight": "int", "weightHP": "int"},
             rois=frozenset(self.meta.get("rois", ())),
+            synapse_properties=SYNAPSE_PROPERTIES,
+            mito_properties=MITO_PROPERTIES,
+            has_synapses=int(self.meta.get("synapses", 0)) > 0,
+            has_mitochondria=int(self.meta.get("mitochondria", 0)) > 0,
         )
 
     @property
@@ -175,12 +200,16 @@ class Embedded:
 
 
 def count_rows(database: Embedded) -> dict[str, int]:
-    """Neurons, other segments, connections and per-ROI connection rows in a database."""
+    """Neurons, other segments, connections, per-ROI connection rows, synapses, synapse
+    pairs and mitochondria in a database."""
     queries = {
         "neurons": "MATCH (n:Neuron) RETURN count(*)",
         "other segments": "MATCH (n:Segment) RETURN count(*)",
         "connections": "MATCH ()-[e:ConnectsTo]->() RETURN count(*)",
         "per-ROI connection rows": "MATCH ()-[r:ConnectsToRoi]->() RETURN count(*)",
+        "synapses": "MATCH (s:Synapse) RETURN count(*)",
+        "synapse pairs": "MATCH ()-[p:SynapsesTo]->() RETURN count(*)",
+        "mitochondria": "MATCH (m:Mito) RETURN count(*)",
     }
     with database._lock:
         return {

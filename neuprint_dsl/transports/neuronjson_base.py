@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import CapabilityError
 from ..neuronjson import NeuronJsonPlan, Query, to_neuronjson
-from ..query import Connections, Neurons
+from ..query import Neurons
 
 Record = Mapping[str, Any]
 SHOW = (None, "user", "time", "all")
@@ -77,9 +77,10 @@ def _statement(query: Any) -> Neurons:
     from ..execute import as_statement
 
     statement = as_statement(query)
-    if isinstance(statement, Connections):
+    if not isinstance(statement, Neurons):
+        what = type(statement).__name__.lower()
         raise CapabilityError(
-            "connections", "DVID neuronjson (annotations only)", supported_by=("neo4j", "ladybug")
+            what, "DVID neuronjson (annotations only)", supported_by=("neo4j", "ladybug")
         )
     return statement
 
