@@ -157,15 +157,16 @@ def leaves(
     if rois:
         roi = st.sampled_from(rois)
         side = st.just("post") if entity is Entity.EDGE else st.sampled_from(["pre", "post"])
-        counts = st.builds(
-            lambda r, s, op, v: Compare(RoiCount(entity, r, s), op, v),
-            roi,
-            side,
-            st.sampled_from(list(CompareOp)),
-            st.integers(-1, 6),
-        )
-        options.append(counts)
-        if entity is Entity.NEURON:
+        if entity in (Entity.NEURON, Entity.EDGE):  # ROI counts: neurons and connections
+            counts = st.builds(
+                lambda r, s, op, v: Compare(RoiCount(entity, r, s), op, v),
+                roi,
+                side,
+                st.sampled_from(list(CompareOp)),
+                st.integers(-1, 6),
+            )
+            options.append(counts)
+        if entity is not Entity.EDGE:  # ROI membership: neurons, synapses, mitochondria
             options.append(roi.map(lambda r: InRoi(entity, r)))
     if ill_typed:
         options.append(_ill_typed(entity, list(schema)))

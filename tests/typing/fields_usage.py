@@ -2,7 +2,18 @@
 be an error mypy really reports (``--warn-unused-ignores`` fails otherwise), and every other
 line must type-check."""
 
-from neuprint_dsl import E, N, Predicate, connections, neurons
+from neuprint_dsl import (
+    E,
+    M,
+    N,
+    Predicate,
+    S,
+    connections,
+    mitochondria,
+    neurons,
+    synapse_connections,
+    synapses,
+)
 
 # accepted
 ok: list[Predicate] = [
@@ -24,7 +35,14 @@ ok: list[Predicate] = [
     N.somaLocation.not_null(),
     N.field("group", int) == 3,
     N.field("somaNeuromere", str).startswith("T"),
+    (S.type == "pre") & (S.confidence > 0.9) & S.roi("EB"),
+    S.x.isin([1, 2]),
+    S["ntGabaProb"] > 0.5,
+    (M.mitoType == "dark") & (M.size >= 1000) & (M.r0 < 50.0) & M.roi("FB"),
 ]
+synapses(N.type == "ExR2", S.type == "pre", primary_only=False)
+synapse_connections(N.type == "APL", where=S.confidence > 0.5, rois=["EB"], min_total_weight=3)
+mitochondria(N.bodyId == 1, M.size > 10)
 neurons(N.type == "x", limit=3)
 connections(N.type == "APL", where=E.weight > 1)
 
@@ -40,3 +58,7 @@ N.type.contains_any(["a"])  # type: ignore[attr-defined]
 N.field("group", int).matches("x")  # type: ignore[attr-defined]
 N.type.isin([1, 2])  # type: ignore[list-item]
 E.weight.matches("x")  # type: ignore[attr-defined]
+S.confidence.matches("x")  # type: ignore[attr-defined]
+S.type > 1  # type: ignore[operator]
+M.mitoType < 2  # type: ignore[operator]
+M.size.startswith("1")  # type: ignore[attr-defined]
