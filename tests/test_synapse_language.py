@@ -182,7 +182,7 @@ def test_typed_fields_refuse_operations_that_make_no_sense() -> None:
     with pytest.raises(AttributeError, match="float field"):
         S.confidence.matches("x")  # type: ignore[attr-defined]
     with pytest.raises(TypeError):
-        S.type > 3  # type: ignore[operator]
+        _ = S.type > 3  # type: ignore[operator]
     with pytest.raises(AttributeError, match="int field"):
         M.size.startswith("1")  # type: ignore[attr-defined]
     assert S.roi("EB") == InRoi(Entity.SYNAPSE, "EB")
