@@ -38,6 +38,7 @@ from .criteria import (
     criteria_label,
 )
 from .neurons import fetch_custom_neurons, fetch_neurons
+from .recon import fetch_downstream_orphan_tasks, fetch_output_completeness
 from .rois import fetch_all_rois, fetch_meta, fetch_primary_rois, fetch_roi_hierarchy
 from .skeleton import (
     calc_segment_distances,
@@ -77,8 +78,10 @@ __all__ = [
     "fetch_common_connectivity",
     "fetch_custom",
     "fetch_custom_neurons",
+    "fetch_downstream_orphan_tasks",
     "fetch_meta",
     "fetch_neurons",
+    "fetch_output_completeness",
     "fetch_primary_rois",
     "fetch_roi_hierarchy",
     "fetch_shortest_paths",
