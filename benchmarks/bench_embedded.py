@@ -8,8 +8,8 @@ Run from the repository root::
 
 What is measured (one run):
 
-* ``build``: ``generate_sample(export_dir, neurons=N, edges=M, seed=S)`` (the synthetic CSV
-  export) and then ``neuprint_dsl.embedded.load(export_dir, db_path)``, each once, each in a
+* ``build``: ``generate_sample(export_dir, neurons=N, edges=M, seed=S, synapses=False)`` (the
+  synthetic CSV export, connection level only: bench_synapses.py measures synapses) and then ``neuprint_dsl.embedded.load(export_dir, db_path)``, each once, each in a
   fresh subprocess of this script, so the peak resident set size reported for a step is that
   step's own (the child's ``getrusage(RUSAGE_SELF).ru_maxrss`` when it has finished, which is
   what the kernel reports for it to the parent; the child's RSS right after its imports is
@@ -116,8 +116,8 @@ def child_main(args: argparse.Namespace) -> int:
 
         rss_after_import = peak_rss_bytes()
         start = time.perf_counter_ns()
-        info = generate_sample(
-            args.export_dir, neurons=args.neurons, edges=args.edges, seed=args.seed
+        info = generate_sample(  # connection-level bars: synapses are bench_synapses.py's
+            args.export_dir, neurons=args.neurons, edges=args.edges, seed=args.seed, synapses=False
         )
         elapsed = time.perf_counter_ns() - start
         extra: dict[str, Any] = {"roi_rows": info.roi_rows, "total_weight": info.total_weight}

@@ -97,9 +97,17 @@ def compile_command(query: str, dialect: str, with_params: bool) -> None:
 @click.option(
     "--edge", is_flag=True, help="Read a bare predicate as a connection predicate (weight ...)."
 )
-def format_command(query: str, edge: bool) -> None:
+@click.option(
+    "--context",
+    type=click.Choice(["neuron", "edge", "synapse", "mitochondrion"]),
+    default=None,
+    help="The kind of record a bare predicate is about (default: neuron).",
+)
+def format_command(query: str, edge: bool, context: str | None) -> None:
     """Check QUERY and print its canonical text."""
-    click.echo(to_text(_parse_or_exit(query, "edge" if edge else "neuron")))
+    if edge and context not in (None, "edge"):
+        _fail("--edge and --context disagree; give one of them")
+    click.echo(to_text(_parse_or_exit(query, context or ("edge" if edge else "neuron"))))
 
 
 @cli.command("sample")
@@ -122,7 +130,15 @@ def format_command(query: str, edge: bool) -> None:
     show_default=True,
     help="File names: neuprint-python's export_dir names, or the hemibrain 'traced-*' names.",
 )
-def sample_command(neurons: int, edges: int, seed: int, out_dir: str, naming: str) -> None:
+@click.option(
+    "--synapses/--no-synapses",
+    default=True,
+    show_default=True,
+    help="Also write synapses, synapse pairs and mitochondria (consistent with the counts).",
+)
+def sample_command(
+    neurons: int, edges: int, seed: int, out_dir: str, naming: str, synapses: bool
+) -> None:
     """Write a synthetic, hemibrain-shaped connectome in neuPrint's export format."""
     from rich.progress import Progress
 
@@ -142,11 +158,13 @@ def sample_command(neurons: int, edges: int, seed: int, out_dir: str, naming: st
                 seed=seed,
                 naming=naming,  # type: ignore[arg-type]
                 progress=progress,
+                synapses=synapses,
             )
     except (ValueError, OSError) as err:
         _fail(str(err))
+    extra = f", {info.synapses} synapses" if synapses else ""
     click.echo(
-        f"wrote a synthetic sample ({neurons} neurons, {edges} connections, seed {seed}) "
+        f"wrote a synthetic sample ({neurons} neurons, {edges} connections{extra}, seed {seed}) "
         f"to {info.directory}"
     )
 

@@ -579,8 +579,9 @@ class CypherCompiler:
         if not isinstance(operand, Prop):
             return None
         if operand.name in _POINT_AXES and operand.entity in (Entity.SYNAPSE, Entity.MITO):
-            return None  # the location always exists
-        kind = self._kind(operand)
+            kind: str | None = "int"  # the location: always there, whatever the schema lists
+        else:
+            kind = self._kind(operand)
         if kind == UNKNOWN:
             return None
         if kind is None:  # no record has it: null everywhere

@@ -1,0 +1,264 @@
+"""Synapse-level statements on the embedded engine agree with the reference interpreter
+and with independent pandas computations on the generated CSV files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+
+from neuprint_dsl import (
+    CapabilityError,
+    Embedded,
+    Entity,
+    M,
+    N,
+    S,
+    evaluate,
+    mitochondria,
+    parse,
+    synapse_connections,
+    synapses,
+)
+from neuprint_dsl.embedded import load
+from neuprint_dsl.embedded.rois import ancestors
+from neuprint_dsl.embedded.sample import generate_sample
+from neuprint_dsl.expr import Predicate
+
+from .strategies import predicates
+
+SYNAPSE_SCHEMA = {"type": "str", "confidence": "float", "x": "int", "y": "int", "z": "int"}
+MITO_SCHEMA = {"mitoType": "str", "size": "int", "r0": "float", "r2": "float", "x": "int"}
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Embedded, Path]]:
+    directory = tmp_path_factory.mktemp("synapse-sample")
+    generate_sample(directory, neurons=160, edges=1600, seed=11)
+    with Embedded(load(directory, directory / "graph.lbug")) as db:
+        yield db, directory
+
+
+def _rois(primary: Any) -> list[str]:
+    if not isinstance(primary, str):
+        return []
+    return sorted([primary, *ancestors(primary)])
+
+
+@pytest.fixture(scope="module")
+def tables(sample: tuple[Embedded, Path]) -> dict[str, pd.DataFrame]:
+    _, directory = sample
+    syn = pd.read_csv(directory / "synapses.csv", keep_default_na=False, na_values=[""])
+    syn["rois"] = [_rois(r) for r in syn["roi"]]
+    mito = pd.read_csv(directory / "mitochondria.csv", keep_default_na=False, na_values=[""])
+    mito["rois"] = [_rois(r) for r in mito["roi"]]
+    neurons = pd.read_csv(directory / "neurons.csv")
+    return {
+        "synapses": syn,
+        "pairs": pd.read_csv(directory / "synapse-connections.csv"),
+        "mitochondria": mito,
+        "closest": pd.read_csv(directory / "closest-mitochondria.csv"),
+        "neurons": neurons,
+        "total": pd.read_csv(directory / "total-connections.csv"),
+    }
+
+
+def _record(row: Any, fields: dict[str, str]) -> dict[str, Any]:
+    record: dict[str, Any] = {name: getattr(row, name) for name in fields}
+    for name, value in list(record.items()):
+        if hasattr(value, "item"):
+            record[name] = value.item()
+    for roi in row.rois:
+        record[roi] = True
+    return record
+
+
+def _expected_synapses(
+    tables: dict[str, pd.DataFrame], bodies: set[int], where: Predicate
+) -> list[tuple[Any, ...]]:
+    syn = tables["synapses"]
+    rows = []
+    for row in syn[syn["bodyId"].isin(bodies)].itertuples(index=False):
+        if evaluate(where, _record(row, SYNAPSE_SCHEMA)):
+            roi = row.roi if isinstance(row.roi, str) else None
+            rows.append((row.bodyId, row.type, roi, row.x, row.y, row.z, row.confidence))
+    return sorted(rows, key=_sort_key)
+
+
+def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple("" if v is None else v for v in row)
+
+
+def _got(frame: pd.DataFrame, columns: list[str]) -> list[tuple[Any, ...]]:
+    out = []
+    for row in frame[columns].itertuples(index=False):
+        out.append(tuple(None if (v is None or v != v) else v for v in row))
+    return sorted(out, key=_sort_key)
+
+
+# ---------------------------------------------------------------------------------------
+
+
+@settings(max_examples=40)
+@given(where=predicates(SYNAPSE_SCHEMA, ("EB", "FB", "CA(R)", "MB(R)", "CX"), Entity.SYNAPSE))
+def test_synapse_predicates_match_the_interpreter(
+    sample: tuple[Embedded, Path], tables: dict[str, pd.DataFrame], where: Predicate
+) -> None:
+    db, _ = sample
+    bodies = set(tables["neurons"]["bodyId"].tolist()[:25])
+    frame = db.run(synapses(N.bodyId.isin(sorted(bodies)), where))
+    columns = ["bodyId", "type", "roi", "x", "y", "z", "confidence"]
+    assert _got(frame, columns) == _expected_synapses(tables, bodies, where)
+
+
+@settings(max_examples=25)
+@given(where=predicates(MITO_SCHEMA, ("EB", "FB", "CA(R)", "MB(R)", "CX"), Entity.MITO))
+def test_mito_predicates_match_the_interpreter(
+    sample: tuple[Embedded, Path], tables: dict[str, pd.DataFrame], where: Predicate
+) -> None:
+    db, _ = sample
+    bodies = set(tables["neurons"]["bodyId"].tolist()[:40])
+    frame = db.run(mitochondria(N.bodyId.isin(sorted(bodies)), where))
+    mito = tables["mitochondria"]
+    expected = [
+        (row.bodyId, row.mitoType, row.roi if isinstance(row.roi, str) else None, row.size)
+        for row in mito[mito["bodyId"].isin(bodies)].itertuples(index=False)
+        if evaluate(where, _record(row, MITO_SCHEMA))
+    ]
+    assert _got(frame, ["bodyId", "mitoType", "roi", "size"]) == sorted(expected, key=_sort_key)
+
+
+def test_all_rois_lists_a_synapse_once_per_roi(
+    sample: tuple[Embedded, Path], tables: dict[str, pd.DataFrame]
+) -> None:
+    db, _ = sample
+    body = int(tables["neurons"].sort_values("post")["bodyId"].iloc[-1])
+    frame = db.run(synapses(N.bodyId == body, S.type == "post", primary_only=False))
+    syn = tables["synapses"]
+    mine = syn[(syn["bodyId"] == body) & (syn["type"] == "post")]
+    expected = sorted(
+        [(r.x, r.y, r.z, roi) for r in mine.itertuples() for roi in (r.rois or [None])],
+        key=_sort_key,
+    )
+    assert _got(frame, ["x", "y", "z", "roi"]) == expected
+    assert [str(t) for t in frame[["bodyId", "x", "confidence"]].dtypes] == [
+        "int64",
+        "int64",
+        "float64",
+    ]
+
+
+def test_synapse_connections_match_the_pair_table(
+    sample: tuple[Embedded, Path], tables: dict[str, pd.DataFrame]
+) -> None:
+    db, _ = sample
+    total = tables["total"]
+    strong = total[total["weight"] >= 3]
+    sources = sorted(set(strong["bodyId_pre"].tolist()[:10]))
+    frame = db.run(
+        synapse_connections(N.bodyId.isin(sources), where=S.confidence > 0.6, min_total_weight=3)
+    )
+    syn = tables["synapses"].set_index("id")
+    pairs = (
+        tables["pairs"]
+        .join(syn.add_suffix("_pre"), on="pre_id")
+        .join(syn.add_suffix("_post"), on="post_id")
+    )
+    weights = total.set_index(["bodyId_pre", "bodyId_post"])["weight"]
+    keep = (
+        pairs["bodyId_pre"].isin(sources)
+        & (pairs["confidence_pre"] > 0.6)
+        & (pairs["confidence_post"] > 0.6)
+    )
+    pairs = pairs[keep]
+    heavy = [
+        weights.get((a, b), 0) >= 3
+        for a, b in zip(pairs["bodyId_pre"], pairs["bodyId_post"], strict=True)
+    ]
+    pairs = pairs[heavy]
+    columns = ["bodyId_pre", "bodyId_post", "x_pre", "y_pre", "z_pre", "x_post", "y_post"]
+    expected = sorted(
+        [tuple(r) for r in pairs[columns].itertuples(index=False, name=None)], key=_sort_key
+    )
+    assert _got(frame, columns) == expected
+    assert len(frame) > 0
+
+
+def test_synapse_pair_counts_are_the_connection_weights(
+    sample: tuple[Embedded, Path], tables: dict[str, pd.DataFrame]
+) -> None:
+    db, _ = sample
+    frame = db.run(synapse_connections(where=S.confidence > 0.0, label="Segment"))
+    counts = frame.groupby(["bodyId_pre", "bodyId_post"]).size()
+    total = tables["total"].set_index(["bodyId_pre", "bodyId_post"])["weight"]
+    assert counts.sort_index().to_dict() == total.sort_index().to_dict()
+
+
+def test_post_side_rois_agree_with_per_roi_weights(sample: tuple[Embedded, Path]) -> None:
+    db, _ = sample
+    per_roi = db.run(parse('connections in rois ["EB", "FB"] per roi'))
+    frame = db.run(synapse_connections(rois=["EB", "FB"]))
+    by_pair = frame.groupby(["bodyId_pre", "bodyId_post", "roi_post"]).size()
+    expected = per_roi.set_index(["bodyId_pre", "bodyId_post", "roi"])["weight"]
+    assert by_pair.sort_index().to_dict() == expected.sort_index().to_dict()
+
+
+def test_closest_mitochondria_join_the_closest_table(
+    sample: tuple[Embedded, Path], tables: dict[str, pd.DataFrame]
+) -> None:
+    db, _ = sample
+    bodies = sorted(tables["neurons"]["bodyId"].tolist()[:20])
+    frame = db.run(synapses(N.bodyId.isin(bodies), S.type == "pre", closest_mitochondria=True))
+    syn = tables["synapses"]
+    closest = tables["closest"].merge(
+        tables["mitochondria"].add_prefix("m_"), left_on="mito_id", right_on="m_id"
+    )
+    joined = syn.merge(closest, left_on="id", right_on="synapse_id")
+    joined = joined[joined["bodyId"].isin(bodies) & (joined["type"] == "pre")]
+    assert (joined["bodyId"] == joined["m_bodyId"]).all()  # same body, always
+    expected = sorted(
+        zip(joined["x"], joined["y"], joined["m_x"], joined["m_size"], strict=True),
+        key=_sort_key,
+    )
+    assert _got(frame, ["x", "y", "mx", "size"]) == [tuple(map(int, e)) for e in expected]
+    assert len(frame) < len(syn[syn["bodyId"].isin(bodies) & (syn["type"] == "pre")])
+
+
+def test_text_queries_run_on_the_engine(sample: tuple[Embedded, Path]) -> None:
+    db, _ = sample
+    frame = db.run('synapses where type = "pre" and confidence > 0.9 and roi("MB(R)")')
+    assert len(frame) > 0
+    assert (frame["confidence"] > 0.9).all()
+    assert list(frame.columns) == ["bodyId", "type", "roi", "x", "y", "z", "confidence"]
+    mitos = db.run(mitochondria(where=M.size >= 0))
+    assert list(mitos.columns) == [
+        "bodyId",
+        "mitoType",
+        "roi",
+        "x",
+        "y",
+        "z",
+        "size",
+        "r0",
+        "r1",
+        "r2",
+    ]
+
+
+def test_a_database_without_synapses_refuses_synapse_queries(tmp_path: Path) -> None:
+    generate_sample(tmp_path, neurons=40, edges=100, seed=2, synapses=False)
+    with (
+        Embedded(load(tmp_path, tmp_path / "graph.lbug")) as db,
+        pytest.raises(CapabilityError, match="holds no synapses"),
+    ):
+        db.run(synapses(N.type == "APL"))
+
+
+@pytest.mark.parametrize("stmt_text", ["synapses all rois", "synapse connections all rois"])
+def test_every_statement_form_runs(sample: tuple[Embedded, Path], stmt_text: str) -> None:
+    db, _ = sample
+    assert len(db.run(stmt_text)) > 0
