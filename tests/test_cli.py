@@ -79,12 +79,49 @@ def test_sample_writes_the_export_format(tmp_path: Path) -> None:
     result = run("sample", "--neurons", "120", "--edges", "600", "--seed", "3", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "synthetic sample" in result.stdout
+    assert "synapses" in result.stdout
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["meta.json", "neurons.csv", "roi-connections.csv", "total-connections.csv"]
+    assert names == [
+        "closest-mitochondria.csv",
+        "meta.json",
+        "mitochondria.csv",
+        "neurons.csv",
+        "roi-connections.csv",
+        "synapse-connections.csv",
+        "synapses.csv",
+        "total-connections.csv",
+    ]
     again = tmp_path / "again"
     run("sample", "--neurons", "120", "--edges", "600", "--seed", "3", "--out", str(again))
     for name in names:
         assert (out / name).read_bytes() == (again / name).read_bytes()
+    bare = tmp_path / "bare"
+    args = ["--neurons", "120", "--edges", "600", "--seed", "3", "--out", str(bare)]
+    assert run("sample", *args, "--no-synapses").returncode == 0
+    kept = ["meta.json", "neurons.csv", "roi-connections.csv", "total-connections.csv"]
+    assert sorted(p.name for p in bare.iterdir()) == kept
+    for name in kept[1:]:  # the connection-level files do not depend on the synapses
+        assert (out / name).read_bytes() == (bare / name).read_bytes()
+
+
+def test_query_synapses(database: Path) -> None:
+    query = 'synapses where type = "pre" and confidence > 0.9 and roi("MB(R)")'
+    result = run("query", query, "--db", str(database), "--format", "csv", "--limit", "5")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "bodyId,type,roi,x,y,z,confidence" and len(lines) == 6
+    pairs = run("query", 'synapse connections in rois ["MB(R)"] all rois', "--db", str(database))
+    assert pairs.returncode == 0, pairs.stderr
+    bad = run("query", 'synapses where inputs("EB") > 1', "--db", str(database))
+    assert bad.returncode == 2 and "function of neurons" in bad.stderr
+
+
+def test_format_takes_a_context() -> None:
+    result = run("format", 'confidence > 0.9 AND roi("EB")', "--context", "synapse")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == 'confidence > 0.9 and roi("EB")'
+    clash = run("format", "weight > 1", "--edge", "--context", "synapse")
+    assert clash.returncode == 2 and "disagree" in clash.stderr
 
 
 def test_sample_refuses_bad_sizes(tmp_path: Path) -> None:
@@ -146,6 +183,7 @@ def test_info(database: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "dataset: hemibrain-synthetic (synthetic)" in result.stdout
     assert "neurons: 300" in result.stdout and "connections: 3000" in result.stdout
+    assert "synapses: " in result.stdout and "mitochondria: " in result.stdout
 
 
 def test_load_errors_name_file_and_line(tmp_path: Path) -> None:
