@@ -258,7 +258,7 @@ def test_neurons_without_complete_partners_are_kept(client: Client, total: pd.Da
     assert (got["untraced_weight"] == got["total_weight"]).all()
 
 
-def test_neurons_without_outputs_are_left_out() -> None:
+def test_neurons_without_outputs_are_left_out(client: Client) -> None:
     """Body 2 has no outputs (left out, as in neuprint-python); body 1 has no complete
     partner (kept with 0, unlike neuprint-python)."""
 
@@ -272,7 +272,7 @@ def test_neurons_without_outputs_are_left_out() -> None:
     clear_default_client()
     c = Client(transport=Recording(canned))
     got = fetch_output_completeness(NC(type="APL"), client=c)
-    clear_default_client()
+    set_default_client(client)
     assert rows(got) == [(1, 3, 0, 3, 0.0)]
 
 

@@ -37,6 +37,12 @@ from .criteria import (
     as_criteria,
     criteria_label,
 )
+from .mito import (
+    MitoCriteria,
+    fetch_connection_mitochondria,
+    fetch_mitochondria,
+    fetch_synapses_and_closest_mitochondria,
+)
 from .neurons import fetch_custom_neurons, fetch_neurons
 from .recon import fetch_downstream_orphan_tasks, fetch_output_completeness
 from .rois import fetch_all_rois, fetch_meta, fetch_primary_rois, fetch_roi_hierarchy
@@ -48,6 +54,12 @@ from .skeleton import (
     skeleton_df_to_nx,
     skeleton_df_to_swc,
     skeleton_swc_to_df,
+)
+from .synapses import (
+    SynapseCriteria,
+    fetch_mean_synapses,
+    fetch_synapse_connections,
+    fetch_synapses,
 )
 
 
@@ -63,10 +75,12 @@ def fetch_custom(
 __all__ = [
     "Client",
     "IsNull",
+    "MitoCriteria",
     "NeuronCriteria",
     "NotNull",
     "NullCheck",
     "SegmentCriteria",
+    "SynapseCriteria",
     "as_criteria",
     "calc_segment_distances",
     "clear_default_client",
@@ -76,10 +90,13 @@ __all__ = [
     "fetch_adjacencies",
     "fetch_all_rois",
     "fetch_common_connectivity",
+    "fetch_connection_mitochondria",
     "fetch_custom",
     "fetch_custom_neurons",
     "fetch_downstream_orphan_tasks",
+    "fetch_mean_synapses",
     "fetch_meta",
+    "fetch_mitochondria",
     "fetch_neurons",
     "fetch_output_completeness",
     "fetch_primary_rois",
@@ -87,6 +104,9 @@ __all__ = [
     "fetch_shortest_paths",
     "fetch_simple_connections",
     "fetch_skeleton",
+    "fetch_synapse_connections",
+    "fetch_synapses",
+    "fetch_synapses_and_closest_mitochondria",
     "fetch_traced_adjacencies",
     "heal_skeleton",
     "inject_client",

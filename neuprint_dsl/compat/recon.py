@@ -24,7 +24,6 @@ Example:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,7 +35,8 @@ from ..expr import Predicate, or_
 from ..fields import N
 from ..query import Label, connections, neurons
 from .client import Client, inject_client
-from .connectivity import _map, _properties, _side
+from .connectivity import _map, _properties
+from .synapses import selection, show_progress
 
 COMPLETENESS_COLUMNS = [
     "bodyId",
@@ -79,12 +79,6 @@ def _complete(statuses: list[str]) -> Predicate:
     if not statuses:
         return or_()
     return or_(N.status.isin(statuses), N.statusLabel.isin(statuses))
-
-
-def _show_progress(client: Client) -> bool:
-    return bool(getattr(client, "progress", True)) and not os.environ.get(
-        "NEUPRINT_DSL_NO_PROGRESS"
-    )
 
 
 def _body_ids(client: Client, where: Predicate, label: Label) -> list[int]:
@@ -149,7 +143,7 @@ def fetch_output_completeness(
     statuses = _statuses(complete_statuses)
     if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive int or None, not {batch_size!r}")
-    where, label = _side(criteria, client)
+    where, label = selection(criteria, client)
     ids = _body_ids(client, where, label)
     return _output_completeness(client, ids, label, statuses, batch_size)
 
@@ -164,7 +158,7 @@ def _output_completeness(
         lambda batch: _completeness(client, batch, label, complete),
         batches,
         1,
-        _show_progress(client),
+        show_progress(client),
         "fetch_output_completeness",
     )
     frames = [f for f in frames if len(f)]
@@ -200,7 +194,7 @@ def fetch_downstream_orphan_tasks(
     """
     assert client is not None
     statuses = _statuses(complete_statuses)
-    where, label = _side(criteria, client)
+    where, label = selection(criteria, client)
     ids = _body_ids(client, where, label)
     conns = _connections_from(client, ids, label)
     conns = conns.sort_values(
