@@ -25,6 +25,7 @@ from neuprint_dsl.embedded.rois import (
 from neuprint_dsl.embedded.sample import (
     DEFAULT_SAMPLE,
     NEURON_COLUMNS,
+    SYNAPSE_FILE_NAMES,
     SampleInfo,
     cache_dir,
     default_sample_dir,
@@ -34,7 +35,13 @@ from neuprint_dsl.embedded.sample import (
 from neuprint_dsl.errors import UnknownROI
 
 SMALL = {"neurons": 200, "edges": 2000, "seed": 3}
-FILES = ("neurons.csv", "roi-connections.csv", "total-connections.csv", "meta.json")
+FILES = (
+    "neurons.csv",
+    "roi-connections.csv",
+    "total-connections.csv",
+    "meta.json",
+    *SYNAPSE_FILE_NAMES,
+)
 
 
 @pytest.fixture(scope="module")
@@ -137,12 +144,15 @@ def test_headers(small: SampleInfo) -> None:
 def test_traced_naming(tmp_path: Path, small: SampleInfo) -> None:
     info = generate_sample(tmp_path, naming="traced", **SMALL)
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == [
-        "meta.json",
-        "traced-neurons.csv",
-        "traced-roi-connections.csv",
-        "traced-total-connections.csv",
-    ]
+    assert names == sorted(
+        [
+            "meta.json",
+            "traced-neurons.csv",
+            "traced-roi-connections.csv",
+            "traced-total-connections.csv",
+            *SYNAPSE_FILE_NAMES,  # the same names with either naming
+        ]
+    )
     assert info.naming == "traced"
     assert info.neurons_csv.read_bytes() == small.neurons_csv.read_bytes()
     assert info.roi_connections_csv.read_bytes() == small.roi_connections_csv.read_bytes()
@@ -158,7 +168,7 @@ def test_meta_says_synthetic(small: SampleInfo) -> None:
     assert meta["primaryRois"] == list(PRIMARY_ROIS)
     assert meta["rois"] == list(all_rois())
     assert meta["roiHierarchy"] == ROI_HIERARCHY
-    assert re.fullmatch(r"neuprint-dsl \S+ sample v1", meta["generator"])
+    assert re.fullmatch(r"neuprint-dsl \S+ sample v2", meta["generator"])
 
 
 def test_progress_reports_coarse_stages(tmp_path: Path) -> None:
@@ -166,10 +176,16 @@ def test_progress_reports_coarse_stages(tmp_path: Path) -> None:
     generate_sample(tmp_path, neurons=50, edges=300, progress=lambda *a: calls.append(a))
     stages = [stage for stage, _, _ in calls]
     assert stages[0] == "neurons" and stages[-1] == "writing"
-    assert stages.index("connections") < stages.index("writing")
-    assert set(stages) == {"neurons", "connections", "writing"}
-    assert ("connections", 300, 300) in calls and calls[-1] == ("writing", 4, 4)
+    assert stages.index("connections") < stages.index("synapses") < stages.index("writing")
+    assert set(stages) == {"neurons", "connections", "synapses", "writing"}
+    assert ("connections", 300, 300) in calls and calls[-1] == ("writing", 8, 8)
     assert all(0 <= done <= total for _, done, total in calls)
+    calls.clear()
+    generate_sample(
+        tmp_path, neurons=50, edges=300, synapses=False, progress=lambda *a: calls.append(a)
+    )
+    assert {stage for stage, _, _ in calls} == {"neurons", "connections", "writing"}
+    assert calls[-1] == ("writing", 4, 4)
 
 
 # ---------------------------------------------------------------------------------------

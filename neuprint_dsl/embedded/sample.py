@@ -3,9 +3,11 @@
 :func:`generate_sample` writes the CSV export that neuprint-python's
 ``fetch_adjacencies(export_dir=...)`` produces (``neurons.csv``, ``roi-connections.csv``,
 ``total-connections.csv``; or the ``traced-*`` names of the published hemibrain exports),
-plus a ``meta.json``. The data are **synthetic**: they look like the hemibrain (its 63 real
-primary ROIs and their hierarchy, realistic cell-type and instance names, status values,
-heavy-tailed degrees and weights) but no row describes a real neuron. ``meta.json`` says so.
+plus a ``meta.json``, and by default the synapse-level files ``synapses.csv``,
+``synapse-connections.csv``, ``mitochondria.csv`` and ``closest-mitochondria.csv``. The data
+are **synthetic**: they look like the hemibrain (its 63 real primary ROIs and their hierarchy,
+realistic cell-type and instance names, status values, heavy-tailed degrees and weights) but
+no row describes a real neuron. ``meta.json`` says so.
 
 The same arguments always give byte-identical files. The model, in short:
 
@@ -26,14 +28,42 @@ The same arguments always give byte-identical files. The model, in short:
   per-neuron fan-out k in 2..8; super-level ROIs sum their primary children; the totals also
   count ``NotPrimary`` synapses, which have no ``roiInfo`` key.
 
+Synapses realise those counts exactly (they come from a random generator of their own, so the
+three files above are the same with or without them):
+
+* Every roi-connection row ``a -> b`` in ROI ``r`` with weight ``k`` is ``k`` synapse pairs.
+  Each pair ends in a post synapse of ``b`` of its own, in ``r``; it starts at one of ``a``'s
+  ``ceil(downstream / k)`` T-bars (pre synapses) in ``r``, which share ``a``'s pairs in ``r``
+  round-robin in random order, so each T-bar has at least one. Hence every count of
+  ``neurons.csv`` (totals and each ``roiInfo`` entry, super-level ROIs included) and every
+  connection weight equals the count of synapses or pairs, and a pair's two ends are in the
+  same primary ROI. NotPrimary synapses have an empty ``roi``.
+* Each primary ROI is a fixed box in a hemibrain-sized volume (:func:`sample_roi_boxes`, one
+  cell of a 4x4x4 grid each, neighbouring its siblings); NotPrimary synapses lie in the
+  space between the boxes. A neuron's T-bars in an ROI scatter around an arbor centre there;
+  post synapses sit a few tens of voxels from their T-bar. Confidences are in (0.5, 1]
+  (``postHighAccuracyThreshold`` is 0.5), skewed high, with 3 decimals for T-bars (as in
+  neuPrint) and 6 for post synapses.
+* Mitochondria: about one per 30-60 synapses of a neuron (at least one), shared among its
+  groups of synapses (same type and ROI) by size; each lies near a random synapse of its
+  group, in that synapse's ROI; ``dark``/``medium``/``light`` about 75/20/5%, ``size``
+  lognormal around 200,000 voxels, radii ``r0 >= r1`` of tens of voxels, ``r2`` in (0.5, 1).
+  About 90% of synapses have a ``closest-mitochondria.csv`` row to a mitochondrion of their
+  own neuron, (nearly always) the nearest one; its ``distance`` is the euclidean distance
+  times a random path factor in [1, 1.6) less ``r1``, at least 0.
+* Synapse ids are ``1..S`` in the order of ``synapses.csv`` (by neuron, then T-bars before
+  post synapses, then ROI); mitochondrion ids continue from ``S + 1``.
+
 Example:
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     info = generate_sample(tmp, neurons=50, edges=200, seed=1)
     ...     print(info.neurons, info.edges, info.neurons_csv.name)
     ...     print(info.total_connections_csv.read_text().splitlines()[0])
+    ...     print(info.synapse_pairs == info.total_weight, info.mitochondria > 0)
     50 200 neurons.csv
     bodyId_pre,bodyId_post,weight
+    True True
 """
 
 from __future__ import annotations
@@ -58,12 +88,15 @@ __all__ = [
     "DEFAULT_SAMPLE",
     "GENERATOR_FORMAT",
     "NEURON_COLUMNS",
+    "SAMPLE_VOLUME",
+    "SYNAPSE_FILE_NAMES",
     "SampleInfo",
     "cache_dir",
     "default_sample_dir",
     "ensure_sample",
     "generate_sample",
     "sample_file_names",
+    "sample_roi_boxes",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -75,7 +108,7 @@ Naming = Literal["adjacencies", "traced"]
 DEFAULT_SAMPLE: Final[dict[str, int]] = {"neurons": 3000, "edges": 150_000, "seed": 0}
 """The arguments of the small sample that ``neuprint-dsl query`` uses out of the box."""
 
-GENERATOR_FORMAT: Final = "sample v1"
+GENERATOR_FORMAT: Final = "sample v2"
 """Version of the generated data; bump it whenever the output for given arguments changes."""
 
 DATASET_NAME: Final = "hemibrain-synthetic"
@@ -105,7 +138,11 @@ TOTAL_CONNECTION_COLUMNS: Final[tuple[str, ...]] = ("bodyId_pre", "bodyId_post",
 
 @dataclass(frozen=True, slots=True)
 class SampleInfo:
-    """What :func:`generate_sample` wrote: the paths and the row counts."""
+    """What :func:`generate_sample` wrote: the paths and the row counts.
+
+    The synapse files' paths are ``None`` and their counts 0 when they were not written
+    (``generate_sample(..., synapses=False)``).
+    """
 
     directory: Path
     neurons_csv: Path
@@ -118,6 +155,14 @@ class SampleInfo:
     total_weight: int
     seed: int
     naming: Naming
+    synapses_csv: Path | None = None  # the synapse files: None when not written
+    synapse_connections_csv: Path | None = None
+    mitochondria_csv: Path | None = None
+    closest_mitochondria_csv: Path | None = None
+    synapses: int = 0
+    synapse_pairs: int = 0
+    mitochondria: int = 0
+    close_to: int = 0
 
 
 def sample_file_names(naming: Naming = "adjacencies") -> tuple[str, str, str]:
@@ -172,7 +217,7 @@ def default_sample_dir() -> Path:
         >>> from unittest import mock
         >>> with mock.patch.dict(os.environ, {"NEUPRINT_DSL_CACHE": "/tmp/npd"}):
         ...     print(default_sample_dir())
-        /tmp/npd/hemibrain-synthetic-v1-n3000-e150000-s0
+        /tmp/npd/hemibrain-synthetic-v2-n3000-e150000-s0
     """
     return cache_dir() / _sample_dir_name(**DEFAULT_SAMPLE)
 
@@ -193,9 +238,10 @@ def ensure_sample(
     """Return a directory holding the sample for these arguments, generating it if needed.
 
     ``directory`` defaults to :func:`default_sample_dir` (for other arguments, a sibling
-    named after them). An existing directory is reused when its ``meta.json`` matches; the
-    sample is otherwise generated into a temporary sibling and renamed into place, so a
-    half-written sample is never visible. Nothing is downloaded.
+    named after them). The sample always includes the synapse files. An existing directory
+    is reused when its ``meta.json`` matches and every file is there; the sample is otherwise
+    generated into a temporary sibling and renamed into place, so a half-written sample is
+    never visible. Nothing is downloaded.
 
     Example:
         >>> import tempfile
@@ -203,7 +249,9 @@ def ensure_sample(
         ...     first = ensure_sample(Path(tmp) / "s", neurons=30, edges=60)
         ...     again = ensure_sample(Path(tmp) / "s", neurons=30, edges=60)
         ...     print(first == again, sorted(p.name for p in first.iterdir()))
-        True ['meta.json', 'neurons.csv', 'roi-connections.csv', 'total-connections.csv']
+        True ['closest-mitochondria.csv', 'meta.json', 'mitochondria.csv', 'neurons.csv',
+              'roi-connections.csv', 'synapse-connections.csv', 'synapses.csv',
+              'total-connections.csv']
     """
     _validate(neurons, edges, seed, "adjacencies")
     if directory is None:
@@ -240,8 +288,10 @@ def _is_complete(directory: Path, neurons: int, edges: int, seed: int) -> bool:
         and meta.get("edges") == edges
         and meta.get("seed") == seed
         and str(meta.get("generator", "")).endswith(" " + GENERATOR_FORMAT)
+        and "synapses" in meta
     )
-    return matches and all((directory / name).is_file() for name in sample_file_names())
+    names = (*sample_file_names(), *SYNAPSE_FILE_NAMES)
+    return matches and all((directory / name).is_file() for name in names)
 
 
 # --------------------------------------------------------------------------------------------
@@ -606,6 +656,7 @@ _MAX_WEIGHT: Final = 2500
 _WEIGHT_ALPHA_SHARED: Final = 1.1
 _WEIGHT_ALPHA_OTHER: Final = 1.5
 _CHUNK: Final = 1 << 20
+_WRITE_CHUNK: Final = 1 << 14  # rows per formatted block: small enough to stay in cache
 
 # ROI codes of roi-connections.csv: rank in the sorted list of primary ROIs plus NotPrimary.
 _CONN_ROIS: Final[tuple[str, ...]] = tuple(sorted((*PRIMARY_ROIS, NOT_PRIMARY)))
@@ -897,8 +948,17 @@ def _split_weights(rng: np.random.Generator, cells: _Neurons, codes: IntArray) -
     return _Connections(pre, post, weight, cat(row_edges), cat(row_codes), cat(row_weights))
 
 
-def _roi_info(cells: _Neurons, conns: _Connections) -> tuple[list[str], dict[str, IntArray]]:
-    """Per-neuron roiInfo JSON strings and total counts, exactly consistent with ``conns``."""
+@dataclass(frozen=True, slots=True)
+class _RoiCounts:
+    """Per-neuron, per-ROI counts, shape ``(neurons, len(_CONN_ROIS))`` (NotPrimary included)."""
+
+    down: IntArray  # outgoing synapse pairs (the sum of roi-connection weights)
+    post: IntArray  # post synapses = incoming pairs
+    pre: IntArray  # T-bars: ceil(down / fan-out)
+
+
+def _roi_counts(cells: _Neurons, conns: _Connections) -> _RoiCounts:
+    """The per-(neuron, ROI) counts that ``neurons.csv`` and the synapse tables both follow."""
     n = cells.body_ids.size
     width = len(_CONN_ROIS)
     pre_of_row = conns.pre[conns.roi_edge]
@@ -913,6 +973,14 @@ def _roi_info(cells: _Neurons, conns: _Connections) -> tuple[list[str], dict[str
     post_m = post.round().astype(np.int64).reshape(n, width)
     k = cells.fan_out[:, None]
     pre_m = (down_m + k - 1) // k  # T-bars: ceil(downstream / fan-out), >= 1 when downstream > 0
+    return _RoiCounts(down_m, post_m, pre_m)
+
+
+def _roi_info(cells: _Neurons, counts: _RoiCounts) -> tuple[list[str], dict[str, IntArray]]:
+    """Per-neuron roiInfo JSON strings and total counts, exactly consistent with ``counts``."""
+    n = cells.body_ids.size
+    width = len(_CONN_ROIS)
+    down_m, post_m, pre_m = counts.down, counts.post, counts.pre
 
     totals = {
         "pre": pre_m.sum(axis=1),
@@ -1020,23 +1088,389 @@ def _neuron_table(
 
 
 # --------------------------------------------------------------------------------------------
+# Synapses and mitochondria
+# --------------------------------------------------------------------------------------------
+
+SAMPLE_VOLUME: Final[tuple[int, int, int]] = (35_000, 40_000, 42_000)
+"""The extent ``(x, y, z)`` in voxels of the volume that generated synapses lie in."""
+
+_GRID: Final = (4, 4, 4)  # one cell per primary ROI (63 of the 64 are used)
+_BOX_MARGIN: Final = 150  # voxels between a box and its cell's faces: the NotPrimary space
+_BOX_SEED: Final = 20_200_121  # fixed: the boxes are the same for every sample
+_TBAR_SPREAD: Final = 0.15  # sd of T-bars around a neuron's arbor centre, per box side
+_PSD_SD: Final = 20.0  # voxels, per axis, between a T-bar and its post synapses
+_MITO_SD: Final = 60.0  # voxels, per axis, between a mitochondrion and its anchor synapse
+_CLOSE_TO_P: Final = 0.9  # P(a synapse has a CloseTo mitochondrion)
+_NEAREST_SPAN: Final = 4  # candidates on each side of a synapse in the mitos' Morton order
+_NEAREST_CHUNK: Final = 1 << 16  # synapses per block of the nearest-mitochondrion search
+_MITO_TYPES: Final = ("dark", "medium", "light")
+_MITO_TYPE_P: Final = (0.75, 0.2, 0.05)
+_SYNAPSE_TYPES: Final = ("pre", "post")
+_POST_HIGH_ACCURACY_THRESHOLD: Final = 0.5
+_CONN_TO_PRIMARY: Final = np.array(
+    [PRIMARY_ROIS.index(r) if r != NOT_PRIMARY else -1 for r in _CONN_ROIS], dtype=np.int64
+)
+_ROI_LABELS: Final = tuple("" if r == NOT_PRIMARY else r for r in _CONN_ROIS)  # empty: none
+
+SYNAPSE_COLUMNS: Final[tuple[str, ...]] = (
+    "id", "bodyId", "type", "roi", "x", "y", "z", "confidence",
+)  # fmt: skip
+SYNAPSE_CONNECTION_COLUMNS: Final[tuple[str, ...]] = ("pre_id", "post_id")
+MITOCHONDRIA_COLUMNS: Final[tuple[str, ...]] = (
+    "id", "bodyId", "mitoType", "roi", "x", "y", "z", "size", "r0", "r1", "r2",
+)  # fmt: skip
+CLOSEST_MITOCHONDRIA_COLUMNS: Final[tuple[str, ...]] = ("synapse_id", "mito_id", "distance")
+SYNAPSE_FILE_NAMES: Final[tuple[str, str, str, str]] = (
+    "synapses.csv",
+    "synapse-connections.csv",
+    "mitochondria.csv",
+    "closest-mitochondria.csv",
+)
+"""The synapse files :func:`generate_sample` writes (for either naming), in that order."""
+
+
+def _grid_cells() -> list[tuple[int, int, int]]:
+    """The grid cells in a snake order: consecutive cells share a face."""
+    gx, gy, gz = _GRID
+    cells: list[tuple[int, int, int]] = []
+    for ix in range(gx):
+        ys = range(gy) if ix % 2 == 0 else range(gy - 1, -1, -1)
+        for k, iy in enumerate(ys):
+            zs = range(gz) if (ix * gy + k) % 2 == 0 else range(gz - 1, -1, -1)
+            cells.extend((ix, iy, iz) for iz in zs)
+    return cells
+
+
+@functools.cache
+def _regions() -> tuple[IntArray, IntArray]:
+    """Half-open boxes ``lo, hi`` (rows of x, y, z): first one per primary ROI (in
+    ``PRIMARY_ROIS`` order), then six NotPrimary slabs per ROI (the space between the ROI's
+    box and the faces of its grid cell, which no box reaches)."""
+    volume = np.array(SAMPLE_VOLUME, dtype=np.int64)
+    cell_size = volume // np.array(_GRID, dtype=np.int64)
+    # ROIs in the hierarchy's order, so the children of a super-level ROI are neighbours.
+    order = [
+        leaf["name"]
+        for top in ROI_HIERARCHY.get("children", [])
+        for leaf in (top.get("children") or [top])
+    ]
+    cell_of = dict(zip(order, _grid_cells(), strict=False))
+    rng = np.random.default_rng(_BOX_SEED)
+    n_rois = len(PRIMARY_ROIS)
+    fraction = rng.uniform(0.5, 0.85, size=(n_rois, 3))
+    place = rng.random((n_rois, 3))
+    cell_lo = np.array([cell_of[roi] for roi in PRIMARY_ROIS], dtype=np.int64) * cell_size
+    size = np.floor(fraction * cell_size).astype(np.int64)
+    free = cell_size - size - 2 * _BOX_MARGIN
+    lo = cell_lo + _BOX_MARGIN + np.floor(place * (free + 1)).astype(np.int64)
+    hi = lo + size
+    slab_lo = np.repeat(cell_lo, 6, axis=0)
+    slab_hi = slab_lo + cell_size
+    for axis in range(3):
+        low_side, high_side = (
+            np.arange(2 * axis, 6 * n_rois, 6),
+            np.arange(2 * axis + 1, 6 * n_rois, 6),
+        )
+        slab_hi[low_side, axis] = lo[:, axis]
+        slab_lo[high_side, axis] = hi[:, axis]
+    return np.concatenate([lo, slab_lo]), np.concatenate([hi, slab_hi])
+
+
+def sample_roi_boxes() -> dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]]:
+    """Return the box ``((x0, y0, z0), (x1, y1, z1))`` of every primary ROI in generated data.
+
+    Boxes are half-open (``x0 <= x < x1``), disjoint, inside :data:`SAMPLE_VOLUME`, and the
+    same for every sample. A generated synapse or mitochondrion with primary ROI ``r`` lies in
+    ``r``'s box; one without a primary ROI (NotPrimary) lies outside every box. A super-level
+    ROI is the union of its children's boxes.
+
+    Example:
+        >>> boxes = sample_roi_boxes()
+        >>> len(boxes), sorted(boxes) == sorted(PRIMARY_ROIS)
+        (63, True)
+        >>> (x0, y0, z0), (x1, y1, z1) = boxes["EB"]
+        >>> 0 <= x0 < x1 <= 35_000 and 0 <= y0 < y1 <= 40_000 and 0 <= z0 < z1 <= 42_000
+        True
+    """
+    lo, hi = _regions()
+    return {
+        roi: (
+            (int(lo[i, 0]), int(lo[i, 1]), int(lo[i, 2])),
+            (int(hi[i, 0]), int(hi[i, 1]), int(hi[i, 2])),
+        )
+        for i, roi in enumerate(PRIMARY_ROIS)
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Synapses:
+    """Synapses in id order (by body, then pre before post, then ROI code), pairs, mitos."""
+
+    body: IntArray  # neuron index
+    is_post: BoolArray
+    roi_code: IntArray  # into _CONN_ROIS
+    xyz: IntArray  # (3, synapses): rows x, y, z
+    confidence: FloatArray
+    pair_pre: IntArray  # synapse indices, sorted by (pre, post)
+    pair_post: IntArray
+    mito_body: IntArray
+    mito_type: IntArray  # into _MITO_TYPES
+    mito_roi_code: IntArray
+    mito_xyz: IntArray  # (3, mitochondria)
+    mito_size: IntArray
+    mito_r: FloatArray  # (3, mitochondria): rows r0, r1, r2
+    close_synapse: IntArray  # synapse index (ascending), mito index, distance
+    close_mito: IntArray
+    close_distance: FloatArray
+
+
+def _exclusive_cumsum(counts: IntArray) -> IntArray:
+    out = np.zeros(counts.size, dtype=np.int64)
+    np.cumsum(counts[:-1], out=out[1:])
+    return out
+
+
+def _ranks(keys: IntArray, group_start: IntArray) -> tuple[IntArray, IntArray]:
+    """``order`` (stable sort of ``keys``) and each sorted item's rank within its key group."""
+    order = np.argsort(keys, kind="stable")
+    rank = np.arange(keys.size, dtype=np.int64) - group_start[keys[order]]
+    return order, rank
+
+
+def _clip_round(values: FloatArray, low: IntArray, top: IntArray) -> IntArray:
+    """Round to integer voxels in ``low .. top`` (inclusive)."""
+    clipped: IntArray = np.clip(np.rint(values).astype(np.int64), low, top)
+    return clipped
+
+
+def _confidence(rng: np.random.Generator, size: int, places: int) -> FloatArray:
+    """Confidences in (0.5, 1.0], skewed high, rounded to ``places`` decimals."""
+    value = np.round(0.5 + 0.5 * rng.beta(5.0, 1.5, size), places)
+    out: FloatArray = np.clip(value, 0.5 + 10.0**-places, 1.0)
+    return out
+
+
+def _spread_bits(v: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """Put bit ``i`` of each value (< 2**21) at bit ``3 * i``: one axis of a Morton code."""
+    v = v & np.uint64(0x1FFFFF)
+    for shift, mask in (
+        (32, 0x1F00000000FFFF),
+        (16, 0x1F0000FF0000FF),
+        (8, 0x100F00F00F00F00F),
+        (4, 0x10C30C30C30C30C3),
+        (2, 0x1249249249249249),
+    ):
+        v = (v | (v << np.uint64(shift))) & np.uint64(mask)
+    return v
+
+
+def _body_morton(body: IntArray, xyz: IntArray) -> IntArray:
+    """Sort keys: the body index, then a Morton code of the location (rows x, y, z) at
+    8-voxel resolution (13 bits per axis)."""
+    q = (xyz >> 3).astype(np.uint64)
+    code = _spread_bits(q[0]) | (_spread_bits(q[1]) << np.uint64(1))
+    code |= _spread_bits(q[2]) << np.uint64(2)
+    key: IntArray = (body << 39) | code.astype(np.int64)
+    return key
+
+
+def _make_synapses(
+    rng: np.random.Generator, cells: _Neurons, conns: _Connections, counts: _RoiCounts
+) -> _Synapses:
+    """Synapses, pairs and mitochondria that reproduce ``counts`` exactly."""
+    n, width = cells.body_ids.size, len(_CONN_ROIS)
+    if n >= 1 << 24:  # pragma: no cover - the Morton keys hold 24 bits of neuron index
+        raise ValueError("synapses are generated for at most 16,777,215 neurons")
+    lo, hi = _regions()
+    n_rois = len(PRIMARY_ROIS)
+
+    # Synapse ids: per body its T-bars, then its post synapses, each by ROI code.
+    per_cell = np.concatenate([counts.pre, counts.post], axis=1).ravel()  # (body, type, roi)
+    cell_start = _exclusive_cumsum(per_cell).reshape(n, 2 * width)
+    pre_start = cell_start[:, :width].ravel()
+    post_start = cell_start[:, width:].ravel()
+    cell_of = np.repeat(np.arange(per_cell.size, dtype=np.int64), per_cell)
+    total = cell_of.size
+    body = cell_of // (2 * width)
+    column = cell_of - body * (2 * width)
+    del cell_of
+    is_post = column >= width
+    roi_code = np.where(is_post, column - width, column)
+    del column
+
+    # Pairs: weight k on roi row (a -> b, r) gives k pairs. Each post synapse of b in r ends one
+    # pair; a's pairs in r are dealt round-robin, in random order, to a's T-bars in r, so every
+    # T-bar gets ceil or floor of down / T-bars >= 1 of them.
+    pair_row = np.repeat(np.arange(conns.roi_weight.size, dtype=np.int64), conns.roi_weight)
+    pair_edge = conns.roi_edge[pair_row]
+    pair_roi = conns.roi_code[pair_row]
+    del pair_row
+    key = conns.pre[pair_edge] * width + pair_roi
+    shuffled = (key << 32) | rng.integers(0, 1 << 32, size=key.size, dtype=np.int64)
+    order = np.argsort(shuffled, kind="stable")
+    del shuffled
+    sorted_key = key[order]
+    rank = np.arange(key.size, dtype=np.int64) - _exclusive_cumsum(counts.down.ravel())[sorted_key]
+    pair_pre = np.empty(key.size, dtype=np.int64)
+    pair_pre[order] = pre_start[sorted_key] + rank % counts.pre.ravel()[sorted_key]
+    del order, sorted_key, rank
+    key = conns.post[pair_edge] * width + pair_roi
+    del pair_edge, pair_roi
+    order, rank = _ranks(key, _exclusive_cumsum(counts.post.ravel()))
+    pair_post = np.empty(key.size, dtype=np.int64)
+    pair_post[order] = post_start[key[order]] + rank
+    del order, rank, key
+
+    # Locations, as rows x, y, z. Each (body, ROI) with T-bars has an arbor centre in the
+    # ROI's box (NotPrimary: in one NotPrimary slab); its T-bars scatter around the centre,
+    # and post synapses sit a few tens of voxels from their T-bar, in the same box.
+    low, top = lo.T.copy(), (hi - 1).T.copy()  # inclusive bounds, one row per axis
+    region = np.empty(total, dtype=np.int64)
+    xyz = np.empty((3, total), dtype=np.int64)
+    arbors = np.flatnonzero(counts.pre.ravel())
+    arbor_region = _CONN_TO_PRIMARY[arbors % width]
+    slab = n_rois + rng.integers(0, 6 * n_rois, size=arbors.size)
+    arbor_region = np.where(arbor_region >= 0, arbor_region, slab)
+    tbars = np.flatnonzero(~is_post)
+    arbor_of = np.repeat(np.arange(arbors.size), counts.pre.ravel()[arbors])
+    r = arbor_region[arbor_of]
+    region[tbars] = r
+    for axis in range(3):
+        extent = (top[axis] + 1 - low[axis])[arbor_region].astype(np.float64)
+        centre = low[axis][arbor_region] + rng.random(arbors.size) * extent
+        spread = rng.normal(size=tbars.size) * (_TBAR_SPREAD * extent[arbor_of])
+        xyz[axis, tbars] = _clip_round(centre[arbor_of] + spread, low[axis][r], top[axis][r])
+    del arbor_of, spread, centre, extent
+    r = region[pair_pre]
+    region[pair_post] = r
+    for axis in range(3):
+        near = xyz[axis, pair_pre] + rng.normal(0.0, _PSD_SD, size=pair_pre.size)
+        xyz[axis, pair_post] = _clip_round(near, low[axis][r], top[axis][r])
+    del near, r
+    confidence = np.empty(total, dtype=np.float64)
+    confidence[tbars] = _confidence(rng, tbars.size, 3)
+    del tbars
+    posts = np.flatnonzero(is_post)
+    confidence[posts] = _confidence(rng, posts.size, 6)
+    del posts
+    order = np.argsort(pair_pre, kind="stable")  # post ids ascend within a T-bar already
+    pair_pre, pair_post = pair_pre[order], pair_post[order]
+    del order
+
+    # Mitochondria: about one per 30-60 synapses of a body, at least one, spread over the
+    # body's (type, ROI) groups of synapses in proportion to their size (stochastic rounding).
+    # Each sits near a random synapse of its group (its anchor), in the anchor's box and ROI.
+    ratio = 30.0 + 30.0 * rng.random(n)  # synapses per mitochondrion, per body
+    group = np.flatnonzero(per_cell)
+    group_size = per_cell[group]
+    group_body = group // (2 * width)
+    group_mitos = np.floor(group_size / ratio[group_body] + rng.random(group.size))
+    group_mitos = group_mitos.astype(np.int64)
+    by_size = np.lexsort((-group_size, group_body))  # each body's largest group first
+    largest = by_size[np.flatnonzero(np.diff(group_body[by_size], prepend=-1))]
+    none = np.bincount(group_body, weights=group_mitos, minlength=n)[group_body[largest]] == 0
+    group_mitos[largest[none]] = 1
+    mito_group = np.repeat(np.arange(group.size, dtype=np.int64), group_mitos)
+    anchor = cell_start.ravel()[group[mito_group]] + (
+        rng.random(mito_group.size) * group_size[mito_group]
+    ).astype(np.int64)
+    del mito_group, by_size, largest, none
+    anchor.sort()  # mitochondria in body order, then by their anchor's id
+    mito_body = body[anchor]
+    mitos_of = np.bincount(mito_body, minlength=n).astype(np.int64)
+    r = region[anchor]
+    mito_xyz = np.empty((3, anchor.size), dtype=np.int64)
+    for axis in range(3):
+        near = xyz[axis, anchor] + rng.normal(0.0, _MITO_SD, size=anchor.size)
+        mito_xyz[axis] = _clip_round(near, low[axis][r], top[axis][r])
+    del near, r
+    mito_roi_code = roi_code[anchor]
+    mito_type = rng.choice(len(_MITO_TYPES), size=anchor.size, p=_MITO_TYPE_P).astype(np.int64)
+    size = np.maximum(np.rint(rng.lognormal(math.log(2e5), 0.7, anchor.size)), 1).astype(np.int64)
+    r0 = np.round(rng.lognormal(math.log(45.0), 0.35, anchor.size), 3)
+    r1 = np.maximum(np.round(r0 * rng.uniform(0.35, 1.0, anchor.size), 3), 1.0)
+    r0 = np.maximum(r0, r1)
+    r2 = np.clip(np.round(rng.uniform(0.5, 1.0, anchor.size), 3), 0.501, 0.999)
+    mito_r = np.stack([r0, r1, r2])
+    del anchor, r0, r1, r2
+
+    # CloseTo: ~90% of synapses, to a mitochondrion of their own body, near-nearest: the best
+    # of the body's mitos next to the synapse in Morton order (by body, then location).
+    close_synapse = np.flatnonzero(rng.random(total) < _CLOSE_TO_P)
+    mito_key = _body_morton(mito_body, mito_xyz)
+    mito_order = np.argsort(mito_key, kind="stable")
+    mito_key = mito_key[mito_order]
+    mito_at = mito_xyz[:, mito_order].astype(np.float64)  # in key order
+    mito_first = _exclusive_cumsum(mitos_of)
+    mito_last = mito_first + mitos_of - 1
+    close_mito = np.empty(close_synapse.size, dtype=np.int64)
+    close_euclid = np.empty(close_synapse.size, dtype=np.float64)
+    offsets = np.arange(-_NEAREST_SPAN, _NEAREST_SPAN, dtype=np.int64)
+    for start in range(0, close_synapse.size, _NEAREST_CHUNK):
+        chunk = close_synapse[start : start + _NEAREST_CHUNK]
+        owner = body[chunk]
+        at = xyz[:, chunk]
+        where = np.searchsorted(mito_key, _body_morton(owner, at))
+        candidates = np.clip(
+            where[:, None] + offsets[None, :], mito_first[owner][:, None], mito_last[owner][:, None]
+        )
+        squared = np.zeros(candidates.shape, dtype=np.float64)
+        for axis in range(3):
+            delta = mito_at[axis][candidates] - at[axis][:, None]
+            squared += delta * delta
+        best = squared.argmin(axis=1)
+        rows = np.arange(chunk.size)
+        close_mito[start : start + chunk.size] = mito_order[candidates[rows, best]]
+        close_euclid[start : start + chunk.size] = np.sqrt(squared[rows, best])
+    stretch = rng.uniform(1.0, 1.6, size=close_synapse.size)
+    close_distance = np.round(np.maximum(close_euclid * stretch - mito_r[1, close_mito], 0.0), 6)
+    return _Synapses(
+        body=body,
+        is_post=is_post,
+        roi_code=roi_code,
+        xyz=xyz,
+        confidence=confidence,
+        pair_pre=pair_pre,
+        pair_post=pair_post,
+        mito_body=mito_body,
+        mito_type=mito_type,
+        mito_roi_code=mito_roi_code,
+        mito_xyz=mito_xyz,
+        mito_size=size,
+        mito_r=mito_r,
+        close_synapse=close_synapse,
+        close_mito=close_mito,
+        close_distance=close_distance,
+    )
+
+
+# --------------------------------------------------------------------------------------------
 # Writing
 # --------------------------------------------------------------------------------------------
 
 _DIGIT_LIMITS: Final = np.array([10**k for k in range(1, 19)], dtype=np.int64)
 
 
-def _write_csv(
-    path: Path,
-    header: Sequence[str],
-    columns: Sequence[IntArray | tuple[IntArray, Sequence[str]]],
-) -> None:
-    """Write non-negative int columns and coded string columns as CSV, vectorised.
+@dataclass(frozen=True, slots=True)
+class _Decimals:
+    """A CSV column of finite non-negative floats, written with at most ``places`` decimals
+    (trailing zeros dropped, at least one kept: ``0.87``, ``1.0``)."""
 
-    Strings must not need quoting (no comma, quote or newline); ints are plain digits, as
-    pandas writes them.
+    values: FloatArray
+    places: int
+
+
+_Column = IntArray | tuple[IntArray, Sequence[str]] | _Decimals
+_Encoded = IntArray | tuple[IntArray, npt.NDArray[np.uint8], IntArray] | _Decimals
+
+
+def _write_csv(path: Path, header: Sequence[str], columns: Sequence[_Column]) -> None:
+    """Write non-negative int, coded string and non-negative float columns as CSV, vectorised.
+
+    Strings must not need quoting (no comma, quote or newline); an empty label is an empty
+    field. Ints are plain digits, as pandas writes them; floats see :class:`_Decimals`.
     """
-    encoded: list[IntArray | tuple[IntArray, npt.NDArray[np.uint8], IntArray]] = []
+    encoded: list[_Encoded] = []
     for column in columns:
         if isinstance(column, tuple):
             codes, labels = column
@@ -1048,50 +1482,91 @@ def _write_csv(
             for i, r in enumerate(raw):
                 table[i, : len(r)] = np.frombuffer(r, dtype=np.uint8)
             encoded.append((codes, table, np.array([len(r) for r in raw], dtype=np.int64)))
+        elif isinstance(column, _Decimals):
+            values = column.values
+            if values.size and not (np.isfinite(values).all() and float(values.min()) >= 0.0):
+                raise AssertionError("negative or non-finite float")
+            encoded.append(column)
         else:
             if column.size and int(column.min()) < 0:
                 raise AssertionError("negative integer")
             encoded.append(column)
-    rows = encoded[0][0].size if isinstance(encoded[0], tuple) else encoded[0].size
+    first = encoded[0]
+    rows = first[0].size if isinstance(first, tuple) else _values(first).size
     with path.open("wb") as out:
         out.write((",".join(header) + "\n").encode("utf-8"))
-        for start in range(0, rows, _CHUNK):
-            stop = min(start + _CHUNK, rows)
+        for start in range(0, rows, _WRITE_CHUNK):
+            stop = min(start + _WRITE_CHUNK, rows)
             out.write(_format_chunk(encoded, start, stop).tobytes())
 
 
-def _format_chunk(
-    encoded: Sequence[IntArray | tuple[IntArray, npt.NDArray[np.uint8], IntArray]],
-    start: int,
-    stop: int,
-) -> npt.NDArray[np.uint8]:
+def _values(column: IntArray | _Decimals) -> IntArray | FloatArray:
+    return column.values if isinstance(column, _Decimals) else column
+
+
+def _digits(matrix: npt.NDArray[np.uint8], at: int, span: int, value: IntArray) -> None:
+    """Write ``value`` right-aligned, zero-padded, into columns ``at .. at + span - 1``."""
+    for place in range(at + span - 1, at - 1, -1):
+        quotient = value // 10  # (x - 10 * (x // 10) is much faster than x % 10)
+        matrix[:, place] = value - quotient * 10 + 48
+        value = quotient
+
+
+def _format_chunk(encoded: Sequence[_Encoded], start: int, stop: int) -> npt.NDArray[np.uint8]:
     """Lay the rows out in a fixed-width byte matrix, then keep the used cells in row order."""
     rows = stop - start
     spans: list[int] = []  # characters reserved per field
-    widths: list[IntArray] = []  # characters used per row
+    widths: list[IntArray] = []  # characters used per row (decimals: of the integer part)
+    parts: list[tuple[IntArray, IntArray]] = []  # decimals: integer part, fraction digits
     for column in encoded:
         if isinstance(column, tuple):
             codes, table, lengths = column
             spans.append(table.shape[1])
             widths.append(lengths[codes[start:stop]])
+            continue
+        if isinstance(column, _Decimals):
+            unit = 10**column.places
+            scaled = np.rint(column.values[start:stop] * unit).astype(np.int64)
+            value = scaled // unit
+            parts.append((value, scaled - value * unit))
         else:
-            width = np.searchsorted(_DIGIT_LIMITS, column[start:stop], side="right") + 1
-            spans.append(int(width.max()))
-            widths.append(width)
+            value = column[start:stop]
+        width = np.searchsorted(_DIGIT_LIMITS, value, side="right") + 1
+        spans.append(int(width.max()) if rows else 1)
+        if isinstance(column, _Decimals):
+            spans[-1] += 1 + column.places
+        widths.append(width)
     matrix = np.empty((rows, sum(spans) + len(spans)), dtype=np.uint8)
     keep = np.empty(matrix.shape, dtype=np.bool_)
     at = 0
+    decimal_parts = iter(parts)
     for index, (column, span, width) in enumerate(zip(encoded, spans, widths, strict=True)):
         if isinstance(column, tuple):
             codes, table, _ = column
             matrix[:, at : at + span] = table[codes[start:stop]]
             np.less(np.arange(span)[None, :], width[:, None], out=keep[:, at : at + span])
+        elif isinstance(column, _Decimals):
+            places = column.places
+            whole, fraction = next(decimal_parts)
+            digits = span - 1 - places
+            _digits(matrix, at, digits, whole)
+            np.less(
+                np.arange(digits - 1, -1, -1)[None, :],
+                width[:, None],
+                out=keep[:, at : at + digits],
+            )
+            matrix[:, at + digits] = ord(".")
+            keep[:, at + digits] = True
+            _digits(matrix, at + digits + 1, places, fraction)
+            trailing = np.zeros(rows, dtype=np.int64)  # trailing zeros of the fraction digits
+            for k in range(1, places + 1):
+                trailing += fraction % 10**k == 0
+            shown = np.maximum(places - trailing, 1)
+            np.less(
+                np.arange(places)[None, :], shown[:, None], out=keep[:, at + digits + 1 : at + span]
+            )
         else:
-            value = column[start:stop]
-            for place in range(at + span - 1, at - 1, -1):  # right-aligned digits
-                quotient = value // 10  # (x - 10 * (x // 10) is much faster than x % 10)
-                matrix[:, place] = value - quotient * 10 + 48
-                value = quotient
+            _digits(matrix, at, span, column[start:stop])
             np.less(
                 np.arange(span - 1, -1, -1)[None, :], width[:, None], out=keep[:, at : at + span]
             )
@@ -1116,16 +1591,21 @@ def generate_sample(
     edges: int = DEFAULT_SAMPLE["edges"],
     seed: int = DEFAULT_SAMPLE["seed"],
     naming: Naming = "adjacencies",
+    synapses: bool = True,
     progress: Progress | None = None,
 ) -> SampleInfo:
     """Generate a synthetic hemibrain-shaped sample into ``out_dir`` (created if needed).
 
     Writes ``neurons.csv``, ``roi-connections.csv``, ``total-connections.csv`` (with
-    ``naming="traced"``: ``traced-neurons.csv``, ...) and ``meta.json``; see the module
-    docstring for the model. The same arguments always give byte-identical files.
+    ``naming="traced"``: ``traced-neurons.csv``, ...) and ``meta.json``; with ``synapses``
+    (the default) also :data:`SYNAPSE_FILE_NAMES`: ``synapses.csv``,
+    ``synapse-connections.csv``, ``mitochondria.csv`` and ``closest-mitochondria.csv``. See
+    the module docstring for the model. The same arguments always give byte-identical files,
+    and the connection files do not depend on ``synapses``.
 
     ``progress``, if given, is called as ``progress(stage, done, total)`` at coarse steps of
-    the stages ``"neurons"``, ``"connections"`` and ``"writing"``.
+    the stages ``"neurons"``, ``"connections"``, ``"synapses"`` (only with ``synapses``) and
+    ``"writing"``.
 
     Raises ``ValueError`` for ``neurons < 2``, ``edges`` outside ``0..neurons*(neurons-1)``,
     a negative or non-integer ``seed``, or an unknown ``naming``.
@@ -1137,10 +1617,13 @@ def generate_sample(
         ...     info = generate_sample(tmp, neurons=40, edges=100, seed=7, naming="traced")
         ...     total = pd.read_csv(info.total_connections_csv)
         ...     by_roi = pd.read_csv(info.roi_connections_csv)
+        ...     pairs = pd.read_csv(info.synapse_connections_csv)
         ...     print(info.total_connections_csv.name, len(total))
-        ...     print(total["weight"].sum() == by_roi["weight"].sum())
+        ...     print(total["weight"].sum() == by_roi["weight"].sum() == len(pairs))
+        ...     print(info.synapses_csv.read_text().splitlines()[0])
         traced-total-connections.csv 100
         True
+        id,bodyId,type,roi,x,y,z,confidence
         >>> generate_sample("unused", neurons=3, edges=7)
         Traceback (most recent call last):
         ...
@@ -1160,18 +1643,30 @@ def generate_sample(
     codes = _make_pairs(rng, cells, m, progress)
     conns = _split_weights(rng, cells, codes)
     del codes
-    infos, totals = _roi_info(cells, conns)
+    counts = _roi_counts(cells, conns)
+    infos, totals = _roi_info(cells, counts)
     table = _neuron_table(rng, cells, infos, totals)
-    del infos
+    del infos, totals
+    made: _Synapses | None = None
+    if synapses:
+        if progress is not None:
+            progress("synapses", 0, 1)
+        # A generator of its own, so the connection files do not depend on ``synapses``.
+        made = _make_synapses(np.random.default_rng([s, 6]), cells, conns, counts)
+        if progress is not None:
+            progress("synapses", 1, 1)
+    del counts
 
     directory.mkdir(parents=True, exist_ok=True)
     neurons_name, roi_name, total_name = sample_file_names(naming)
     paths = (directory / neurons_name, directory / roi_name, directory / total_name)
+    steps = 4 if made is None else 4 + len(SYNAPSE_FILE_NAMES)
     if progress is not None:
-        progress("writing", 0, 4)
+        progress("writing", 0, steps)
     table.to_csv(paths[0], index=False, lineterminator="\n", encoding="utf-8")
+    del table
     if progress is not None:
-        progress("writing", 1, 4)
+        progress("writing", 1, steps)
     body = cells.body_ids
     _write_csv(
         paths[1],
@@ -1184,13 +1679,13 @@ def generate_sample(
         ],
     )
     if progress is not None:
-        progress("writing", 2, 4)
+        progress("writing", 2, steps)
     _write_csv(
         paths[2], TOTAL_CONNECTION_COLUMNS, [body[conns.pre], body[conns.post], conns.weight]
     )
     if progress is not None:
-        progress("writing", 3, 4)
-    meta = {
+        progress("writing", 3, steps)
+    meta: dict[str, Any] = {
         "dataset": DATASET_NAME,
         "synthetic": True,
         "description": "Synthetic, hemibrain-shaped sample generated by neuprint-dsl; not real data",
@@ -1202,10 +1697,26 @@ def generate_sample(
         "roiHierarchy": ROI_HIERARCHY,
         "generator": f"neuprint-dsl {_version()} {GENERATOR_FORMAT}",
     }
+    synapse_paths: tuple[Path, ...] = ()
+    if made is not None:
+        synapse_paths = tuple(directory / name for name in SYNAPSE_FILE_NAMES)
+
+        def step(done: int) -> None:
+            if progress is not None:
+                progress("writing", 3 + done, steps)
+
+        _write_synapse_files(synapse_paths, body, made, step)
+        meta |= {
+            "postHighAccuracyThreshold": _POST_HIGH_ACCURACY_THRESHOLD,
+            "synapses": int(made.body.size),
+            "synapsePairs": int(made.pair_pre.size),
+            "mitochondria": int(made.mito_body.size),
+            "closeTo": int(made.close_synapse.size),
+        }
     meta_path = directory / "meta.json"
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     if progress is not None:
-        progress("writing", 4, 4)
+        progress("writing", steps, steps)
     return SampleInfo(
         directory=directory,
         neurons_csv=paths[0],
@@ -1218,4 +1729,63 @@ def generate_sample(
         total_weight=int(conns.weight.sum()),
         seed=s,
         naming=naming,
+        synapses_csv=synapse_paths[0] if synapse_paths else None,
+        synapse_connections_csv=synapse_paths[1] if synapse_paths else None,
+        mitochondria_csv=synapse_paths[2] if synapse_paths else None,
+        closest_mitochondria_csv=synapse_paths[3] if synapse_paths else None,
+        synapses=int(made.body.size) if made is not None else 0,
+        synapse_pairs=int(made.pair_pre.size) if made is not None else 0,
+        mitochondria=int(made.mito_body.size) if made is not None else 0,
+        close_to=int(made.close_synapse.size) if made is not None else 0,
     )
+
+
+def _write_synapse_files(
+    paths: Sequence[Path], body_ids: IntArray, made: _Synapses, step: Callable[[int], None]
+) -> None:
+    """Write the four synapse files. Synapse ids are 1..S in ``made``'s order; mitochondrion
+    ids continue from S + 1, so no id names both a synapse and a mitochondrion."""
+    total = made.body.size
+    synapse_id = np.arange(1, total + 1, dtype=np.int64)
+    _write_csv(
+        paths[0],
+        SYNAPSE_COLUMNS,
+        [
+            synapse_id,
+            body_ids[made.body],
+            (made.is_post.astype(np.int64), _SYNAPSE_TYPES),
+            (made.roi_code, _ROI_LABELS),
+            made.xyz[0],
+            made.xyz[1],
+            made.xyz[2],
+            _Decimals(made.confidence, 6),
+        ],
+    )
+    del synapse_id
+    step(1)
+    _write_csv(paths[1], SYNAPSE_CONNECTION_COLUMNS, [made.pair_pre + 1, made.pair_post + 1])
+    step(2)
+    _write_csv(
+        paths[2],
+        MITOCHONDRIA_COLUMNS,
+        [
+            np.arange(total + 1, total + 1 + made.mito_body.size, dtype=np.int64),
+            body_ids[made.mito_body],
+            (made.mito_type, _MITO_TYPES),
+            (made.mito_roi_code, _ROI_LABELS),
+            made.mito_xyz[0],
+            made.mito_xyz[1],
+            made.mito_xyz[2],
+            made.mito_size,
+            _Decimals(made.mito_r[0], 3),
+            _Decimals(made.mito_r[1], 3),
+            _Decimals(made.mito_r[2], 3),
+        ],
+    )
+    step(3)
+    _write_csv(
+        paths[3],
+        CLOSEST_MITOCHONDRIA_COLUMNS,
+        [made.close_synapse + 1, made.close_mito + total + 1, _Decimals(made.close_distance, 6)],
+    )
+    step(4)
