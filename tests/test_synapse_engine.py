@@ -30,6 +30,13 @@ from neuprint_dsl.embedded.sample import generate_sample
 from neuprint_dsl.expr import Predicate
 
 from .strategies import predicates
+from .test_engine import _predicate_values, _storable
+
+
+def _sendable(pred: Predicate) -> bool:
+    """Ladybug takes UTF-8 parameters: no lone surrogates (tested in test_engine.py)."""
+    return all(_storable(v) for v in _predicate_values(pred))
+
 
 SYNAPSE_SCHEMA = {"type": "str", "confidence": "float", "x": "int", "y": "int", "z": "int"}
 MITO_SCHEMA = {"mitoType": "str", "size": "int", "r0": "float", "r2": "float", "x": "int"}
@@ -104,7 +111,11 @@ def _got(frame: pd.DataFrame, columns: list[str]) -> list[tuple[Any, ...]]:
 
 
 @settings(max_examples=40)
-@given(where=predicates(SYNAPSE_SCHEMA, ("EB", "FB", "CA(R)", "MB(R)", "CX"), Entity.SYNAPSE))
+@given(
+    where=predicates(SYNAPSE_SCHEMA, ("EB", "FB", "CA(R)", "MB(R)", "CX"), Entity.SYNAPSE).filter(
+        _sendable
+    )
+)
 def test_synapse_predicates_match_the_interpreter(
     sample: tuple[Embedded, Path], tables: dict[str, pd.DataFrame], where: Predicate
 ) -> None:
@@ -116,7 +127,11 @@ def test_synapse_predicates_match_the_interpreter(
 
 
 @settings(max_examples=25)
-@given(where=predicates(MITO_SCHEMA, ("EB", "FB", "CA(R)", "MB(R)", "CX"), Entity.MITO))
+@given(
+    where=predicates(MITO_SCHEMA, ("EB", "FB", "CA(R)", "MB(R)", "CX"), Entity.MITO).filter(
+        _sendable
+    )
+)
 def test_mito_predicates_match_the_interpreter(
     sample: tuple[Embedded, Path], tables: dict[str, pd.DataFrame], where: Predicate
 ) -> None:
