@@ -1,0 +1,827 @@
+"""Synapse benchmark for neuprint-dsl: load a synapse-level connectome, query it, compare with pandas.
+
+Run from the repository root::
+
+    python benchmarks/bench_synapses.py                # full: 5,000 neurons, >= 5,000,000 synapses
+    python benchmarks/bench_synapses.py --quick        # smoke run: 500 neurons, 20,000 edges
+    python benchmarks/bench_synapses.py --json out.json --keep --workdir /scratch
+
+What is measured (one run):
+
+* ``build``: ``generate_sample(export_dir, neurons=N, edges=M, seed=S)`` (the synthetic CSV
+  export, synapse files included) and then ``neuprint_dsl.embedded.load(export_dir, db_path)``,
+  each once, each in a fresh subprocess of this script, so the peak resident set size reported
+  for a step is that step's own (the child's ``getrusage(RUSAGE_SELF).ru_maxrss``). ``M`` is
+  chosen so that the sample has at least 5,000,000 synapses (904,000 connections give
+  5,031,966 with seed 0); the exact count (``meta.json``'s ``synapses``) is printed and checked.
+* ``queries``: on that database, opened read-only in this process and warmed up:
+  (a) ``db.run(synapses(N.bodyId.isin(ids100), (S.confidence > 0.9) & (S.roi(X) | S.roi(Y))))``
+  for several sets of 100 bodyIds, with ``X`` the super-level ROI and ``Y`` the primary ROI
+  (outside ``X``) holding most synapses of those bodies; split also into its compile and engine
+  steps; (b) ``fetch_mean_synapses(ids1000, client=client)`` (neuprint-python's function, on a
+  ``Client`` over the embedded database, default ``batch_size``) for several sets of 1,000
+  bodyIds, and beside it the single statement ``db.run(synapses(N.bodyId.isin(ids1000)))``.
+* ``pandas``: the same results with plain pandas on ``synapses.csv``: (a) cold
+  (``pd.read_csv`` + filter + sort) and warm (the DataFrame in memory: filter + sort), ROI
+  membership from the primary ``roi`` column and ``rois.ancestors`` for the super-level ROI;
+  (b) warm: filter + ``groupby(["bodyId", "roi", "type"])`` count and mean x/y/z/confidence.
+  Untimed checks compare every result: (a) the rows as sorted tuples, (b) the counts exactly
+  and the means to 1e-4 relative; a difference is printed as ``MISMATCH``.
+
+Method as in bench_embedded.py: ``time.perf_counter_ns`` around single calls after a warm-up,
+round-robin across the rows, median with min and max, the cyclic garbage collector collected
+before and disabled during each timed call. The bars are printed as PASS or MISS, never
+asserted. The 1-minute load average is printed before the build, after it and at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from _machine import load_average, machine_info, package_version  # benchmarks/_machine.py
+from bench_embedded import (  # benchmarks/bench_embedded.py: the shared timing machinery
+    Row,
+    as_tuples,
+    draw_id_sets,
+    ensure_importable,
+    file_size,
+    fmt_ms,
+    fmt_rows,
+    measure,
+    peak_rss_bytes,
+    verdict,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from neuprint_dsl import Synapses
+    from neuprint_dsl.compat import Client
+    from neuprint_dsl.cypher import CypherStatement
+    from neuprint_dsl.transports import Embedded
+
+#: The issue's bars.
+SYNAPSES_WANTED = 5_000_000
+LOAD_TARGET_S = 120.0
+PEAK_RSS_TARGET_BYTES = 3 * 1000**3  # 3 GB read as decimal (2.79 GiB), the stricter reading
+PEAK_RSS_TARGET_BINARY = 3 * 1024**3  # 3 GiB, the other reading, reported beside it
+GIB = 1024**3
+MB = 1_000_000
+TARGETS_MS: dict[str, float] = {
+    "dsl.syn100": 1000.0,
+    "compat.mean1000": 2000.0,
+}
+FULL_NEURONS, FULL_EDGES = 5_000, 904_000  # 5,031,966 synapses with seed 0
+QUICK_NEURONS, QUICK_EDGES = 500, 20_000
+
+CONFIDENCE = 0.9
+#: The columns of ``synapses(...)`` and the order its rows come in.
+SYN_COLUMNS = ["bodyId", "type", "roi", "x", "y", "z", "confidence"]
+SYN_ORDER = ["bodyId", "type", "x", "y", "z", "roi"]
+MEAN_KEYS = ["bodyId", "roi", "type"]
+MEAN_VALUES = ["x", "y", "z", "confidence"]
+MEAN_RTOL = 1e-4
+
+
+# -- build steps, each in a child process ------------------------------------------------------
+
+
+def child_main(args: argparse.Namespace) -> int:
+    """Run one build step in this (fresh) process and write its figures to ``--child-result``."""
+    ensure_importable()
+    if args.child == "generate":
+        from neuprint_dsl.embedded.sample import generate_sample
+
+        rss_after_import = peak_rss_bytes()
+        start = time.perf_counter_ns()
+        info = generate_sample(
+            args.export_dir, neurons=args.neurons, edges=args.edges, seed=args.seed
+        )
+        elapsed = time.perf_counter_ns() - start
+        extra: dict[str, Any] = {
+            "roi_rows": info.roi_rows,
+            "total_weight": info.total_weight,
+            "synapses": info.synapses,
+            "synapse_pairs": info.synapse_pairs,
+            "mitochondria": info.mitochondria,
+            "close_to": info.close_to,
+        }
+    else:
+        from neuprint_dsl.embedded import load
+
+        importlib.import_module("ladybug")  # so that the timed call does not import the engine
+        rss_after_import = peak_rss_bytes()
+        start = time.perf_counter_ns()
+        path = load(args.export_dir, args.db)
+        elapsed = time.perf_counter_ns() - start
+        extra = {"db_path": str(path)}
+    result = {
+        "call_s": elapsed / 1e9,
+        "rss_after_import_bytes": rss_after_import,
+        "peak_rss_bytes": peak_rss_bytes(),
+        **extra,
+    }
+    Path(args.child_result).write_text(json.dumps(result) + "\n", encoding="utf-8")
+    return 0
+
+
+@dataclass
+class Step:
+    """One build step as its child process reported it."""
+
+    name: str
+    label: str
+    call_s: float
+    process_s: float
+    peak_rss_bytes: int
+    rss_after_import_bytes: int
+    extra: dict[str, Any]
+
+
+def run_child(
+    step: str, label: str, args: argparse.Namespace, export_dir: Path, db_path: Path
+) -> Step:
+    """Run ``step`` in a fresh interpreter; raise ``RuntimeError`` with its stderr if it fails."""
+    result_file = export_dir.parent / f".{step}-result.json"
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child", step,
+        "--child-result", str(result_file),
+        "--export-dir", str(export_dir),
+        "--db", str(db_path),
+        "--neurons", str(args.neurons),
+        "--edges", str(args.edges),
+        "--seed", str(args.seed),
+    ]  # fmt: skip
+    start = time.perf_counter_ns()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    process_s = (time.perf_counter_ns() - start) / 1e9
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"the {step} step failed (exit status {done.returncode}):\n{done.stderr.strip()}"
+        )
+    data = json.loads(result_file.read_text(encoding="utf-8"))
+    result_file.unlink()
+    return Step(
+        name=step,
+        label=label,
+        call_s=float(data.pop("call_s")),
+        process_s=process_s,
+        peak_rss_bytes=int(data.pop("peak_rss_bytes")),
+        rss_after_import_bytes=int(data.pop("rss_after_import_bytes")),
+        extra=data,
+    )
+
+
+# -- the queries and their pandas baselines --------------------------------------------------
+
+
+@dataclass
+class Setup:
+    """The database, the client, the statements and the id sets they cycle through."""
+
+    db: Embedded
+    client: Client
+    rois: tuple[str, str]  # (X, Y) of bar 2
+    members: list[str]  # the primary ROIs in X or Y (for the pandas baseline)
+    primary_rois: list[str]
+    threshold: float
+    ids100: list[list[int]]
+    ids1000: list[list[int]]
+    syn_stmts: list[Synapses]
+    all1000_stmts: list[Synapses]
+
+
+def roi_members(wanted: Sequence[str], primary_rois: Sequence[str]) -> list[str]:
+    """The primary ROIs that are one of ``wanted`` or lie inside one (via the ROI hierarchy)."""
+    from neuprint_dsl.embedded.rois import ancestors
+
+    chosen = set(wanted)
+    return [r for r in primary_rois if r in chosen or chosen.intersection(ancestors(r))]
+
+
+def choose_rois(
+    frame: pd.DataFrame, id_sets: list[list[int]], primary_rois: Sequence[str]
+) -> tuple[str, str]:
+    """``(X, Y)``: the super-level ROI holding most synapses of the bodies in ``id_sets`` and
+    the primary ROI outside it holding most (the two busiest primary ROIs if no super-level
+    ROI holds any)."""
+    from neuprint_dsl.embedded.rois import ancestors
+
+    bodies = sorted({b for ids in id_sets for b in ids})
+    counts = frame.loc[frame["bodyId"].isin(bodies), "roi"].value_counts()
+    primary = {str(r): int(n) for r, n in counts.items() if str(r) in set(primary_rois)}
+    supers: dict[str, int] = {}
+    for roi, n in primary.items():
+        for parent in ancestors(roi):
+            supers[parent] = supers.get(parent, 0) + n
+    ranked = sorted(primary, key=lambda r: (-primary[r], r))
+    if not supers:
+        return ranked[0], ranked[1]
+    x = min(supers, key=lambda r: (-supers[r], r))
+    y = next(r for r in ranked if x not in ancestors(r))
+    return x, y
+
+
+def make_setup(db: Embedded, frame: pd.DataFrame, meta: dict[str, Any], args: Any) -> Setup:
+    from neuprint_dsl import N, S, neurons, synapses
+    from neuprint_dsl.compat import Client
+
+    all_ids = db.run(neurons(columns=["bodyId"]))["bodyId"].tolist()
+    ids100 = draw_id_sets(all_ids, 100, args.id_sets, args.seed)
+    ids1000 = draw_id_sets(all_ids, 1000, args.id_sets_1000, args.seed + 1)
+    primary_rois = [str(r) for r in meta["primaryRois"]]
+    x, y = choose_rois(frame, ids100, primary_rois)
+    where = (S.confidence > CONFIDENCE) & (S.roi(x) | S.roi(y))
+    client = Client(transport=db)
+    client.progress = False  # type: ignore[attr-defined]  # no progress bar in timed calls
+    return Setup(
+        db=db,
+        client=client,
+        rois=(x, y),
+        members=roi_members((x, y), primary_rois),
+        primary_rois=primary_rois,
+        threshold=float(meta.get("postHighAccuracyThreshold", 0.0)),
+        ids100=ids100,
+        ids1000=ids1000,
+        syn_stmts=[synapses(N.bodyId.isin(ids), where) for ids in ids100],
+        all1000_stmts=[synapses(N.bodyId.isin(ids)) for ids in ids1000],
+    )
+
+
+def pandas_synapses(
+    frame: pd.DataFrame, ids: Sequence[int], rois: Sequence[str], primary_rois: Sequence[str]
+) -> pd.DataFrame:
+    """Bar 2's selection as a pandas user would compute it from ``synapses.csv``."""
+    members = roi_members(rois, primary_rois)  # primary ROIs, and those inside a super ROI
+    chosen = frame[
+        frame["bodyId"].isin(ids) & (frame["confidence"] > CONFIDENCE) & frame["roi"].isin(members)
+    ]
+    return chosen[SYN_COLUMNS].sort_values(SYN_ORDER, ignore_index=True)
+
+
+def pandas_mean(
+    frame: pd.DataFrame, ids: Sequence[int], primary_rois: Sequence[str], threshold: float
+) -> pd.DataFrame:
+    """fetch_mean_synapses's table (default criteria: confidence above the dataset threshold,
+    per primary ROI) with a pandas filter and groupby."""
+    chosen = frame[
+        frame["bodyId"].isin(ids)
+        & (frame["confidence"] > threshold)
+        & frame["roi"].isin(primary_rois)
+    ]
+    grouped = chosen.groupby(MEAN_KEYS, sort=True).agg(
+        count=("x", "size"),
+        x=("x", "mean"),
+        y=("y", "mean"),
+        z=("z", "mean"),
+        confidence=("confidence", "mean"),
+    )
+    return grouped.reset_index()
+
+
+def query_rows(setup: Setup, repeats: int, mean_repeats: int) -> list[Row]:
+    from neuprint_dsl.compat import fetch_mean_synapses
+    from neuprint_dsl.cypher import to_cypher
+
+    db, client = setup.db, setup.client
+    stmts, all1000, sets1000 = setup.syn_stmts, setup.all1000_stmts, setup.ids1000
+    compiled: list[CypherStatement] = [to_cypher(s, "ladybug", schema=db.schema) for s in stmts]
+    warm100, warm1000 = max(2, len(stmts)), max(2, len(sets1000))
+
+    def run(i: int) -> int:
+        return len(db.run(stmts[i % len(stmts)]))
+
+    def compile_only(i: int) -> None:
+        to_cypher(stmts[i % len(stmts)], "ladybug", schema=db.schema)
+
+    def engine(i: int) -> int:
+        return len(db.execute(compiled[i % len(compiled)]).to_frame())
+
+    def mean(i: int) -> int:
+        return len(fetch_mean_synapses(sets1000[i % len(sets1000)], client=client))
+
+    def run_all(i: int) -> int:
+        return len(db.run(all1000[i % len(all1000)]))
+
+    x, y = setup.rois
+    label = f"100 ids, conf > {CONFIDENCE}, {x} or {y}"
+    return [
+        Row("dsl.syn100", f"{label}: db.run(stmt)", "dsl", run, repeats, warm100),
+        Row("dsl.syn100.compile", "  compile: to_cypher(stmt, 'ladybug')", "dsl",
+            compile_only, repeats, warm100),
+        Row("dsl.syn100.engine", "  engine: db.execute(compiled).to_frame()", "dsl",
+            engine, repeats, warm100),
+        Row("compat.mean1000", "fetch_mean_synapses(ids1000, client=client)", "dsl", mean,
+            mean_repeats, warm1000),
+        Row("dsl.syn1000_all", "  db.run(synapses(N.bodyId.isin(ids1000))), one statement",
+            "dsl", run_all, mean_repeats, warm1000),
+    ]  # fmt: skip
+
+
+def pandas_rows(
+    csv: Path, frame: pd.DataFrame, setup: Setup, repeats: int, mean_repeats: int, cold: int
+) -> list[Row]:
+    import pandas as pd
+
+    sets100, sets1000 = setup.ids100, setup.ids1000
+    rois, primary, threshold = setup.rois, setup.primary_rois, setup.threshold
+
+    def warm(i: int) -> int:
+        return len(pandas_synapses(frame, sets100[i % len(sets100)], rois, primary))
+
+    def cold_read(i: int) -> int:
+        return len(pandas_synapses(pd.read_csv(csv), sets100[i % len(sets100)], rois, primary))
+
+    def mean(i: int) -> int:
+        return len(pandas_mean(frame, sets1000[i % len(sets1000)], primary, threshold))
+
+    return [
+        Row("pandas.syn100_warm", "in memory: filter + sort", "pandas", warm, repeats,
+            max(2, len(sets100))),
+        Row("pandas.syn100_cold", "read_csv(synapses.csv) + filter + sort", "pandas", cold_read,
+            cold, 1),
+        Row("pandas.mean1000_warm", "in memory: filter + groupby count/mean", "pandas", mean,
+            mean_repeats, max(2, len(sets1000))),
+    ]  # fmt: skip
+
+
+# -- correctness checks (untimed) ------------------------------------------------------------
+
+
+def run_checks(
+    setup: Setup, frame: pd.DataFrame, meta: dict[str, Any], steps: list[Step]
+) -> list[dict[str, Any]]:
+    """Compare the DSL's and fetch_mean_synapses's results with pandas on synapses.csv."""
+    import numpy as np
+
+    from neuprint_dsl.compat import fetch_mean_synapses
+
+    db = setup.db
+    checks: list[dict[str, Any]] = []
+
+    def add(name: str, ok: bool, detail: str) -> None:
+        checks.append({"name": name, "ok": ok, "detail": detail})
+
+    # The counts: meta.json, SampleInfo, synapses.csv, the database's Meta and Synapse nodes.
+    generated = next(s for s in steps if s.name == "generate").extra.get("synapses")
+    in_db = db.fetch_custom("MATCH (s:Synapse) RETURN count(s) AS n")["n"].iloc[0]
+    counts = {
+        "meta.json": meta.get("synapses"),
+        "SampleInfo": generated,
+        "synapses.csv rows": len(frame),
+        "distinct ids": int(frame["id"].nunique()) if "id" in frame else None,
+        "database Meta": db.meta.get("synapses"),
+        "Synapse nodes": int(in_db),
+    }
+    add(
+        "synapse counts agree",
+        len({int(v) for v in counts.values() if v is not None}) == 1,
+        ", ".join(f"{k} {'-' if v is None else f'{int(v):,}'}" for k, v in counts.items()),
+    )
+
+    # Bar 2: the same rows (as sorted tuples), and whether in the same order.
+    same, same_order, ties, sizes, problems, order_note = 0, 0, 0, [], [], ""
+    for n, ids in enumerate(setup.ids100):
+        dsl = db.run(setup.syn_stmts[n])
+        base = pandas_synapses(frame, ids, setup.rois, setup.primary_rois)
+        a, b = as_tuples(dsl, SYN_COLUMNS), as_tuples(base, SYN_COLUMNS)
+        sizes.append(len(a))
+        if list(dsl.columns) != SYN_COLUMNS:
+            problems.append(f"set {n + 1}: DSL columns {list(dsl.columns)}")
+        if sorted(a) == sorted(b):
+            same += 1
+        else:
+            only_a, only_b = set(a) - set(b), set(b) - set(a)
+            problems.append(
+                f"set {n + 1}: DSL {len(a)} rows, pandas {len(b)}; only in DSL {len(only_a)} "
+                f"(e.g. {sorted(only_a)[:2]}), only in pandas {len(only_b)} "
+                f"(e.g. {sorted(only_b)[:2]})"
+            )
+        # The statement orders by SYN_ORDER; rows tied on it (two synapses of a body at one
+        # location) may come in either order.
+        keys_a, keys_b = as_tuples(dsl, SYN_ORDER), as_tuples(base, SYN_ORDER)
+        if keys_a == keys_b:
+            same_order += 1
+            ties += a != b
+        elif not order_note and len(a) == len(b):
+            i = next(i for i, (p, q) in enumerate(zip(keys_a, keys_b, strict=True)) if p != q)
+            order_note = f" (set {n + 1}, first at row {i}: DSL {a[i]}, pandas {b[i]})"
+    k = len(setup.ids100)
+    add(
+        "synapses(100 ids, conf + ROIs) == pandas (sorted tuples)",
+        same == k and not problems,
+        f"{same}/{k} id sets identical ({', '.join(f'{s:,}' for s in sizes)} rows); same row "
+        f"order ({', '.join(SYN_ORDER)}) in {same_order}/{k}{order_note}; in {ties} of them rows "
+        f"tied on it come in another order" + ("; " + "; ".join(problems) if problems else ""),
+    )
+
+    # Bar 3: the same groups, counts exactly, means to MEAN_RTOL relative.
+    same, sizes, problems = 0, [], []
+    for n, ids in enumerate(setup.ids1000):
+        got = fetch_mean_synapses(ids, client=setup.client)
+        base = pandas_mean(frame, ids, setup.primary_rois, setup.threshold)
+        sizes.append(len(got))
+        got_keys = as_tuples(got.astype({"type": str}), MEAN_KEYS)
+        base_keys = as_tuples(base, MEAN_KEYS)
+        if sorted(got_keys) != sorted(base_keys):
+            only_a, only_b = set(got_keys) - set(base_keys), set(base_keys) - set(got_keys)
+            problems.append(
+                f"set {n + 1}: groups differ: fetch_mean_synapses {len(got)}, pandas "
+                f"{len(base)}; only in it {len(only_a)} (e.g. {sorted(only_a)[:2]}), only in "
+                f"pandas {len(only_b)} (e.g. {sorted(only_b)[:2]})"
+            )
+            continue
+        left = got.astype({"type": str}).set_index(MEAN_KEYS).sort_index()
+        right = base.set_index(MEAN_KEYS).sort_index()
+        bad_counts = int((left["count"].to_numpy() != right["count"].to_numpy()).sum())
+        worst = 0.0
+        for column in MEAN_VALUES:
+            a_ = left[column].to_numpy(dtype=np.float64)
+            b_ = right[column].to_numpy(dtype=np.float64)
+            rel = np.abs(a_ - b_) / np.maximum(np.abs(b_), 1e-12)
+            worst = max(worst, float(rel.max()) if rel.size else 0.0)
+        if bad_counts == 0 and worst <= MEAN_RTOL:
+            same += 1
+        else:
+            problems.append(
+                f"set {n + 1}: {bad_counts} counts differ; largest relative mean difference "
+                f"{worst:.2e}"
+            )
+    k = len(setup.ids1000)
+    add(
+        "fetch_mean_synapses(1,000 ids) == pandas groupby",
+        same == k and not problems,
+        f"{same}/{k} id sets agree ({', '.join(f'{s:,}' for s in sizes)} groups; counts "
+        f"exact, means to {MEAN_RTOL:g} relative)"
+        + ("; " + "; ".join(problems) if problems else ""),
+    )
+    return checks
+
+
+# -- reporting -------------------------------------------------------------------------------
+
+
+def print_header(info: dict[str, Any]) -> None:
+    m, s = info["machine"], info["settings"]
+    print("neuprint-dsl synapse benchmark")
+    print(f"  Python {m['python']} ({m['implementation']}) on")
+    print(f"  {m['platform']}, {m['cpu'] or m['machine']}")
+    memory = "?" if m["memory_bytes"] is None else f"{m['memory_bytes'] / 1e9:.1f} GB"
+    print(f"  os.cpu_count() = {m['cpu_count']}, memory {memory}; 1-min load average "
+          f"{info['load_average_1min']['before']} before the run")  # fmt: skip
+    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
+    print(f"  versions: {versions}")
+    print(
+        f"  data: synthetic sample, {s['neurons']:,} neurons, {s['edges']:,} connections, "
+        f"seed {s['seed']}{' (--quick)' if s['quick'] else ''}"
+    )
+    print(f"  workdir: {info['workdir']}{' (kept)' if s['keep'] else ' (deleted afterwards)'}")
+    print(
+        f"  method: queries warm, median of {s['repeats']} runs round-robin (fetch_mean_synapses "
+        f"rows: {s['mean_repeats']}, pandas cold: {s['cold_repeats']}); {s['id_sets_100']} sets "
+        f"of 100 ids and {s['id_sets_1000']} sets of 1,000 ids cycled; gc off during each "
+        "timed call"
+    )
+    print()
+
+
+def print_build(
+    steps: list[Step], db_bytes: int, export_sizes: dict[str, int], synapse_count: int
+) -> None:
+    print("-- build: one run per step, each in a fresh subprocess (peak RSS is the step's own)")
+    width = max(len(st.label) for st in steps)
+    print(f"{'step':<10} {'what':<{width}} {'call s':>8} {'process s':>10} "
+          f"{'peak RSS MB':>12} {'after imports':>14}  target")  # fmt: skip
+    for st in steps:
+        target = ""
+        if st.name == "load":
+            target = (
+                f"< {LOAD_TARGET_S:.0f} s: {verdict(st.call_s < LOAD_TARGET_S)}; "
+                f"< 3 GB: {verdict(st.peak_rss_bytes < PEAK_RSS_TARGET_BYTES)} "
+                f"(< 3 GiB: {verdict(st.peak_rss_bytes < PEAK_RSS_TARGET_BINARY)})"
+            )
+        print(
+            f"{st.name:<10} {st.label:<{width}} {st.call_s:>8.2f} {st.process_s:>10.2f} "
+            f"{st.peak_rss_bytes / MB:>12,.0f} {st.rss_after_import_bytes / MB:>11,.0f} MB  "
+            f"{target}"
+        )
+    gen = next(s for s in steps if s.name == "generate").extra
+    print(
+        f"sample: {synapse_count:,} synapses (>= {SYNAPSES_WANTED:,}: "
+        f"{verdict(synapse_count >= SYNAPSES_WANTED)}), {gen.get('synapse_pairs', 0):,} synapse "
+        f"pairs, {gen.get('mitochondria', 0):,} mitochondria, {gen.get('close_to', 0):,} "
+        f"CloseTo, {gen.get('roi_rows', 0):,} roi-connection rows"
+    )
+    sizes = ", ".join(f"{name} {size / MB:,.1f} MB" for name, size in export_sizes.items())
+    print(f"export: {sizes}")
+    print(f"database file: {db_bytes / MB:,.1f} MB")
+    print()
+
+
+def print_rows(rows: list[Row], setup: Setup, read_s: float) -> None:
+    width = max(len(r.label) for r in rows)
+    header = (
+        f"{'row':<22} {'what':<{width}} {'runs':>4} {'median ms':>10} {'min-max ms':>19} "
+        f"{'rows':>15}  target"
+    )
+    x, y = setup.rois
+    titles = {
+        "dsl": "on the embedded database (warm, read-only)",
+        "pandas": f"plain pandas on synapses.csv (read in {read_s:.1f} s once for the warm "
+        f"rows); ROI {x} or {y} = primary ROI in {', '.join(setup.members)}",
+    }
+    for group in ("dsl", "pandas"):
+        print(f"-- {titles[group]}")
+        print(header)
+        for r in (r for r in rows if r.group == group):
+            target = TARGETS_MS.get(r.name)
+            mark = ""
+            if target is not None:
+                ok = None if r.median_ms is None else r.median_ms < target
+                mark = f"< {target:,.0f} ms: {verdict(ok)}"
+            spread = "-" if r.min_ms is None else f"{fmt_ms(r.min_ms)}-{fmt_ms(r.max_ms)}"
+            print(
+                f"{r.name:<22} {r.label:<{width}} {len(r.samples_ns):>4} "
+                f"{fmt_ms(r.median_ms):>10} {spread:>19} {fmt_rows(r.rows_returned):>15}  {mark}"
+            )
+            if r.error:
+                print(f"{'':<22} ERROR: {r.error}")
+        print()
+
+
+def compute_ratios(by_name: dict[str, Row]) -> list[dict[str, Any]]:
+    pairs = (
+        ("dsl.syn100", "pandas.syn100_cold", "db.run vs read_csv + filter + sort"),
+        ("dsl.syn100", "pandas.syn100_warm", "db.run vs in-memory filter + sort"),
+        ("dsl.syn100.engine", "pandas.syn100_warm", "engine only vs in-memory"),
+        ("compat.mean1000", "pandas.mean1000_warm", "fetch_mean_synapses vs in-memory groupby"),
+        ("dsl.syn1000_all", "pandas.mean1000_warm", "one synapses() statement vs groupby"),
+    )
+    out = []
+    for num, den, meaning in pairs:
+        a, b = by_name[num].median_ms, by_name[den].median_ms
+        ratio = None if a is None or b is None or b == 0 else a / b
+        out.append({"numerator": num, "denominator": den, "meaning": meaning, "ratio": ratio})
+    return out
+
+
+def print_checks_and_ratios(checks: list[dict[str, Any]], ratios: list[dict[str, Any]]) -> None:
+    print("-- checks (untimed): results against pandas on synapses.csv")
+    for c in checks:
+        print(f"  [{'ok' if c['ok'] else 'MISMATCH'}] {c['name']}: {c['detail']}")
+    print()
+    print(
+        "-- ratios: neuprint-dsl median time / pandas median time (< 1 means neuprint-dsl is faster)"
+    )
+    for r in ratios:
+        value = "-" if r["ratio"] is None else f"{r['ratio']:.3f}"
+        print(f"  {r['numerator']:<18} / {r['denominator']:<20} {value:>7}   {r['meaning']}")
+    print()
+
+
+def bars(steps: list[Step], by_name: dict[str, Row], synapse_count: int) -> list[dict[str, Any]]:
+    load = next(s for s in steps if s.name == "load")
+    out: list[dict[str, Any]] = [
+        {"bar": "1. synapses in the sample", "value": f"{synapse_count:,}",
+         "target": f">= {SYNAPSES_WANTED:,}", "pass": synapse_count >= SYNAPSES_WANTED},
+        {"bar": "1. load time", "value": f"{load.call_s:.1f} s",
+         "target": f"< {LOAD_TARGET_S:.0f} s", "pass": load.call_s < LOAD_TARGET_S},
+        {"bar": "1. load peak RSS (3 GB = 3e9 bytes)",
+         "value": f"{load.peak_rss_bytes / MB:,.0f} MB",
+         "target": f"< {PEAK_RSS_TARGET_BYTES / MB:,.0f} MB",
+         "pass": load.peak_rss_bytes < PEAK_RSS_TARGET_BYTES},
+        {"bar": "1. load peak RSS (read as 3 GiB)",
+         "value": f"{load.peak_rss_bytes / GIB:.2f} GiB",
+         "target": "< 3.00 GiB", "pass": load.peak_rss_bytes < PEAK_RSS_TARGET_BINARY},
+    ]  # fmt: skip
+    labels = {
+        "dsl.syn100": "2. synapses of 100 ids, conf + ROIs",
+        "compat.mean1000": "3. fetch_mean_synapses, 1,000 ids",
+    }
+    for name, label in labels.items():
+        ms = by_name[name].median_ms
+        out.append(
+            {
+                "bar": label,
+                "value": fmt_ms(ms) + " ms",
+                "target": f"< {TARGETS_MS[name]:,.0f} ms",
+                "pass": None if ms is None else ms < TARGETS_MS[name],
+            }
+        )
+    return out
+
+
+def print_bars(bar_list: list[dict[str, Any]], load_avg: dict[str, float | None]) -> None:
+    print("-- the issue's bars")
+    for b in bar_list:
+        print(f"  {b['bar']:<38} {b['value']:>12}  {b['target']:<12} {verdict(b['pass'])}")
+    print(
+        f"1-min load average: {load_avg['before']} before, {load_avg['after_build']} after the "
+        f"build, {load_avg['after']} at the end"
+    )
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def run_benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    load_avg: dict[str, float | None] = {"before": load_average()}
+    export_dir, db_path = workdir / "export", workdir / "graph.lbug"
+    ensure_importable()
+    import neuprint_dsl
+
+    info: dict[str, Any] = {
+        "machine": machine_info(),
+        "versions": {
+            "neuprint-dsl": neuprint_dsl.__version__,
+            "ladybug": package_version("ladybug"),
+            "pandas": package_version("pandas"),
+            "numpy": package_version("numpy"),
+            "pyarrow": package_version("pyarrow"),
+        },
+        "settings": {
+            "neurons": args.neurons,
+            "edges": args.edges,
+            "seed": args.seed,
+            "quick": args.quick,
+            "keep": args.keep,
+            "repeats": args.repeats,
+            "mean_repeats": args.mean_repeats,
+            "cold_repeats": args.cold_repeats,
+            "id_sets_100": args.id_sets,
+            "id_sets_1000": args.id_sets_1000,
+        },
+        "workdir": str(workdir),
+        "load_average_1min": load_avg,
+    }
+    print_header(info)
+    sys.stdout.flush()
+
+    steps = [
+        run_child("generate", "generate_sample(export_dir, neurons, edges, seed)", args,
+                  export_dir, db_path),
+        run_child("load", "load(export_dir, db_path)", args, export_dir, db_path),
+    ]  # fmt: skip
+    load_avg["after_build"] = load_average()
+    meta = json.loads((export_dir / "meta.json").read_text(encoding="utf-8"))
+    synapse_count = int(meta.get("synapses", 0))
+    db_bytes = file_size(db_path)
+    export_sizes = {p.name: file_size(p) for p in sorted(export_dir.iterdir())}
+    print_build(steps, db_bytes, export_sizes, synapse_count)
+    sys.stdout.flush()
+
+    import pandas as pd
+
+    from neuprint_dsl.cypher import to_cypher
+    from neuprint_dsl.transports import Embedded
+
+    csv = export_dir / "synapses.csv"
+    start = time.perf_counter_ns()
+    frame = pd.read_csv(csv)
+    read_s = (time.perf_counter_ns() - start) / 1e9
+    db = Embedded(db_path)
+    try:
+        setup = make_setup(db, frame, meta, args)
+        rows = query_rows(setup, args.repeats, args.mean_repeats)
+        rows += pandas_rows(csv, frame, setup, args.repeats, args.mean_repeats, args.cold_repeats)
+        measure(rows)
+        by_name = {r.name: r for r in rows}
+        print_rows(rows, setup, read_s)
+        checks = run_checks(setup, frame, meta, steps)
+        ratios = compute_ratios(by_name)
+        print_checks_and_ratios(checks, ratios)
+        statements = {"syn100": setup.syn_stmts[0], "syn1000_all": setup.all1000_stmts[0]}
+        cypher = {k: to_cypher(v, "ladybug", schema=db.schema).text for k, v in statements.items()}
+        query_text = {k: str(v) for k, v in statements.items()}
+    finally:
+        db.close()
+    load_avg["after"] = load_average()
+    bar_list = bars(steps, by_name, synapse_count)
+    print_bars(bar_list, load_avg)
+    print(f"peak RSS of this (query) process: {peak_rss_bytes() / MB:,.0f} MB")
+
+    return {
+        **info,
+        "build": [
+            {
+                "step": s.name,
+                "what": s.label,
+                "call_s": s.call_s,
+                "process_s": s.process_s,
+                "peak_rss_bytes": s.peak_rss_bytes,
+                "rss_after_import_bytes": s.rss_after_import_bytes,
+                **s.extra,
+            }
+            for s in steps
+        ],
+        "synapses": synapse_count,
+        "targets": {
+            "synapses": SYNAPSES_WANTED,
+            "load_s": LOAD_TARGET_S,
+            "peak_rss_bytes": PEAK_RSS_TARGET_BYTES,
+            "peak_rss_bytes_binary_reading": PEAK_RSS_TARGET_BINARY,
+            "query_ms": TARGETS_MS,
+        },
+        "export_bytes": export_sizes,
+        "db_bytes": db_bytes,
+        "synapses_csv_read_s": read_s,
+        "rois": list(setup.rois),
+        "roi_members": setup.members,
+        "query_text": query_text,
+        "cypher": cypher,
+        "rows": [
+            {
+                "name": r.name,
+                "label": r.label,
+                "group": r.group,
+                "error": r.error,
+                "median_ms": r.median_ms,
+                "min_ms": r.min_ms,
+                "max_ms": r.max_ms,
+                "target_ms": TARGETS_MS.get(r.name),
+                "rows_returned": r.rows_returned,
+                "samples_ms": [ns / 1e6 for ns in r.samples_ns],
+            }
+            for r in rows
+        ],
+        "checks": checks,
+        "ratios": ratios,
+        "bars": bar_list,
+        "query_process_peak_rss_bytes": peak_rss_bytes(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--neurons", type=int, help=f"neurons to generate (default {FULL_NEURONS})")
+    parser.add_argument("--edges", type=int, help=f"connections to generate (default {FULL_EDGES})")
+    parser.add_argument("--seed", type=int, default=0, help="sample and id-set seed (default 0)")
+    parser.add_argument("--workdir", type=Path, help="make the scratch directory here")
+    parser.add_argument("--keep", action="store_true", help="keep the export and the database")
+    parser.add_argument(
+        "--quick", action="store_true", help="500 neurons / 20,000 edges, fewer runs"
+    )
+    parser.add_argument(
+        "--repeats", type=int, help="timed runs of the 100-id rows (default 21, quick 7)"
+    )
+    parser.add_argument(
+        "--mean-repeats", type=int, help="timed runs of the 1,000-id rows (default 7, quick 3)"
+    )
+    parser.add_argument(
+        "--cold-repeats", type=int, help="timed runs of the pandas cold row (default 5, quick 3)"
+    )
+    parser.add_argument("--id-sets", type=int, default=5, help="sets of 100 ids (default 5)")
+    parser.add_argument("--id-sets-1000", type=int, default=3, help="sets of 1,000 ids (default 3)")
+    parser.add_argument("--json", metavar="OUT", type=Path, help="also write the numbers here")
+    # Internal: one build step in a child process.
+    parser.add_argument("--child", choices=["generate", "load"], help=argparse.SUPPRESS)
+    parser.add_argument("--child-result", help=argparse.SUPPRESS)
+    parser.add_argument("--export-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    args.neurons = args.neurons or (QUICK_NEURONS if args.quick else FULL_NEURONS)
+    args.edges = args.edges or (QUICK_EDGES if args.quick else FULL_EDGES)
+    if args.child:
+        return child_main(args)
+    args.repeats = args.repeats or (7 if args.quick else 21)
+    args.mean_repeats = args.mean_repeats or (3 if args.quick else 7)
+    args.cold_repeats = args.cold_repeats or (3 if args.quick else 5)
+    counts = (args.repeats, args.mean_repeats, args.cold_repeats, args.id_sets, args.id_sets_1000)
+    if min(counts) < 1:
+        parser.error("the repeat counts and the id-set counts must be at least 1")
+
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="bench_synapses-", dir=args.workdir))
+    try:
+        result = run_benchmark(args, workdir)
+    except RuntimeError as err:
+        print(f"\nFAILED: {err}", file=sys.stderr)
+        return 1
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if args.keep:
+        print(f"kept {workdir}")
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
