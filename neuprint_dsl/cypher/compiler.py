@@ -281,7 +281,7 @@ class CypherCompiler:
         else:
             self.line(f"MATCH {d.synapse_pattern('n', 's')}")
             extra = []
-        self.where([(stmt.where, {Entity.SYNAPSE: "s"})], extra)
+        self._point_where(carried, [(stmt.where, {Entity.SYNAPSE: "s"})], extra)
         roi = self._point_rois(carried, "s", stmt.primary_only)
         returned = [
             f"{self._read('n', 'bodyId')} AS bodyId",
@@ -311,7 +311,9 @@ class CypherCompiler:
         self.line(f"MATCH {d.node_pattern('n', stmt.label)}")
         self.where([(stmt.neurons, {Entity.NEURON: "n"})])
         self.line(f"MATCH {d.mito_pattern('n', 'mito')}")
-        self.where([(stmt.where, {Entity.MITO: "mito"})], d.mito_conditions("mito"))
+        self._point_where(
+            ["n", "mito"], [(stmt.where, {Entity.MITO: "mito"})], d.mito_conditions("mito")
+        )
         roi = self._point_rois(["n", "mito"], "mito", stmt.primary_only)
         returned = [
             f"{self._read('n', 'bodyId')} AS bodyId",
@@ -345,12 +347,13 @@ class CypherCompiler:
         post_rois: Predicate = TRUE
         if stmt.rois is not None:
             post_rois = or_(*(InRoi(Entity.SYNAPSE, r) for r in stmt.rois))
-        self.where(
+        self._point_where(
+            ["n", "m", "e", "ns", "ms"],
             [
                 (stmt.where, {Entity.SYNAPSE: "ns"}),
                 (stmt.where, {Entity.SYNAPSE: "ms"}),
                 (post_rois, {Entity.SYNAPSE: "ms"}),
-            ]
+            ],
         )
         carried = ["n", "m", "ns", "ms"]
         if d.duplicate_synapse_paths:
@@ -389,6 +392,20 @@ class CypherCompiler:
         self.line("RETURN " + ", ".join(returned))
         self.line("ORDER BY bodyId_pre, bodyId_post, x_pre, y_pre, z_pre, x_post, y_post, z_post")
         return self._finish(tuple(columns))
+
+    def _point_where(
+        self,
+        carried: list[str],
+        conjuncts: list[tuple[Predicate, Bindings]],
+        extra: list[str] | None = None,
+    ) -> None:
+        """The WHERE of synapses / mitochondria, after ``WITH carried`` where the dialect
+        plans that better."""
+        if self.dialect.filter_points_after_with and (
+            extra or any(pred != TRUE for pred, _ in conjuncts)
+        ):
+            self.line("WITH " + ", ".join(carried))
+        self.where(conjuncts, extra)
 
     def _point_rois(self, carried: list[str], var: str, primary_only: bool) -> str:
         """Clauses that bind the ROI of each synapse / mitochondrion row (one row per ROI
