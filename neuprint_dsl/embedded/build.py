@@ -9,8 +9,35 @@ Schema (DESIGN section 8, adapted to what Ladybug can do):
   ``Segment`` rows; neuPrint's ``:Segment`` is the union of both tables.
 * ``ConnectsTo`` (``weight``, ``weightHP``) and ``ConnectsToRoi`` (``roi``, ``weight``: one row
   per connection and ROI) between any two of those tables.
+* ``Synapse(id, bodyId, type, confidence, x, y, z, roi, rois)``: ``type`` is ``pre`` or
+  ``post``, ``roi`` the synapse's primary ROI (NULL outside every primary ROI), ``rois`` the
+  sorted list of every ROI containing it (super-level ROIs included; empty, not NULL, for a
+  synapse in none).
+* ``Mito(id, bodyId, mitoType, size, x, y, z, r0, r1, r2, roi, rois)``, ROIs as synapses.
+* ``Contains`` from a body (``Neuron`` or ``Segment``) to each of its synapses and
+  mitochondria; ``SynapsesTo`` from a pre to a post synapse; ``CloseTo(distance)`` from a
+  synapse to the nearest mitochondrion of its body. These tables always exist (empty for an
+  export without synapse files); bodies that appear only in synapse or mitochondrion files are
+  ``Segment`` rows without ROI information.
 * ``Meta``: key/value rows (JSON values): dataset, ROIs, primary ROIs, ROI hierarchy, the
-  neuron property kinds, and whether the data are synthetic.
+  neuron property kinds, whether the data are synthetic, the row counts ``synapses``,
+  ``synapsePairs``, ``mitochondria``, ``closeTo``, and ``postHighAccuracyThreshold``
+  (``meta.json``'s value, else 0.0).
+
+The full layout (``SCHEMA_VERSION`` 3)::
+
+    Neuron / Segment(bodyId INT64 PRIMARY KEY, <property columns>, `roi:<name>` BOOL...,
+                     roiNames STRING[], roiPre INT64[], roiPost INT64[], roiInfo STRING)
+    ConnectsTo(FROM Neuron|Segment TO Neuron|Segment, weight INT64, weightHP INT64)
+    ConnectsToRoi(FROM Neuron|Segment TO Neuron|Segment, roi STRING, weight INT64)
+    Synapse(id INT64 PRIMARY KEY, bodyId INT64, type STRING, confidence DOUBLE,
+            x INT64, y INT64, z INT64, roi STRING, rois STRING[])
+    Mito(id INT64 PRIMARY KEY, bodyId INT64, mitoType STRING, size INT64, x INT64, y INT64,
+         z INT64, r0 DOUBLE, r1 DOUBLE, r2 DOUBLE, roi STRING, rois STRING[])
+    Contains(FROM Neuron|Segment TO Synapse|Mito)
+    SynapsesTo(FROM Synapse TO Synapse)
+    CloseTo(FROM Synapse TO Mito, distance DOUBLE)
+    Meta(key STRING PRIMARY KEY, value STRING)
 
 Ladybug's column names are case-insensitive, and hemibrain has ROIs that differ only by case
 (``AL(R)`` the antennal lobe, ``aL(R)`` the alpha lobe), so an ROI's column name escapes its
@@ -58,8 +85,36 @@ RESERVED_COLUMNS = frozenset(
 #: many databases (tests, servers) runs out of it. 64 GiB is far above any connectome's size.
 MAX_DB_SIZE = 1 << 36
 #: The layout written by this version; databases of another layout must be reloaded.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 PAIRS = (("Neuron", "Neuron"), ("Neuron", "Segment"), ("Segment", "Neuron"), ("Segment", "Segment"))
+#: the object tables: name, column types (in COPY order), and the export frame holding them
+OBJECT_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "Synapse": (
+        ("id", "INT64"),
+        ("bodyId", "INT64"),
+        ("type", "STRING"),
+        ("confidence", "DOUBLE"),
+        ("x", "INT64"),
+        ("y", "INT64"),
+        ("z", "INT64"),
+        ("roi", "STRING"),
+        ("rois", "STRING[]"),
+    ),
+    "Mito": (
+        ("id", "INT64"),
+        ("bodyId", "INT64"),
+        ("mitoType", "STRING"),
+        ("size", "INT64"),
+        ("x", "INT64"),
+        ("y", "INT64"),
+        ("z", "INT64"),
+        ("r0", "DOUBLE"),
+        ("r1", "DOUBLE"),
+        ("r2", "DOUBLE"),
+        ("roi", "STRING"),
+        ("rois", "STRING[]"),
+    ),
+}
 
 
 def build_database(
@@ -74,8 +129,6 @@ def build_database(
     Returns the database path. Raises :class:`~neuprint_dsl.errors.LoadError` for data the
     engine cannot hold; the file at ``path`` is untouched unless the whole load succeeded.
     """
-    import ladybug
-
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     report = progress or (lambda stage, done, total: None)
@@ -87,28 +140,37 @@ def build_database(
     os.unlink(tmp_name)  # Ladybug creates the file itself
     tmp = Path(tmp_name)
     try:
-        db = ladybug.Database(str(tmp), max_db_size=MAX_DB_SIZE)
+        conn = _Writer(tmp)
         try:
-            conn = ladybug.Connection(db)
             _create_schema(conn, properties, rois)
-            report("neurons", 0, 3)
+            stages = 7
+            report("neurons", 0, stages)
             _copy_nodes(conn, "Neuron", neurons, properties, rois)
             _copy_nodes(conn, "Segment", segments, properties, rois)
-            report("connections", 1, 3)
+            report("connections", 1, stages)
             neuron_ids = np.sort(neurons["bodyId"].to_numpy())
             total = export.total_connections
             if "weightHP" not in total.columns:  # absent: null (a float NaN column loads as null)
                 total = total.assign(weightHP=np.nan)
             _copy_edges(conn, "ConnectsTo", total, ["weight", "weightHP"], neuron_ids)
-            report("roi connections", 2, 3)
+            report("roi connections", 2, stages)
             _copy_edges(
                 conn, "ConnectsToRoi", export.roi_connections, ["roi", "weight"], neuron_ids
             )
+            report("synapses", 3, stages)
+            _copy_objects(conn, "Synapse", export.synapses, neuron_ids)
+            report("synapse connections", 4, stages)
+            if export.synapse_connections is not None:
+                _copy_rel(conn, "SynapsesTo", export.synapse_connections)
+            report("mitochondria", 5, stages)
+            _copy_objects(conn, "Mito", export.mitochondria, neuron_ids)
+            report("closest mitochondria", 6, stages)
+            if export.closest_mitochondria is not None:
+                _copy_rel(conn, "CloseTo", export.closest_mitochondria)
             _write_meta(conn, export, properties, rois, dataset)
-            report("done", 3, 3)
-            conn.close()
+            report("done", stages, stages)
         finally:
-            db.close()
+            conn.close()
         os.replace(tmp, target)  # atomic: the old database stays whole until this moment
         _remove_side_files(target)  # a stale write-ahead log of the old database must go
     except RuntimeError as err:  # the engine refused something validation did not catch
@@ -119,6 +181,43 @@ def build_database(
         _remove_side_files(tmp)
         tmp.unlink(missing_ok=True)
     return target
+
+
+class _Writer:
+    """The connection to the database being built, closed and reopened after every few
+    million rows copied: Ladybug keeps memory from each COPY until its database closes
+    (measured: 5 million synapses and their edges held 2.4 GB more in one session; reopening
+    after each million rows keeps that flat, and is no slower)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.pending = 0
+        self._open()
+
+    def _open(self) -> None:
+        import ladybug
+
+        self.db = ladybug.Database(str(self.path), max_db_size=MAX_DB_SIZE)
+        self.conn = ladybug.Connection(self.db)
+
+    def execute(self, query: str, parameters: dict[str, Any] | None = None) -> Any:
+        result = self.conn.execute(query, parameters or {})
+        self.pending += sum(len(v) for v in (parameters or {}).values() if hasattr(v, "shape"))
+        if self.pending >= REOPEN_ROWS:
+            self.close()
+            self._open()
+            self.pending = 0
+        return result
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        finally:
+            self.db.close()
+
+
+#: rows copied between two reopenings of the database being built (see :class:`_Writer`)
+REOPEN_ROWS = 1_000_000
 
 
 # ---------------------------------------------------------------------------------------
@@ -171,6 +270,14 @@ def _create_schema(conn: Any, properties: dict[str, str], rois: list[str]) -> No
     pairs = ", ".join(f"FROM {a} TO {b}" for a, b in PAIRS)
     conn.execute(f"CREATE REL TABLE ConnectsTo({pairs}, weight INT64, weightHP INT64)")
     conn.execute(f"CREATE REL TABLE ConnectsToRoi({pairs}, roi STRING, weight INT64)")
+    for table, typed_columns in OBJECT_TABLES.items():
+        typed = [f"{name} {kind}" for name, kind in typed_columns]
+        typed[0] += " PRIMARY KEY"
+        conn.execute(f"CREATE NODE TABLE {table}({', '.join(typed)})")
+    contains = ", ".join(f"FROM {a} TO {b}" for b in OBJECT_TABLES for a in ("Neuron", "Segment"))
+    conn.execute(f"CREATE REL TABLE Contains({contains})")
+    conn.execute("CREATE REL TABLE SynapsesTo(FROM Synapse TO Synapse)")
+    conn.execute("CREATE REL TABLE CloseTo(FROM Synapse TO Mito, distance DOUBLE)")
     conn.execute("CREATE NODE TABLE Meta(key STRING PRIMARY KEY, value STRING)")
 
 
@@ -187,10 +294,13 @@ def _node_frames(
     for name, kind in properties.items():
         columns[name] = _engine_column(export.neurons[name], kind)
     neurons = _with_rois(columns, _roi_info(export), rois)
-    known = set(bodies.tolist())
     total = export.total_connections
-    ends = pd.unique(pd.concat([total["bodyId_pre"], total["bodyId_post"]]))
-    others = np.sort(np.array([b for b in ends.tolist() if b not in known], dtype=np.int64))
+    owners = [total["bodyId_pre"].to_numpy(), total["bodyId_post"].to_numpy()]
+    owners += [
+        f["bodyId"].to_numpy() for f in (export.synapses, export.mitochondria) if f is not None
+    ]
+    ends = np.unique(np.concatenate(owners).astype(np.int64, copy=False))
+    others = ends[~np.isin(ends, bodies)]
     nothing = pd.Series([None] * len(others), dtype=object)
     columns = {"bodyId": others}
     for name, kind in properties.items():
@@ -300,6 +410,56 @@ def _copy_edges(
 
 
 # ---------------------------------------------------------------------------------------
+# synapses and mitochondria
+
+
+#: rows per COPY of synapses and mitochondria (bounded memory for the conversions)
+NODE_CHUNK = 1_000_000
+
+
+def _copy_objects(
+    conn: Any, table: str, frame: pd.DataFrame | None, neuron_ids: np.ndarray
+) -> None:
+    """COPY synapse or mitochondrion rows, then their ``Contains`` edges from their bodies."""
+    if frame is None or frame.empty:
+        return
+    columns = OBJECT_TABLES[table]
+    casts = ", ".join(f"CAST(c{i} AS {kind})" for i, (_, kind) in enumerate(columns))
+    for start in range(0, len(frame), NODE_CHUNK):
+        part = frame.iloc[start : start + NODE_CHUNK]
+        data = {}
+        for i, (name, kind) in enumerate(columns):
+            values = part[name]
+            if kind == "STRING":  # categories and str: plain objects, None for missing
+                values = values.astype(object).where(values.notna(), None)
+            data[f"c{i}"] = values.to_numpy()  # columns are read by position
+        conn.execute(
+            f"COPY {table} FROM (LOAD FROM $frame RETURN {casts})",
+            {"frame": pd.DataFrame(data)},
+        )
+    bodies = frame["bodyId"].to_numpy()
+    in_neuron = np.isin(bodies, neuron_ids)
+    for source, chosen in (("Neuron", in_neuron), ("Segment", ~in_neuron)):
+        rows = np.flatnonzero(chosen)
+        edges = pd.DataFrame({"from": bodies[rows], "to": frame["id"].to_numpy()[rows]})
+        _copy_rel(conn, "Contains", edges, source, table)
+
+
+def _copy_rel(
+    conn: Any, table: str, edges: pd.DataFrame, source: str | None = None, target: str | None = None
+) -> None:
+    """COPY relationship rows (from key, to key, properties...) in bounded chunks."""
+    pair = f" (from='{source}', to='{target}')" if source else ""
+    for start in range(0, len(edges), EDGE_CHUNK):
+        part = edges.iloc[start : start + EDGE_CHUNK]
+        conn.execute(f"COPY {table} FROM $edges{pair}", {"edges": part.reset_index(drop=True)})
+
+
+def _rows(frame: pd.DataFrame | None) -> int:
+    return 0 if frame is None else len(frame)
+
+
+# ---------------------------------------------------------------------------------------
 # meta
 
 
@@ -308,6 +468,7 @@ def _all_rois(export: Export) -> list[str]:
     rois = {str(r) for r in export.roi_connections["roi"].unique().tolist()} - {NOT_PRIMARY}
     rois |= {r for info in _roi_info(export) for r in info}
     rois |= set(export.meta.get("rois", []))
+    rois |= set(export.synapse_rois)
     return sorted(rois)
 
 
@@ -329,6 +490,11 @@ def _write_meta(
         "source": str(export.directory),
         "layout": export.layout,
         "schemaVersion": SCHEMA_VERSION,
+        "synapses": _rows(export.synapses),
+        "synapsePairs": _rows(export.synapse_connections),
+        "mitochondria": _rows(export.mitochondria),
+        "closeTo": _rows(export.closest_mitochondria),
+        "postHighAccuracyThreshold": float(meta.get("postHighAccuracyThreshold", 0.0)),
     }
     rows = pd.DataFrame(
         {"key": list(values), "value": [json.dumps(v, sort_keys=True) for v in values.values()]}

@@ -7,6 +7,10 @@ Two layouts are recognised in a directory:
 * the published hemibrain compact export: ``traced-neurons.csv``,
   ``traced-roi-connections.csv``, ``traced-total-connections.csv``.
 
+Either may also hold synapses and mitochondria (``synapses.csv``,
+``synapse-connections.csv``, ``mitochondria.csv``, ``closest-mitochondria.csv``; all
+optional, read by :mod:`neuprint_dsl.embedded.synapse_export`).
+
 The neuron table may carry any extra columns (``status``, ``pre``, ``post``, ``roiInfo`` as
 JSON, ...); known neuPrint properties get their neuPrint types, others are inferred. Reading
 is fast (typed pandas parsing); when a value does not parse, a second pass with the ``csv``
@@ -90,6 +94,18 @@ class Export:
     """``bodyId_pre``, ``bodyId_post``, ``weight`` and, if the file has it, ``weightHP``"""
     meta: dict[str, Any]
     """``meta.json`` if the directory has one, else ``{}``"""
+    synapses: pd.DataFrame | None = None
+    """``id, bodyId, type, confidence, x, y, z, roi, rois``; ``None`` without
+    ``synapses.csv`` (see :class:`~neuprint_dsl.embedded.synapse_export.SynapseData`)"""
+    synapse_connections: pd.DataFrame | None = None
+    """``pre_id, post_id`` (synapse ids); ``None`` without ``synapse-connections.csv``"""
+    mitochondria: pd.DataFrame | None = None
+    """``id, bodyId, mitoType, size, x, y, z, r0, r1, r2, roi, rois``; ``None`` without
+    ``mitochondria.csv``"""
+    closest_mitochondria: pd.DataFrame | None = None
+    """``synapse_id, mito_id, distance``; ``None`` without ``closest-mitochondria.csv``"""
+    synapse_rois: tuple[str, ...] = ()
+    """every ROI named in the synapse and mitochondrion files, with its ancestors"""
 
 
 def find_layout(directory: Path) -> tuple[str, tuple[Path, Path, Path]]:
@@ -133,7 +149,36 @@ def read_export(directory: str | Path) -> Export:
             raise LoadError(str(meta_path), f"not valid JSON: {err}") from None
         if not isinstance(meta, dict):
             raise LoadError(str(meta_path), "must hold a JSON object")
-    return Export(root, layout, neurons, kinds, roi, total, meta)
+    threshold = meta.get("postHighAccuracyThreshold", 0.0)
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float))
+        or not 0 <= threshold <= 1
+    ):
+        raise LoadError(
+            str(meta_path), "postHighAccuracyThreshold must be a number between 0 and 1"
+        )
+    from .synapse_export import SYNAPSE_FILES, RoiRules, SynapseData, read_synapse_files
+
+    objects = SynapseData()
+    if any((root / name).is_file() for name in SYNAPSE_FILES):
+        fallback = sorted(str(r) for r in roi["roi"].unique().tolist())
+        rules = RoiRules.from_meta(meta, fallback, str(meta_path))
+        objects = read_synapse_files(root, rules)
+    return Export(
+        root,
+        layout,
+        neurons,
+        kinds,
+        roi,
+        total,
+        meta,
+        objects.synapses,
+        objects.synapse_connections,
+        objects.mitochondria,
+        objects.closest_mitochondria,
+        objects.rois_seen,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -321,7 +366,10 @@ def _read_table(
 
 
 def _find_bad_cell(path: Path, header: Sequence[str], columns: dict[str, str]) -> LoadError:
-    ints = [(header.index(c), c) for c, k in columns.items() if k == "int"]
+    """The first cell pandas could not parse, found by a second, slow pass (the error path
+    only): a row of the wrong length, an ``int`` column's non-integer or out-of-range value,
+    a ``float`` column's non-number (finite numbers only; an empty cell passes)."""
+    wanted = [(header.index(c), c, k) for c, k in columns.items() if k in ("int", "float")]
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         next(reader)
@@ -334,19 +382,34 @@ def _find_bad_cell(path: Path, header: Sequence[str], columns: dict[str, str]) -
                     f"expected {len(header)} fields, found {len(record)}",
                     reader.line_num,
                 )
-            for index, name in ints:
+            for index, name, kind in wanted:
                 cell = record[index].strip()
-                try:
-                    value = int(cell)
-                except ValueError:
-                    return LoadError(
-                        str(path), f"{cell!r} is not an integer", reader.line_num, name
-                    )
-                if not -(2**63) <= value < 2**63:
-                    return LoadError(
-                        str(path), f"{cell} does not fit in 64 bits", reader.line_num, name
-                    )
+                reason = _bad_int(cell) if kind == "int" else _bad_float(cell)
+                if reason:
+                    return LoadError(str(path), reason, reader.line_num, name)
     return LoadError(str(path), "the file could not be parsed as CSV")
+
+
+def _bad_int(cell: str) -> str | None:
+    try:
+        value = int(cell)
+    except ValueError:
+        return f"{cell!r} is not an integer"
+    if not -(2**63) <= value < 2**63:
+        return f"{cell} does not fit in 64 bits"
+    return None
+
+
+def _bad_float(cell: str) -> str | None:
+    if not cell:
+        return None
+    try:
+        number = float(cell)
+    except ValueError:
+        number = math.nan
+    if "_" in cell or not math.isfinite(number):  # pandas reads neither 1_0 nor nan
+        return f"{cell!r} is not a finite number"
+    return None
 
 
 def _check_connections(
