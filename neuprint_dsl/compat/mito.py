@@ -46,16 +46,16 @@ from .synapses import (
     SYNAPSE_DTYPES,
     DatasetInfo,
     SynapseCriteria,
+    _body_batches,
+    _cast,
+    _check_flag,
+    _check_rois,
+    _empty_frame,
+    _resolve_synapse_criteria,
+    _roi_list,
+    _run_batches,
+    _synapse_pairs,
     _with_where,
-    body_batches,
-    cast,
-    check_flag,
-    check_rois,
-    empty_frame,
-    resolve_synapse_criteria,
-    roi_list,
-    run_batches,
-    synapse_pairs,
 )
 
 __all__ = [
@@ -96,7 +96,7 @@ class MitoCriteria:
         if not isinstance(matchvar, str) or not matchvar:
             raise TypeError(f"matchvar must be a non-empty str, not {matchvar!r}")
         self.matchvar = matchvar
-        self.rois = roi_list(rois, "rois")
+        self.rois = _roi_list(rois, "rois")
         kind = mitoType or None
         if kind not in (None, *MITO_TYPES):
             raise ValueError(
@@ -106,14 +106,14 @@ class MitoCriteria:
         if isinstance(size, bool) or not isinstance(size, numbers.Real) or size != size:
             raise TypeError(f"size must be a number of voxels, not {size!r}")
         self.size: int | float = size
-        self.primary_only: bool = check_flag(primary_only, "primary_only")
+        self.primary_only: bool = _check_flag(primary_only, "primary_only")
         if client is None and self.rois:
             try:
                 client = default_client()
             except RuntimeError:
                 client = None  # the compiler checks ROI names against the dataset later
         self.client = client
-        check_rois(self.rois, client, "MitoCriteria rois")
+        _check_rois(self.rois, client, "MitoCriteria rois")
 
     def to_expr(self) -> Predicate:
         """The ``M`` predicate: any of the ROIs, ``size >=`` (unless 0), the type.
@@ -244,7 +244,7 @@ def fetch_mitochondria(
     if not isinstance(mito_criteria, MitoCriteria):
         raise TypeError(f"mito_criteria must be a MitoCriteria or None, not {mito_criteria!r}")
     mc = mito_criteria
-    batches, label = body_batches(client, neuron_criteria, batch_size)
+    batches, label = _body_batches(client, neuron_criteria, batch_size)
     where = mc.to_expr()
 
     def fetch(batch: list[int]) -> pd.DataFrame:
@@ -253,10 +253,10 @@ def fetch_mitochondria(
         )
         return run(client.transport, statement)
 
-    frames = run_batches(client, batches, fetch, "fetch_mitochondria")
+    frames = _run_batches(client, batches, fetch, "fetch_mitochondria")
     if not frames:
-        return empty_frame(MITO_DTYPES)
-    return cast(pd.concat(frames, ignore_index=True), MITO_DTYPES)
+        return _empty_frame(MITO_DTYPES)
+    return _cast(pd.concat(frames, ignore_index=True), MITO_DTYPES)
 
 
 @inject_client
@@ -279,8 +279,8 @@ def fetch_synapses_and_closest_mitochondria(
         >>> fetch_synapses_and_closest_mitochondria(NC(type="ExR2"), SC(type="pre"))  # doctest: +SKIP
     """
     assert client is not None
-    sc = resolve_synapse_criteria(synapse_criteria, client)
-    batches, label = body_batches(client, neuron_criteria, batch_size)
+    sc = _resolve_synapse_criteria(synapse_criteria, client)
+    batches, label = _body_batches(client, neuron_criteria, batch_size)
     where = sc.to_expr()
 
     def fetch(batch: list[int]) -> pd.DataFrame:
@@ -293,10 +293,10 @@ def fetch_synapses_and_closest_mitochondria(
         )
         return run(client.transport, statement)
 
-    frames = run_batches(client, batches, fetch, "fetch_synapses_and_closest_mitochondria")
+    frames = _run_batches(client, batches, fetch, "fetch_synapses_and_closest_mitochondria")
     if not frames:
-        return empty_frame(SYNAPSE_MITO_DTYPES)
-    return cast(pd.concat(frames, ignore_index=True), SYNAPSE_MITO_DTYPES)
+        return _empty_frame(SYNAPSE_MITO_DTYPES)
+    return _cast(pd.concat(frames, ignore_index=True), SYNAPSE_MITO_DTYPES)
 
 
 @inject_client
@@ -316,7 +316,7 @@ def fetch_connection_mitochondria(
         >>> fetch_connection_mitochondria(1136865339, None)  # doctest: +SKIP
     """
     assert client is not None
-    return synapse_pairs(
+    return _synapse_pairs(
         client,
         source_criteria,
         target_criteria,

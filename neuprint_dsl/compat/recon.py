@@ -36,7 +36,7 @@ from ..fields import N
 from ..query import Label, connections, neurons
 from .client import Client, inject_client
 from .connectivity import _map, _properties
-from .synapses import selection, show_progress
+from .synapses import _selection, _show_progress
 
 COMPLETENESS_COLUMNS = [
     "bodyId",
@@ -143,7 +143,7 @@ def fetch_output_completeness(
     statuses = _statuses(complete_statuses)
     if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive int or None, not {batch_size!r}")
-    where, label = selection(criteria, client)
+    where, label = _selection(criteria, client)
     ids = _body_ids(client, where, label)
     return _output_completeness(client, ids, label, statuses, batch_size)
 
@@ -158,7 +158,7 @@ def _output_completeness(
         lambda batch: _completeness(client, batch, label, complete),
         batches,
         1,
-        show_progress(client),
+        _show_progress(client),
         "fetch_output_completeness",
     )
     frames = [f for f in frames if len(f)]
@@ -194,7 +194,7 @@ def fetch_downstream_orphan_tasks(
     """
     assert client is not None
     statuses = _statuses(complete_statuses)
-    where, label = selection(criteria, client)
+    where, label = _selection(criteria, client)
     ids = _body_ids(client, where, label)
     conns = _connections_from(client, ids, label)
     conns = conns.sort_values(

@@ -79,7 +79,7 @@ class DatasetInfo(Protocol):
 # shared helpers (also used by mito.py)
 
 
-def roi_list(value: object, what: str) -> list[str]:
+def _roi_list(value: object, what: str) -> list[str]:
     """neuprint-python's ``ensure_list`` for ROI names: None -> [], str -> [str], in order."""
     if value is None:
         return []
@@ -99,7 +99,7 @@ def roi_list(value: object, what: str) -> list[str]:
     return list(dict.fromkeys(str(i) for i in items))
 
 
-def check_rois(rois: list[str], client: DatasetInfo | None, what: str) -> None:
+def _check_rois(rois: list[str], client: DatasetInfo | None, what: str) -> None:
     """Unknown ROI names raise :class:`UnknownROI` (with close matches)."""
     if not rois or client is None:
         return
@@ -109,26 +109,26 @@ def check_rois(rois: list[str], client: DatasetInfo | None, what: str) -> None:
             raise UnknownROI(name, sorted(known), where=what)
 
 
-def check_flag(value: object, what: str) -> bool:
+def _check_flag(value: object, what: str) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise TypeError(f"{what} must be True or False, not {value!r}")
 
 
-def positive_int(value: object, what: str) -> int:
+def _positive_int(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
         raise ValueError(f"{what} must be a positive int, not {value!r}")
     return int(value)
 
 
-def show_progress(client: Client) -> bool:
+def _show_progress(client: Client) -> bool:
     """Progress bars unless ``client.progress`` is false or NEUPRINT_DSL_NO_PROGRESS is set."""
     return bool(getattr(client, "progress", True)) and not os.environ.get(
         "NEUPRINT_DSL_NO_PROGRESS"
     )
 
 
-def selection(criteria: Any, client: Client) -> tuple[Predicate, Label]:
+def _selection(criteria: Any, client: Client) -> tuple[Predicate, Label]:
     """The neuron predicate and label for ``criteria``, as :func:`as_criteria` reads it; a
     plain list/array/Series of body ids becomes ``N.bodyId.isin(ids)`` directly (the same
     predicate, without building a ``NeuronCriteria`` for thousands of ids)."""
@@ -154,31 +154,31 @@ def _id_list(value: object) -> list[int] | None:
     return None
 
 
-def body_batches(
+def _body_batches(
     client: Client, criteria: Any, batch_size: object
 ) -> tuple[list[list[int]], Label]:
     """The bodies matching ``criteria`` (sorted), in batches, and the label they carry."""
-    size = positive_int(batch_size, "batch_size")
-    where, label = selection(criteria, client)
+    size = _positive_int(batch_size, "batch_size")
+    where, label = _selection(criteria, client)
     frame = run(client.transport, neurons(where, label=label, columns=["bodyId"]))
     ids = [int(b) for b in frame["bodyId"].tolist()]
     return [ids[i : i + size] for i in range(0, len(ids), size)], label
 
 
-def run_batches(
+def _run_batches(
     client: Client, batches: list[Any], fetch: Callable[[Any], pd.DataFrame], what: str
 ) -> list[pd.DataFrame]:
     """``fetch`` each batch in order, with a progress bar; the non-empty results."""
-    frames: list[pd.DataFrame] = _map(fetch, batches, 1, show_progress(client), what)
+    frames: list[pd.DataFrame] = _map(fetch, batches, 1, _show_progress(client), what)
     return [f for f in frames if len(f)]
 
 
-def empty_frame(dtypes: dict[str, Any]) -> pd.DataFrame:
+def _empty_frame(dtypes: dict[str, Any]) -> pd.DataFrame:
     """A frame without rows, with these columns and dtypes."""
     return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in dtypes.items()})
 
 
-def cast(frame: pd.DataFrame, dtypes: dict[str, Any]) -> pd.DataFrame:
+def _cast(frame: pd.DataFrame, dtypes: dict[str, Any]) -> pd.DataFrame:
     """``frame[list(dtypes)]`` with those dtypes; object columns keep ``None`` for missing."""
     out = frame[list(dtypes)].copy()
     for column, dtype in dtypes.items():
@@ -265,12 +265,12 @@ class SynapseCriteria:
         if not isinstance(matchvar, str) or not matchvar:
             raise TypeError(f"matchvar must be a non-empty str, not {matchvar!r}")
         self.matchvar = matchvar
-        self.rois = roi_list(rois, "rois")
+        self.rois = _roi_list(rois, "rois")
         type_ = type or None
         if type_ not in ("pre", "post", None):
             raise ValueError(f"Invalid synapse type: {type_!r}.  Choices are 'pre' and 'post'.")
         self.type: Literal["pre", "post"] | None = type_
-        self.primary_only: bool = check_flag(primary_only, "primary_only")
+        self.primary_only: bool = _check_flag(primary_only, "primary_only")
         if client is None:
             try:
                 client = default_client()
@@ -281,7 +281,7 @@ class SynapseCriteria:
                         "postHighAccuracyThreshold: give client=... or a confidence"
                     ) from None
         self.client = client
-        check_rois(self.rois, client, "SynapseCriteria rois")
+        _check_rois(self.rois, client, "SynapseCriteria rois")
         if client is not None and self.primary_only:
             nonprimary = [r for r in self.rois if r not in set(client.primary_rois)]
             if nonprimary:
@@ -405,7 +405,7 @@ def _with_where(
     return indent(text, pad)[len(pad) :]
 
 
-def resolve_synapse_criteria(criteria: object, client: Client) -> SynapseCriteria:
+def _resolve_synapse_criteria(criteria: object, client: Client) -> SynapseCriteria:
     """The given criteria, or ``SynapseCriteria(client=client)`` for ``None``."""
     if criteria is None:
         return SynapseCriteria(client=client)
@@ -414,7 +414,7 @@ def resolve_synapse_criteria(criteria: object, client: Client) -> SynapseCriteri
     return criteria
 
 
-def check_nt(nt: object, client: Client) -> None:
+def _check_nt(nt: object, client: Client) -> None:
     """``nt='max'``/``'all'`` need neurotransmitter properties on the synapses."""
     if nt is None:
         return
@@ -468,19 +468,19 @@ def fetch_synapses(
         >>> fetch_synapses(NC(type="ADL.*"), SC(rois=["LH(R)", "SIP(R)"]))  # doctest: +SKIP
     """
     assert client is not None
-    sc = resolve_synapse_criteria(synapse_criteria, client)
-    check_nt(nt, client)
-    batches, label = body_batches(client, neuron_criteria, batch_size)
+    sc = _resolve_synapse_criteria(synapse_criteria, client)
+    _check_nt(nt, client)
+    batches, label = _body_batches(client, neuron_criteria, batch_size)
     where = sc.to_expr()
 
     def fetch(batch: list[int]) -> pd.DataFrame:
         statement = synapses(N.bodyId.isin(batch), where, primary_only=sc.primary_only, label=label)
         return run(client.transport, statement)
 
-    frames = run_batches(client, batches, fetch, "fetch_synapses")
+    frames = _run_batches(client, batches, fetch, "fetch_synapses")
     if not frames:
-        return empty_frame(SYNAPSE_DTYPES)
-    return cast(pd.concat(frames, ignore_index=True), SYNAPSE_DTYPES)
+        return _empty_frame(SYNAPSE_DTYPES)
+    return _cast(pd.concat(frames, ignore_index=True), SYNAPSE_DTYPES)
 
 
 # ---------------------------------------------------------------------------------------
@@ -523,8 +523,8 @@ def fetch_mean_synapses(
     assert client is not None
     if not isinstance(by_roi, (bool, np.bool_)):
         raise TypeError(f"by_roi should be boolean, not {by_roi!r}")
-    sc = resolve_synapse_criteria(synapse_criteria, client)
-    batches, label = body_batches(client, neuron_criteria, batch_size)
+    sc = _resolve_synapse_criteria(synapse_criteria, client)
+    batches, label = _body_batches(client, neuron_criteria, batch_size)
     where = sc.to_expr()
     if by_roi:
         if sc.rois:
@@ -553,10 +553,10 @@ def fetch_mean_synapses(
         )
         return grouped.reset_index()
 
-    frames = run_batches(client, batches, fetch, "fetch_mean_synapses")
+    frames = _run_batches(client, batches, fetch, "fetch_mean_synapses")
     if not frames:
-        return empty_frame(dtypes)
-    out = cast(pd.concat(frames, ignore_index=True), dtypes)
+        return _empty_frame(dtypes)
+    out = _cast(pd.concat(frames, ignore_index=True), dtypes)
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
@@ -591,7 +591,7 @@ def fetch_synapse_connections(
         >>> fetch_synapse_connections(792368888, None, SC(rois=["PED(R)", "SMP(R)"]))  # doctest: +SKIP
     """
     assert client is not None
-    return synapse_pairs(
+    return _synapse_pairs(
         client,
         source_criteria,
         target_criteria,
@@ -620,7 +620,7 @@ CONNECTION_MITO_DTYPES: dict[str, Any] = {
 }
 
 
-def synapse_pairs(
+def _synapse_pairs(
     client: Client,
     source_criteria: Any,
     target_criteria: Any,
@@ -638,18 +638,18 @@ def synapse_pairs(
     if isinstance(min_total_weight, bool) or not isinstance(min_total_weight, numbers.Integral):
         raise TypeError(f"min_total_weight must be an int, not {min_total_weight!r}")
     weight = max(int(min_total_weight), 0)
-    size = positive_int(batch_size, "batch_size")
-    sc = resolve_synapse_criteria(synapse_criteria, client)
-    check_nt(nt, client)
-    src, src_label = selection(source_criteria, client)
-    tgt, tgt_label = selection(target_criteria, client)
+    size = _positive_int(batch_size, "batch_size")
+    sc = _resolve_synapse_criteria(synapse_criteria, client)
+    _check_nt(nt, client)
+    src, src_label = _selection(source_criteria, client)
+    tgt, tgt_label = _selection(target_criteria, client)
     dtypes = CONNECTION_MITO_DTYPES if closest_mitochondria else SYNAPSE_CONNECTION_DTYPES
     where = S.confidence > sc.confidence if sc.confidence else None
     labels: dict[str, Any] = {"upstream_label": src_label, "downstream_label": tgt_label}
 
     pairs = run(client.transport, connections(src, tgt, where=E.weight >= weight, **labels))
     if pairs.empty:
-        return empty_frame(dtypes)
+        return _empty_frame(dtypes)
     by_pre = pairs["bodyId_pre"].nunique() < pairs["bodyId_post"].nunique()
     group, other = ("bodyId_pre", "bodyId_post") if by_pre else ("bodyId_post", "bodyId_pre")
     batches = _pair_batches(pairs, group, other, size)
@@ -673,10 +673,10 @@ def synapse_pairs(
         )
         return run(client.transport, statement)
 
-    frames = run_batches(client, batches, fetch, what)
+    frames = _run_batches(client, batches, fetch, what)
     if not frames:
-        return empty_frame(dtypes)
-    out = cast(pd.concat(frames, ignore_index=True), dtypes)
+        return _empty_frame(dtypes)
+    out = _cast(pd.concat(frames, ignore_index=True), dtypes)
     if not sc.primary_only:  # neuprint-python lists a synapse in no ROI as [None]
         for column in ("roi_pre", "roi_post"):
             out[column] = [_roi_names(v) for v in out[column].tolist()]
