@@ -44,6 +44,7 @@ from ..query import mitochondria, synapses
 from .client import Client, default_client, inject_client
 from .synapses import (
     SYNAPSE_DTYPES,
+    SYNAPSE_ORDER,
     DatasetInfo,
     SynapseCriteria,
     _body_batches,
@@ -54,6 +55,7 @@ from .synapses import (
     _resolve_synapse_criteria,
     _roi_list,
     _run_batches,
+    _sorted,
     _synapse_pairs,
     _with_where,
 )
@@ -256,7 +258,8 @@ def fetch_mitochondria(
     frames = _run_batches(client, batches, fetch, "fetch_mitochondria")
     if not frames:
         return _empty_frame(MITO_DTYPES)
-    return _cast(pd.concat(frames, ignore_index=True), MITO_DTYPES)
+    order = ["bodyId", "x", "y", "z", "mitoType", "roi", "size", "r0", "r1", "r2"]
+    return _cast(_sorted(frames, order), MITO_DTYPES)
 
 
 @inject_client
@@ -296,7 +299,8 @@ def fetch_synapses_and_closest_mitochondria(
     frames = _run_batches(client, batches, fetch, "fetch_synapses_and_closest_mitochondria")
     if not frames:
         return _empty_frame(SYNAPSE_MITO_DTYPES)
-    return _cast(pd.concat(frames, ignore_index=True), SYNAPSE_MITO_DTYPES)
+    order = [*SYNAPSE_ORDER, "distance", "size", "mx", "my", "mz"]
+    return _cast(_sorted(frames, order), SYNAPSE_MITO_DTYPES)
 
 
 @inject_client

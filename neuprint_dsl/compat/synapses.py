@@ -178,6 +178,13 @@ def _empty_frame(dtypes: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in dtypes.items()})
 
 
+def _sorted(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    """The batches joined and sorted by ``keys`` (the statement's order, extended so that
+    rows equal in it, e.g. two synapses at one location, never come out in varying order)."""
+    frame = pd.concat(frames, ignore_index=True)
+    return frame.sort_values(keys, kind="stable", na_position="last")
+
+
 def _cast(frame: pd.DataFrame, dtypes: dict[str, Any]) -> pd.DataFrame:
     """``frame[list(dtypes)]`` with those dtypes; object columns keep ``None`` for missing."""
     out = frame[list(dtypes)].copy()
@@ -189,6 +196,22 @@ def _cast(frame: pd.DataFrame, dtypes: dict[str, Any]) -> pd.DataFrame:
             out[column] = out[column].astype(dtype)
     return out.reset_index(drop=True)
 
+
+#: row order of fetch_synapses (the statement's, plus confidence to break ties)
+SYNAPSE_ORDER = ["bodyId", "type", "x", "y", "z", "roi", "confidence"]
+#: row order of fetch_synapse_connections
+PAIR_ORDER = [
+    "bodyId_pre",
+    "bodyId_post",
+    "x_pre",
+    "y_pre",
+    "z_pre",
+    "x_post",
+    "y_post",
+    "z_post",
+    "confidence_pre",
+    "confidence_post",
+]
 
 SYN_TYPE = pd.CategoricalDtype(categories=["pre", "post"], ordered=False)
 
@@ -480,7 +503,7 @@ def fetch_synapses(
     frames = _run_batches(client, batches, fetch, "fetch_synapses")
     if not frames:
         return _empty_frame(SYNAPSE_DTYPES)
-    return _cast(pd.concat(frames, ignore_index=True), SYNAPSE_DTYPES)
+    return _cast(_sorted(frames, SYNAPSE_ORDER), SYNAPSE_DTYPES)
 
 
 # ---------------------------------------------------------------------------------------
@@ -676,12 +699,12 @@ def _synapse_pairs(
     frames = _run_batches(client, batches, fetch, what)
     if not frames:
         return _empty_frame(dtypes)
-    out = _cast(pd.concat(frames, ignore_index=True), dtypes)
+    keys = [*PAIR_ORDER, "distance_pre", "distance_post"] if closest_mitochondria else PAIR_ORDER
+    out = _cast(_sorted(frames, keys), dtypes)
     if not sc.primary_only:  # neuprint-python lists a synapse in no ROI as [None]
         for column in ("roi_pre", "roi_post"):
             out[column] = [_roi_names(v) for v in out[column].tolist()]
-    order = ["bodyId_pre", "bodyId_post", "x_pre", "y_pre", "z_pre", "x_post", "y_post"]
-    return out.sort_values([*order, "z_post"], kind="stable").reset_index(drop=True)
+    return out
 
 
 def _roi_names(value: object) -> list[str | None]:
