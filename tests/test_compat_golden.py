@@ -75,7 +75,14 @@ cases = {
         [1, 2], NeuronCriteria(type="APL"), min_weight=5, client=c
     ),
     "fetch_adjacencies": lambda c: fetch_adjacencies(
-        [1, 2], None, rois=["MB(R)"], batch_size=1, client=c, progress=False
+        # one thread: with several, the batches' queries are recorded in a varying order
+        [1, 2],
+        None,
+        rois=["MB(R)"],
+        batch_size=1,
+        threads=1,
+        client=c,
+        progress=False,
     ),
     "fetch_common_connectivity": lambda c: fetch_common_connectivity(
         NeuronCriteria(type="APL"), client=c
