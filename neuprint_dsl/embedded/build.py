@@ -415,6 +415,11 @@ def _copy_edges(
 
 #: rows per COPY of synapses and mitochondria (bounded memory for the conversions)
 NODE_CHUNK = 1_000_000
+#: rows per COPY of the numeric relationship tables (Contains, SynapsesTo, CloseTo): the
+#: engine holds about 100 bytes per row while copying, and appending to a non-empty
+#: relationship table costs much more than filling an empty one (measured: 4.75 million
+#: synapse pairs took 3.5 s in one COPY, 8.9 s in three), so chunks are large
+REL_CHUNK = 4_000_000
 
 
 def _copy_objects(
@@ -450,8 +455,8 @@ def _copy_rel(
 ) -> None:
     """COPY relationship rows (from key, to key, properties...) in bounded chunks."""
     pair = f" (from='{source}', to='{target}')" if source else ""
-    for start in range(0, len(edges), EDGE_CHUNK):
-        part = edges.iloc[start : start + EDGE_CHUNK]
+    for start in range(0, len(edges), REL_CHUNK):
+        part = edges.iloc[start : start + REL_CHUNK]
         conn.execute(f"COPY {table} FROM $edges{pair}", {"edges": part.reset_index(drop=True)})
 
 
