@@ -116,11 +116,22 @@ def child_main(args: argparse.Namespace) -> int:
 
         rss_after_import = peak_rss_bytes()
         start = time.perf_counter_ns()
-        info = generate_sample(  # connection-level bars: synapses are bench_synapses.py's
-            args.export_dir, neurons=args.neurons, edges=args.edges, seed=args.seed, synapses=False
+        info = generate_sample(  # connection-level bars here; bench_synapses.py asks for synapses
+            args.export_dir,
+            neurons=args.neurons,
+            edges=args.edges,
+            seed=args.seed,
+            synapses=args.child_synapses,
         )
         elapsed = time.perf_counter_ns() - start
         extra: dict[str, Any] = {"roi_rows": info.roi_rows, "total_weight": info.total_weight}
+        if args.child_synapses:
+            extra.update(
+                synapses=info.synapses,
+                synapse_pairs=info.synapse_pairs,
+                mitochondria=info.mitochondria,
+                close_to=info.close_to,
+            )
     else:
         from neuprint_dsl.embedded import load
 
@@ -154,9 +165,17 @@ class Step:
 
 
 def run_child(
-    step: str, label: str, args: argparse.Namespace, export_dir: Path, db_path: Path
+    step: str,
+    label: str,
+    args: argparse.Namespace,
+    export_dir: Path,
+    db_path: Path,
+    *,
+    synapses: bool = False,
 ) -> Step:
-    """Run ``step`` in a fresh interpreter; raise ``RuntimeError`` with its stderr if it fails."""
+    """Run ``step`` in a fresh interpreter (this script's child mode, which
+    bench_synapses.py uses too, with ``synapses=True``); raise ``RuntimeError`` with its
+    stderr if it fails."""
     result_file = export_dir.parent / f".{step}-result.json"
     command = [
         sys.executable,
@@ -168,6 +187,7 @@ def run_child(
         "--neurons", str(args.neurons),
         "--edges", str(args.edges),
         "--seed", str(args.seed),
+        *(["--child-synapses"] if synapses else []),
     ]  # fmt: skip
     start = time.perf_counter_ns()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -806,6 +826,7 @@ def main(argv: list[str] | None = None) -> int:
     # Internal: one build step in a child process.
     parser.add_argument("--child", choices=["generate", "load"], help=argparse.SUPPRESS)
     parser.add_argument("--child-result", help=argparse.SUPPRESS)
+    parser.add_argument("--child-synapses", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--export-dir", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

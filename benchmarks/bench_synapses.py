@@ -37,10 +37,8 @@ asserted. The 1-minute load average is printed before the build, after it and at
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -52,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 from _machine import load_average, machine_info, package_version  # benchmarks/_machine.py
 from bench_embedded import (  # benchmarks/bench_embedded.py: the shared timing machinery
     Row,
+    Step,
     as_tuples,
     draw_id_sets,
     ensure_importable,
@@ -60,6 +59,7 @@ from bench_embedded import (  # benchmarks/bench_embedded.py: the shared timing 
     fmt_rows,
     measure,
     peak_rss_bytes,
+    run_child,
     verdict,
 )
 
@@ -92,97 +92,6 @@ SYN_ORDER = ["bodyId", "type", "x", "y", "z", "roi"]
 MEAN_KEYS = ["bodyId", "roi", "type"]
 MEAN_VALUES = ["x", "y", "z", "confidence"]
 MEAN_RTOL = 1e-4
-
-
-# -- build steps, each in a child process ------------------------------------------------------
-
-
-def child_main(args: argparse.Namespace) -> int:
-    """Run one build step in this (fresh) process and write its figures to ``--child-result``."""
-    ensure_importable()
-    if args.child == "generate":
-        from neuprint_dsl.embedded.sample import generate_sample
-
-        rss_after_import = peak_rss_bytes()
-        start = time.perf_counter_ns()
-        info = generate_sample(
-            args.export_dir, neurons=args.neurons, edges=args.edges, seed=args.seed
-        )
-        elapsed = time.perf_counter_ns() - start
-        extra: dict[str, Any] = {
-            "roi_rows": info.roi_rows,
-            "total_weight": info.total_weight,
-            "synapses": info.synapses,
-            "synapse_pairs": info.synapse_pairs,
-            "mitochondria": info.mitochondria,
-            "close_to": info.close_to,
-        }
-    else:
-        from neuprint_dsl.embedded import load
-
-        importlib.import_module("ladybug")  # so that the timed call does not import the engine
-        rss_after_import = peak_rss_bytes()
-        start = time.perf_counter_ns()
-        path = load(args.export_dir, args.db)
-        elapsed = time.perf_counter_ns() - start
-        extra = {"db_path": str(path)}
-    result = {
-        "call_s": elapsed / 1e9,
-        "rss_after_import_bytes": rss_after_import,
-        "peak_rss_bytes": peak_rss_bytes(),
-        **extra,
-    }
-    Path(args.child_result).write_text(json.dumps(result) + "\n", encoding="utf-8")
-    return 0
-
-
-@dataclass
-class Step:
-    """One build step as its child process reported it."""
-
-    name: str
-    label: str
-    call_s: float
-    process_s: float
-    peak_rss_bytes: int
-    rss_after_import_bytes: int
-    extra: dict[str, Any]
-
-
-def run_child(
-    step: str, label: str, args: argparse.Namespace, export_dir: Path, db_path: Path
-) -> Step:
-    """Run ``step`` in a fresh interpreter; raise ``RuntimeError`` with its stderr if it fails."""
-    result_file = export_dir.parent / f".{step}-result.json"
-    command = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child", step,
-        "--child-result", str(result_file),
-        "--export-dir", str(export_dir),
-        "--db", str(db_path),
-        "--neurons", str(args.neurons),
-        "--edges", str(args.edges),
-        "--seed", str(args.seed),
-    ]  # fmt: skip
-    start = time.perf_counter_ns()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    process_s = (time.perf_counter_ns() - start) / 1e9
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"the {step} step failed (exit status {done.returncode}):\n{done.stderr.strip()}"
-        )
-    data = json.loads(result_file.read_text(encoding="utf-8"))
-    result_file.unlink()
-    return Step(
-        name=step,
-        label=label,
-        call_s=float(data.pop("call_s")),
-        process_s=process_s,
-        peak_rss_bytes=int(data.pop("peak_rss_bytes")),
-        rss_after_import_bytes=int(data.pop("rss_after_import_bytes")),
-        extra=data,
-    )
 
 
 # -- the queries and their pandas baselines --------------------------------------------------
@@ -672,7 +581,7 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
     steps = [
         run_child("generate", "generate_sample(export_dir, neurons, edges, seed)", args,
-                  export_dir, db_path),
+                  export_dir, db_path, synapses=True),
         run_child("load", "load(export_dir, db_path)", args, export_dir, db_path),
     ]  # fmt: skip
     load_avg["after_build"] = load_average()
@@ -786,17 +695,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--id-sets", type=int, default=5, help="sets of 100 ids (default 5)")
     parser.add_argument("--id-sets-1000", type=int, default=3, help="sets of 1,000 ids (default 3)")
     parser.add_argument("--json", metavar="OUT", type=Path, help="also write the numbers here")
-    # Internal: one build step in a child process.
-    parser.add_argument("--child", choices=["generate", "load"], help=argparse.SUPPRESS)
-    parser.add_argument("--child-result", help=argparse.SUPPRESS)
-    parser.add_argument("--export-dir", help=argparse.SUPPRESS)
-    parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     args.neurons = args.neurons or (QUICK_NEURONS if args.quick else FULL_NEURONS)
     args.edges = args.edges or (QUICK_EDGES if args.quick else FULL_EDGES)
-    if args.child:
-        return child_main(args)
     args.repeats = args.repeats or (7 if args.quick else 21)
     args.mean_repeats = args.mean_repeats or (3 if args.quick else 7)
     args.cold_repeats = args.cold_repeats or (3 if args.quick else 5)
