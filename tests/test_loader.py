@@ -334,6 +334,25 @@ BAD: list[tuple[str, Callable[[Path], None], str, int | None, str | None, str]] 
 ]
 
 
+def refused_reload(
+    tmp_path: Path, write: Callable[[Path], None], damage: Callable[[Path], None]
+) -> tuple[LoadError, Path, bytes]:
+    """Load a good export (``write``) into ``tmp_path/graph.lbug``, then try to load it again
+    from a damaged copy; returns the LoadError, the database path and its bytes before."""
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.mkdir()
+    bad.mkdir()
+    write(good)
+    target = tmp_path / "graph.lbug"
+    load(good, target)
+    before = target.read_bytes()
+    write(bad)
+    damage(bad)
+    with pytest.raises(LoadError) as info:
+        load(bad, target)
+    return info.value, target, before
+
+
 @pytest.mark.parametrize(
     ("name", "damage", "file", "line", "column", "reason"), BAD, ids=[b[0] for b in BAD]
 )
@@ -346,18 +365,7 @@ def test_bad_input_is_refused_and_the_database_is_untouched(
     column: str | None,
     reason: str,
 ) -> None:
-    good, bad = tmp_path / "good", tmp_path / "bad"
-    good.mkdir()
-    bad.mkdir()
-    _write(good)
-    target = tmp_path / "graph.lbug"
-    load(good, target)
-    before = target.read_bytes()
-    _write(bad)
-    damage(bad)
-    with pytest.raises(LoadError) as info:
-        load(bad, target)
-    err = info.value
+    err, target, before = refused_reload(tmp_path, _write, damage)
     assert reason in str(err)
     assert err.path.endswith(file)
     if line is not None:

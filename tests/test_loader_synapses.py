@@ -15,8 +15,9 @@ from neuprint_dsl import neurons
 from neuprint_dsl.embedded import load
 from neuprint_dsl.embedded.build import SCHEMA_VERSION
 from neuprint_dsl.embedded.export import read_export
-from neuprint_dsl.errors import LoadError
 from neuprint_dsl.transports import Embedded
+
+from .test_loader import refused_reload
 
 HIERARCHY = {
     "name": "hemibrain",
@@ -684,18 +685,7 @@ def test_bad_input_is_refused_and_the_database_is_untouched(
     column: str | None,
     reason: str,
 ) -> None:
-    good, bad = tmp_path / "good", tmp_path / "bad"
-    good.mkdir()
-    bad.mkdir()
-    _write(good)
-    target = tmp_path / "graph.lbug"
-    load(good, target)
-    before = target.read_bytes()
-    _write(bad)
-    damage(bad)
-    with pytest.raises(LoadError) as info:
-        load(bad, target)
-    err = info.value
+    err, target, before = refused_reload(tmp_path, _write, damage)
     assert reason in str(err)
     assert err.path.endswith(file)
     assert err.line == line, str(err)
