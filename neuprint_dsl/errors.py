@@ -90,6 +90,42 @@ class InvalidPatternInQuery(QuerySyntaxError, InvalidPattern):
         QuerySyntaxError.__init__(self, f"invalid pattern: {inner.reason}", text, line, column)
 
 
+class InvalidValue(NeuprintDSLError, ValueError):
+    """A value that no query may hold: NaN or an infinity, an int outside 64 bits, a string
+    with a lone surrogate, an empty name.
+
+    Example:
+        >>> from neuprint_dsl import N
+        >>> try:
+        ...     N.somaRadius > float("nan")
+        ... except InvalidValue as err:
+        ...     print("refused")
+        refused
+    """
+
+
+class QueryTypeError(NeuprintDSLError, TypeError):
+    """An operator or value of the wrong kind for a field: ``N.type > 3``, a mixed list, or a
+    comparison the dataset's property kinds make meaningless.
+
+    Example:
+        >>> from neuprint_dsl import N
+        >>> try:
+        ...     N.type > 3
+        ... except QueryTypeError as err:
+        ...     print("refused")
+        refused
+    """
+
+
+class TypeErrorInQuery(QuerySyntaxError, QueryTypeError):
+    """A :class:`QueryTypeError` in query text, with the line, column and a caret (catchable
+    as either parent)."""
+
+    def __init__(self, reason: str, text: str, line: int, column: int) -> None:
+        QuerySyntaxError.__init__(self, reason, text, line, column)
+
+
 class UnknownName(NeuprintDSLError, LookupError):
     """Base of :class:`UnknownField` and :class:`UnknownROI`: a name with close matches."""
 
