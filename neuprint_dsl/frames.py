@@ -20,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 
+from .errors import TransportError
+
 #: Columns that are always present and never missing: plain int64.
 ID_COLUMNS = frozenset({"bodyId", "bodyId_pre", "bodyId_post", "weight", "weightHP"})
 
@@ -69,5 +71,7 @@ def _inferred_kind(column: pd.Series) -> str:
 
 def _as_int64(column: pd.Series, name: str) -> pd.Series:
     if column.isna().any():
-        raise ValueError(f"column {name!r} has missing values; it must be a complete int64")
+        raise TransportError(
+            f"the answer's column {name!r} has missing values; it must be a complete int64"
+        )
     return column.astype("int64")

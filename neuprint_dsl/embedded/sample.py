@@ -82,6 +82,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ..errors import InvalidArgument
 from .rois import NOT_PRIMARY, PRIMARY_ROIS, ROI_HIERARCHY, SUPER_ROI_CHILDREN, all_rois
 
 __all__ = [
@@ -681,25 +682,25 @@ def _is_int(value: object) -> TypeGuard[int | np.integer[Any]]:
 
 
 def _validate(neurons: object, edges: object, seed: object, naming: object) -> None:
-    """Raise ``ValueError`` unless the arguments describe a sample that can be generated."""
+    """Raise :class:`~neuprint_dsl.errors.InvalidArgument` unless the arguments describe a sample that can be generated."""
     for name, value in (("neurons", neurons), ("edges", edges), ("seed", seed)):
         if not _is_int(value):
-            raise ValueError(f"{name} must be an integer, got {value!r}")
+            raise InvalidArgument(f"{name} must be an integer, got {value!r}")
     assert _is_int(neurons) and _is_int(edges) and _is_int(seed)
     n, m, s = int(neurons), int(edges), int(seed)
     if n < 2:
-        raise ValueError(f"neurons must be at least 2, got {n}")
+        raise InvalidArgument(f"neurons must be at least 2, got {n}")
     if m < 0:
-        raise ValueError(f"edges must be non-negative, got {m}")
+        raise InvalidArgument(f"edges must be non-negative, got {m}")
     if m > n * (n - 1):
-        raise ValueError(
+        raise InvalidArgument(
             f"edges must be at most neurons*(neurons-1) = {n * (n - 1)} "
             f"(distinct ordered pairs without self-loops), got {m}"
         )
     if s < 0:
-        raise ValueError(f"seed must be non-negative, got {s}")
+        raise InvalidArgument(f"seed must be non-negative, got {s}")
     if naming not in ("adjacencies", "traced"):
-        raise ValueError(f"naming must be 'adjacencies' or 'traced', got {naming!r}")
+        raise InvalidArgument(f"naming must be 'adjacencies' or 'traced', got {naming!r}")
 
 
 def _make_neurons(rng: np.random.Generator, n: int) -> _Neurons:
@@ -1280,7 +1281,7 @@ def _make_synapses(
     """Synapses, pairs and mitochondria that reproduce ``counts`` exactly."""
     n, width = cells.body_ids.size, len(_CONN_ROIS)
     if n >= 1 << 24:  # pragma: no cover - the Morton keys hold 24 bits of neuron index
-        raise ValueError("synapses are generated for at most 16,777,215 neurons")
+        raise InvalidArgument("synapses are generated for at most 16,777,215 neurons")
     lo, hi = _regions()
     n_rois = len(PRIMARY_ROIS)
 

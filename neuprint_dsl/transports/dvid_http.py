@@ -45,7 +45,7 @@ import pandas as pd
 import requests
 import urllib3
 
-from ..errors import QueryTimeout, ServerError, TransportError
+from ..errors import InvalidArgument, QueryTimeout, ServerError, TransportError
 from ..neuronjson import Query
 from ..query import Neurons
 from .neuronjson_base import SHOW, NeuronJsonTransport, Record, records_frame
@@ -125,7 +125,7 @@ class DvidHTTP(NeuronJsonTransport):
         self.timeout = check_timeout(timeout)
         self.user = None if user is None else _check_user(user)
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise ValueError(f"retries must be a non-negative int, not {retries!r}")
+            raise InvalidArgument(f"retries must be a non-negative int, not {retries!r}")
         self.retries = retries
         self._headers = {"Accept": "application/json"}
         if token is not None:
@@ -413,7 +413,7 @@ class DvidHTTP(NeuronJsonTransport):
         record = check_value(body, value, allow_metadata=allow_metadata)
         params = {"u": self._writer(user)}
         if not isinstance(replace, bool):
-            raise TypeError(f"replace must be True or False, not {replace!r}")
+            raise InvalidArgument(f"replace must be True or False, not {replace!r}")
         if replace:
             params["replace"] = "true"
         protected = _conditional(conditional)
@@ -457,7 +457,7 @@ class DvidHTTP(NeuronJsonTransport):
             >>> dvid.post_json_schema({"type": "object"})  # doctest: +SKIP
         """
         if not isinstance(schema, Mapping):
-            raise TypeError(f"a JSON schema is a JSON object (a dict), not {type(schema).__name__}")
+            raise InvalidArgument(f"a JSON schema is a JSON object (a dict), not {type(schema).__name__}")
         self._request("POST", "json_schema", body=dict(schema))
 
     def delete_json_schema(self) -> None:
@@ -494,7 +494,7 @@ class DvidHTTP(NeuronJsonTransport):
     def _writer(self, user: str | None) -> str:
         name = self.user if user is None else _check_user(user)
         if name is None:
-            raise ValueError(
+            raise InvalidArgument(
                 "DVID records who wrote each field: pass user=... to post() or to DvidHTTP()"
             )
         return name
@@ -610,7 +610,7 @@ def normalize_server(server: str) -> str:
         ('http://emdata:8900', 'https://dvid.example.org')
     """
     if not isinstance(server, str) or not server.strip():
-        raise ValueError(
+        raise InvalidArgument(
             f"a DVID server address is required, like 'http://host:port', not {server!r}"
         )
     text = server.strip()
@@ -632,7 +632,7 @@ def normalize_server(server: str) -> str:
         except ValueError:
             problem = "the port is not a number from 0 to 65535"
     if problem:
-        raise ValueError(f"invalid DVID server {server!r}: {problem}")
+        raise InvalidArgument(f"invalid DVID server {server!r}: {problem}")
     return f"{parts.scheme.lower()}://{parts.netloc}"
 
 
@@ -644,10 +644,10 @@ def check_uuid(uuid: str) -> str:
         ['a1b2', 'a1b2:master', 'a1b2:', ':master', 'a1:dev~2']
     """
     if not isinstance(uuid, str):
-        raise TypeError(f"a DVID UUID is a string, not {type(uuid).__name__}")
+        raise InvalidArgument(f"a DVID UUID is a string, not {type(uuid).__name__}")
     problem = _uuid_problem(uuid)
     if problem:
-        raise ValueError(f"invalid DVID UUID {uuid!r}: {problem}; {_UUID_FORMS}")
+        raise InvalidArgument(f"invalid DVID UUID {uuid!r}: {problem}; {_UUID_FORMS}")
     return uuid
 
 
@@ -674,9 +674,9 @@ def _uuid_problem(uuid: str) -> str:
 def check_instance(instance: str) -> str:
     """``instance`` if it is a usable data instance name (non-empty, no ``/``)."""
     if not isinstance(instance, str) or not instance or instance != instance.strip():
-        raise ValueError(f"a DVID data instance name is required, not {instance!r}")
+        raise InvalidArgument(f"a DVID data instance name is required, not {instance!r}")
     if "/" in instance or "\\" in instance or any(ord(c) < 32 for c in instance):
-        raise ValueError(f"invalid DVID data instance name {instance!r}: it contains '/'")
+        raise InvalidArgument(f"invalid DVID data instance name {instance!r}: it contains '/'")
     return instance
 
 
@@ -688,13 +688,13 @@ def check_timeout(timeout: object) -> TimeoutSpec:
         (5.0, (3.05, 60.0))
     """
     if timeout is None:
-        raise ValueError(
+        raise InvalidArgument(
             "a timeout must be set (seconds, or a (connect, read) pair): a request never waits "
             "forever"
         )
     if isinstance(timeout, tuple):
         if len(timeout) != 2:
-            raise ValueError(f"a timeout pair is (connect, read), not {timeout!r}")
+            raise InvalidArgument(f"a timeout pair is (connect, read), not {timeout!r}")
         return (_seconds(timeout[0]), _seconds(timeout[1]))
     return _seconds(timeout)
 
@@ -706,19 +706,19 @@ def _seconds(value: object) -> float:
         or not math.isfinite(float(value))
         or float(value) <= 0
     ):
-        raise ValueError(f"a timeout is a positive number of seconds, not {value!r}")
+        raise InvalidArgument(f"a timeout is a positive number of seconds, not {value!r}")
     return float(value)
 
 
 def _check_user(user: object) -> str:
     if not isinstance(user, str) or not user.strip() or any(ord(c) < 32 for c in user):
-        raise ValueError(f"a DVID user name is a non-empty string, not {user!r}")
+        raise InvalidArgument(f"a DVID user name is a non-empty string, not {user!r}")
     return user
 
 
 def _check_token(token: object) -> str:
     if not isinstance(token, str) or not token or re.search(r"\s", token):
-        raise ValueError("a token is a non-empty string without whitespace")
+        raise InvalidArgument("a token is a non-empty string without whitespace")
     return token
 
 
@@ -735,10 +735,10 @@ def check_key(key: object, *, zero: bool = False) -> int:
     """
     low = 0 if zero else 1
     if isinstance(key, bool) or not isinstance(key, numbers.Integral):
-        raise TypeError(f"a body id is an integer, not {type(key).__name__} {key!r}")
+        raise InvalidArgument(f"a body id is an integer, not {type(key).__name__} {key!r}")
     value = int(key)
     if not low <= value <= UINT64_MAX:
-        raise ValueError(f"a body id is an integer from {low} to 2**64-1, not {value}")
+        raise InvalidArgument(f"a body id is an integer from {low} to 2**64-1, not {value}")
     return value
 
 
@@ -756,20 +756,20 @@ def check_value(
         ValueError: refusing to write 'type_user': ... (pass allow_metadata=True to write it)
     """
     if not isinstance(value, Mapping):
-        raise TypeError(f"an annotation is a JSON object (a dict), not {type(value).__name__}")
+        raise InvalidArgument(f"an annotation is a JSON object (a dict), not {type(value).__name__}")
     record = dict(value)
     for name in record:
         if not isinstance(name, str) or not name:
-            raise TypeError(f"annotation field names are non-empty strings, not {name!r}")
+            raise InvalidArgument(f"annotation field names are non-empty strings, not {name!r}")
     if BODYID in record:
         body = record[BODYID]
         if not _is_int(body) or body != key:
-            raise ValueError(f"the annotation's bodyid {body!r} is not its key {key}")
+            raise InvalidArgument(f"the annotation's bodyid {body!r} is not its key {key}")
     for name in record:
         if name in ("bodyid_user", "bodyid_time"):
-            raise ValueError(f"refusing to write {name!r}: DVID rejects it (400)")
+            raise InvalidArgument(f"refusing to write {name!r}: DVID rejects it (400)")
         if name.endswith(("_user", "_time")) and not allow_metadata:
-            raise ValueError(
+            raise InvalidArgument(
                 f"refusing to write {name!r}: DVID sets *_user/*_time itself from u= and the "
                 "clock (pass allow_metadata=True to write it)"
             )
@@ -790,7 +790,7 @@ def check_query(query: object) -> Query:
     """
     if isinstance(query, list):
         if not query:
-            raise ValueError(
+            raise InvalidArgument(
                 "an empty list is not a query (DVID answers 400 'no query provided'); "
                 "use all() for every annotation"
             )
@@ -799,18 +799,18 @@ def check_query(query: object) -> Query:
         objects = [query]
     for obj in objects:
         if not isinstance(obj, dict):
-            raise TypeError(f"a neuronjson query is a JSON object or a list of them, not {obj!r}")
+            raise InvalidArgument(f"a neuronjson query is a JSON object or a list of them, not {obj!r}")
         if not obj:
-            raise ValueError(
+            raise InvalidArgument(
                 "an empty query object is ambiguous on DVID (alone it matches nothing, inside "
                 "an OR everything); use all() for every annotation"
             )
         for name, value in obj.items():
             if not isinstance(name, str) or not name:
-                raise TypeError(f"query field names are non-empty strings, not {name!r}")
+                raise InvalidArgument(f"query field names are non-empty strings, not {name!r}")
             problem = _value_problem(value)
             if problem:
-                raise ValueError(f"query field {name!r}: {problem}")
+                raise InvalidArgument(f"query field {name!r}: {problem}")
     return query  # type: ignore[return-value]
 
 
@@ -842,9 +842,9 @@ def _field_list(fields: Iterable[str] | None) -> list[str] | None:
     names = list(dict.fromkeys(_iterable(fields, "fields")))
     for name in names:
         if not isinstance(name, str) or not name or "," in name:
-            raise ValueError(f"a field name is a non-empty string without ',', not {name!r}")
+            raise InvalidArgument(f"a field name is a non-empty string without ',', not {name!r}")
     if not names:
-        raise ValueError("fields must be None (every field) or a non-empty list of names")
+        raise InvalidArgument("fields must be None (every field) or a non-empty list of names")
     return names
 
 
@@ -859,13 +859,13 @@ def _conditional(fields: Iterable[str] | str | None) -> list[str]:
 
 def _iterable(values: Any, what: str) -> list[Any]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise TypeError(f"{what} must be a list, not {type(values).__name__} {values!r}")
+        raise InvalidArgument(f"{what} must be a list, not {type(values).__name__} {values!r}")
     return list(values)
 
 
 def _params(*, fields: list[str] | None, show: str | None) -> dict[str, str]:
     if show not in SHOW:
-        raise ValueError(f"show must be one of {SHOW}, not {show!r}")
+        raise InvalidArgument(f"show must be one of {SHOW}, not {show!r}")
     params: dict[str, str] = {}
     if fields is not None:
         params["fields"] = ",".join(fields)
@@ -878,7 +878,7 @@ def _digit_ranges(first: int, last: int) -> list[tuple[int, int]]:
     """``[first, last]`` cut where the number of digits changes: within each piece, DVID's
     string order of keys is their numeric order."""
     if first > last:
-        raise ValueError(f"an empty key range: {first} > {last}")
+        raise InvalidArgument(f"an empty key range: {first} > {last}")
     pieces = []
     low = first
     while low <= last:
@@ -1005,7 +1005,7 @@ def _encode(body: Any) -> bytes:
     try:
         return json.dumps(body, allow_nan=False, ensure_ascii=True).encode("ascii")
     except (TypeError, ValueError) as err:
-        raise ValueError(f"not JSON-serialisable: {err}") from None
+        raise InvalidArgument(f"not JSON-serialisable: {err}") from None
 
 
 def _server_message(response: requests.Response, empty: str | None = None) -> str:
