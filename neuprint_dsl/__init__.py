@@ -17,6 +17,7 @@ from .cypher import CypherStatement, GraphSchema, to_cypher
 from .embedded import open_database as open_embedded
 from .errors import (
     CapabilityError,
+    InvalidArgument,
     InvalidPattern,
     InvalidValue,
     NeuprintDSLError,
@@ -61,6 +62,7 @@ __all__ = [
     "Embedded",
     "Entity",
     "GraphSchema",
+    "InvalidArgument",
     "InvalidPattern",
     "InvalidValue",
     "M",

@@ -104,6 +104,20 @@ class InvalidValue(NeuprintDSLError, ValueError):
     """
 
 
+class InvalidArgument(NeuprintDSLError, ValueError, TypeError):
+    """An argument a function cannot take: a malformed server address, UUID, timeout, sample
+    size or annotation. Catchable as ``ValueError`` and ``TypeError`` too.
+
+    Example:
+        >>> from neuprint_dsl.transports import DvidHTTP
+        >>> try:
+        ...     DvidHTTP("http://localhost:8000", "not a uuid!", "segmentation_annotations")
+        ... except InvalidArgument as err:
+        ...     print("refused")
+        refused
+    """
+
+
 class QueryTypeError(NeuprintDSLError, TypeError):
     """An operator or value of the wrong kind for a field: ``N.type > 3``, a mixed list, or a
     comparison the dataset's property kinds make meaningless.
