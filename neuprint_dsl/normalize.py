@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from itertools import product
 
+from .errors import NeuprintDSLError
 from .expr import (
     FALSE,
     TRUE,
@@ -33,6 +34,31 @@ from .expr import (
 
 #: Largest DNF :func:`dnf_clauses` builds before giving up (DNF can grow exponentially).
 MAX_DNF_CLAUSES = 4096
+
+
+class DNFTooLarge(NeuprintDSLError, ValueError):
+    """The disjunctive normal form of a predicate would pass the clause limit (DNF can grow
+    exponentially: 13 two-way ORs joined by AND give 8,192 clauses). The neuronjson compiler
+    catches it and falls back to a wider server query plus a client-side residual.
+
+    Example:
+        >>> from neuprint_dsl import N
+        >>> from neuprint_dsl.expr import and_
+        >>> big = and_(*((N.pre == i) | (N.post == i) for i in range(13)))
+        >>> try:
+        ...     dnf_clauses(big)
+        ... except DNFTooLarge as err:
+        ...     print(err.limit)
+        4096
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"the disjunctive normal form of this predicate has more than {limit} clauses; "
+            "simplify it or split the query"
+        )
+
 
 Literal = Predicate  # a leaf or the negation of a leaf
 Clause = tuple[Literal, ...]  # a conjunction of literals
@@ -77,8 +103,8 @@ def _nnf(pred: Predicate, negate: bool) -> Predicate:
 def dnf_clauses(expr: PredicateLike, max_clauses: int = MAX_DNF_CLAUSES) -> list[Clause]:
     """The disjunctive normal form as a list of conjunctions of literals.
 
-    ``[]`` means FALSE; ``[()]`` means TRUE. Raises ``ValueError`` if the DNF would exceed
-    ``max_clauses`` clauses.
+    ``[]`` means FALSE; ``[()]`` means TRUE. Raises :class:`DNFTooLarge` (a
+    ``NeuprintDSLError`` and a ``ValueError``) if the DNF would exceed ``max_clauses`` clauses.
 
     Example:
         >>> from neuprint_dsl import N
@@ -109,10 +135,7 @@ def _dnf(pred: Predicate, limit: int) -> list[Clause]:
 
 def _check_size(size: int, limit: int) -> None:
     if size > limit:
-        raise ValueError(
-            f"the disjunctive normal form of this predicate has more than {limit} clauses; "
-            "simplify it or split the query"
-        )
+        raise DNFTooLarge(limit)
 
 
 def to_dnf(expr: PredicateLike, max_clauses: int = MAX_DNF_CLAUSES) -> Predicate:
@@ -152,4 +175,13 @@ def simplify(expr: PredicateLike) -> Predicate:
     return pred
 
 
-__all__ = ["FALSE", "TRUE", "dnf_clauses", "is_literal", "simplify", "to_dnf", "to_nnf"]
+__all__ = [
+    "FALSE",
+    "TRUE",
+    "DNFTooLarge",
+    "dnf_clauses",
+    "is_literal",
+    "simplify",
+    "to_dnf",
+    "to_nnf",
+]

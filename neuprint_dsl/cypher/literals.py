@@ -1,7 +1,11 @@
 """Cypher literals and identifiers, quoted so that no value can break out.
 
 String literals are single-quoted. Backslash, quote and every character that is not
-printable are escaped (``\\n``, ``\\uXXXX``, ``\\UXXXXXXXX``); printable text stays readable.
+printable are escaped (``\\n``, ``\\uXXXX``; a character outside the Basic Multilingual Plane
+as its UTF-16 surrogate pair ``\\uD83D\\uDE00``); printable text stays readable. These are the
+only escapes Neo4j's Cypher 5 reads (its reader replaces ``\\uXXXX`` before lexing; the AST
+builder decodes ``\\\\ \\' \\" \\b \\f \\n \\r \\t`` and keeps any other escape verbatim), and
+``\\uXXXX`` is never used for ``\\``, ``'`` or ``"`` (the reader would turn it into a live quote).
 With ``escape_colon=True`` (the neo4j dialect) ``:`` is written ``\\u003A`` because
 neuPrintHTTP rewrites ``:Neuron``-like text anywhere in the query, literals included.
 
@@ -17,6 +21,8 @@ from __future__ import annotations
 import functools
 import math
 import re
+
+from ..errors import InvalidValue, QueryTypeError
 
 _SIMPLE_ESCAPES = {
     "\\": "\\\\",
@@ -93,7 +99,7 @@ RESERVED = frozenset(
 )
 
 
-def _escape_char(ch: str, escape_colon: bool) -> str:
+def _escape_char(ch: str, escape_colon: bool, surrogates: bool) -> str:
     simple = _SIMPLE_ESCAPES.get(ch)
     if simple is not None:
         return simple
@@ -102,20 +108,32 @@ def _escape_char(ch: str, escape_colon: bool) -> str:
     if ch.isprintable():
         return ch
     code = ord(ch)
-    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04X}"
+    if not surrogates:  # Ladybug reads \\U and refuses surrogate escapes
+        return f"\\U{code:08X}"
+    # Cypher 5 has no \\U escape (Neo4j keeps an unknown escape verbatim): a character
+    # outside the BMP is written as its UTF-16 surrogate pair, which Neo4j's reader joins
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04X}\\u{0xDC00 + (code & 0x3FF):04X}"
 
 
-def quote_string(value: str, *, escape_colon: bool = True) -> str:
+def quote_string(value: str, *, escape_colon: bool = True, surrogates: bool = True) -> str:
     """A single-quoted Cypher string literal that reads back as exactly ``value``.
+
+    An unprintable character outside the BMP is written as a UTF-16 surrogate pair (Neo4j)
+    or, with ``surrogates=False``, as ``\\UXXXXXXXX`` (Ladybug).
 
     Example:
         >>> print(quote_string("line\\nbreak"))
         'line\\nbreak'
+        >>> print(quote_string("tag\\U000E0001"), quote_string("\\U000E0001", surrogates=False))
+        'tag\\uDB40\\uDC01' '\\U000E0001'
     """
     pattern = _NEEDS_ESCAPE_COLON if escape_colon else _NEEDS_ESCAPE
     if value.isprintable() and pattern.search(value) is None:
         return f"'{value}'"
-    return "'" + "".join(_escape_char(ch, escape_colon) for ch in value) + "'"
+    return "'" + "".join(_escape_char(ch, escape_colon, surrogates) for ch in value) + "'"
 
 
 def render_number(value: int | float) -> str:
@@ -126,11 +144,11 @@ def render_number(value: int | float) -> str:
         ('3', '2.0', '1.0e100')
     """
     if isinstance(value, bool):
-        raise TypeError("bool is not a number")
+        raise QueryTypeError("bool is not a number")
     if isinstance(value, int):
         return str(value)
     if not math.isfinite(value):
-        raise ValueError(f"cannot write {value!r} as a Cypher literal")
+        raise InvalidValue(f"cannot write {value!r} as a Cypher literal")
     text = repr(value)
     if "e" in text:
         mantissa, exponent = text.split("e")
@@ -140,7 +158,7 @@ def render_number(value: int | float) -> str:
     return text
 
 
-def render_literal(value: object, *, escape_colon: bool = True) -> str:
+def render_literal(value: object, *, escape_colon: bool = True, surrogates: bool = True) -> str:
     """Any literal value: string, number, bool, ``None`` or a list of those.
 
     Example:
@@ -154,10 +172,11 @@ def render_literal(value: object, *, escape_colon: bool = True) -> str:
     if isinstance(value, (int, float)):
         return render_number(value)
     if isinstance(value, str):
-        return quote_string(value, escape_colon=escape_colon)
+        return quote_string(value, escape_colon=escape_colon, surrogates=surrogates)
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(render_literal(v, escape_colon=escape_colon) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} {value!r} as a Cypher literal")
+        items = (render_literal(v, escape_colon=escape_colon, surrogates=surrogates) for v in value)
+        return "[" + ", ".join(items) + "]"
+    raise QueryTypeError(f"cannot write {type(value).__name__} {value!r} as a Cypher literal")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -182,3 +201,131 @@ def quote_identifier(name: str) -> str:
     if is_plain_identifier(name):
         return name
     return "`" + name.replace("`", "``") + "`"
+
+
+# ---------------------------------------------------------------------------------------
+# exact number comparisons (docs/semantics.md, "Numbers")
+
+#: Every int of at most this magnitude is exactly a double.
+EXACT_DOUBLE_INT = 2**53
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+_ORDER_OPS = frozenset({"<", "<=", ">", ">="})
+
+
+def exact_number_comparison(
+    op: str,
+    value: int | float,
+    kind: str | None,
+    *,
+    engine: str = "neo4j",
+) -> tuple[str, int | float] | None:
+    """An ``(op, value)`` that ``engine`` compares exactly, with the meaning of
+    ``x <op> value`` under the DSL's exact rules, or ``None`` when no number of that ``kind``
+    satisfies it.
+
+    Below 2**53 every engine is exact. Beyond it, Ladybug compares an int with a float as
+    doubles, and Neo4j's ``NumberValues`` orders them through ``BigDecimal`` of the double's
+    shortest text (its int = float is exact, except that ``(long) 2.0**63`` saturates to
+    ``Long.MAX_VALUE``). ``kind`` is the property's kind (``"int"``, ``"float"`` or ``None``
+    when unknown); ``engine`` is ``"neo4j"`` or ``"ladybug"`` (any other name gets the
+    intersection of both). Raises :class:`InvalidValue` when the comparison cannot be made
+    exact without knowing the kind.
+
+    Example:
+        >>> exact_number_comparison(">", 2.5, "int")  # below 2**53 every engine is exact
+        ('>', 2.5)
+        >>> exact_number_comparison(">", 2.0**60, "int"), exact_number_comparison("=", 2.0**64, "int")
+        (('>', 1152921504606846976), None)
+        >>> exact_number_comparison("=", 2**53 + 1, "float") is None
+        True
+        >>> exact_number_comparison(">", 2**53 + 1, "float")
+        ('>=', 9007199254740994.0)
+    """
+    if isinstance(value, float):
+        if value == 0:
+            value = 0.0  # -0.0 and 0.0 are the same number
+        if abs(value) < EXACT_DOUBLE_INT or kind == "float":
+            return op, value  # no int that the engines round differently lies this close
+        if kind == "int":
+            return _int_bound(op, value)
+        # |value| >= 2**53, so it is integral; the property may hold ints or floats
+        if -(2.0**63) <= value < 2.0**63:
+            # the same number as an int: int = int and float = (that int as a double) are
+            # exact everywhere; Neo4j orders a float against a big int inexactly
+            if op == "=" or engine == "ladybug":
+                return op, int(value)
+        elif value != 2.0**63 and op != "=" and engine == "ladybug":
+            return op, value  # beyond every int64: doubles order ints on the right side
+        raise InvalidValue(
+            f"{op} {value!r}: a float of magnitude 2**53 or more compared with a property whose "
+            f"kind (int or float) is not known cannot be compared exactly on {engine}; use an "
+            "int literal, or compile with a schema that gives the property's kind"
+        )
+    if abs(value) <= EXACT_DOUBLE_INT or kind == "int":
+        return op, value
+    if kind == "float":
+        return _float_bound(op, value)
+    representable = int(float(value)) == value
+    if engine == "ladybug" and representable:
+        return op, value  # Ladybug's double of this int is the int itself
+    if engine == "neo4j" and op == "=" and value != INT64_MAX:
+        return op, value  # Neo4j's numbersEqual is exact here
+    raise InvalidValue(
+        f"{op} {value}: an int of magnitude above 2**53 compared with a property whose kind "
+        f"(int or float) is not known cannot be compared exactly on {engine} (it compares "
+        "such ints with floats inexactly); compile with a schema that gives the property's kind"
+    )
+
+
+def exact_number_list(
+    values: list[int | float], kind: str | None, *, engine: str = "neo4j"
+) -> list[int | float]:
+    """The values of ``x IN values`` rewritten as :func:`exact_number_comparison` does for
+    ``=`` (values no number of that kind can equal are dropped).
+
+    Example:
+        >>> exact_number_list([1.0, 2.0**53, 2.0**70], "int")
+        [1.0, 9007199254740992]
+    """
+    out: list[int | float] = []
+    for v in values:
+        exact = exact_number_comparison("=", v, kind, engine=engine)
+        if exact is not None:
+            out.append(exact[1])
+    return out
+
+
+def _int_bound(op: str, value: float) -> tuple[str, int | float] | None:
+    """``x <op> value`` for an int ``x`` and an integral or fractional float, as an int test."""
+    if op == "=":
+        if value.is_integer() and INT64_MIN <= value < 2.0**63:
+            return op, int(value)
+        return None
+    low = op in (">", "<=")  # > f is > floor(f); <= f is <= floor(f); the others use ceil
+    bound = math.floor(value) if low else math.ceil(value)
+    if op in (">", ">="):
+        if bound > INT64_MAX or (op == ">" and bound == INT64_MAX):
+            return None
+        if bound < INT64_MIN:
+            return ">=", INT64_MIN
+        return op, bound
+    if bound < INT64_MIN or (op == "<" and bound == INT64_MIN):
+        return None
+    if bound > INT64_MAX:
+        return "<=", INT64_MAX
+    return op, bound
+
+
+def _float_bound(op: str, value: int) -> tuple[str, int | float] | None:
+    """``x <op> value`` for a float ``x`` and an int beyond 2**53, as a float test."""
+    nearest = float(value)
+    if int(nearest) == value:
+        return op, nearest
+    if int(nearest) < value:
+        below, above = nearest, math.nextafter(nearest, math.inf)
+    else:
+        below, above = math.nextafter(nearest, -math.inf), nearest
+    if op == "=":
+        return None  # no double equals it
+    return (">=", above) if op in (">", ">=") else ("<=", below)

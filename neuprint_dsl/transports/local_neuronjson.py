@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import LoadError
+from ..errors import InvalidArgument, LoadError
 from ..neuronjson import Query, compile_query
 from .neuronjson_base import NeuronJsonTransport, Record, hide_metadata
 
@@ -34,10 +34,12 @@ class LocalNeuronJson(NeuronJsonTransport):
         if isinstance(records_or_path, (str, Path)):
             records = _read_json(Path(records_or_path))
         else:
-            records = [dict(r) for r in records_or_path]
+            records = [dict(r) if isinstance(r, Mapping) else r for r in records_or_path]
         for i, record in enumerate(records):
             if not isinstance(record, dict):
-                raise TypeError(f"record {i} is {type(record).__name__}, not a JSON object")
+                raise InvalidArgument(
+                    f"record {i} is {type(record).__name__}, not a JSON object (a dict)"
+                )
         self.records: list[dict[str, Any]] = records
 
     def query_records(self, query: Query, show: str | None = None) -> list[Record]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import CapabilityError
+from ..errors import CapabilityError, InvalidArgument, LoadError
 from ..neuronjson import NeuronJsonPlan, Query, to_neuronjson
 from ..query import Neurons
 
@@ -59,7 +59,7 @@ class NeuronJsonTransport:
         ``bodyid`` int64 column first, sorted by body id. ``show`` keeps ``*_user``/``*_time``
         fields (``"user"``, ``"time"`` or ``"all"``)."""
         if show not in SHOW:
-            raise ValueError(f"show must be one of {SHOW}, not {show!r}")
+            raise InvalidArgument(f"show must be one of {SHOW}, not {show!r}")
         statement = _statement(query)
         plan = to_neuronjson(
             statement.where, strict, field_names=self.field_names, kinds=self.kinds
@@ -95,7 +95,9 @@ def records_frame(
     for record in records:
         body = record.get(key)
         if isinstance(body, bool) or not isinstance(body, int):
-            raise ValueError(f"an annotation without an integer {key!r}: {dict(record)!r}")
+            raise LoadError(
+                "the annotation store", f"a record without an integer {key!r}: {dict(record)!r}"
+            )
         by_id.setdefault(body, record)
     rows = [by_id[b] for b in sorted(by_id)]
     for order in reversed(statement.order_by):  # stable sorts, last key first
