@@ -52,6 +52,12 @@ def run(transport: CypherTransport, query: Any) -> pd.DataFrame:
     """Run ``query`` on ``transport`` and return a DataFrame with explicit dtypes and
     neuprint-python's column names.
 
+    When the transport knows its dataset's schema (always for the embedded engine; for
+    neuPrint from the ``:Meta`` node), a field, ROI, column or ``order by`` key the dataset
+    lacks raises :class:`~neuprint_dsl.errors.UnknownField` /
+    :class:`~neuprint_dsl.errors.UnknownROI`, and a comparison of the wrong kind
+    :class:`~neuprint_dsl.errors.QueryTypeError`, before the query is sent.
+
     Example:
         >>> import tempfile
         >>> from neuprint_dsl import N, neurons
@@ -66,11 +72,12 @@ def run(transport: CypherTransport, query: Any) -> pd.DataFrame:
         ['int64', 'Int64']
     """
     statement = as_statement(query)
-    compiled = to_cypher(statement, transport.dialect, schema=transport.schema)
+    schema = transport.schema  # a neuPrint transport fetches it once, on first use
+    # with a schema, to_cypher validates the names and kinds: nothing runs if one is unknown
+    compiled = to_cypher(statement, transport.dialect, schema=schema)
     table = transport.execute(compiled)
     if isinstance(statement, (Neurons, Connections)):
-        schema = transport.schema
-        kinds = dict(schema.node_properties) if schema is not None else {}
+        kinds = schema.node_kinds() if schema is not None else {}
         return shape(table.to_frame(), kinds)
     kinds, required = _point_columns(statement)
     return shape(table.to_frame(), kinds, required_ints=required)

@@ -27,6 +27,13 @@ It speaks the routes, bodies and error shapes of neuPrintHTTP 1.9.2 as documente
   (when ``server.token`` is set), 403 ``{"message": "You do not have access to <ds> dataset"}``
   (``server.forbidden``), 404 ``{"message": "Not Found"}`` for unknown routes (echo's default).
 
+Each dataset has a ``:Meta`` node (``server.meta[dataset]``, stored as neuPrint stores it:
+``neuronProperties`` and ``roiInfo`` are JSON strings, ``primaryRois``/``superLevelRois``
+lists; see :func:`default_meta`). Queries that read its properties,
+``MATCH (m:Meta) RETURN m.a AS a, m.b AS b`` (and ``RETURN m``, when no canned answer
+matches), are answered from it before any canned answer, as a real server would (a dataset
+with no entry has no Meta node: no rows).
+
 What a query returns is chosen by the test: ``server.answer(match, columns, rows)`` where
 ``match`` is a substring of the Cypher or a predicate on it, and the answer may also be a
 callable of the Cypher returning ``(columns, rows)``, or a :class:`Prebuilt` body. Faults are
@@ -232,6 +239,12 @@ class FakeNeuprint:
         self.roi_connectivity: dict[str, Any] = {}  # dataset -> {"roi_names", "weights"}
         self.skeletons: dict[tuple[str, int], str] = {}  # (dataset, body) -> SWC text
         self.keyvalues: dict[str, dict[str, bytes]] = {}  # instance -> key -> value
+        #: dataset -> its :Meta node's properties, as stored (JSON strings where neuPrint
+        #: stores JSON); a dataset missing here has no Meta node
+        self.meta: dict[str, dict[str, Any]] = {
+            "hemibrain:v1.2.1": default_meta("hemibrain", "v1.2.1", ["MB(R)", "FB"], ["CA(R)"]),
+            "manc:v1.0": default_meta("manc", "v1.0", ["T1(L)"], []),
+        }
         self.responses: list[tuple[str | Callable[[str], bool], Any]] = []
         self.requests: list[Recorded] = []
         self.errors: list[BaseException] = []
@@ -561,7 +574,11 @@ class _Handler(BaseHTTPRequestHandler):
             return (*_message(403, f"You do not have access to {dataset} dataset"), json_type)
         if dataset.lower() not in {d.lower() for d in fake.datasets}:
             return (*_error(404, f'dataset "{dataset}" not available in stores'), json_type)
-        result = fake._lookup(cypher)
+        result = _meta_answer(cypher, fake.meta, dataset, fallback=False)
+        if result is None:
+            result = fake._lookup(cypher)
+        if result is None:
+            result = _meta_answer(cypher, fake.meta, dataset, fallback=True)
         if result is None:
             prefix = "cypher query failed: " if arrow else ""
             return (
@@ -578,6 +595,72 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, arrow_stream(columns, rows), ARROW_TYPE
         debug = rewrite_labels(cypher, dataset)
         return 200, json_answer(columns, rows, debug, fake.json_indent), json_type
+
+
+#: neuron properties of the default Meta nodes, as neuPrint lists them (Neo4j import types)
+DEFAULT_NEURON_PROPERTIES = {
+    "bodyId": "long",
+    "type": "string",
+    "instance": "string",
+    "status": "string",
+    "statusLabel": "string",
+    "cropped": "boolean",
+    "pre": "int",
+    "post": "int",
+    "downstream": "int",
+    "upstream": "int",
+    "size": "long",
+    "somaLocation": "point{crs:cartesian-3D}",
+    "somaRadius": "float",
+    "cellBodyFiber": "string",
+    "roiInfo": "string",
+    "notes": "string",
+}
+
+
+def default_meta(name: str, tag: str, primary: Sequence[str], sub: Sequence[str]) -> dict[str, Any]:
+    """A Meta node as neuPrint stores it: ``neuronProperties`` (name -> Neo4j type) and
+    ``roiInfo`` (ROI -> counts) are JSON strings; ``primaryRois`` and ``superLevelRois`` are
+    lists (the neuprint export writes the primary ROIs under both names)."""
+    roi_info = {roi: {"pre": 10, "post": 20, "isPrimary": roi in primary} for roi in primary}
+    roi_info.update({roi: {"pre": 1, "post": 2, "isPrimary": False} for roi in sub})
+    return {
+        "dataset": name,
+        "tag": tag,
+        "neuronProperties": json.dumps(DEFAULT_NEURON_PROPERTIES),
+        "roiInfo": json.dumps(roi_info),
+        "primaryRois": list(primary),
+        "superLevelRois": list(primary),
+        "roiHierarchy": json.dumps({"name": name, "children": [{"name": r} for r in primary]}),
+    }
+
+
+_META_MATCH = re.compile(r"\s*MATCH\s*\((\w+)\s*:\s*Meta\s*\)\s*RETURN\s+(.+?)\s*", re.S)
+_META_ITEM = re.compile(r"(\w+)\.(\w+)(?:\s+AS\s+(\w+))?", re.I)
+
+
+def _meta_answer(
+    cypher: str, metas: Mapping[str, Mapping[str, Any]], dataset: str, *, fallback: bool
+) -> Answer | None:
+    """The answer to a query that reads the Meta node's properties (``RETURN m.a AS a``), or
+    with ``fallback`` the whole node (``RETURN m``); ``None`` for any other query."""
+    match = _META_MATCH.fullmatch(cypher)
+    if match is None:
+        return None
+    var, items = match.group(1), [i.strip() for i in match.group(2).split(",")]
+    node = next((m for d, m in metas.items() if d.lower() == dataset.lower()), None)
+    if items == [var]:
+        if not fallback:
+            return None
+        return [var], ([[dict(node)]] if node is not None else [])
+    columns, values = [], []
+    for item in items:
+        read = _META_ITEM.fullmatch(item)
+        if read is None or read.group(1) != var:
+            return None
+        columns.append(read.group(3) or item)
+        values.append(None if node is None else node.get(read.group(2)))
+    return columns, ([values] if node is not None else [])
 
 
 @pytest.fixture

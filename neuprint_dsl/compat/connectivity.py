@@ -31,6 +31,7 @@ from ..execute import run
 from ..expr import TRUE, Predicate, and_, as_predicate, or_
 from ..fields import E, N
 from ..query import Label, connections, neurons
+from ..validate import validate
 from .client import Client, inject_client
 from .criteria import NeuronCriteria, as_criteria, criteria_label
 
@@ -43,10 +44,40 @@ def _side(criteria: Any, client: Client) -> tuple[Predicate, Label]:
     return as_predicate(as_criteria(criteria, client=client)), criteria_label(criteria)
 
 
-def _properties(client: Client, ids: Iterable[int], properties: Sequence[str]) -> pd.DataFrame:
-    """``bodyId`` plus ``properties`` for the given bodies (any label), in batches."""
+#: neuprint-python's default ``properties``: those a dataset lacks come back empty, while a
+#: property the caller names that the dataset lacks raises UnknownField
+DEFAULT_PROPERTIES: tuple[str, ...] = ("type", "instance")
+
+
+def _tolerated(properties: Sequence[str]) -> frozenset[str]:
+    """The names of ``properties`` to leave out quietly where the dataset lacks them: the
+    defaults (compat's own choice), never names the caller gave."""
+    return frozenset(properties) if properties is DEFAULT_PROPERTIES else frozenset()
+
+
+def dataset_has(client: Client, names: Iterable[str]) -> list[str]:
+    """The neuron properties among ``names`` the client's dataset has (all of them when its
+    schema does not list its properties)."""
+    schema = getattr(client.transport, "schema", None)
+    known = schema.node_properties if schema is not None else None
+    return [n for n in names if known is None or n in known]
+
+
+def _properties(
+    client: Client,
+    ids: Iterable[int],
+    properties: Sequence[str],
+    *,
+    optional: frozenset[str] = frozenset(),
+) -> pd.DataFrame:
+    """``bodyId`` plus ``properties`` for the given bodies (any label), in batches; the
+    ``optional`` ones the dataset lacks are not asked for and come back empty."""
     ids = sorted(set(int(i) for i in ids))
-    columns = ["bodyId", *[p for p in properties if p != "bodyId"]]
+    lacking = set(optional) - set(dataset_has(client, optional))
+    wanted = [p for p in properties if p != "bodyId"]
+    columns = ["bodyId", *[p for p in wanted if p not in lacking]]
+    # names the caller gave are checked even when there are no bodies to ask about
+    validate(neurons(label="Segment", columns=columns), getattr(client.transport, "schema", None))
     frames = [
         run(
             client.transport,
@@ -56,20 +87,30 @@ def _properties(client: Client, ids: Iterable[int], properties: Sequence[str]) -
     ]
     if not frames:
         return pd.DataFrame(
-            {c: pd.Series([], dtype="int64" if c == "bodyId" else object) for c in columns}
+            {
+                c: pd.Series([], dtype="int64" if c == "bodyId" else object)
+                for c in ["bodyId", *wanted]
+            }
         )
-    return pd.concat(frames, ignore_index=True)
+    table = pd.concat(frames, ignore_index=True)
+    for name in wanted:
+        if name not in table.columns:
+            table[name] = pd.Series([None] * len(table), dtype=object, index=table.index)
+    return table
 
 
 def _with_properties(
-    frame: pd.DataFrame, client: Client, properties: Sequence[str]
+    frame: pd.DataFrame,
+    client: Client,
+    properties: Sequence[str],
+    optional: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     base = ["bodyId_pre", "bodyId_post", "weight"]
     out = frame[base].copy()
     if not properties:
         return out
     ids = set(out["bodyId_pre"]) | set(out["bodyId_post"])
-    table = _properties(client, ids, properties).set_index("bodyId")
+    table = _properties(client, ids, properties, optional=optional).set_index("bodyId")
     for prop in properties:
         values = table[prop] if prop in table.columns else pd.Series(dtype=object)
         if prop == "roiInfo":  # JSON text, parsed as neuprint-python does
@@ -88,7 +129,7 @@ def fetch_simple_connections(
     downstream_criteria: Any = None,
     rois: Sequence[str] | str | None = None,
     min_weight: int = 1,
-    properties: Sequence[str] = ("type", "instance"),
+    properties: Sequence[str] = DEFAULT_PROPERTIES,
     *,
     client: Client | None = None,
 ) -> pd.DataFrame:
@@ -105,7 +146,15 @@ def fetch_simple_connections(
     down, down_label = _side(downstream_criteria, client)
     roi_list = [rois] if isinstance(rois, str) else list(rois) if rois else None
     return _simple_connections(
-        client, up, down, up_label, down_label, min_weight, roi_list, list(properties)
+        client,
+        up,
+        down,
+        up_label,
+        down_label,
+        min_weight,
+        roi_list,
+        list(properties),
+        _tolerated(properties),
     )
 
 
@@ -118,12 +167,13 @@ def _simple_connections(
     min_weight: int,
     rois: list[str] | None,
     properties: list[str],
+    optional: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """The fetch_simple_connections table: strongest first, properties, conn_roiInfo."""
     labels: dict[str, Any] = {"upstream_label": up_label, "downstream_label": down_label}
     where = E.weight >= min_weight
     frame = run(client.transport, connections(up, down, where=where, rois=rois, **labels))
-    out = _with_properties(frame, client, properties)
+    out = _with_properties(frame, client, properties, optional)
     per_roi = run(client.transport, connections(up, down, where=where, per_roi=True, **labels))
     info: dict[tuple[int, int], dict[str, dict[str, int]]] = {}
     for pre, post, roi, weight in per_roi.itertuples(index=False, name=None):
@@ -145,7 +195,7 @@ def fetch_adjacencies(
     include_nonprimary: bool = False,
     export_dir: str | Path | None = None,
     batch_size: int = 200,
-    properties: Sequence[str] = ("type", "instance"),
+    properties: Sequence[str] = DEFAULT_PROPERTIES,
     *,
     client: Client | None = None,
     threads: int = 4,
@@ -206,7 +256,7 @@ def fetch_adjacencies(
         kind="stable",
     ).reset_index(drop=True)
     connected = set(roi_conn["bodyId_pre"]) | set(roi_conn["bodyId_post"])
-    neurons_df = _properties(client, connected, list(properties))
+    neurons_df = _properties(client, connected, list(properties), optional=_tolerated(properties))
     if export_dir is not None:
         _export(Path(export_dir), neurons_df, roi_conn)
     return neurons_df, roi_conn
@@ -291,7 +341,7 @@ def fetch_common_connectivity(
     criteria: Any,
     search_direction: Literal["upstream", "downstream"] = "upstream",
     min_weight: int = 1,
-    properties: Sequence[str] = ("type", "instance"),
+    properties: Sequence[str] = DEFAULT_PROPERTIES,
     *,
     client: Client | None = None,
 ) -> pd.DataFrame:
@@ -319,17 +369,33 @@ def fetch_common_connectivity(
     common = sorted(int(b) for b in reach[reach == members.nunique()].index)
     if not common:  # nothing to ask the server for
         frame = frame.iloc[0:0]
-        out = _with_properties(frame, client, list(properties))
+        out = _with_properties(frame, client, list(properties), _tolerated(properties))
         out["conn_roiInfo"] = pd.Series([], dtype=object)
         return out.reset_index(drop=True)
     partners = N.bodyId.isin(common)
     neuron: Label = "Neuron"
     if search_direction == "upstream":
         return _simple_connections(
-            client, partners, chosen, neuron, label, min_weight, None, list(properties)
+            client,
+            partners,
+            chosen,
+            neuron,
+            label,
+            min_weight,
+            None,
+            list(properties),
+            _tolerated(properties),
         )
     return _simple_connections(
-        client, chosen, partners, label, neuron, min_weight, None, list(properties)
+        client,
+        chosen,
+        partners,
+        label,
+        neuron,
+        min_weight,
+        None,
+        list(properties),
+        _tolerated(properties),
     )
 
 
@@ -404,7 +470,8 @@ def fetch_shortest_paths(
 
     unwind(goal, [])
     bodies = {b for path in paths for b, _ in path}
-    types = _properties(client, bodies, ["type"]).set_index("bodyId")["type"]
+    table = _properties(client, bodies, ["type"], optional=frozenset({"type"}))
+    types = table.set_index("bodyId")["type"]
     rows = [(i, b, types.get(b), w) for i, path in enumerate(sorted(paths)) for b, w in path]
     out = pd.DataFrame(rows, columns=["path", "bodyId", "type", "weight"])
     out["type"] = out["type"].astype(object).where(out["type"].notna(), None)

@@ -90,7 +90,7 @@ def fetch_custom_neurons(
         {k: pd.Series([r.get(k) for r in records], dtype=object) for k in _ordered(names)}
     )
     schema = getattr(client.transport, "schema", None)
-    kinds = dict(schema.node_properties) if schema is not None else {}
+    kinds = schema.node_kinds() if schema is not None else {}
     table = shape(table, kinds)  # the dtypes fetch_neurons gives
     if "bodyId" in table.columns:
         table = table.sort_values("bodyId", kind="stable").reset_index(drop=True)

@@ -35,7 +35,7 @@ from ..expr import Predicate, or_
 from ..fields import N
 from ..query import Label, connections, neurons
 from .client import Client, inject_client
-from .connectivity import _map, _properties
+from .connectivity import _map, _properties, dataset_has
 from .synapses import _selection, _show_progress
 
 COMPLETENESS_COLUMNS = [
@@ -74,11 +74,13 @@ def _statuses(complete_statuses: Any) -> list[str]:
     return names
 
 
-def _complete(statuses: list[str]) -> Predicate:
-    """A partner is complete when its status or its statusLabel is listed (FALSE for [])."""
+def _complete(statuses: list[str], client: Client) -> Predicate:
+    """A partner is complete when its status or its statusLabel is listed (FALSE for []);
+    a property the dataset lacks is left out (it would be false on every segment)."""
     if not statuses:
         return or_()
-    return or_(N.status.isin(statuses), N.statusLabel.isin(statuses))
+    has = dataset_has(client, ("status", "statusLabel"))
+    return or_(*(N[name].isin(statuses) for name in has))
 
 
 def _body_ids(client: Client, where: Predicate, label: Label) -> list[int]:
@@ -153,7 +155,7 @@ def _output_completeness(
 ) -> pd.DataFrame:
     size = batch_size or max(len(ids), 1)
     batches = [ids[i : i + size] for i in range(0, len(ids), size)]
-    complete = _complete(statuses)
+    complete = _complete(statuses, client)
     frames: list[pd.DataFrame] = _map(
         lambda batch: _completeness(client, batch, label, complete),
         batches,
@@ -200,7 +202,12 @@ def fetch_downstream_orphan_tasks(
     conns = conns.sort_values(
         ["bodyId_pre", "weight", "bodyId_post"], ascending=[True, False, True], kind="stable"
     ).reset_index(drop=True)
-    status = _properties(client, conns["bodyId_post"].unique().tolist(), ["status", "statusLabel"])
+    status = _properties(
+        client,
+        conns["bodyId_post"].unique().tolist(),
+        ["status", "statusLabel"],
+        optional=frozenset({"status", "statusLabel"}),
+    )
     conns = conns.merge(status, left_on="bodyId_post", right_on="bodyId").drop(columns=["bodyId"])
     complete = conns["status"].isin(statuses) | conns["statusLabel"].isin(statuses)
     # the completeness of each neuron, from the same table (fetch_output_completeness's values)

@@ -123,8 +123,16 @@ class NeuprintHTTP:
     connection failure or a 502/503/504 answer, ``backoff * 2**attempt`` seconds apart
     (capped at 10 s, or longer when the server's ``Retry-After`` asks). ``use_arrow=False``
     never uses the Arrow endpoint. ``session`` lets a caller supply a configured
-    ``requests.Session`` (it is used as is; the headers go with each request). ``schema``
-    (a :class:`~neuprint_dsl.cypher.GraphSchema`) is handed to the compiler by :meth:`run`.
+    ``requests.Session`` (it is used as is; the headers go with each request).
+
+    :meth:`run` checks every query against the dataset's schema before sending it (unknown
+    fields, ROIs, columns and ``order by`` keys raise :class:`~neuprint_dsl.errors.UnknownField`
+    / :class:`~neuprint_dsl.errors.UnknownROI` with close matches, comparisons of the wrong
+    kind :class:`~neuprint_dsl.errors.QueryTypeError`). The schema is read from the dataset's
+    ``:Meta`` node (``neuronProperties``, ``roiInfo``, ``primaryRois``, ``superLevelRois``)
+    with one query, on first use, then cached (thread-safe). ``schema=`` (a
+    :class:`~neuprint_dsl.cypher.GraphSchema`) is used instead of fetching it;
+    ``check_names=False`` turns the check (and the fetch) off.
 
     Example:
         >>> t = NeuprintHTTP("http://127.0.0.1:8000/", "hemibrain:v1.2.1", token="abc")
@@ -156,6 +164,7 @@ class NeuprintHTTP:
         session: requests.Session | None = None,
         schema: GraphSchema | None = None,
         check_dataset: bool = False,
+        check_names: bool = True,
     ) -> None:
         self.server = _normalize_server(server)
         if not isinstance(dataset, str) or not dataset.strip():
@@ -176,7 +185,12 @@ class NeuprintHTTP:
             self.headers["Authorization"] = f"Bearer {self.token}"
         self._own_session = session is None
         self._session = session if session is not None else requests.Session()
+        if not isinstance(check_names, bool):
+            raise TypeError(f"check_names must be True or False, not {check_names!r}")
+        self.check_names = check_names
         self._schema = schema
+        self._meta_schema: GraphSchema | None = None
+        self._schema_lock = threading.Lock()
         self._lock = threading.Lock()
         self._arrow: bool | None = None if use_arrow else False
         #: The server's version string, once the Arrow check has asked for it.
@@ -188,8 +202,31 @@ class NeuprintHTTP:
 
     @property
     def schema(self) -> GraphSchema | None:
-        """The schema passed in (property kinds and ROI names for the compiler), or None."""
-        return self._schema
+        """The dataset's schema (property kinds and ROI names) for checking and compiling:
+        the one passed in, else the one read from the ``:Meta`` node (one query, on first
+        use, then cached), or ``None`` with ``check_names=False``. A failed fetch raises
+        (and is tried again next time)."""
+        if self._schema is not None or not self.check_names:
+            return self._schema
+        if self._meta_schema is None:
+            with self._schema_lock:
+                if self._meta_schema is None:
+                    self._meta_schema = self._fetch_schema()
+        return self._meta_schema
+
+    def _fetch_schema(self) -> GraphSchema:
+        from ..cypher import GraphSchema
+
+        keys = ("dataset", "neuronProperties", "roiInfo", "primaryRois", "superLevelRois")
+        cypher = "MATCH (m:Meta) RETURN " + ", ".join(f"m.{k} AS {k}" for k in keys)
+        columns, rows = self._query(cypher)
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=columns)
+        if frame.empty:  # no Meta node: nothing is known, nothing is checked
+            logger.debug("dataset %r has no :Meta node; names are not checked", self.dataset)
+            return GraphSchema(node_properties=None, edge_properties=None, rois=None)
+        first = frame.iloc[0]
+        meta = {k: first[k] for k in keys if k in frame.columns}
+        return GraphSchema.from_neuprint_meta(meta)
 
     def execute(self, statement: CypherStatement) -> Table:
         """Send a compiled ``neo4j`` statement (inlined) and return its rows.

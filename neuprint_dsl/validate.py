@@ -1,0 +1,209 @@
+"""Check a statement against what a dataset has, before anything runs (issue 10).
+
+:func:`validate` walks a statement and refuses, with a typed error naming the place and the
+closest existing names:
+
+* a field (``N``, ``E``, ``S``, ``M``), a ``return`` column or an ``order by`` key the
+  dataset does not have: :class:`~neuprint_dsl.errors.UnknownField`;
+* an ROI (``roi()``, ``inputs()``, ``outputs()``, ``roi_weight()``, the ``rois`` of
+  connections and synapse connections) the dataset does not have:
+  :class:`~neuprint_dsl.errors.UnknownROI` (names are case-sensitive; a name that differs
+  only by case is suggested first);
+* a comparison whose value kind cannot match the property's kind in this dataset (a str
+  property compared with a number, an ordering on a bool property, a string test on an int
+  property...): :class:`~neuprint_dsl.errors.QueryTypeError`. Only definite kinds decide
+  (str, int, float, bool, list); json, map, point, other and unknown kinds never refuse.
+
+What the schema does not know (``None`` property lists or ROI set) is never refused. The
+check is one pass over the AST; it compiles nothing.
+
+Example:
+    >>> from neuprint_dsl import parse
+    >>> from neuprint_dsl.cypher import GraphSchema
+    >>> schema = GraphSchema(node_properties={"bodyId": "int", "type": "str"}, rois={"FB"})
+    >>> validate(parse('neurons where type = "APL"'), schema)
+    >>> validate(parse('neurons where typ = "APL"'), schema)
+    Traceback (most recent call last):
+    ...
+    neuprint_dsl.errors.UnknownField: unknown field 'typ' in the where of neurons; did you mean 'type'?
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from .cypher.schema import UNKNOWN, GraphSchema
+from .errors import QueryTypeError, UnknownField, UnknownROI
+from .expr import (
+    And,
+    Compare,
+    CompareOp,
+    Const,
+    ContainsAny,
+    Entity,
+    InRoi,
+    IsIn,
+    IsNull,
+    Matches,
+    Not,
+    Or,
+    Predicate,
+    Prop,
+    RoiCount,
+    StringTest,
+    as_predicate,
+    value_kind,
+)
+from .query import Connections, Mitochondria, Neurons, SynapseConnections, Synapses
+
+__all__ = ["validate"]
+
+#: Kinds that decide a comparison; other kinds (json, map, point, other, unknown) never refuse.
+DEFINITE_KINDS = frozenset({"str", "int", "float", "bool", "list"})
+#: Synapse and mitochondrion coordinates: always there, whatever the schema lists.
+_POINT_AXES = frozenset({"x", "y", "z"})
+_VALUE_KINDS = {"str": {"str"}, "number": {"int", "float"}, "bool": {"bool"}}
+_ARTICLE = {"int": "an"}
+_KIND_NAMES = {"str": "a string", "number": "a number", "bool": "a boolean", "other": "a value"}
+
+
+def validate(statement: Any, schema: GraphSchema | None) -> None:
+    """Raise :class:`~neuprint_dsl.errors.UnknownField`,
+    :class:`~neuprint_dsl.errors.UnknownROI` or :class:`~neuprint_dsl.errors.QueryTypeError`
+    if ``statement`` (a statement or a neuron predicate) names a field, column, ``order by``
+    key or ROI that ``schema`` says the dataset lacks, or compares a property with a value of
+    a kind it cannot have. ``schema=None`` checks nothing.
+
+    Example:
+        >>> from neuprint_dsl import N, E, connections
+        >>> from neuprint_dsl.cypher import GraphSchema
+        >>> s = GraphSchema(edge_properties={"weight": "int"}, rois={"MB(R)"})
+        >>> validate(connections(where=E.roi_weight("mb(r)") > 1), s)
+        Traceback (most recent call last):
+        ...
+        neuprint_dsl.errors.UnknownROI: unknown ROI 'mb(r)' in the where of connections; did you mean 'MB(R)'?
+    """
+    if schema is None:
+        return
+    check = _Checker(schema)
+    if isinstance(statement, Neurons):
+        check.predicate(statement.where, "the where of neurons")
+        for column in statement.columns or ():
+            check.field(Prop(Entity.NEURON, column), "return")
+        for key in statement.order_by:
+            check.field(Prop(Entity.NEURON, key.field), "order by")
+    elif isinstance(statement, (Connections, SynapseConnections)):
+        what = "connections" if isinstance(statement, Connections) else "synapse connections"
+        check.predicate(statement.upstream, f"the from of {what}")
+        check.predicate(statement.downstream, f"the to of {what}")
+        check.predicate(statement.where, f"the where of {what}")
+        for roi in statement.rois or ():
+            check.roi(roi, f"the rois of {what}")
+    elif isinstance(statement, (Synapses, Mitochondria)):
+        what = "synapses" if isinstance(statement, Synapses) else "mitochondria"
+        check.predicate(statement.neurons, f"the neurons of {what}")
+        check.predicate(statement.where, f"the where of {what}")
+    else:
+        check.predicate(as_predicate(statement), "the where of neurons")
+
+
+class _Checker:
+    """One pass over the parts of a statement; ``where`` names the part in messages."""
+
+    def __init__(self, schema: GraphSchema) -> None:
+        self.schema = schema
+
+    def predicate(self, pred: Predicate, where: str) -> None:
+        """Check every field and ROI of ``pred``, and each leaf's kinds."""
+        if isinstance(pred, (And, Or)):
+            for item in pred.items:
+                self.predicate(item, where)
+        elif isinstance(pred, Not):
+            self.predicate(pred.item, where)
+        elif isinstance(pred, InRoi):
+            self.roi(pred.roi, where)
+        elif isinstance(pred, Const):
+            return
+        else:
+            self.leaf(pred, where)
+
+    def leaf(self, pred: Predicate, where: str) -> None:
+        """Check one test: its ROI, or its field and (for a definite kind) its value kind."""
+        operand = getattr(pred, "operand", None)
+        if isinstance(operand, RoiCount):
+            self.roi(operand.roi, where)
+            return
+        if not isinstance(operand, Prop):
+            return
+        kind = self.field(operand, where)
+        if kind is None or kind not in DEFINITE_KINDS or isinstance(pred, IsNull):
+            return
+        problem = _mismatch(pred, kind)
+        if problem:
+            article = _ARTICLE.get(kind, "a")
+            raise QueryTypeError(
+                f"{pred} can never be true in {where}: {_describe(operand)} is {article} "
+                f"{kind} property in this dataset and {problem}"
+            )
+
+    def field(self, prop: Prop, where: str) -> str | None:
+        """The kind of ``prop`` (``None`` when it cannot be known); raises if it is unknown."""
+        if prop.entity in (Entity.SYNAPSE, Entity.MITO) and prop.name in _POINT_AXES:
+            return "int"
+        known = self._properties(prop.entity)
+        if known is None:
+            return None
+        kind = known.get(prop.name)
+        if kind is None:
+            raise UnknownField(prop.name, known, where=where)
+        return None if kind == UNKNOWN else kind
+
+    def roi(self, roi: str, where: str) -> None:
+        """Raise :class:`UnknownROI` if the dataset's ROIs are known and lack ``roi``."""
+        rois = self.schema.rois
+        if rois is not None and roi not in rois:
+            raise UnknownROI(roi, rois, where=where)
+
+    def _properties(self, entity: Entity) -> Mapping[str, str] | None:
+        s = self.schema
+        if entity is Entity.NEURON:
+            props = s.node_properties
+        elif entity is Entity.EDGE:
+            props = s.edge_properties
+        elif entity is Entity.SYNAPSE:
+            props = s.synapse_properties
+        else:
+            props = s.mito_properties
+        return props
+
+
+def _describe(prop: Prop) -> str:
+    if prop.entity is Entity.NEURON:
+        return repr(prop.name)
+    return f"{prop.entity.namespace}.{prop.name}"
+
+
+def _mismatch(pred: Predicate, kind: str) -> str:
+    """Why ``pred`` can never be true on a property of the definite ``kind`` ("" if it can)."""
+    if isinstance(pred, Compare):
+        if pred.op is not CompareOp.EQ and kind not in ("int", "float"):
+            return f"{pred.op.value} compares numbers"
+        return _values_mismatch([pred.value], kind)
+    if isinstance(pred, IsIn):
+        return _values_mismatch(pred.values, kind)
+    if isinstance(pred, Matches):
+        return "" if kind == "str" else "a regular expression matches strings only"
+    if isinstance(pred, StringTest):
+        return "" if kind == "str" else f"{pred.op.value} tests strings only"
+    if isinstance(pred, ContainsAny):
+        return "" if kind == "list" else "contains_any tests lists only"
+    return ""
+
+
+def _values_mismatch(values: Collection[object], kind: str) -> str:
+    for value in values:
+        vkind = value_kind(value)
+        if kind not in _VALUE_KINDS.get(vkind, set()):
+            return f"it is compared with {_KIND_NAMES.get(vkind, 'a value')} ({value!r})"
+    return ""
