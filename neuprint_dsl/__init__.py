@@ -12,8 +12,11 @@ Example:
 
 from __future__ import annotations
 
-from . import embedded  # callable: neuprint_dsl.embedded(path=None) opens a database
 from .cypher import CypherStatement, GraphSchema, to_cypher
+
+# the function embedded(path=None) -> Embedded replaces the subpackage as this package's
+# attribute (the subpackage stays importable by name; see neuprint_dsl/embedded/__init__.py)
+from .embedded import embedded as embedded
 from .embedded import open_database as open_embedded
 from .errors import (
     CapabilityError,

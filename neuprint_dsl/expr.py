@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Callable, Iterable, KeysView, Mapping
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeAlias, runtime_checkable
 
 import attrs
 
+from .errors import InvalidValue, NestingTooDeep, QueryTypeError
 from .patterns import check_pattern
 
 if TYPE_CHECKING:
@@ -83,45 +86,221 @@ def value_kind(value: object) -> str:
     return "other"
 
 
-def check_value(value: object) -> Value:
-    """Return ``value`` if it is a valid literal, else raise ``TypeError``/``ValueError``.
+def _at(where: str) -> str:
+    return f" in {where}" if where else ""
+
+
+def _short(value: object) -> str:
+    # repr() of a foreign value, for error messages only (never for a literal), never raising
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_text(value: object, what: str = "a string", where: str = "") -> str:
+    """Return ``value`` as a plain ``str`` if it is one UTF-8 can encode, else raise.
+
+    A string subclass (``numpy.str_``) becomes a plain ``str``; a lone surrogate such as
+    ``"\\ud800"`` raises :class:`~neuprint_dsl.errors.InvalidValue` (no backend could store
+    or match it the same way); anything else raises
+    :class:`~neuprint_dsl.errors.QueryTypeError`.
 
     Example:
-        >>> check_value(3)
-        3
+        >>> import numpy as np
+        >>> type(check_text(np.str_("APL"))).__name__
+        'str'
+        >>> check_text("\\ud800", "an ROI name")
+        Traceback (most recent call last):
+        ...
+        neuprint_dsl.errors.InvalidValue: invalid value '\\ud800': an ROI name must be valid Unicode, but it holds a lone surrogate ('\\ud800' at index 0)
     """
-    kind = value_kind(value)
-    if kind == "other":
-        raise TypeError(
-            f"a value must be a str, int, float or bool, not {type(value).__name__} ({value!r})"
+    if not isinstance(value, str):
+        raise QueryTypeError(
+            f"{what} must be a str, not {type(value).__name__} {_short(value)}{_at(where)}"
         )
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"a float value must be finite, not {value!r}")
-    if (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and not INT64_MIN <= value <= INT64_MAX
-    ):
-        raise ValueError(f"an int value must fit in 64 bits, not {value!r}")
-    return value  # type: ignore[return-value]
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise InvalidValue(
+            f"invalid value {_short(value)}{_at(where)}: {what} must be valid Unicode, but it "
+            f"holds a lone surrogate ({value[err.start]!r} at index {err.start})"
+        ) from None
+    return value if type(value) is str else str.__str__(value)
 
 
-def check_values(values: Iterable[object]) -> tuple[Value, ...]:
+def _missing_marker(value: object) -> bool:
+    """None, pandas.NA / NaT or numpy.datetime64('NaT'): a missing value, not a literal."""
+    if value is None:
+        return True
+    pd = sys.modules.get("pandas")
+    if pd is not None and (value is pd.NA or value is pd.NaT):
+        return True
+    np = sys.modules.get("numpy")
+    return (
+        np is not None
+        and isinstance(value, (np.datetime64, np.timedelta64))
+        and bool(np.isnat(value))
+    )
+
+
+def check_value(value: object, where: str = "") -> Value:
+    """Return ``value`` as a plain Python literal (``str``, ``int``, ``float`` or ``bool``).
+
+    numpy scalars and subclasses of the builtin types become the builtin type (``np.bool_``
+    becomes ``bool``, never ``int``). Raises :class:`~neuprint_dsl.errors.InvalidValue` for
+    NaN, infinities, ints outside 64 bits, missing values (``None``, ``pandas.NA``) and
+    strings with a lone surrogate, and :class:`~neuprint_dsl.errors.QueryTypeError` for
+    anything that is not a single literal; ``where`` names the place in messages.
+
+    Example:
+        >>> import numpy as np
+        >>> check_value(3), check_value(np.float64(2.5)), check_value(np.bool_(True))
+        (3, 2.5, True)
+        >>> check_value(float("nan"), "N.somaRadius >")
+        Traceback (most recent call last):
+        ...
+        neuprint_dsl.errors.InvalidValue: invalid value nan in N.somaRadius >: a number must be finite, not NaN or an infinity (pandas reads a missing number as NaN: drop it with .dropna())
+    """
+    cls = type(value)
+    if cls is str:
+        return check_text(value, "a string value", where)
+    if cls is bool:
+        return value  # type: ignore[return-value]
+    if cls is int:
+        return _check_int(value, where)  # type: ignore[arg-type]
+    if cls is float:
+        return _check_float(value, where)  # type: ignore[arg-type]
+    # foreign values: normalize to the builtin type, never keep the foreign object
+    np = sys.modules.get("numpy")  # a numpy value means numpy is already imported
+    if np is not None and isinstance(value, np.generic):
+        if isinstance(value, np.bool_):
+            return bool(value)
+        if isinstance(value, np.integer):
+            return _check_int(int(value), where)
+        if isinstance(value, np.floating):
+            return _check_float(float(value), where)
+        if isinstance(value, np.str_):
+            return check_text(str(value), "a string value", where)
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return _check_int(int(value), where)
+    if isinstance(value, float):
+        return _check_float(float(value), where)
+    if isinstance(value, str):
+        return check_text(value, "a string value", where)
+    if _missing_marker(value):
+        raise InvalidValue(
+            f"invalid value {_short(value)}{_at(where)}: a missing value is not a literal; test "
+            "for missing values with is_null() / not_null() and drop them from lists "
+            "(e.g. series.dropna())"
+        )
+    hint = ""
+    if isinstance(value, Iterable) and not isinstance(value, (bytes, bytearray, Mapping)):
+        hint = "; for a list of values use isin([...])"
+    raise QueryTypeError(
+        f"a value must be a str, int, float or bool, not {cls.__name__} {_short(value)}"
+        f"{_at(where)}{hint}"
+    )
+
+
+def _check_int(value: int, where: str) -> int:
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise InvalidValue(
+            f"invalid value {value}{_at(where)}: an int must fit in 64 bits "
+            f"({INT64_MIN} to {INT64_MAX})"
+        )
+    return value
+
+
+def _check_float(value: float, where: str) -> float:
+    if not math.isfinite(value):
+        hint = " (pandas reads a missing number as NaN: drop it with .dropna())"
+        raise InvalidValue(
+            f"invalid value {value!r}{_at(where)}: a number must be finite, not NaN or an "
+            f"infinity{hint if math.isnan(value) else ''}"
+        )
+    return value
+
+
+def value_items(values: object, where: str = "") -> tuple[list[object], bool]:
+    """The elements of a list of values, and whether their order is arbitrary (a set).
+
+    Takes any iterable but a string, bytes or mapping: lists, tuples, ranges, generators,
+    dict views, sets, numpy arrays (one-dimensional) and pandas ``Series`` / ``Index``
+    (numpy and pandas containers give their elements as Python scalars).
+
+    Example:
+        >>> import numpy as np
+        >>> value_items(np.array([3, 1]))
+        ([3, 1], False)
+        >>> value_items({2, 1})[1]
+        True
+    """
+    if isinstance(values, (str, bytes, bytearray, Mapping)) or not isinstance(values, Iterable):
+        raise QueryTypeError(
+            f"expected a list of values, not {type(values).__name__} {_short(values)}{_at(where)}"
+        )
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(values, np.ndarray):
+        if values.ndim != 1:
+            raise QueryTypeError(
+                f"expected a one-dimensional list of values, not a {values.ndim}-dimensional "
+                f"array of shape {values.shape}{_at(where)}"
+            )
+        return list(values.tolist()), False
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(values, pd.DataFrame):
+        raise QueryTypeError(
+            f"expected a list of values, not a DataFrame (iterating it gives its column names)"
+            f"{_at(where)}; pass one column, e.g. df['bodyId']"
+        )
+    if pd is not None and isinstance(values, (pd.Series, pd.Index)):
+        if isinstance(values, pd.MultiIndex):
+            raise QueryTypeError(f"expected a list of values, not a MultiIndex{_at(where)}")
+        return list(values.tolist()), False
+    unordered = isinstance(values, AbstractSet) and not isinstance(values, KeysView)
+    return list(values), unordered
+
+
+def _sort_key(value: Value) -> tuple[str, Value]:
+    return (value_kind(value), value)
+
+
+def check_values(values: object, where: str = "") -> tuple[Value, ...]:
     """Validate a homogeneous list of values (all strings, all numbers or all bools).
 
+    Each element goes through :func:`check_value`; a set is sorted so that the query never
+    depends on set iteration order.
+
     Example:
+        >>> import numpy as np
         >>> check_values([1, 2.5])
         (1, 2.5)
+        >>> check_values(np.array([3, 1]))
+        (3, 1)
+        >>> check_values({"b", "a"})
+        ('a', 'b')
     """
-    if isinstance(values, (str, bytes, Mapping)):
-        raise TypeError(f"expected a list of values, not {type(values).__name__} {values!r}")
-    result = tuple(check_value(v) for v in values)
+    if type(values) is tuple and all(type(v) in _PLAIN for v in values):
+        result = tuple(check_value(v, where) for v in values)  # fast path: already plain
+    else:
+        items, unordered = value_items(values, where)
+        result = tuple(check_value(v, where) for v in items)
+        if unordered:
+            result = tuple(sorted(result, key=_sort_key))
     kinds = {value_kind(v) for v in result}
     if len(kinds) > 1:
-        raise TypeError(
-            f"a value list must be homogeneous, got {sorted(kinds)} in {list(result)!r}"
+        raise QueryTypeError(
+            f"a value list must be homogeneous (all strings, all numbers or all bools), got "
+            f"{' and '.join(sorted(kinds))}{_at(where)}: {_short(list(result))}"
         )
     return result
+
+
+_PLAIN = (str, int, float, bool)
 
 
 def _typed_key(value: object) -> object:
@@ -137,17 +316,36 @@ def _typed_tuple_key(values: tuple[object, ...]) -> object:
 # operands: what a leaf reads from a record
 
 
+def _check_name(name: object, what: str) -> str:
+    """A field or ROI name: a non-empty plain ``str`` without lone surrogates."""
+    name = check_text(name, what)
+    if not name:
+        raise InvalidValue(f"{what} must be a non-empty str, not ''")
+    return name
+
+
+def _field_name(name: object) -> str:
+    return _check_name(name, "a field name")
+
+
+def _roi_name(name: object) -> str:
+    return _check_name(name, "an ROI name")
+
+
+def _pattern_text(pattern: object) -> str:
+    return check_text(pattern, "a pattern")
+
+
+def _test_text(value: object) -> str:
+    return check_text(value, "a string test's value")
+
+
 @attrs.frozen(slots=True)
 class Prop:
     """A stored property of a record, e.g. ``Prop(Entity.NEURON, "type")``."""
 
     entity: Entity
-    name: str = attrs.field()
-
-    @name.validator
-    def _check_name(self, _: attrs.Attribute[str], name: str) -> None:
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"a field name must be a non-empty str, not {name!r}")
+    name: str = attrs.field(converter=_field_name)
 
 
 @attrs.frozen(slots=True)
@@ -159,23 +357,19 @@ class RoiCount:
     """
 
     entity: Entity
-    roi: str = attrs.field()
+    roi: str = attrs.field(converter=_roi_name)
     side: Literal["pre", "post"] = attrs.field()
-
-    @roi.validator
-    def _check_roi(self, _: attrs.Attribute[str], roi: str) -> None:
-        _check_roi_name(roi)
 
     @side.validator
     def _check_side(self, _: attrs.Attribute[str], side: str) -> None:
         if side not in ("pre", "post"):
-            raise ValueError(f"side must be 'pre' or 'post', not {side!r}")
+            raise InvalidValue(f"side must be 'pre' or 'post', not {side!r}")
         if self.entity not in (Entity.NEURON, Entity.EDGE):
-            raise ValueError(
+            raise InvalidValue(
                 f"ROI counts belong to neurons and connections, not to a {self.entity.value}"
             )
         if self.entity is Entity.EDGE and side != "post":
-            raise ValueError(
+            raise InvalidValue(
                 "a connection's ROI count is its weight in the ROI: side must be 'post'"
             )
 
@@ -183,9 +377,30 @@ class RoiCount:
 Operand: TypeAlias = "Prop | RoiCount"
 
 
-def _check_roi_name(roi: object) -> None:
-    if not isinstance(roi, str) or not roi:
-        raise ValueError(f"an ROI name must be a non-empty str, not {roi!r}")
+# ---------------------------------------------------------------------------------------
+# display
+
+#: the longest text ``repr`` shows before cutting it (a notebook cell stays readable)
+REPR_LIMIT = 2000
+
+
+def shown_text(render: Callable[[], str], name: str, limit: int = REPR_LIMIT) -> str:
+    """``render()`` for a ``repr``, cut after ``limit`` characters; never raises (a tree too
+    deep or broken to print shows as ``name`` and the reason).
+
+    Example:
+        >>> shown_text(lambda: "x" * 10, "Thing", limit=4)
+        'xxxx... [6 more characters]'
+        >>> shown_text(lambda: 1 / 0, "Thing")
+        'Thing (cannot be printed: ZeroDivisionError)'
+    """
+    try:
+        text = render()
+    except Exception as err:  # a repr must never raise (RecursionError included)
+        return f"{name} (cannot be printed: {type(err).__name__})"
+    if len(text) > limit:
+        return f"{text[:limit]}... [{len(text) - limit} more characters]"
+    return text
 
 
 # ---------------------------------------------------------------------------------------
@@ -225,9 +440,24 @@ class Combinable:
 
 
 class Renderable:
-    """Printing and compiling shortcuts shared by predicates and statements."""
+    """Printing and compiling shortcuts shared by predicates and statements.
+
+    ``repr()`` (and IPython's pretty printer, so a notebook) shows the canonical text in
+    angle brackets: ``<predicate type = "APL">``, ``<neurons where type = "APL">``.
+    """
 
     __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<" + self._repr_prefix + shown_text(self.to_text, type(self).__name__) + ">"
+
+    @property
+    def _repr_prefix(self) -> str:
+        return ""
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's pretty printer: the same text as ``repr``."""
+        printer.text(repr(self))
 
     def __str__(self) -> str:
         return self.to_text()
@@ -253,6 +483,15 @@ class Predicate(Combinable, Renderable):
     __slots__ = ()
     precedence: ClassVar[int] = 3  # 1 or, 2 and, 3 atom (used by printers)
 
+    @property
+    def _repr_prefix(self) -> str:
+        # the text does not say whose fields it reads: name them unless they are a neuron's
+        try:
+            kinds = sorted(_KIND_WORDS[e] for e in entities(self))
+        except Exception:  # a repr never raises
+            kinds = []
+        return "predicate " if kinds in ([], ["neuron"]) else f"{'/'.join(kinds)} predicate "
+
     def __bool__(self) -> bool:
         raise TypeError(
             "a predicate has no truth value: use & and | instead of and/or, ~ instead of not, "
@@ -264,6 +503,14 @@ class Predicate(Combinable, Renderable):
         from .interpret import evaluate
 
         return evaluate(self, record)
+
+
+_KIND_WORDS = {
+    Entity.NEURON: "neuron",
+    Entity.EDGE: "connection",
+    Entity.SYNAPSE: "synapse",
+    Entity.MITO: "mitochondrion",
+}
 
 
 class CompareOp(enum.Enum):
@@ -286,10 +533,10 @@ class StringOp(enum.Enum):
 
 def _check_operand(_: Any, __: Any, operand: Any) -> None:
     if not isinstance(operand, (Prop, RoiCount)):
-        raise TypeError(f"expected a field, not {operand!r}")
+        raise QueryTypeError(f"expected a field, not {_short(operand)}")
 
 
-@attrs.frozen(slots=True, cache_hash=True)
+@attrs.frozen(slots=True, cache_hash=True, repr=False)
 class Compare(Predicate):
     """``operand <op> value``; ordering operators need a number."""
 
@@ -299,13 +546,13 @@ class Compare(Predicate):
 
     def __attrs_post_init__(self) -> None:
         if self.op is not CompareOp.EQ and value_kind(self.value) != "number":
-            raise TypeError(
+            raise QueryTypeError(
                 f"{self.op.value} compares numbers only, not {type(self.value).__name__} "
                 f"{self.value!r}"
             )
 
 
-@attrs.frozen(slots=True, cache_hash=True)
+@attrs.frozen(slots=True, cache_hash=True, repr=False)
 class IsIn(Predicate):
     """``operand in [values]``; an empty list matches nothing."""
 
@@ -313,12 +560,12 @@ class IsIn(Predicate):
     values: tuple[Value, ...] = attrs.field(converter=check_values, eq=_typed_tuple_key)
 
 
-@attrs.frozen(slots=True, cache_hash=True)
+@attrs.frozen(slots=True, cache_hash=True, repr=False)
 class Matches(Predicate):
     """Full-match regular expression from the portable subset (validated when built)."""
 
     operand: Prop = attrs.field(validator=attrs.validators.instance_of(Prop))
-    pattern: str = attrs.field()
+    pattern: str = attrs.field(converter=_pattern_text)
     ignore_case: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     @pattern.validator
@@ -326,23 +573,23 @@ class Matches(Predicate):
         check_pattern(pattern)
 
 
-@attrs.frozen(slots=True, cache_hash=True)
+@attrs.frozen(slots=True, cache_hash=True, repr=False)
 class StringTest(Predicate):
     """``startswith`` / ``endswith`` / ``contains`` with a literal string."""
 
     operand: Prop = attrs.field(validator=attrs.validators.instance_of(Prop))
     op: StringOp = attrs.field(validator=attrs.validators.instance_of(StringOp))
-    value: str = attrs.field(validator=attrs.validators.instance_of(str))
+    value: str = attrs.field(converter=_test_text)
 
 
-@attrs.frozen(slots=True, cache_hash=True)
+@attrs.frozen(slots=True, cache_hash=True, repr=False)
 class IsNull(Predicate):
     """The property is missing or null (``not_null()`` is ``~is_null()``)."""
 
     operand: Prop = attrs.field(validator=attrs.validators.instance_of(Prop))
 
 
-@attrs.frozen(slots=True, cache_hash=True)
+@attrs.frozen(slots=True, cache_hash=True, repr=False)
 class ContainsAny(Predicate):
     """A list-valued property shares at least one element with ``values``."""
 
@@ -350,25 +597,24 @@ class ContainsAny(Predicate):
     values: tuple[Value, ...] = attrs.field(converter=check_values, eq=_typed_tuple_key)
 
 
-@attrs.frozen(slots=True, cache_hash=True)
+@attrs.frozen(slots=True, cache_hash=True, repr=False)
 class InRoi(Predicate):
     """The record lies in the ROI (neuPrint's boolean ROI property): a neuron has a synapse
     there; a synapse or a mitochondrion is inside it."""
 
     entity: Entity
-    roi: str = attrs.field()
+    roi: str = attrs.field(converter=_roi_name)
 
     @roi.validator
     def _check(self, _: attrs.Attribute[str], roi: str) -> None:
         if self.entity is Entity.EDGE:
-            raise ValueError(
+            raise InvalidValue(
                 "roi(...) is a test of neurons, synapses and mitochondria; use "
                 "E.roi_weight(name) > 0 for connections"
             )
-        _check_roi_name(roi)
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Const(Predicate):
     """``TRUE`` or ``FALSE``."""
 
@@ -392,16 +638,46 @@ LEAF_TYPES: tuple[type[Predicate], ...] = (
 
 def _check_not_item(_: Any, __: Any, item: Any) -> None:
     if not isinstance(item, Predicate):
-        raise TypeError(f"Not takes a predicate, not {item!r}")
+        raise QueryTypeError(f"Not takes a predicate, not {_short(item)}")
     if isinstance(item, (Not, Const)):
-        raise ValueError("Not(Not(p)) and Not(TRUE/FALSE) are not canonical; use not_() / ~")
+        raise InvalidValue("Not(Not(p)) and Not(TRUE/FALSE) are not canonical; use not_() / ~")
 
 
-@attrs.frozen(slots=True, cache_hash=True)
+@attrs.frozen(slots=True, cache_hash=True, repr=False)
 class Not(Predicate):
     """Classical negation: selects exactly the records ``item`` does not."""
 
     item: Predicate = attrs.field(validator=_check_not_item)
+    depth: int = attrs.field(init=False, eq=False, repr=False)  # see nesting_depth()
+
+    def __attrs_post_init__(self) -> None:
+        _set_depth(self, (self.item,))
+
+
+#: The deepest nesting of and / or / not a predicate may have (DESIGN section 5; text and
+#: Python builders alike): every function over predicates recurses once per level.
+MAX_NESTING = 64
+
+
+def nesting_depth(pred: Predicate) -> int:
+    """How deeply and / or / not nest in ``pred`` (0 for a leaf), read in O(1).
+
+    Example:
+        >>> from neuprint_dsl import N
+        >>> nesting_depth(N.pre > 1), nesting_depth(~((N.pre > 1) | (N.post > 2)))
+        (0, 2)
+    """
+    return pred.depth if isinstance(pred, (Not, And, Or)) else 0
+
+
+def _set_depth(node: Not | And | Or, items: tuple[Predicate, ...]) -> None:
+    depth = 1 + max(map(nesting_depth, items))
+    if depth > MAX_NESTING:
+        raise NestingTooDeep(
+            f"and / or / not nested {depth} levels deep; the limit is {MAX_NESTING} (join many "
+            "conditions flat with and_(*parts) / or_(*parts), which do not nest)"
+        )
+    object.__setattr__(node, "depth", depth)
 
 
 def _items(items: Iterable[Predicate]) -> tuple[Predicate, ...]:
@@ -411,32 +687,40 @@ def _items(items: Iterable[Predicate]) -> tuple[Predicate, ...]:
 def _junction_items(cls_name: str) -> Any:
     def check(instance: Any, _: Any, items: tuple[Predicate, ...]) -> None:
         if len(items) < 2:
-            raise ValueError(f"{cls_name} needs at least two items; use and_()/or_() to fold")
+            raise InvalidValue(f"{cls_name} needs at least two items; use and_()/or_() to fold")
         for item in items:
             if not isinstance(item, Predicate):
-                raise TypeError(f"{cls_name} takes predicates, not {item!r}")
+                raise QueryTypeError(f"{cls_name} takes predicates, not {_short(item)}")
             if isinstance(item, (type(instance), Const)):
-                raise ValueError(
+                raise InvalidValue(
                     f"{cls_name} items must not be {type(item).__name__}; use and_()/or_()"
                 )
 
     return check
 
 
-@attrs.frozen(slots=True, cache_hash=True)
+@attrs.frozen(slots=True, cache_hash=True, repr=False)
 class And(Predicate):
     """Conjunction of two or more predicates (never directly nested, never constants)."""
 
     precedence: ClassVar[int] = 2
     items: tuple[Predicate, ...] = attrs.field(converter=_items, validator=_junction_items("And"))
+    depth: int = attrs.field(init=False, eq=False, repr=False)  # see nesting_depth()
+
+    def __attrs_post_init__(self) -> None:
+        _set_depth(self, self.items)
 
 
-@attrs.frozen(slots=True, cache_hash=True)
+@attrs.frozen(slots=True, cache_hash=True, repr=False)
 class Or(Predicate):
     """Disjunction of two or more predicates (never directly nested, never constants)."""
 
     precedence: ClassVar[int] = 1
     items: tuple[Predicate, ...] = attrs.field(converter=_items, validator=_junction_items("Or"))
+    depth: int = attrs.field(init=False, eq=False, repr=False)  # see nesting_depth()
+
+    def __attrs_post_init__(self) -> None:
+        _set_depth(self, self.items)
 
 
 # ---------------------------------------------------------------------------------------
@@ -457,7 +741,9 @@ def as_predicate(obj: object) -> Predicate:
     if convert is not None:
         result: Predicate = convert(obj)
         return result
-    raise TypeError(f"expected a predicate such as N.type == 'x', not {type(obj).__name__} {obj!r}")
+    raise QueryTypeError(
+        f"expected a predicate such as N.type == 'x', not {type(obj).__name__} {_short(obj)}"
+    )
 
 
 def _junction(

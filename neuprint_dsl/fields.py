@@ -3,9 +3,13 @@
 
 A field is a builder, not an AST node: its operators and methods return predicates. Each
 field class has only the methods that make sense for its type, so mypy rejects
-``N.pre.matches("x")`` and ``N.type > 3``, and the same mistakes raise ``TypeError`` at run
-time. ``N["anyProperty"]`` is an untyped field with every operator, for dataset-specific
-properties; ``N.field("group", int)`` declares a typed one.
+``N.pre.matches("x")`` and ``N.type > 3``, and the same mistakes raise ``QueryTypeError`` (a
+``TypeError``) at run time. ``N["anyProperty"]`` is an untyped field with every operator, for
+dataset-specific properties; ``N.field("group", int)`` declares a typed one.
+
+Values may be Python or numpy scalars; lists of values may be lists, tuples, ranges, sets
+(sorted), generators, numpy arrays or pandas ``Series`` / ``Index``. Everything is stored as
+plain ``str``, ``int``, ``float`` or ``bool`` (see :func:`neuprint_dsl.expr.check_value`).
 
 Example:
     >>> from neuprint_dsl import N, E
@@ -18,9 +22,11 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeAlias, TypeVar, overload
 
+from .errors import QueryTypeError
 from .expr import (
     Combinable,
     Compare,
@@ -38,12 +44,26 @@ from .expr import (
     StringOp,
     StringTest,
     Value,
+    check_text,
     check_value,
     not_,
+    value_items,
     value_kind,
 )
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    #: what a number field compares with: Python and numpy numbers (numpy bools are not)
+    Number: TypeAlias = float | np.integer[Any] | np.floating[Any]
+    #: what a bool field compares with
+    Flag: TypeAlias = bool | np.bool_
+    #: what an untyped field compares with
+    Scalar: TypeAlias = Value | np.integer[Any] | np.floating[Any] | np.bool_
+else:  # the type arguments only matter to type checkers
+    Number = Flag = Scalar = object
 
 _KIND_NAMES = {"str": "a string", "number": "a number", "bool": "a bool"}
 _METHOD_HINTS = {
@@ -98,7 +118,7 @@ class Field:
             )
 
         def _no_order(self, other):
-            raise TypeError(
+            raise QueryTypeError(
                 f"{_describe(self.operand)} is {_a(self.type_name)} field: ordering "
                 "(<, <=, >, >=) is defined for numbers only"
             )
@@ -106,7 +126,7 @@ class Field:
         __lt__ = __le__ = __gt__ = __ge__ = _no_order
 
         def _no_equality(self, other):
-            raise TypeError(
+            raise QueryTypeError(
                 f"{_describe(self.operand)} is {_a(self.type_name)} field: == and != are not "
                 f"defined for it; {_METHOD_HINTS.get(self.type_name, 'use is_null()/not_null()')}"
             )
@@ -114,25 +134,32 @@ class Field:
         __eq__ = __ne__ = _no_equality
 
     def _check(self, value: object, what: str) -> Value:
+        where = f"{_describe(self.operand)} {what}"
         if isinstance(value, (Predicate, Field)):
-            raise TypeError(
-                f"{_describe(self.operand)} {what} {value!r}: a field's operators build "
+            raise QueryTypeError(
+                f"{where} {value!r}: a field's operators build "
                 "predicates; to compare predicates structurally, coerce the field first: "
                 "as_predicate(N.cropped) == other"
             )
-        value = check_value(value)
+        value = check_value(value, where)
         if value_kind(value) not in self.kinds:
             allowed = " or ".join(_KIND_NAMES[k] for k in self.kinds)
-            raise TypeError(
+            raise QueryTypeError(
                 f"{_describe(self.operand)} is {_a(self.type_name)} field: {what} needs "
                 f"{allowed}, not {type(value).__name__} {value!r}"
             )
         return value
 
-    def _check_all(self, values: Iterable[object], what: str) -> list[Value]:
+    def _check_all(self, values: Iterable[object], what: str) -> tuple[Value, ...]:
+        where = f"{_describe(self.operand)} {what}"
         if isinstance(values, (str, bytes)):
-            raise TypeError(f"{what} takes a list of values, not a single {type(values).__name__}")
-        return [self._check(v, what) for v in values]
+            raise QueryTypeError(
+                f"{where} takes a list of values, not a single {type(values).__name__}"
+            )
+        items, unordered = value_items(values, where)
+        checked = [self._check(v, what) for v in items]
+        # a set's order is arbitrary: sort it so the query never depends on it
+        return tuple(sorted(checked, key=lambda v: (value_kind(v), v)) if unordered else checked)
 
 
 class _Nullable(Field):
@@ -177,7 +204,7 @@ class _Equality(Field, Generic[T]):
             >>> print(N.status.isin(["Traced", "Orphan"]))
             status in ["Traced", "Orphan"]
         """
-        return IsIn(self.operand, tuple(self._check_all(values, "isin")))
+        return IsIn(self.operand, self._check_all(values, "isin"))
 
 
 class _Ordering(Field, Generic[T]):
@@ -210,14 +237,22 @@ class _Strings(Field):
             >>> print(N.type.matches("mbon.*", ignore_case=True))
             type =~ "mbon.*" ignore case
         """
-        if not isinstance(pattern, str):
-            raise TypeError(f"matches takes a str pattern, not {type(pattern).__name__}")
+        where = f"{_describe(self.operand)} matches"
+        pattern = check_text(pattern, "a pattern", where)
+        if not isinstance(ignore_case, bool):
+            np = sys.modules.get("numpy")
+            if np is None or not isinstance(ignore_case, np.bool_):
+                raise QueryTypeError(
+                    f"ignore_case must be a bool, not {type(ignore_case).__name__} in {where}"
+                )
+            ignore_case = bool(ignore_case)
         return Matches(_prop(self.operand, "matches"), pattern, ignore_case)
 
     def _string_test(self, op: StringOp, value: object) -> Predicate:
+        where = f"{_describe(self.operand)} {op.value}"
         if not isinstance(value, str):
-            raise TypeError(f"{op.value} takes a str, not {type(value).__name__} {value!r}")
-        return StringTest(_prop(self.operand, op.value), op, value)
+            raise QueryTypeError(f"{where} takes a str, not {type(value).__name__} {value!r}")
+        return StringTest(_prop(self.operand, op.value), op, check_text(value, "a string", where))
 
     def startswith(self, prefix: str) -> Predicate:
         """The string starts with ``prefix`` (literal, not a regex).
@@ -258,7 +293,7 @@ class StrField(_Strings, _Equality[str], _Nullable):
     type_name = "string"
 
 
-class IntField(_Ordering[float], _Equality[float], _Nullable):
+class IntField(_Ordering[Number], _Equality[Number], _Nullable):
     """An integer property: equality, ordering, ``isin``, null tests."""
 
     __slots__ = ()
@@ -266,7 +301,7 @@ class IntField(_Ordering[float], _Equality[float], _Nullable):
     type_name = "int"
 
 
-class FloatField(_Ordering[float], _Equality[float], _Nullable):
+class FloatField(_Ordering[Number], _Equality[Number], _Nullable):
     """A float property: equality, ordering, ``isin``, null tests."""
 
     __slots__ = ()
@@ -274,7 +309,7 @@ class FloatField(_Ordering[float], _Equality[float], _Nullable):
     type_name = "float"
 
 
-class CountField(_Ordering[float], _Equality[float]):
+class CountField(_Ordering[Number], _Equality[Number]):
     """A synapse count in an ROI (never null: a missing ROI counts 0)."""
 
     __slots__ = ()
@@ -282,7 +317,7 @@ class CountField(_Ordering[float], _Equality[float]):
     type_name = "count"
 
 
-class BoolField(Combinable, _Equality[bool], _Nullable):
+class BoolField(Combinable, _Equality[Flag], _Nullable):
     """A boolean property; the field itself is a predicate (``N.cropped``, ``~N.cropped``)."""
 
     __slots__ = ()
@@ -316,11 +351,11 @@ class ListField(_Nullable):
             tags contains any ["a", "b"]
         """
         return ContainsAny(
-            _prop(self.operand, "contains_any"), tuple(self._check_all(values, "contains_any"))
+            _prop(self.operand, "contains_any"), self._check_all(values, "contains_any")
         )
 
 
-class AnyField(_Strings, _Ordering[Value], _Equality[Value], ListField):
+class AnyField(_Strings, _Ordering[Scalar], _Equality[Scalar], ListField):
     """An untyped property (``N["somaNeuromere"]``): every operator and method."""
 
     __slots__ = ()
@@ -329,7 +364,7 @@ class AnyField(_Strings, _Ordering[Value], _Equality[Value], ListField):
 
 def _prop(operand: Operand, what: str) -> Prop:
     if not isinstance(operand, Prop):
-        raise TypeError(f"{what} is not defined for {_describe(operand)}")
+        raise QueryTypeError(f"{what} is not defined for {_describe(operand)}")
     return operand
 
 
@@ -420,7 +455,7 @@ class Namespace:
         try:
             cls = _FIELD_KINDS[kind]
         except (KeyError, TypeError):
-            raise TypeError(
+            raise QueryTypeError(
                 f"unknown field kind {kind!r}; use str, int, float, bool, list, 'point' or 'any'"
             ) from None
         return cls(Prop(self.entity, name))

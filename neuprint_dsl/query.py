@@ -15,11 +15,13 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from .errors import InvalidValue, QueryTypeError
 from .expr import (
     INT64_MAX,
     TRUE,
@@ -28,11 +30,10 @@ from .expr import (
     PredicateLike,
     Renderable,
     as_predicate,
+    check_text,
     entities,
+    value_items,
 )
-
-if TYPE_CHECKING:
-    pass
 
 Label: TypeAlias = Literal["Neuron", "Segment"]
 LABELS: tuple[Label, ...] = ("Neuron", "Segment")
@@ -45,7 +46,7 @@ def _predicate(value: object, entity: Entity, role: str) -> Predicate:
     wrong = entities(pred) - {entity}
     if wrong:
         other = ", ".join(sorted(e.value for e in wrong))
-        raise TypeError(
+        raise QueryTypeError(
             f"the {role} predicate must use {entity.value} fields only "
             f"({entity.namespace}.*), but it uses {other} fields: {pred}"
         )
@@ -76,37 +77,64 @@ def _mito_where(value: object) -> Predicate:
     return _predicate(value, Entity.MITO, "mitochondrion")
 
 
-def _check_weight(_: Any, __: Any, weight: Any) -> None:
-    if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= INT64_MAX:
-        raise ValueError(f"min_total_weight must be a non-negative int, not {weight!r}")
+def _count(value: object, what: str) -> int | None:
+    """A non-negative 64-bit int (a Python or numpy int), or ``None``."""
+    if value is None:
+        return None
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.integer):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise QueryTypeError(f"{what} must be an int, not {type(value).__name__} {value!r}")
+    if not 0 <= value <= INT64_MAX:
+        raise InvalidValue(f"{what} must be a non-negative 64-bit int, not {value!r}")
+    return int(value)
+
+
+def _weight(value: object) -> int:
+    if value is None:
+        raise QueryTypeError("min_total_weight must be an int, not None")
+    weight = _count(value, "min_total_weight")
+    assert weight is not None
+    return weight
+
+
+def _limit(value: object) -> int | None:
+    return _count(value, "limit")
 
 
 _flag = attrs.validators.instance_of(bool)
 
 
 def _check_label(_: Any, __: Any, label: Any) -> None:
-    if label not in LABELS:
-        raise ValueError(f"label must be 'Neuron' or 'Segment', not {label!r}")
+    if not isinstance(label, str) or label not in LABELS:
+        raise InvalidValue(f"label must be 'Neuron' or 'Segment', not {label!r}")
 
 
 def _names(value: Iterable[str] | str | None, what: str) -> tuple[str, ...] | None:
+    """Names (ROIs, columns) from a str or any list of them: a list, tuple, set (sorted),
+    generator, numpy array or pandas Series / Index."""
     if value is None:
         return None
     if isinstance(value, str):
         value = [value]
-    names = tuple(value)
-    for name in names:
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"{what} must be non-empty strings, not {name!r}")
+    items, unordered = value_items(value, what)
+    names = []
+    for item in items:
+        if isinstance(item, str):
+            item = check_text(item, f"each of {what}")
+        if not isinstance(item, str) or not item:
+            raise QueryTypeError(f"{what} must be non-empty strings, not {item!r}")
+        names.append(item)
     if len(set(names)) != len(names):
-        raise ValueError(f"{what} contain duplicates: {list(names)!r}")
-    return names
+        raise InvalidValue(f"{what} contain duplicates: {names!r}")
+    return tuple(sorted(names) if unordered else names)
 
 
 def _columns(value: Iterable[str] | str | None) -> tuple[str, ...] | None:
     names = _names(value, "columns")
     if names == ():
-        raise ValueError("columns must be None (the default columns) or a non-empty list")
+        raise InvalidValue("columns must be None (the default columns) or a non-empty list")
     return names
 
 
@@ -114,12 +142,19 @@ def _rois(value: Iterable[str] | str | None) -> tuple[str, ...] | None:
     return _names(value, "rois")
 
 
+def _order_name(name: object) -> str:
+    name = check_text(name, "an order by key")
+    if not name:
+        raise InvalidValue("an order by key must be a non-empty str, not ''")
+    return name
+
+
 @attrs.frozen(slots=True)
 class OrderKey:
     """One ``order by`` key: a property name and a direction."""
 
-    field: str = attrs.field(validator=attrs.validators.min_len(1))
-    descending: bool = False
+    field: str = attrs.field(converter=_order_name)
+    descending: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
 
 def _order_keys(value: object) -> tuple[OrderKey, ...]:
@@ -136,7 +171,7 @@ def _order_keys(value: object) -> tuple[OrderKey, ...]:
         elif _is_pair(item):
             keys.append(OrderKey(item[0], item[1] == "desc"))
         else:
-            raise TypeError(
+            raise QueryTypeError(
                 f"order_by takes names, (name, 'asc'|'desc') pairs or OrderKey, not {item!r}"
             )
     return tuple(keys)
@@ -151,20 +186,13 @@ def _is_pair(value: object) -> bool:
     )
 
 
-def _check_limit(_: Any, __: Any, limit: Any) -> None:
-    if limit is not None and (
-        isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= INT64_MAX
-    ):
-        raise ValueError(f"limit must be a non-negative 64-bit int or None, not {limit!r}")
-
-
 class Statement(Renderable):
     """Base of every statement: printing and compiling shortcuts."""
 
     __slots__ = ()
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Neurons(Statement):
     """Fetch the neurons (or segments) matching ``where``; see :func:`neurons`."""
 
@@ -172,10 +200,10 @@ class Neurons(Statement):
     label: Label = attrs.field(default="Neuron", validator=_check_label)
     columns: tuple[str, ...] | None = attrs.field(default=None, converter=_columns)
     order_by: tuple[OrderKey, ...] = attrs.field(default=(), converter=_order_keys)
-    limit: int | None = attrs.field(default=None, validator=_check_limit)
+    limit: int | None = attrs.field(default=None, converter=_limit)
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Connections(Statement):
     """Fetch the connections from ``upstream`` to ``downstream`` neurons; see :func:`connections`."""
 
@@ -189,7 +217,7 @@ class Connections(Statement):
 
     def __attrs_post_init__(self) -> None:
         if self.rois is not None and not self.rois:
-            raise ValueError("rois must be None (any ROI) or a non-empty list of ROI names")
+            raise InvalidValue("rois must be None (any ROI) or a non-empty list of ROI names")
 
     @property
     def label(self) -> Label:
@@ -209,7 +237,7 @@ class Connections(Statement):
         return self.upstream_label
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Synapses(Statement):
     """Fetch the synapses (``where``) of the neurons matching ``neurons``; see
     :func:`synapses`."""
@@ -221,7 +249,7 @@ class Synapses(Statement):
     closest_mitochondria: bool = attrs.field(default=False, validator=_flag)
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class SynapseConnections(Statement):
     """Fetch the synapse pairs from ``upstream`` to ``downstream`` neurons; see
     :func:`synapse_connections`."""
@@ -230,7 +258,7 @@ class SynapseConnections(Statement):
     downstream: Predicate = attrs.field(default=TRUE, converter=_downstream)
     where: Predicate = attrs.field(default=TRUE, converter=_synapse_where)
     rois: tuple[str, ...] | None = attrs.field(default=None, converter=_rois)
-    min_total_weight: int = attrs.field(default=1, validator=_check_weight)
+    min_total_weight: int = attrs.field(default=1, converter=_weight)
     primary_only: bool = attrs.field(default=True, validator=_flag)
     upstream_label: Label = attrs.field(default="Neuron", validator=_check_label)
     downstream_label: Label = attrs.field(default="Neuron", validator=_check_label)
@@ -238,10 +266,10 @@ class SynapseConnections(Statement):
 
     def __attrs_post_init__(self) -> None:
         if self.rois is not None and not self.rois:
-            raise ValueError("rois must be None (any ROI) or a non-empty list of ROI names")
+            raise InvalidValue("rois must be None (any ROI) or a non-empty list of ROI names")
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Mitochondria(Statement):
     """Fetch the mitochondria (``where``) of the neurons matching ``neurons``; see
     :func:`mitochondria`."""

@@ -363,7 +363,7 @@ def test_sample_has_synapses(export: Export) -> None:
 def test_synapse_criteria_defaults(client: Client) -> None:
     sc = SC(client=client)
     assert sc.confidence == 0.5 and sc.rois == [] and sc.type is None and sc.primary_only
-    assert repr(sc) == "SynapseCriteria('s', confidence=0.5, primary_only=True)"
+    assert repr(sc) == "SynapseCriteria('s', confidence=0.5, primary_only=True)  # confidence > 0.5"
     assert sc == SC()  # the default client
     assert sc != SC(confidence=0.6)
     assert str(sc.to_expr()) == "confidence > 0.5"
@@ -384,7 +384,7 @@ def test_synapse_criteria_expr_and_condition(client: Client) -> None:
         sc.condition("n")
     assert repr(sc) == (
         "SynapseCriteria('s', rois=['SMP(R)', \"b'L(R)\"], type='pre', confidence=0.9, "
-        "primary_only=True)"
+        "primary_only=True)  # " + sc.to_expr().to_text()
     )
     assert str(sc & (S.z > 5)) == (
         '(roi("SMP(R)") or roi("b\'L(R)")) and confidence > 0.9 and type = "pre" and z > 5'
@@ -429,6 +429,7 @@ def test_mito_criteria(client: Client) -> None:
     )
     assert repr(mc) == (
         "MitoCriteria('m', rois=['FB', 'LAL(R)'], mitoType='dark', size=100000, primary_only=True)"
+        "  # " + mc.to_expr().to_text()
     )
     assert mc == MC(rois=["FB", "LAL(R)"], mitoType="dark", size=100_000)
     assert MC().to_expr() == neuprint_dsl.TRUE

@@ -51,6 +51,7 @@ from ..expr import (
     check_value,
     not_,
     or_,
+    shown_text,
     value_kind,
 )
 from ..fields import AnyField, Field, N, NeuronFields
@@ -695,7 +696,7 @@ class NeuronCriteria:
             >>> print(NeuronCriteria(type=IsNull, status=NotNull, min_pre=10).to_expr())
             type is null and status is not null and pre >= 10
             >>> NeuronCriteria().to_expr()
-            Const(value=True)
+            <predicate true>
         """
         if self.client is not None:
             self._validate_rois(self.client)
@@ -736,14 +737,20 @@ class NeuronCriteria:
             else:
                 shown = value
             parts.append(f"{key}={shown!r}")
-        return f"NeuronCriteria({', '.join(parts)})"
+        # reads back as Python (neuprint-python's habit); the comment is the DSL text
+        call = f"NeuronCriteria({', '.join(parts)})"
+        return f"{call}  # {shown_text(lambda: self._expr.to_text(), 'predicate')}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's pretty printer: the same text as ``repr``."""
+        printer.text(repr(self))
 
     def replace(self, **changes: Any) -> NeuronCriteria:
         """A copy with some keywords changed (``None`` removes one); the client is kept.
 
         Example:
             >>> NeuronCriteria(type="KC.*", bodyId=[1]).replace(bodyId=None, status="Traced")
-            NeuronCriteria(type='KC.*', status='Traced')
+            NeuronCriteria(type='KC.*', status='Traced')  # type =~ "KC.*" and status = "Traced"
         """
         args: dict[str, Any] = {**self._args, **changes}
         args.setdefault("client", self.client)
@@ -864,7 +871,7 @@ def as_criteria(obj: object, client: RoiSource | None = None) -> NeuronCriteria 
 
     Example:
         >>> as_criteria(329566174)
-        NeuronCriteria(bodyId=329566174)
+        NeuronCriteria(bodyId=329566174)  # bodyId = 329566174
         >>> print(as_criteria("OA-VPM3").to_expr())
         type = "OA-VPM3" or instance = "OA-VPM3"
         >>> from neuprint_dsl import N

@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..cypher.literals import quote_identifier, quote_string, render_number
 from ..execute import run
-from ..expr import TRUE, Predicate, PredicateLike, and_, not_, or_
+from ..expr import TRUE, Predicate, PredicateLike, and_, not_, or_, shown_text
 from ..fields import M, N
 from ..query import mitochondria, synapses
 from .client import Client, default_client, inject_client
@@ -82,7 +82,7 @@ class MitoCriteria:
 
     Example:
         >>> MitoCriteria(mitoType="medium", size=5)
-        MitoCriteria('m', mitoType='medium', size=5, primary_only=True)
+        MitoCriteria('m', mitoType='medium', size=5, primary_only=True)  # size >= 5 and mitoType = "medium"
     """
 
     def __init__(
@@ -122,7 +122,7 @@ class MitoCriteria:
 
         Example:
             >>> MitoCriteria().to_expr()
-            Const(value=True)
+            <predicate true>
         """
         parts: list[PredicateLike] = []
         if self.rois:
@@ -191,7 +191,13 @@ class MitoCriteria:
             args.append(f"size={self.size}")
         if self.primary_only:
             args.append("primary_only=True")
-        return f"MitoCriteria({', '.join(args)})"
+        # reads back as Python (neuprint-python's habit); the comment is the DSL text
+        call = f"MitoCriteria({', '.join(args)})"
+        return f"{call}  # {shown_text(lambda: self.to_expr().to_text(), 'predicate')}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's pretty printer: the same text as ``repr``."""
+        printer.text(repr(self))
 
 
 MITO_DTYPES: dict[str, Any] = {

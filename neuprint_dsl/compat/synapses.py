@@ -46,7 +46,7 @@ import pandas as pd
 from ..cypher.literals import quote_identifier, quote_string, render_number
 from ..errors import UnknownROI
 from ..execute import run
-from ..expr import TRUE, Predicate, PredicateLike, and_, not_, or_
+from ..expr import TRUE, Predicate, PredicateLike, and_, not_, or_, shown_text
 from ..fields import E, N, S
 from ..query import Label, connections, neurons, synapse_connections, synapses
 from .client import Client, default_client, inject_client
@@ -270,7 +270,7 @@ class SynapseCriteria:
     Example:
         >>> sc = SynapseCriteria(type="post", confidence=0.5, client=None)
         >>> sc
-        SynapseCriteria('s', type='post', confidence=0.5, primary_only=True)
+        SynapseCriteria('s', type='post', confidence=0.5, primary_only=True)  # confidence > 0.5 and type = "post"
         >>> print(sc & (S.z > 100))
         confidence > 0.5 and type = "post" and z > 100
     """
@@ -328,7 +328,7 @@ class SynapseCriteria:
 
         Example:
             >>> SynapseCriteria(confidence=0, client=None).to_expr()
-            Const(value=True)
+            <predicate true>
         """
         parts: list[PredicateLike] = []
         if self.rois:
@@ -402,7 +402,13 @@ class SynapseCriteria:
             args.append(f"confidence={self.confidence}")
         if self.primary_only:
             args.append("primary_only=True")
-        return f"SynapseCriteria({', '.join(args)})"
+        # reads back as Python (neuprint-python's habit); the comment is the DSL text
+        call = f"SynapseCriteria({', '.join(args)})"
+        return f"{call}  # {shown_text(lambda: self.to_expr().to_text(), 'predicate')}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's pretty printer: the same text as ``repr``."""
+        printer.text(repr(self))
 
 
 def _with_where(

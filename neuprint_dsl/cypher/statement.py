@@ -16,6 +16,8 @@ from typing import Any
 
 import attrs
 
+from ..expr import shown_text
+
 
 @attrs.frozen(slots=True)
 class Param:
@@ -28,13 +30,24 @@ class Param:
 Part = str | Param
 
 
-@attrs.frozen(slots=True, eq=False)
+@attrs.frozen(slots=True, eq=False, repr=False)
 class CypherStatement:
     """Cypher ``text`` using ``$name`` parameters, the ``params`` values, and ``columns``
     (the names of the result columns in order).
 
     ``inline()`` renders every parameter as a literal of the statement's dialect, as
-    neuPrintHTTP (which takes no parameters) needs.
+    neuPrintHTTP (which takes no parameters) needs. ``repr()`` (what a notebook shows) is the
+    dialect, the text and the parameters.
+
+    Example:
+        >>> from neuprint_dsl import N, neurons, to_cypher
+        >>> to_cypher(neurons(N.type == "APL", columns=["bodyId"]))
+        <cypher neo4j
+        MATCH (n:Neuron)
+        WHERE n.type = $type
+        RETURN n.bodyId AS bodyId
+        ORDER BY n.bodyId
+        params {'type': 'APL'}>
     """
 
     parts: tuple[Part, ...] = attrs.field(repr=False)
@@ -76,6 +89,17 @@ class CypherStatement:
 
     def __str__(self) -> str:
         return self.text
+
+    def __repr__(self) -> str:
+        def render() -> str:
+            params = f"\nparams {dict(self.params)!r}" if self.params else ""
+            return f"{self.dialect}\n{self.text}{params}"
+
+        return f"<cypher {shown_text(render, 'CypherStatement')}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's pretty printer: the same text as ``repr``."""
+        printer.text(repr(self))
 
 
 def as_params(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,13 +1,35 @@
 """The embedded engine: a local, in-process connectome database and its sample data.
 
-``neuprint_dsl.embedded(path=None)`` opens a database (this module is callable); with no
-path it opens the default synthetic sample, generating and loading it into the cache
-directory on first use (nothing is downloaded). ``load(export_dir, db_path)`` builds a
-database from a neuPrint export.
+``neuprint_dsl.embedded(path=None)`` opens a database; with no path it opens the default
+synthetic sample, generating and loading it into the cache directory on first use (nothing is
+downloaded). ``load(export_dir, db_path)`` builds a database from a neuPrint export.
+
+``neuprint_dsl.embedded`` is two things with one name, on purpose:
+
+* the **function** :func:`embedded` (defined here, typed, returning
+  :class:`~neuprint_dsl.transports.Embedded`), which the package ``neuprint_dsl`` exports as
+  its attribute ``embedded``: ``neuprint_dsl.embedded()`` and
+  ``from neuprint_dsl import embedded`` give the function, and mypy checks calls to it;
+* this **subpackage**, importable by its dotted name as always:
+  ``from neuprint_dsl.embedded import load`` and
+  ``from neuprint_dsl.embedded.sample import generate_sample`` read ``sys.modules``, not the
+  package attribute.
+
+Python binds a subpackage to its parent's attribute only when the subpackage is first
+imported; ``neuprint_dsl/__init__.py`` imports it first and then rebinds the attribute to the
+function, so later imports never undo that. mypy follows the same rule: an explicit name in
+``neuprint_dsl/__init__.py`` wins over the submodule of that name. For code that reads the
+subpackage through the attribute (``neuprint_dsl.embedded.load``, or
+``import neuprint_dsl.embedded.sample as s``), the function also carries this subpackage's
+public names (``load``, ``default_database``, ``open_database``) and submodules as attributes
+at run time; typed code should import them from ``neuprint_dsl.embedded`` instead. (Python
+resolves ``import neuprint_dsl.embedded as x`` through the attribute too, so ``x`` is the
+function; ``importlib.import_module("neuprint_dsl.embedded")`` gives the subpackage.)
 
 Example:
     >>> import tempfile
     >>> import neuprint_dsl
+    >>> from neuprint_dsl.embedded import load
     >>> from neuprint_dsl.embedded.sample import generate_sample
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     _ = generate_sample(tmp, neurons=40, edges=100, seed=3)
@@ -18,10 +40,9 @@ Example:
 
 from __future__ import annotations
 
-import sys
-import types
+import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .build import SCHEMA_VERSION, Progress, build_database
 from .export import read_export
@@ -30,7 +51,7 @@ from .sample import DEFAULT_SAMPLE, cache_dir, ensure_sample
 if TYPE_CHECKING:
     from ..transports.embedded import Embedded
 
-__all__ = ["default_database", "load", "open_database"]
+__all__ = ["default_database", "embedded", "load", "open_database"]
 
 _DB_FILE = "graph.lbug"
 
@@ -70,9 +91,31 @@ def open_database(path: str | Path | None = None, *, progress: Progress | None =
     return Embedded(default_database(progress) if path is None else path)
 
 
-class _CallableModule(types.ModuleType):
-    def __call__(self, path: str | Path | None = None, **options: Any) -> Embedded:
-        return open_database(path, **options)
+def embedded(path: str | Path | None = None, *, progress: Progress | None = None) -> Embedded:
+    """Open an embedded database at ``path``, or the default synthetic sample when ``path`` is
+    ``None`` (built in the cache directory on first use; nothing is downloaded).
+
+    This is the function ``neuprint_dsl.embedded(...)`` (see the module docstring for how the
+    function and the subpackage share the name). ``progress`` reports the sample's first build.
+
+    Example:
+        >>> import tempfile
+        >>> from neuprint_dsl import embedded
+        >>> from neuprint_dsl.embedded import load
+        >>> from neuprint_dsl.embedded.sample import generate_sample
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = generate_sample(tmp, neurons=40, edges=100, seed=3)
+        ...     with embedded(load(tmp, f"{tmp}/graph.lbug")) as db:
+        ...         print(type(db).__name__)
+        Embedded
+    """
+    return open_database(path, progress=progress)
 
 
-sys.modules[__name__].__class__ = _CallableModule
+# run-time convenience for code that reaches the subpackage through the package attribute
+# (neuprint_dsl.embedded.load, import neuprint_dsl.embedded.sample as s): not seen by mypy
+for _name in ("build", "export", "rois", "sample", "synapse_export"):
+    setattr(embedded, _name, importlib.import_module(f"{__name__}.{_name}"))
+for _name in ("load", "default_database", "open_database"):
+    setattr(embedded, _name, globals()[_name])
+del _name

@@ -2,6 +2,9 @@
 be an error mypy really reports (``--warn-unused-ignores`` fails otherwise), and every other
 line must type-check."""
 
+import numpy as np
+import pandas as pd
+
 from neuprint_dsl import (
     E,
     M,
@@ -39,6 +42,18 @@ ok: list[Predicate] = [
     S.x.isin([1, 2]),
     S["ntGabaProb"] > 0.5,
     (M.mitoType == "dark") & (M.size >= 1000) & (M.r0 < 50.0) & M.roi("FB"),
+    # numpy and pandas values
+    N.bodyId == np.int64(5),
+    N.somaRadius > np.float64(3),
+    N.pre >= np.uint32(2),
+    N.cropped == np.bool_(True),
+    N.type == np.str_("APL"),
+    N["anything"] > np.int64(3),
+    N.bodyId.isin(np.array([1, 2])),
+    N.bodyId.isin(pd.Series([1, 2])),
+    N.type.isin(pd.Index(["a"])),
+    N.bodyId.isin({1, 2}),
+    N.bodyId.isin(range(3)),
 ]
 synapses(N.type == "ExR2", S.type == "pre", primary_only=False)
 synapse_connections(N.type == "APL", where=S.confidence > 0.5, rois=["EB"], min_total_weight=3)
@@ -62,3 +77,4 @@ S.confidence.matches("x")  # type: ignore[attr-defined]
 S.type > 1  # type: ignore[operator]
 M.mitoType < 2  # type: ignore[operator]
 M.size.startswith("1")  # type: ignore[attr-defined]
+N.type > np.int64(3)  # type: ignore[operator]
