@@ -1628,7 +1628,7 @@ def generate_sample(
         >>> generate_sample("unused", neurons=3, edges=7)
         Traceback (most recent call last):
         ...
-        ValueError: edges must be at most neurons*(neurons-1) = 6 (distinct ordered pairs without self-loops), got 7
+        neuprint_dsl.errors.InvalidArgument: edges must be at most neurons*(neurons-1) = 6 (distinct ordered pairs without self-loops), got 7
     """
     _validate(neurons, edges, seed, naming)
     n, m, s = int(neurons), int(edges), int(seed)

@@ -26,7 +26,7 @@ Constructing a transport checks its arguments and touches no network:
     >>> DvidHTTP("localhost:8000", "a1b2:mas:ter", "annotations")
     Traceback (most recent call last):
     ...
-    ValueError: invalid DVID UUID 'a1b2:mas:ter': more than one ':' (DVID answers 400)...
+    neuprint_dsl.errors.InvalidArgument: invalid DVID UUID 'a1b2:mas:ter': more than one ':' (DVID answers 400)...
 """
 
 from __future__ import annotations
@@ -731,7 +731,7 @@ def check_key(key: object, *, zero: bool = False) -> int:
         >>> check_key(0)
         Traceback (most recent call last):
         ...
-        ValueError: a body id is an integer from 1 to 2**64-1, not 0
+        neuprint_dsl.errors.InvalidArgument: a body id is an integer from 1 to 2**64-1, not 0
     """
     low = 0 if zero else 1
     if isinstance(key, bool) or not isinstance(key, numbers.Integral):
@@ -753,7 +753,7 @@ def check_value(
         >>> check_value(7, {"type_user": "someone"})
         Traceback (most recent call last):
         ...
-        ValueError: refusing to write 'type_user': ... (pass allow_metadata=True to write it)
+        neuprint_dsl.errors.InvalidArgument: refusing to write 'type_user': ... (pass allow_metadata=True to write it)
     """
     if not isinstance(value, Mapping):
         raise InvalidArgument(f"an annotation is a JSON object (a dict), not {type(value).__name__}")
@@ -786,7 +786,7 @@ def check_query(query: object) -> Query:
         >>> check_query({"bodyid": [1, "x"]})
         Traceback (most recent call last):
         ...
-        ValueError: ... mixes numbers or strings with other values ...
+        neuprint_dsl.errors.InvalidArgument: ... mixes numbers or strings with other values ...
     """
     if isinstance(query, list):
         if not query:
