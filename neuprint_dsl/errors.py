@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 
@@ -23,18 +24,108 @@ class NeuprintDSLError(Exception):
 
 
 def caret_excerpt(text: str, line: int, column: int) -> str:
-    """Return the offending line of ``text`` with a caret under ``column`` (both 1-based).
+    """Return line ``line`` of ``text`` with a caret under ``column`` (both 1-based).
+
+    Lines are separated by ``"\\n"`` only, as the parser counts them (a ``"\\r"`` before it is
+    the line's last character; other separators such as ``"\\u2028"`` are characters of the
+    line). Every character of the line shows as exactly one visible character, so the caret
+    stays under the offending one: control characters as their control pictures (``␍``,
+    ``␌``, ``␋``), line and paragraph separators as ``␤``, other invisible characters as
+    ``�``; a tab shows as a space. Wide characters take two columns, and a long line shows
+    a window around the caret between ``…`` marks.
 
     Example:
         >>> print(caret_excerpt("type = = 3", 1, 8))
           type = = 3
                  ^
+        >>> print(caret_excerpt("a\\vb = 1\\r\\nc @", 2, 3))
+          c @
+            ^
+        >>> print(caret_excerpt("a\\vb @", 1, 5))
+          a␋b @
+              ^
     """
-    lines = text.splitlines() or [""]
+    lines = text.split("\n")
     line = max(1, min(line, len(lines)))
-    source = lines[line - 1].expandtabs(1)
+    source = lines[line - 1]
     column = max(1, min(column, len(source) + 1))
-    return f"  {source}\n  {' ' * (column - 1)}^"
+    if source.endswith("\r") and column < len(source):
+        source = source[:-1]  # the \r of a \r\n line end, when the caret is not on it
+    return excerpt_line(source, column - 1)
+
+
+#: The widest excerpt line shown in full; a longer one is cut around the caret.
+EXCERPT_WIDTH = 100
+
+
+def excerpt_line(source: str, index: int) -> str:
+    """``source`` shown on one line (see :func:`caret_excerpt`) with a caret under the
+    character at 0-based ``index`` (or just past the end).
+
+    Example:
+        >>> print(excerpt_line("a\\nb(", 3))
+          a␊b(
+             ^
+    """
+    index = max(0, min(index, len(source)))
+    shown = [visible_char(char) for char in source]
+    widths = [char_width(char) for char in shown]
+    start, end = 0, len(shown)
+    if sum(widths) > EXCERPT_WIDTH:
+        start = max(0, index - EXCERPT_WIDTH // 2)
+        end = start
+        used = 0
+        while end < len(shown) and used + widths[end] <= EXCERPT_WIDTH:
+            used += widths[end]
+            end += 1
+        while start > 0 and used + widths[start - 1] <= EXCERPT_WIDTH:
+            start -= 1
+            used += widths[start]
+    head = "…" if start > 0 else ""
+    tail = "…" if end < len(shown) else ""
+    padding = len(head) + sum(widths[start:index])
+    return f"  {head}{''.join(shown[start:end])}{tail}\n  {' ' * padding}^"
+
+
+_LINE_SEPARATORS = frozenset("\x85\u2028\u2029")
+
+
+def visible_char(char: str) -> str:
+    """One visible character standing for ``char`` in an error excerpt.
+
+    Example:
+        >>> visible_char("\\r"), visible_char("\\u2028"), visible_char("\\t"), visible_char("é")
+        ('␍', '␤', ' ', 'é')
+    """
+    if char.isprintable():
+        return char
+    if char == "\t":
+        return " "
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Control Pictures block: ␀ ... ␟
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    if char in _LINE_SEPARATORS:
+        return "\u2424"  # ␤
+    if unicodedata.category(char) == "Zs":
+        return "\u2423"  # ␣ for a space that is not U+0020
+    return "\ufffd"
+
+
+def char_width(char: str) -> int:
+    """Terminal columns a printable character takes: 2 for wide East Asian characters, 0 for
+    combining marks, else 1.
+
+    Example:
+        >>> char_width("a"), char_width("界"), char_width("\\u0301")
+        (1, 2, 0)
+    """
+    if unicodedata.east_asian_width(char) in ("W", "F"):
+        return 2
+    if unicodedata.category(char) in ("Mn", "Me"):
+        return 0
+    return 1
 
 
 class QuerySyntaxError(NeuprintDSLError, ValueError):
@@ -77,7 +168,7 @@ class InvalidPattern(NeuprintDSLError, ValueError):
         self.reason = reason
         super().__init__(
             f"invalid pattern {pattern!r} at position {position}: {reason}\n"
-            + caret_excerpt(pattern, 1, position + 1)
+            + excerpt_line(pattern, position)
         )
 
 
@@ -102,6 +193,47 @@ class InvalidValue(NeuprintDSLError, ValueError):
         ...     print("refused")
         refused
     """
+
+
+class NestingTooDeep(NeuprintDSLError, ValueError):
+    """A predicate whose and / or / not nest deeper than ``neuprint_dsl.expr.MAX_NESTING``
+    levels (query text that does so raises :class:`QuerySyntaxError` with a caret instead).
+
+    Example:
+        >>> from neuprint_dsl import N
+        >>> p = N.pre > 0
+        >>> try:
+        ...     for i in range(200):
+        ...         p = ~(p | (N.post > i))
+        ... except NestingTooDeep as err:
+        ...     print(str(err)[:36])
+        and / or / not nested 65 levels deep
+    """
+
+
+class DNFTooLarge(NeuprintDSLError, ValueError):
+    """The disjunctive normal form of a predicate would pass the clause limit (DNF can grow
+    exponentially: 13 two-way ORs joined by AND give 8,192 clauses). Raised by
+    ``neuprint_dsl.to_dnf``; the neuronjson compiler catches it and falls back to a wider
+    server query plus a client-side residual.
+
+    Example:
+        >>> from neuprint_dsl import N, to_dnf
+        >>> from neuprint_dsl.expr import and_
+        >>> big = and_(*((N.pre == i) | (N.post == i) for i in range(13)))
+        >>> try:
+        ...     to_dnf(big)
+        ... except DNFTooLarge as err:
+        ...     print(err.limit)
+        4096
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"the disjunctive normal form of this predicate has more than {limit} clauses; "
+            "simplify it or split the query"
+        )
 
 
 class InvalidArgument(NeuprintDSLError, ValueError, TypeError):
@@ -149,7 +281,11 @@ class UnknownName(NeuprintDSLError, LookupError):
         import difflib
 
         self.name = name
-        self.suggestions = tuple(difflib.get_close_matches(name, list(known), n=3))
+        names = sorted(set(known))
+        # names are case-sensitive: one that differs only by case is the likeliest meant
+        same = [k for k in names if k.lower() == name.lower() and k != name]
+        close = difflib.get_close_matches(name, names, n=3)
+        self.suggestions = tuple(dict.fromkeys([*same, *close]))[:3]
         message = f"unknown {self.kind} {name!r}"
         if where:
             message += f" in {where}"

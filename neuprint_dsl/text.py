@@ -1,12 +1,14 @@
 """The text language: parse query text into the AST and print any AST as canonical text.
 
 The grammar is ``grammar/neuprint_dsl.lark`` (LALR(1), lark's contextual lexer); DESIGN
-section 5 defines the language. Parsing builds nodes with the same smart constructors as the
-fluent API, so ``parse(text) == fluent_expr`` is a meaningful comparison, and printing is
-exact: ``parse(to_text(ast)) == ast`` for every AST whose fields belong to one kind of record
-(parse edge predicates with ``context="edge"``). Every problem in the text, from a stray
-character to an invalid regex or a mixed list, raises :class:`QuerySyntaxError` with the line,
-the column and a caret.
+section 5 defines the language. Parsing builds leaves through the typed fields of the
+fluent API (``type > 3`` is refused as ``N.type > 3`` is, with the same words), so
+``parse(text) == fluent_expr`` is a meaningful comparison, and printing is exact:
+``parse(to_text(ast)) == ast`` for every AST the fluent API can build whose fields belong to
+one kind of record (parse edge predicates with ``context="edge"``). Every problem in the
+text, from a stray character to an invalid regex, a mixed list or and / or / not nested more
+than ``MAX_NESTING`` levels deep, raises :class:`QuerySyntaxError` with the line, the column
+and a caret. Lines are counted at ``\\n`` only, by the parser and the caret alike.
 
 Example:
     >>> from neuprint_dsl import N
@@ -27,11 +29,19 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
-from .errors import InvalidPattern, InvalidPatternInQuery, QuerySyntaxError
+from .errors import (
+    InvalidArgument,
+    InvalidPattern,
+    InvalidPatternInQuery,
+    NeuprintDSLError,
+    QuerySyntaxError,
+    TypeErrorInQuery,
+)
 from .expr import (
     FALSE,
     INT64_MAX,
     INT64_MIN,
+    MAX_NESTING,
     TRUE,
     And,
     Compare,
@@ -55,8 +65,8 @@ from .expr import (
     as_predicate,
     not_,
     or_,
-    value_kind,
 )
+from .fields import NAMESPACES, AnyField, BoolField, CountField, Field
 from .query import (
     Connections,
     Label,
@@ -127,7 +137,7 @@ def _parser() -> Lark:
         parser="lalr",
         lexer="contextual",
         maybe_placeholders=True,  # optional clauses keep their slot (None when absent)
-        propagate_positions=False,  # positions come from the tokens
+        propagate_positions=False,  # positions come from the tokens (3x faster)
         lexer_callbacks={"IDENT": _refuse_keyword},
     )
 
@@ -151,7 +161,11 @@ def parse(text: str, *, context: Context = "neuron") -> AST:
     predicate on ``context`` records (``"neuron"``, ``"edge"``, ``"synapse"`` or
     ``"mitochondrion"``).
 
-    Raises :class:`QuerySyntaxError` (a ``ValueError``) for any problem in the text.
+    Raises :class:`QuerySyntaxError` (a ``ValueError``) for any problem in the text, with
+    the line, the column and a caret; a comparison the field's type does not allow raises
+    :class:`~neuprint_dsl.errors.TypeErrorInQuery` (also a ``QueryTypeError``), exactly as
+    the same comparison in Python would; and / or / not nested more than ``MAX_NESTING``
+    (64) levels deep is refused. Lines end at ``\\n`` only (a ``\\r`` before it is a space).
 
     Example:
         >>> from neuprint_dsl import N, E
@@ -163,10 +177,10 @@ def parse(text: str, *, context: Context = "neuron") -> AST:
         neurons where type is null limit 3
     """
     if not isinstance(text, str):
-        raise TypeError(f"parse() takes query text (a str), not {type(text).__name__}")
+        raise InvalidArgument(f"parse() takes query text (a str), not {type(text).__name__}")
     entity = _CONTEXTS.get(context)
     if entity is None:
-        raise ValueError(
+        raise InvalidArgument(
             f"context must be one of {', '.join(map(repr, _CONTEXTS))}, not {context!r}"
         )
     if not text.strip(_SPACE):
@@ -187,8 +201,12 @@ def parse(text: str, *, context: Context = "neuron") -> AST:
         ) from None
     try:
         return _Builder(text).root(tree, entity)
-    except RecursionError:
+    except RecursionError:  # not expected: the builder recurses once per level of nesting
         raise QuerySyntaxError("the query is nested too deeply", text, 1, 1) from None
+    except QuerySyntaxError:
+        raise
+    except NeuprintDSLError as err:  # not expected: the builder checks what it builds
+        raise QuerySyntaxError(str(err), text, 1, 1) from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -360,7 +378,13 @@ class _Builder:
         self.text = text
 
     def error(self, reason: str, token: Token, offset: int = 0) -> QuerySyntaxError:
-        return QuerySyntaxError(reason, self.text, token.line or 1, (token.column or 1) + offset)
+        """An error at ``offset`` characters into ``token`` (which may span lines)."""
+        line, column = token.line or 1, (token.column or 1) + offset
+        breaks = token.count("\n", 0, offset)
+        if breaks:
+            line += breaks
+            column = offset - token.rfind("\n", 0, offset)
+        return QuerySyntaxError(reason, self.text, line, column)
 
     # statements ----------------------------------------------------------------------
 
@@ -539,41 +563,104 @@ class _Builder:
 
     # predicates ----------------------------------------------------------------------
 
-    def pred(self, node: Node, entity: Entity) -> Predicate:
+    def pred(self, node: Node, entity: Entity, depth: int = 0) -> Predicate:
+        """The predicate of ``node``, which sits inside ``depth`` levels of and / or / not.
+
+        A level is what the AST nests (see :func:`~neuprint_dsl.expr.nesting_depth`): a run
+        of ``and`` (``a and (b and c)``) is one level, ``not not`` none, and a leaf that is a
+        negation (``!=``, ``not in``, ``is not null``) one. The builder recurses only when the
+        level grows, so MAX_NESTING bounds its recursion too.
+        """
         assert not isinstance(node, str)  # a predicate is always a subtree
         kind = node.data
         children: list[Any] = node.children
-        if kind == "and_expr":
-            return and_(*[self.pred(child, entity) for child in children])
-        if kind == "or_expr":
-            return or_(*[self.pred(child, entity) for child in children])
+        if kind in ("and_expr", "or_expr"):
+            level = self.nested(node, depth)
+            items: list[Predicate] = []
+            pending = children[::-1]
+            while pending:  # iterative: a run of one connective is one level
+                child = pending.pop()
+                if not isinstance(child, str) and child.data == kind:
+                    pending.extend(child.children[::-1])
+                else:
+                    items.append(self.pred(child, entity, level))
+            return and_(*items) if kind == "and_expr" else or_(*items)
         if kind == "negation":
             negate = True
             inner: Node = children[0]
             while not isinstance(inner, str) and inner.data == "negation":
                 negate = not negate  # iterative: long 'not not ...' chains are fine
                 inner = inner.children[0]
-            pred = self.pred(inner, entity)
-            return not_(pred) if negate else pred
+            if not negate:
+                return self.pred(inner, entity, depth)
+            return not_(self.pred(inner, entity, self.nested(node, depth)))
         if kind == "true":
             return TRUE
         if kind == "false":
             return FALSE
         if kind == "bare":
-            return self.bare(children[0], entity)
-        return _LEAVES[kind](self, children, entity)
+            pred = self.bare(children[0], entity)
+        else:
+            pred = _LEAVES[kind](self, children, entity)
+        if isinstance(pred, Not):
+            self.nested(node, depth)
+        return pred
+
+    def nested(self, node: Tree[Token], depth: int) -> int:
+        """The level of a connective inside ``depth`` levels; refuses one past the limit."""
+        if depth < MAX_NESTING:
+            return depth + 1
+        offset = _first_token(node).start_pos or 0
+        if node.data == "negation":  # the tree drops `not`: find it before the operand
+            before = self.text[:offset].rstrip(_SPACE + "(")
+            if before[-3:].lower() == "not":
+                offset = len(before) - 3
+        line = self.text.count("\n", 0, offset) + 1
+        raise QuerySyntaxError(
+            f"and / or / not nested more than {MAX_NESTING} levels deep (the limit); join "
+            "conditions flat (a or b or c) instead of nesting them",
+            self.text,
+            line,
+            offset - self.text.rfind("\n", 0, offset),
+        )
 
     def bare(self, node: Node, entity: Entity) -> Predicate:
         operand = self.operand(node, entity)
         if isinstance(operand, RoiCount):
             call = self.call_text(node)
-            raise self.error(
-                f"{call} is a synapse count, not a condition; compare it, e.g. {call} > 0",
-                _first_token(node),
+            raise self.type_error(
+                f"{call} is a synapse count, not a condition; compare it, e.g. {call} > 0", node
             )
         if isinstance(operand, InRoi):
             return operand
-        return Compare(operand, CompareOp.EQ, True)
+        field = _typed_field(operand)
+        if isinstance(field, (BoolField, AnyField)):
+            return Compare(operand, CompareOp.EQ, True)  # N.cropped, N["x"] == True
+        name = _name(operand.name)
+        raise self.type_error(
+            f"{name} is {_a(field.type_name)} field, not a condition (only bool fields stand "
+            f"alone); compare it, e.g. {name} is not null",
+            node,
+        )
+
+    def typed(self, node: Node, operand: Prop | RoiCount, op: str, method: str, *args: Any) -> Any:
+        """Build a leaf the way the Python API does (``N.type > 3``, ``N.pre.matches(...)``),
+        so that text and Python refuse the same operator / value combinations with the same
+        words; ``op`` is the operator as written in text."""
+        field = _typed_field(operand)
+        try:
+            return getattr(field, method)(*args)
+        except InvalidPattern:
+            raise
+        except (TypeError, AttributeError) as err:  # QueryTypeError; a missing method
+            raise self.type_error(_text_message(str(err), operand, method, op), node) from None
+        except NeuprintDSLError as err:  # not expected: the text's values are checked
+            raise self.error(str(err), _first_token(node)) from None
+
+    def type_error(self, reason: str, node: Node) -> TypeErrorInQuery:
+        """A type error under the comparison that starts at ``node`` (its operand)."""
+        token = _first_token(node)
+        return TypeErrorInQuery(reason, self.text, token.line or 1, token.column or 1)
 
     def compare(self, children: list[Any], entity: Entity) -> Predicate:
         node: Node = children[0]
@@ -582,41 +669,59 @@ class _Builder:
         operand = self.value_operand(node, entity, op_token)
         value = self.value(value_token)
         op, negated = _COMPARE_OPS[op_token.type]
-        if op is not CompareOp.EQ and value_kind(value) != "number":
-            raise self.error(
-                f"{op_token} compares numbers only, not {_kind_noun(value)}", value_token
-            )
-        pred = Compare(operand, op, value)
+        method = "__ne__" if negated else _COMPARE_METHODS[op]
+        pred: Predicate = self.typed(node, operand, str(op_token), method, value)
+        return pred
+
+    def isin(self, children: list[Any], entity: Entity, negated: bool = False) -> Predicate:
+        node: Node = children[0]
+        operand = self.value_operand(node, entity, "not in" if negated else "in")
+        values = self.values(children[1])
+        pred: Predicate = self.typed(node, operand, "not in" if negated else "in", "isin", values)
         return not_(pred) if negated else pred
 
-    def isin(self, children: list[Any], entity: Entity) -> Predicate:
-        return IsIn(self.value_operand(children[0], entity, "in"), self.values(children[1]))
-
     def not_in(self, children: list[Any], entity: Entity) -> Predicate:
-        return not_(self.isin(children, entity))
+        return self.isin(children, entity, negated=True)
 
     def matches(self, children: list[Any], entity: Entity) -> Predicate:
+        node: Node = children[0]
         pattern_token: Token = children[2]
-        prop = self.field(children[0], entity, "=~")
+        operand = self.value_operand(node, entity, "=~")
+        pattern = self.string(pattern_token)
+        ignore_case = children[3] is not None
         try:
-            return Matches(prop, self.string(pattern_token), children[3] is not None)
+            pred: Predicate = self.typed(node, operand, "=~", "matches", pattern, ignore_case)
         except InvalidPattern as err:
             line, column = pattern_token.line or 1, pattern_token.column or 1
             raise _pattern_error(err, self.text, line, column) from None
+        return pred
 
     def string_test(self, children: list[Any], entity: Entity) -> Predicate:
+        node: Node = children[0]
         op = _STRING_OPS[children[1].type]
-        return StringTest(self.field(children[0], entity, op.value), op, self.string(children[2]))
+        operand = self.value_operand(node, entity, op.value)
+        # the operator's text is the method's name: startswith, endswith, contains
+        pred: Predicate = self.typed(node, operand, op.value, op.value, self.string(children[2]))
+        return pred
 
     def contains_any(self, children: list[Any], entity: Entity) -> Predicate:
-        prop = self.field(children[0], entity, "contains any")
-        return ContainsAny(prop, self.values(children[2]))
+        node: Node = children[0]
+        operand = self.value_operand(node, entity, "contains any")
+        values = self.values(children[2])
+        pred: Predicate = self.typed(node, operand, "contains any", "contains_any", values)
+        return pred
 
     def is_null(self, children: list[Any], entity: Entity) -> Predicate:
-        return IsNull(self.field(children[0], entity, "is null"))
+        node: Node = children[0]
+        operand = self.value_operand(node, entity, "is null")
+        pred: Predicate = self.typed(node, operand, "is null", "is_null")
+        return pred
 
     def not_null(self, children: list[Any], entity: Entity) -> Predicate:
-        return not_(IsNull(self.field(children[0], entity, "is not null")))
+        node: Node = children[0]
+        operand = self.value_operand(node, entity, "is not null")
+        pred: Predicate = self.typed(node, operand, "is not null", "not_null")
+        return pred
 
     # operands ------------------------------------------------------------------------
 
@@ -636,19 +741,10 @@ class _Builder:
     def value_operand(self, node: Node, entity: Entity, op: str) -> Prop | RoiCount:
         operand = self.operand(node, entity)
         if isinstance(operand, InRoi):
-            raise self.error(
+            raise self.type_error(
                 f"{self.call_text(node)} is a condition, not a value: use it alone (not with "
                 f"'{op}'); inputs() and outputs() give synapse counts",
-                _first_token(node),
-            )
-        return operand
-
-    def field(self, node: Node, entity: Entity, op: str) -> Prop:
-        operand = self.value_operand(node, entity, op)
-        if isinstance(operand, RoiCount):
-            raise self.error(
-                f"'{op}' applies to fields, but {self.call_text(node)} is a synapse count",
-                _first_token(node),
+                node,
             )
         return operand
 
@@ -677,23 +773,27 @@ class _Builder:
 
     # tokens --------------------------------------------------------------------------
 
-    @staticmethod
-    def name(token: Token) -> str:
+    def name(self, token: Token) -> str:
         if token.type == "QIDENT":
+            self.check_unicode(token, token, 0)
             return token[1:-1].replace("``", "`")
         return str(token)
 
-    def values(self, node: Tree[Token]) -> tuple[Value, ...]:
-        lsqb, *tokens = cast("list[Token]", node.children)
-        values = tuple(self.value(token) for token in tokens)
-        kinds = {value_kind(value) for value in values}
-        if len(kinds) > 1:
+    def check_unicode(self, text: str, token: Token, offset: int) -> None:
+        """Refuse a lone surrogate in ``text`` (a token's text from ``offset``)."""
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as err:
             raise self.error(
-                "a list holds values of one kind (all strings, all numbers or all booleans), "
-                f"not {' and '.join(sorted(kinds))}",
-                lsqb,
-            )
-        return values
+                f"{text[err.start]!r} is a lone UTF-16 surrogate, which no query may hold",
+                token,
+                offset + err.start,
+            ) from None
+
+    def values(self, node: Tree[Token]) -> tuple[Value, ...]:
+        _, *tokens = cast("list[Token]", node.children)
+        # the field checks the kinds (a mixed list is refused there, as in Python)
+        return tuple(self.value(token) for token in tokens)
 
     def value(self, token: Token) -> Value:
         kind = token.type
@@ -719,6 +819,7 @@ class _Builder:
 
     def string(self, token: Token) -> str:
         body = str(token[1:-1])
+        self.check_unicode(body, token, 1)
         if "\\" not in body:
             return body
         parts: list[str] = []
@@ -741,8 +842,27 @@ class _Builder:
                 reason = f"\\{code} needs exactly {width} hex digits"
             elif int(digits, 16) > 0x10FFFF:
                 reason = f"\\U{digits} is beyond U+10FFFF"
+            elif 0xD800 <= int(digits, 16) <= 0xDFFF:
+                # UTF-16 halves: a pair \uD83D\uDE00 is one character (as in JSON)
+                low = body[slash + 2 + width : slash + 2 + 2 * width + 2]
+                if (
+                    code == "u"
+                    and int(digits, 16) <= 0xDBFF
+                    and low[:2] == "\\u"
+                    and _HEX.fullmatch(low[2:])
+                    and 0xDC00 <= int(low[2:], 16) <= 0xDFFF
+                ):
+                    pair = (int(digits, 16) - 0xD800) * 0x400 + int(low[2:], 16) - 0xDC00
+                    parts.append(chr(0x10000 + pair))
+                    start = slash + 4 + 2 * width
+                    continue
+                reason = (
+                    f"\\{code}{digits} is a lone UTF-16 surrogate, which no query may hold "
+                    "(write the character itself, \\UXXXXXXXX, or a \\uD800-\\uDBFF, "
+                    "\\uDC00-\\uDFFF pair)"
+                )
             else:
-                parts.append(chr(int(digits, 16)))  # surrogates stay lone: pairs never combine
+                parts.append(chr(int(digits, 16)))
                 start = slash + 2 + width
                 continue
             raise self.error(reason, token, 1 + slash)
@@ -773,8 +893,46 @@ def _pattern_error(inner: InvalidPattern, text: str, line: int, column: int) -> 
     return InvalidPatternInQuery(inner, text, line, column)
 
 
-def _kind_noun(value: Value) -> str:
-    return {"str": "a string", "bool": "a boolean"}.get(value_kind(value), "a number")
+_COMPARE_METHODS = {
+    CompareOp.EQ: "__eq__",
+    CompareOp.LT: "__lt__",
+    CompareOp.LE: "__le__",
+    CompareOp.GT: "__gt__",
+    CompareOp.GE: "__ge__",
+}
+
+
+@functools.cache
+def _declared(entity: Entity) -> dict[str, type[Field]]:
+    return type(NAMESPACES[entity]).declared()
+
+
+def _typed_field(operand: Prop | RoiCount) -> Field:
+    """The Python field for an operand: ``N.type`` for a declared name, ``N["x"]`` else."""
+    if isinstance(operand, RoiCount):
+        return CountField(operand)
+    return _declared(operand.entity).get(operand.name, AnyField)(operand)
+
+
+def _python_name(operand: Prop | RoiCount) -> str:
+    """How the Python API names an operand in its messages (``N.type``, ``N.inputs('X')``)."""
+    namespace = operand.entity.namespace
+    if isinstance(operand, Prop):
+        return f"{namespace}.{operand.name}"
+    function = _CALLS.get((operand.entity, operand.side), "roi_weight")
+    return f"{namespace}.{function}({operand.roi!r})"
+
+
+def _text_message(message: str, operand: Prop | RoiCount, method: str, op: str) -> str:
+    """A Python API message, reworded for text: the operand and the operator as written."""
+    python = _python_name(operand)
+    if message.startswith(python):
+        message = _operand_text(operand) + message[len(python) :]
+    return message.replace(f"has no method {method!r}", f"has no operator '{op}'")
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 # ---------------------------------------------------------------------------------------
@@ -785,7 +943,9 @@ def to_text(ast: object) -> str:
     """The canonical text of a predicate, a boolean field or a statement.
 
     ``parse(to_text(ast)) == ast`` for every AST whose fields belong to one kind of record
-    (edge predicates: ``parse(..., context="edge")``).
+    (edge predicates: ``parse(..., context="edge")``) and whose comparisons the typed fields
+    allow (a raw node such as ``Compare(Prop(NEURON, "type"), GT, 3)`` prints, but its text
+    is refused).
 
     Example:
         >>> from neuprint_dsl import N, neurons
@@ -805,7 +965,7 @@ def to_text(ast: object) -> str:
     try:
         pred = as_predicate(ast)
     except TypeError:
-        raise TypeError(
+        raise InvalidArgument(
             f"to_text() takes a predicate or a statement, not {type(ast).__name__} {ast!r}"
         ) from None
     return _pred_text(pred, 0)
@@ -927,7 +1087,7 @@ def _leaf_text(pred: Predicate) -> str:
         return f"{_name(pred.operand.name)} contains any {_list_text(pred.values)}"
     if isinstance(pred, InRoi):
         return f"roi({_string_text(pred.roi)})"
-    raise TypeError(f"to_text() cannot print {type(pred).__name__} {pred!r}")
+    raise InvalidArgument(f"to_text() cannot print {type(pred).__name__} {pred!r}")
 
 
 _CALLS = {
@@ -942,7 +1102,7 @@ def _operand_text(operand: Prop | RoiCount) -> str:
         return _name(operand.name)
     function = _CALLS.get((operand.entity, operand.side))
     if function is None:
-        raise ValueError(
+        raise InvalidArgument(
             f"{operand!r} has no text form: a connection's ROI weight counts post synapses "
             "(roi_weight)"
         )

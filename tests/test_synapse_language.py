@@ -20,6 +20,7 @@ from neuprint_dsl import (
     S,
     SynapseConnections,
     Synapses,
+    UnknownField,
     UnknownROI,
     mitochondria,
     parse,
@@ -78,8 +79,8 @@ def test_keywords_are_case_insensitive() -> None:
 
 
 @given(
-    neurons=predicates(NEURON_SCHEMA, ROIS, Entity.NEURON, max_leaves=4),
-    where=predicates(SYNAPSE_SCHEMA, ROIS, Entity.SYNAPSE, max_leaves=4),
+    neurons=predicates(NEURON_SCHEMA, ROIS, Entity.NEURON, ill_typed=False, max_leaves=4),
+    where=predicates(SYNAPSE_SCHEMA, ROIS, Entity.SYNAPSE, ill_typed=False, max_leaves=4),
     primary_only=st.booleans(),
     label=LABELS,
     closest=st.booleans(),
@@ -98,8 +99,8 @@ def test_synapses_round_trip(
 
 
 @given(
-    neurons=predicates(NEURON_SCHEMA, ROIS, Entity.NEURON, max_leaves=3),
-    where=predicates(MITO_SCHEMA, ROIS, Entity.MITO, max_leaves=4),
+    neurons=predicates(NEURON_SCHEMA, ROIS, Entity.NEURON, ill_typed=False, max_leaves=3),
+    where=predicates(MITO_SCHEMA, ROIS, Entity.MITO, ill_typed=False, max_leaves=4),
     primary_only=st.booleans(),
     label=LABELS,
 )
@@ -116,9 +117,9 @@ def test_mitochondria_round_trip(
 
 
 @given(
-    up=predicates(NEURON_SCHEMA, ROIS, Entity.NEURON, max_leaves=3),
-    down=predicates(NEURON_SCHEMA, ROIS, Entity.NEURON, max_leaves=3),
-    where=predicates(SYNAPSE_SCHEMA, ROIS, Entity.SYNAPSE, max_leaves=3),
+    up=predicates(NEURON_SCHEMA, ROIS, Entity.NEURON, ill_typed=False, max_leaves=3),
+    down=predicates(NEURON_SCHEMA, ROIS, Entity.NEURON, ill_typed=False, max_leaves=3),
+    where=predicates(SYNAPSE_SCHEMA, ROIS, Entity.SYNAPSE, ill_typed=False, max_leaves=3),
     rois=st.none() | st.lists(st.sampled_from(ROIS), min_size=1, max_size=3, unique=True),
     weight=st.integers(0, 2**63 - 1),
     primary_only=st.booleans(),
@@ -149,7 +150,7 @@ def test_synapse_connections_round_trip(
     assert parse(to_text(stmt)) == stmt
     for dialect in ("neo4j", "ladybug"):
         compiled = to_cypher(stmt, dialect)
-        tokenize(compiled.inline())  # well-formed literals however hostile the values
+        tokenize(compiled.inline(), neo4j=dialect == "neo4j")  # well-formed however hostile
 
 
 @given(where=predicates(SYNAPSE_SCHEMA, ROIS, Entity.SYNAPSE, max_leaves=5))
@@ -280,7 +281,7 @@ def test_ladybug_reads_its_own_synapse_tables() -> None:
     assert compiled.params == {"type": "x", "roi": "EB", "x": 5}
 
 
-def test_schema_checks_rois_and_folds_unknown_synapse_properties() -> None:
+def test_schema_checks_rois_and_refuses_unknown_synapse_properties() -> None:
     schema = GraphSchema(
         rois=frozenset({"EB"}),
         synapse_properties=SYNAPSE_SCHEMA,
@@ -290,11 +291,12 @@ def test_schema_checks_rois_and_folds_unknown_synapse_properties() -> None:
     )
     with pytest.raises(UnknownROI, match="'EBB'"):
         to_cypher(synapses(where=S.roi("EBB")), "ladybug", schema=schema)
-    compiled = to_cypher(synapses(where=S["ntGabaProb"] > 0.5), "ladybug", schema=schema)
-    assert "ntGabaProb" not in compiled.text  # no synapse has it: the leaf is false
-    assert "WHERE false" in compiled.text
-    neo = to_cypher(synapses(where=S["ntGabaProb"] > 0.5), "neo4j", schema=schema)
-    assert "s.ntGabaProb > $ntGabaProb" in neo.text  # neo4j never folds
+    # no synapse has it: refused before compiling (issue 10), on every dialect
+    for dialect in ("ladybug", "neo4j"):
+        with pytest.raises(UnknownField, match="'ntGabaProb' in the where of synapses"):
+            to_cypher(synapses(where=S["ntGabaProb"] > 0.5), dialect, schema=schema)
+    neo = to_cypher(synapses(where=S["ntGabaProb"] > 0.5), "neo4j")  # no schema: not refused
+    assert "s.ntGabaProb > $ntGabaProb" in neo.text
 
 
 def test_a_graph_without_synapses_says_so() -> None:

@@ -35,6 +35,7 @@ from neuprint_dsl.expr import (
     not_,
     or_,
 )
+from neuprint_dsl.fields import NAMESPACES
 from neuprint_dsl.patterns import check_pattern
 from neuprint_dsl.query import Connections, Neurons, OrderKey
 from neuprint_dsl.text import KEYWORDS, _grammar_path, parse, to_text
@@ -90,10 +91,9 @@ ROUND_TRIPS: list[tuple[str, str]] = [
     ("`odd name``x` = 1", "`odd name``x` = 1"),
     ("`plain` = 1", "plain = 1"),
     ('type = "tab\\there\\u0000\\U0001F600\\/"', 'type = "tab\\there\\u0000\U0001f600/"'),
-    ('type = "\\ud83d\\ude00"', 'type = "\\ud83d\\ude00"'),
     ('x = "\\b\\f\\r\\n\\\\\\""', 'x = "\\u0008\\u000c\\r\\n\\\\\\""'),
     ('outputs("FB") > 2 and not roi("a\\"b")', 'outputs("FB") > 2 and not roi("a\\"b")'),
-    ('inputs("X") != true', 'inputs("X") != true'),
+    ('inputs("X") != 3', 'inputs("X") != 3'),
     (
         "segments where pre > 5 return bodyId, `type` order by pre desc, bodyId asc limit 0",
         "segments where pre > 5 return bodyId, type order by pre desc, bodyId limit 0",
@@ -140,7 +140,7 @@ FLUENT: list[tuple[str, object]] = [
     ('tags contains any ["a", "b"]', N.tags.contains_any(["a", "b"])),
     ('status not in ["Orphan"]', ~N.status.isin(["Orphan"])),
     ('outputs("FB") < 5', N.outputs("FB") < 5),
-    ("somaNeuromere = 1.5", N["somaNeuromere"] == 1.5),
+    ("someProperty = 1.5", N["someProperty"] == 1.5),
     ('`class` = "x"', N.class_ == "x"),
     (
         "a = 1 and (b = 2 or c = 3) and d = 4",
@@ -214,9 +214,9 @@ def test_keywords_are_never_bare_field_names() -> None:
 
 
 def test_in_rois_after_bare_field() -> None:
-    stmt = parse('connections from cropped in ["A"] to x in [1]')
+    stmt = parse("connections from cropped in [true] to x in [1]")
     assert isinstance(stmt, Connections)
-    assert stmt.upstream == N["cropped"].isin(["A"]) and stmt.rois is None
+    assert stmt.upstream == N.cropped.isin([True]) and stmt.rois is None
     stmt = parse('connections from cropped in rois ["A"]')
     assert isinstance(stmt, Connections)
     assert stmt.upstream == as_pred(N.cropped) and stmt.rois == ("A",)
@@ -300,10 +300,11 @@ BAD: list[tuple[str, int, int, str]] = [
     ('type = "a\\qb"', 1, 10, "unknown escape \\q"),
     ('type = "\\u12"', 1, 9, "4 hex digits"),
     ('type = "ab\\U00110000"', 1, 11, "beyond U+10FFFF"),
-    ('pre > "x"', 1, 7, "numbers only"),
-    ("pre >= true", 1, 8, "numbers only"),
-    ('bodyId in [1, "a"]', 1, 11, "one kind"),
-    ("tags contains any [true, 1]", 1, 19, "one kind"),
+    ('pre > "x"', 1, 1, "pre is an int field: > needs a number"),
+    ("pre >= true", 1, 1, "pre is an int field: >= needs a number"),
+    ('x > "a"', 1, 1, "> compares numbers only"),
+    ('bodyId in [1, "a"]', 1, 1, "isin needs a number, not str 'a'"),
+    ("tags contains any [true, 1]", 1, 1, "must be homogeneous"),
     ("bodyId = 9223372036854775808", 1, 10, "64-bit"),
     ("bodyId = -9223372036854775809", 1, 10, "64-bit"),
     ("bodyId = 123456789012345678901234567890", 1, 10, "64-bit"),
@@ -317,8 +318,8 @@ BAD: list[tuple[str, int, int, str]] = [
     ('connections where weigth("X") > 1', 1, 19, "unknown function 'weigth'"),
     ('inputs("X")', 1, 1, "synapse count"),
     ('roi("X") = 3', 1, 1, "condition, not a value"),
-    ('inputs("X") =~ "a"', 1, 1, "synapse count"),
-    ('outputs("X") is null', 1, 1, "synapse count"),
+    ('inputs("X") =~ "a"', 1, 1, "has no operator '=~'"),
+    ('outputs("X") is null', 1, 1, "ROI counts are never null"),
     ('roi("")', 1, 5, "ROI name must not be empty"),
     ('type = "x" and', 1, 15, "end of input"),
     ('(type = "x"', 1, 12, "end of input"),
@@ -335,7 +336,7 @@ BAD: list[tuple[str, int, int, str]] = [
     ('connections in rois ["A", 3]', 1, 27, "ROI name is a string"),
     ('connections in rois ["A", "A"]', 1, 27, "listed twice"),
     ('connections in rois [""]', 1, 22, "must not be empty"),
-    ('type = "x"\nand pre >\n  "y"', 3, 3, "numbers only"),
+    ('type = "x"\nand pre >\n  "y"', 2, 5, "needs a number"),
     ('type = "x"\n\nand\n', 3, 4, "end of input"),
     ("`abc = 1", 1, 1, "unterminated quoted name"),
     ("`` = 1", 1, 1, "empty quoted name"),
@@ -436,9 +437,6 @@ _ODD_CHARS = st.sampled_from(
         "\x00",
         "\x7f",
         "\u2028",
-        "\ud800",
-        "\udfff",
-        "\ud83d\ude00",
         "\U0001f600",
         "é",
         " ",
@@ -450,7 +448,7 @@ _ODD_CHARS = st.sampled_from(
     ]
 )
 _TEXT = st.one_of(
-    st.text(st.characters(exclude_categories=()), max_size=8),
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=8),
     st.lists(_ODD_CHARS | st.text(max_size=3), max_size=4).map("".join),
 )
 _IDENT = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True)
@@ -484,21 +482,45 @@ _PATTERNS = st.sampled_from(
 ) | (_TEXT.filter(_valid_pattern))
 
 
+_DECLARED = {entity: set(type(NAMESPACES[entity]).declared()) for entity in Entity}
+
+
+def _typed_leaves(entity: Entity) -> st.SearchStrategy[Predicate]:
+    """Leaves on declared fields, built through the typed fields (raw nodes may be ill-typed,
+    which the text refuses: tests/test_text_edges.py)."""
+    if entity is Entity.EDGE:
+        return st.builds(lambda v: E.weight >= v, _INTS)
+    return st.one_of(
+        st.builds(lambda v: N.type == v, _TEXT),
+        st.builds(lambda v: N.pre > v, _NUMBERS),
+        st.builds(lambda vs: N.status.isin(vs), st.lists(_TEXT, max_size=3)),
+        st.builds(lambda v: N.instance.startswith(v), _TEXT),
+        st.builds(lambda p: N.type.matches(p), _PATTERNS),
+        st.builds(lambda vs: N.tags.contains_any(vs), _LISTS),
+        st.builds(lambda v: N.cropped == v, st.booleans()),
+        st.just(N.somaLocation.is_null()),
+        st.builds(lambda v: N.inputs("MB(R)") <= v, _NUMBERS),
+    )
+
+
 def _leaves(entity: Entity) -> st.SearchStrategy[Predicate]:
-    props = _NAMES.map(lambda name: Prop(entity, name))
+    props = _NAMES.filter(lambda name: name not in _DECLARED[entity]).map(
+        lambda name: Prop(entity, name)
+    )
     sides = ["post", "pre"] if entity is Entity.NEURON else ["post"]
     counts = st.builds(RoiCount, st.just(entity), _TEXT.filter(bool), st.sampled_from(sides))
     operands = props | counts
-    ordering = st.sampled_from([CompareOp.LT, CompareOp.LE, CompareOp.GT, CompareOp.GE])
     leaves = [
-        st.builds(Compare, operands, st.just(CompareOp.EQ), _VALUES),
-        st.builds(Compare, operands, ordering, _NUMBERS),
-        st.builds(IsIn, operands, _LISTS),
+        st.builds(Compare, props, st.just(CompareOp.EQ), _VALUES),
+        st.builds(Compare, operands, st.sampled_from(list(CompareOp)), _NUMBERS),
+        st.builds(IsIn, props, _LISTS),
+        st.builds(IsIn, counts, st.lists(_NUMBERS, max_size=3)),  # counts are numbers
         st.builds(Matches, props, _PATTERNS, st.booleans()),
         st.builds(StringTest, props, st.sampled_from(list(StringOp)), _TEXT),
         st.builds(IsNull, props),
         st.builds(ContainsAny, props, _LISTS),
         props.map(lambda p: Compare(p, CompareOp.EQ, True)),
+        _typed_leaves(entity),
     ]
     if entity is Entity.NEURON:
         leaves.append(st.builds(InRoi, st.just(entity), _TEXT.filter(bool)))
@@ -602,14 +624,15 @@ def test_any_text_parses_or_raises_query_syntax_error(text: str) -> None:
         assert isinstance(result, (Predicate, Neurons, Connections))
 
 
-def test_lone_surrogates_are_kept() -> None:
-    pred = N["x"] == "\ud83d\ude00"
-    assert to_text(pred) == 'x = "\\ud83d\\ude00"'
-    assert parse(to_text(pred)) == pred
-    parsed = parse('x = "\\ud83d\\ude00"')
-    assert isinstance(parsed, Compare) and parsed.value == "\ud83d\ude00"
-    assert len(parsed.value) == 2
-    assert parse('x = "\\ud83d\\ude00"') != (N["x"] == "\U0001f600")
+def test_lone_surrogates_are_refused() -> None:
+    # issue 10: a string no backend stores the same way (DVID reads U+FFFD, neo4j a pair)
+    from neuprint_dsl.errors import InvalidValue
+
+    with pytest.raises(InvalidValue, match="lone surrogate"):
+        N["x"] == "\ud83d\ude00"  # noqa: B015
+    with pytest.raises(ValueError, match="surrogate"):
+        parse('x = "\\ud800"')
+    assert parse('x = "\\U0001F600"') == (N["x"] == "\U0001f600")
 
 
 def test_not_forms() -> None:
