@@ -30,6 +30,7 @@ from neuprint_dsl import (
     to_neuronjson,
     to_text,
 )
+from neuprint_dsl.errors import InvalidValue
 from neuprint_dsl.expr import InRoi, RoiCount
 
 from .cypher_lexer import tokenize
@@ -149,7 +150,11 @@ def test_synapse_connections_round_trip(
     )
     assert parse(to_text(stmt)) == stmt
     for dialect in ("neo4j", "ladybug"):
-        compiled = to_cypher(stmt, dialect)
+        try:
+            compiled = to_cypher(stmt, dialect)
+        except InvalidValue as err:  # a number no engine would compare exactly: refused up front
+            assert "2**53" in str(err)
+            continue
         tokenize(compiled.inline(), neo4j=dialect == "neo4j")  # well-formed however hostile
 
 
