@@ -20,6 +20,7 @@ from .embedded import embedded as embedded
 from .embedded import open_database as open_embedded
 from .errors import (
     CapabilityError,
+    DNFTooLarge,
     InvalidArgument,
     InvalidPattern,
     InvalidValue,
@@ -61,6 +62,7 @@ __all__ = [
     "CapabilityError",
     "Connections",
     "CypherStatement",
+    "DNFTooLarge",
     "E",
     "Embedded",
     "Entity",

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from .cypher import to_cypher
+from .errors import InvalidArgument
 from .expr import Predicate, as_predicate
 from .frames import shape
 from .query import STATEMENT_TYPES, Connections, Mitochondria, Neurons, SynapseConnections, Synapses
@@ -45,7 +46,9 @@ def as_statement(query: Any) -> Statement:
         return query  # type: ignore[return-value]
     if isinstance(query, Predicate) or hasattr(query, "__predicate__"):
         return Neurons(as_predicate(query))
-    raise TypeError(f"expected a statement, query text or predicate, not {type(query).__name__}")
+    raise InvalidArgument(
+        f"expected a statement, query text or predicate, not {type(query).__name__}"
+    )
 
 
 def run(transport: CypherTransport, query: Any) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from itertools import product
 
-from .errors import NeuprintDSLError
+from .errors import DNFTooLarge
 from .expr import (
     FALSE,
     TRUE,
@@ -34,30 +34,6 @@ from .expr import (
 
 #: Largest DNF :func:`dnf_clauses` builds before giving up (DNF can grow exponentially).
 MAX_DNF_CLAUSES = 4096
-
-
-class DNFTooLarge(NeuprintDSLError, ValueError):
-    """The disjunctive normal form of a predicate would pass the clause limit (DNF can grow
-    exponentially: 13 two-way ORs joined by AND give 8,192 clauses). The neuronjson compiler
-    catches it and falls back to a wider server query plus a client-side residual.
-
-    Example:
-        >>> from neuprint_dsl import N
-        >>> from neuprint_dsl.expr import and_
-        >>> big = and_(*((N.pre == i) | (N.post == i) for i in range(13)))
-        >>> try:
-        ...     dnf_clauses(big)
-        ... except DNFTooLarge as err:
-        ...     print(err.limit)
-        4096
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        super().__init__(
-            f"the disjunctive normal form of this predicate has more than {limit} clauses; "
-            "simplify it or split the query"
-        )
 
 
 Literal = Predicate  # a leaf or the negation of a leaf

@@ -30,8 +30,8 @@ It speaks the routes, bodies and error shapes of neuPrintHTTP 1.9.2 as documente
 Each dataset has a ``:Meta`` node (``server.meta[dataset]``, stored as neuPrint stores it:
 ``neuronProperties`` and ``roiInfo`` are JSON strings, ``primaryRois``/``superLevelRois``
 lists; see :func:`default_meta`). Queries that read its properties,
-``MATCH (m:Meta) RETURN m.a AS a, m.b AS b`` (and ``RETURN m``, when no canned answer
-matches), are answered from it before any canned answer, as a real server would (a dataset
+``MATCH (m:Meta) RETURN m.a AS a, m.b AS b`` and ``MATCH (m:Meta) RETURN m``, are answered
+from it before any canned answer, as a real server would (a dataset
 with no entry has no Meta node: no rows).
 
 What a query returns is chosen by the test: ``server.answer(match, columns, rows)`` where
@@ -649,9 +649,7 @@ def _meta_answer(
         return None
     var, items = match.group(1), [i.strip() for i in match.group(2).split(",")]
     node = next((m for d, m in metas.items() if d.lower() == dataset.lower()), None)
-    if items == [var]:
-        if not fallback:
-            return None
+    if items == [var]:  # the whole node (what NeuprintHTTP.fetch_meta reads)
         return [var], ([[dict(node)]] if node is not None else [])
     columns, values = [], []
     for item in items:

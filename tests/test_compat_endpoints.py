@@ -390,7 +390,7 @@ def test_swc_round_trip(tmp_path: Path) -> None:
 def test_swc_errors_and_empty() -> None:
     empty = skeleton_swc_to_df("# nothing\n")
     assert len(empty) == 0 and empty.dtypes.astype(str).tolist() == SKELETON_DTYPES
-    with pytest.raises(ValueError, match="line 2 has 6 fields"):
+    with pytest.raises(ValueError, match="line 2: 6 fields"):
         skeleton_swc_to_df("1 0 0 0 0 1 -1\n2 0 0 0 1 1\n")
     with pytest.raises(ValueError, match="malformed SWC"):
         skeleton_swc_to_df("1 0 zero 0 0 1 -1\n")

@@ -444,6 +444,50 @@ def test_schema_fetch_is_thread_safe(neuprint_server: FakeNeuprint) -> None:  # 
     assert len(meta_reads(neuprint_server)) == 1
 
 
+@pytest.mark.parametrize("use_arrow", [True, False])
+def test_a_compat_client_reads_the_meta_node_once(
+    neuprint_server: FakeNeuprint,  # noqa: F811
+    use_arrow: bool,
+) -> None:
+    """The Client's metadata and the transport's name check share one Meta read, whichever
+    asks first and however many threads ask at once; values read from Arrow are plain lists."""
+    clear_default_client()
+    neuprint_server.answer("n.type", ["bodyId", "type"], [[1, "APL"]])
+    for first in ("client", "transport"):
+        before = len(meta_reads(neuprint_server))
+        c = Client(neuprint_server.url, DATASET, token="t", timeout=5.0)
+        c.transport.use_arrow = use_arrow
+        if not use_arrow:
+            c.transport._arrow = False
+        barrier = threading.Barrier(8)
+
+        def touch(i: int, c: Client = c, first: str = first, barrier: Any = barrier) -> Any:
+            barrier.wait()
+            if (i % 2 == 0) == (first == "client"):
+                return c.primary_rois
+            return c.transport.run(neurons(N.type == "APL", columns=["bodyId", "type"]))
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(touch, range(8)))
+        assert c.primary_rois == sorted(neuprint_server.meta[DATASET]["primaryRois"])
+        assert isinstance(c.meta["primaryRois"], list) and isinstance(c.meta["roiInfo"], dict)
+        assert c.fetch_neuron_keys() and c.transport.schema is not None
+        with pytest.raises(UnknownField):
+            c.transport.run(N["typ"] == "APL")
+        assert len(meta_reads(neuprint_server)) == before + 1
+    clear_default_client()
+
+
+def test_a_client_on_a_dataset_without_meta_says_so(neuprint_server: FakeNeuprint) -> None:  # noqa: F811
+    del neuprint_server.meta[DATASET]
+    c = Client(neuprint_server.url, DATASET, token="t", timeout=5.0)
+    with pytest.raises(NeuprintDSLError, match="no :Meta node"):
+        c.meta  # noqa: B018
+    assert c.transport.schema is not None and c.transport.schema.rois is None
+    assert len(meta_reads(neuprint_server)) == 1
+    clear_default_client()
+
+
 # -- compat: names the user gives are checked, compat's own defaults are tolerated ----------------
 
 

@@ -75,7 +75,7 @@ def posts(server: FakeNeuprint) -> list[Any]:
 
 
 def is_schema_read(cypher: str | None) -> bool:
-    return cypher is not None and cypher.startswith("MATCH (m:Meta) RETURN m.dataset AS")
+    return cypher == "MATCH (m:Meta) RETURN m"
 
 
 # -- success -----------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 import pandas as pd
 
-from ..errors import CapabilityError, NeuprintDSLError
+from ..errors import CapabilityError, InvalidArgument, NeuprintDSLError
 from ..transports.embedded import Embedded
 from ..transports.neuprint_http import NeuprintHTTP
 from .endpoints import ServerEndpoints
@@ -67,12 +67,12 @@ class Client(ServerEndpoints):
     ) -> None:
         if transport is None:
             if not server:
-                raise ValueError("Client needs a server (or transport=...)")
+                raise InvalidArgument("Client needs a server (or transport=...)")
             if not dataset:
-                raise ValueError("Client needs a dataset name, e.g. 'hemibrain:v1.2.1'")
+                raise InvalidArgument("Client needs a dataset name, e.g. 'hemibrain:v1.2.1'")
             transport = NeuprintHTTP(server, dataset, token, verify, timeout)
         elif server is not None or token is not None:
-            raise ValueError("pass either server/token or transport=..., not both")
+            raise InvalidArgument("pass either server/token or transport=..., not both")
         self.transport = transport
         self.server = (
             getattr(transport, "server", None) or f"embedded:{getattr(transport, 'path', '')}"
@@ -115,9 +115,9 @@ class Client(ServerEndpoints):
         ``format="json"`` returns ``{"columns": [...], "data": [[...], ...]}``.
         """
         if format not in ("pandas", "json"):
-            raise ValueError(f"format must be 'pandas' or 'json', not {format!r}")
+            raise InvalidArgument(f"format must be 'pandas' or 'json', not {format!r}")
         if dataset and dataset != self.dataset:
-            raise ValueError(
+            raise InvalidArgument(
                 f"this client is for dataset {self.dataset!r}; create another Client for {dataset!r}"
             )
         if isinstance(self.transport, NeuprintHTTP):
@@ -139,7 +139,8 @@ class Client(ServerEndpoints):
 
     @property
     def meta(self) -> dict[str, Any]:
-        """The dataset's ``:Meta`` node, JSON values parsed (fetched once, then cached)."""
+        """The dataset's ``:Meta`` node, JSON values parsed (fetched once, then cached; on
+        neuPrint this is the transport's one Meta read, shared with its name check)."""
         with self._meta_lock:
             if self._meta is None:
                 self._meta = self._fetch_meta()
@@ -148,10 +149,14 @@ class Client(ServerEndpoints):
     def _fetch_meta(self) -> dict[str, Any]:
         if isinstance(self.transport, Embedded):
             return _embedded_meta(self.transport)
-        frame = self.fetch_custom("MATCH (n:Meta) RETURN n")
-        if frame.empty:
+        if isinstance(self.transport, NeuprintHTTP):
+            # the transport's one cached read, which its name check also uses
+            node: Any = self.transport.fetch_meta() or None
+        else:
+            frame = self.fetch_custom("MATCH (n:Meta) RETURN n")
+            node = None if frame.empty else frame["n"].iloc[0]
+        if node is None:
             raise NeuprintDSLError(f"dataset {self.dataset!r} has no :Meta node")
-        node = frame["n"].iloc[0]
         return {key: _maybe_json(value) for key, value in dict(node).items()}
 
     @property

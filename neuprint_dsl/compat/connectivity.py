@@ -26,7 +26,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from ..embedded.rois import NOT_PRIMARY
-from ..errors import QueryTimeout
+from ..errors import InvalidArgument, InvalidValue, QueryTimeout
 from ..execute import run
 from ..expr import TRUE, Predicate, and_, as_predicate, or_
 from ..fields import E, N
@@ -141,7 +141,7 @@ def fetch_simple_connections(
     """
     assert client is not None
     if upstream_criteria is None and downstream_criteria is None:
-        raise ValueError("give upstream_criteria, downstream_criteria or both")
+        raise InvalidArgument("give upstream_criteria, downstream_criteria or both")
     up, up_label = _side(upstream_criteria, client)
     down, down_label = _side(downstream_criteria, client)
     roi_list = [rois] if isinstance(rois, str) else list(rois) if rois else None
@@ -214,9 +214,9 @@ def fetch_adjacencies(
     """
     assert client is not None
     if sources is None and targets is None:
-        raise ValueError("give sources, targets or both")
+        raise InvalidArgument("give sources, targets or both")
     if batch_size < 1 or threads < 1:
-        raise ValueError("batch_size and threads must be positive")
+        raise InvalidArgument("batch_size and threads must be positive")
     roi_list = [rois] if isinstance(rois, str) else list(rois) if rois else None
     src, src_label = _side(sources, client)
     tgt, tgt_label = _side(targets, client)
@@ -349,13 +349,13 @@ def fetch_common_connectivity(
     page): upstream partners (matched neurons in the ``_post`` columns) or downstream ones."""
     assert client is not None
     if search_direction not in ("upstream", "downstream"):
-        raise ValueError(
+        raise InvalidArgument(
             f"search_direction must be 'upstream' or 'downstream', not {search_direction!r}"
         )
     matched, label = _side(criteria, client)
     members = run(client.transport, neurons(matched, label=label, columns=["bodyId"]))["bodyId"]
     if members.empty:
-        raise ValueError(f"no neuron matches {criteria!r}")
+        raise InvalidValue(f"no neuron matches {criteria!r}")
     chosen = N.bodyId.isin(members.tolist())
     where = E.weight >= min_weight
     if search_direction == "upstream":

@@ -39,7 +39,7 @@ from typing import Any, Final, Literal, Never, Protocol, TypeAlias, runtime_chec
 import numpy as np
 import pandas as pd
 
-from ..errors import UnknownROI
+from ..errors import InvalidArgument, InvalidValue, QueryTypeError, UnknownROI
 from ..expr import (
     And,
     Predicate,
@@ -271,7 +271,9 @@ def _as_list(value: object, key: str) -> list[object]:
     if isinstance(value, (str, bytes)) or _null_check(value) is not None:
         return [_scalar(value)]
     if isinstance(value, Mapping):
-        raise TypeError(f"{key} takes a value or a list of values, not a {type(value).__name__}")
+        raise InvalidArgument(
+            f"{key} takes a value or a list of values, not a {type(value).__name__}"
+        )
     if isinstance(value, (np.ndarray, pd.Series, pd.Index)):
         items: list[object] = list(value.tolist())
     elif isinstance(value, (set, frozenset)):
@@ -294,7 +296,7 @@ def _unique(values: Iterable[object]) -> list[object]:
 def _number(value: object, key: str) -> int | float:
     value = _scalar(value)
     if value_kind(value) != "number":
-        raise TypeError(f"{key} must be a number, not {type(value).__name__} {value!r}")
+        raise InvalidArgument(f"{key} must be a number, not {type(value).__name__} {value!r}")
     assert isinstance(value, (int, float))
     return value
 
@@ -309,7 +311,7 @@ def _check_values(key: str, values: list[object]) -> list[object]:
     if key in _INT_KEYS:
         for v in values:
             if isinstance(v, bool) or not isinstance(v, int):
-                raise TypeError(
+                raise InvalidArgument(
                     f"{key} should be an integer or list of integers, "
                     f"not {type(v).__name__} {v!r} (in {values!r})"
                 )
@@ -317,19 +319,19 @@ def _check_values(key: str, values: list[object]) -> list[object]:
     if key in _ROI_KEYS:
         for v in values:
             if not isinstance(v, str) or not v:
-                raise TypeError(f"{key} takes ROI names (non-empty strings), not {v!r}")
+                raise InvalidArgument(f"{key} takes ROI names (non-empty strings), not {v!r}")
         return values
     kinds = ("str",) if key in _REGEX_KEYS else _allowed_kinds(key)
     for v in values:
         if v is None or isinstance(v, NullCheck):
             continue
         if value_kind(v) not in kinds:
-            raise TypeError(
+            raise QueryTypeError(
                 f"{key} takes {_kind_noun(kinds)}, None, IsNull or NotNull, "
                 f"not {type(v).__name__} {v!r}"
             )
     if NotNull in values and len(values) > 1:
-        raise ValueError(
+        raise InvalidValue(
             f"`NotNull` can not be combined with other criteria for the same field ({key}={values!r})"
         )
     return values
@@ -382,8 +384,9 @@ class NeuronCriteria:
       ``instance`` are ORed with each other when both are given;
     - a single value is ``==``, a list is ``isin`` (any of); ``None`` or ``IsNull`` in a list
       adds ``or <field> is null``; ``IsNull`` alone is ``is null``, ``NotNull`` is
-      ``is not null`` (``NotNull`` with other values raises ``ValueError``); ``None`` or
-      ``[]`` for a keyword means no criterion;
+      ``is not null`` (``NotNull`` with other values raises
+      :class:`~neuprint_dsl.errors.InvalidValue`); ``None`` or ``[]`` for a keyword means no
+      criterion;
     - ``regex='guess'`` turns regex matching on when any value of ``type``, ``instance``,
       ``flywireType``, ``hemibrainType`` or ``mancType`` contains one of ``\\ . ? [ ] + ^ $ *``
       (``| ( ) { } -`` do not count); ``regex=True``/``False`` forces it. With regex on, the
@@ -415,8 +418,8 @@ class NeuronCriteria:
 
     ``client`` (anything with ``all_rois``) makes unknown ROI names raise
     :class:`~neuprint_dsl.errors.UnknownROI`; without it the compiler checks them later.
-    Unknown keywords raise ``TypeError`` with close matches: combine a criteria with the DSL
-    for other properties (``NeuronCriteria(type="KC.*") & (N["myProp"] == 1)``).
+    Unknown keywords raise :class:`~neuprint_dsl.errors.InvalidArgument` (a ``TypeError``) with
+    close matches: combine a criteria with the DSL for other properties (``NeuronCriteria(type="KC.*") & (N["myProp"] == 1)``).
 
     Example:
         >>> from neuprint_dsl import N
@@ -561,7 +564,7 @@ class NeuronCriteria:
                 for v in self._list(key)
             )
         if not isinstance(regex, bool):
-            raise ValueError(f"regex must be True, False or 'guess', not {regex!r}")
+            raise InvalidArgument(f"regex must be True, False or 'guess', not {regex!r}")
         return regex
 
     def _init_label(self) -> Label:
@@ -570,26 +573,26 @@ class NeuronCriteria:
             return "Segment" if self._list("bodyId") else "Neuron"
         if label == "Neuron" or label == "Segment":
             return label
-        raise ValueError(f"label must be 'Neuron' or 'Segment', not {label!r}")
+        raise InvalidArgument(f"label must be 'Neuron' or 'Segment', not {label!r}")
 
     def _init_rois(self) -> tuple[list[str], list[str], list[str]]:
         roi_req = self._args.get("roi_req", "all")
         if roi_req not in ("all", "any"):
-            raise ValueError(f"roi_req must be 'all' or 'any', not {roi_req!r}")
+            raise InvalidArgument(f"roi_req must be 'all' or 'any', not {roi_req!r}")
         inputs = sorted({str(r) for r in self._list("inputRois")})
         outputs = sorted({str(r) for r in self._list("outputRois")})
         rois = {str(r) for r in self._list("rois")}
         for name, group in (("inputRois", inputs), ("outputRois", outputs)):
             missing = set(group) - rois
             if rois and missing:
-                raise ValueError(
+                raise InvalidArgument(
                     f"rois must include every one of {name} (missing: {sorted(missing)!r}); "
                     f"leave rois out to use the {name} alone"
                 )
         for key, names in (("min_roi_inputs", inputs), ("min_roi_outputs", outputs)):
             minimum = _number(self._args.get(key, 1), key)
             if minimum > 1 and not names:
-                raise ValueError(
+                raise InvalidArgument(
                     f"{key}={minimum!r} needs {'inputRois' if 'inputs' in key else 'outputRois'}"
                 )
         return sorted(rois | set(inputs) | set(outputs)), inputs, outputs
@@ -612,7 +615,7 @@ class NeuronCriteria:
         cropped = _scalar(self._args.get("cropped"))
         if cropped is not None:
             if not isinstance(cropped, bool):
-                raise TypeError(f"cropped must be True, False or None, not {cropped!r}")
+                raise InvalidArgument(f"cropped must be True, False or None, not {cropped!r}")
             parts.append(as_predicate(N.cropped) if cropped else not_(N.cropped))
         for key in (*_REGEX_KEYS[2:], *_EXACT_KEYS[2:]):
             if key in self._args:
@@ -636,7 +639,7 @@ class NeuronCriteria:
         for key in _LOCATION_KEYS:
             check = _null_check(self._args.get(key))
             if check is None and self._args.get(key) is not None:
-                raise ValueError(
+                raise InvalidValue(
                     f"{key} accepts only IsNull or NotNull (the presence of a location), not "
                     f"{self._args[key]!r}; compare coordinates with a custom query"
                 )
@@ -646,9 +649,9 @@ class NeuronCriteria:
         soma = self._args.get("soma")
         if soma is not None:
             if not isinstance(soma, bool):
-                raise TypeError(f"soma must be True, False or None, not {soma!r}")
+                raise InvalidArgument(f"soma must be True, False or None, not {soma!r}")
             if "somaLocation" in self._args:
-                raise ValueError(
+                raise InvalidArgument(
                     "can't use both 'soma' and 'somaLocation'; since 'soma' is deprecated, "
                     "use somaLocation=NotNull or somaLocation=IsNull"
                 )
@@ -675,7 +678,7 @@ class NeuronCriteria:
             return  # no ROIs: don't ask the client (its all_rois may be a server request)
         known = getattr(client, "all_rois", None)
         if known is None:
-            raise TypeError(
+            raise InvalidArgument(
                 f"client must have an all_rois attribute (the dataset's ROI names), "
                 f"not {type(client).__name__}"
             )
@@ -833,12 +836,12 @@ def _same(a: object, b: object) -> bool:
 
 def _check_matchvar(matchvar: object) -> str:
     if not isinstance(matchvar, str):
-        raise TypeError(
+        raise InvalidArgument(
             f"Bad matchvar argument (should be str): {matchvar!r}. "
             "Did you mean to pass this as bodyId, type, or instance name?"
         )
     if not _MATCHVAR.fullmatch(matchvar):
-        raise ValueError(
+        raise InvalidArgument(
             f"matchvar must begin with a lowercase letter and contain only letters and digits, "
             f"not {matchvar!r}. Did you mean to pass this as a type or instance name?"
         )
@@ -849,7 +852,7 @@ def _reject_unknown(more: Mapping[str, object]) -> None:
     name = sorted(more)[0]
     close = difflib.get_close_matches(name, _ALL_KEYWORDS, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise TypeError(
+    raise InvalidArgument(
         f"NeuronCriteria got an unexpected keyword argument {name!r}{hint} "
         f'(for other properties combine with the DSL: criteria & (N["{name}"] == ...))'
     )
@@ -890,7 +893,7 @@ def as_criteria(obj: object, client: RoiSource | None = None) -> NeuronCriteria 
         return NeuronCriteria(client=client)
     if isinstance(obj, pd.DataFrame):
         if "bodyId" not in obj.columns:
-            raise ValueError(
+            raise InvalidArgument(
                 "a DataFrame used as NeuronCriteria must have a 'bodyId' column, "
                 f"not only {list(obj.columns)!r}"
             )
@@ -903,7 +906,7 @@ def as_criteria(obj: object, client: RoiSource | None = None) -> NeuronCriteria 
         items = _as_list(obj, "criteria")
         present = [v for v in items if v is not None]
         if not present:
-            raise ValueError(
+            raise InvalidArgument(
                 f"can't make NeuronCriteria from {obj!r}: give body IDs, type names or a "
                 "NeuronCriteria"
             )
@@ -912,7 +915,7 @@ def as_criteria(obj: object, client: RoiSource | None = None) -> NeuronCriteria 
             return NeuronCriteria(bodyId=items, client=client)  # type: ignore[arg-type]
         if isinstance(first, str):
             return NeuronCriteria(type=items, instance=items, client=client)  # type: ignore[arg-type]
-    raise TypeError(
+    raise InvalidArgument(
         f"can't make NeuronCriteria from {type(obj).__name__} {obj!r}: give body IDs, type "
         "names, a DataFrame with a bodyId column, a NeuronCriteria or a DSL predicate"
     )

@@ -47,7 +47,7 @@ from urllib.parse import quote
 import pandas as pd
 import requests
 
-from ..errors import CapabilityError, QueryTimeout, TransportError
+from ..errors import CapabilityError, InvalidArgument, QueryTimeout, TransportError
 from ..transports.embedded import Embedded
 from ..transports.neuprint_http import NeuprintHTTP, _Reply, _server_error
 
@@ -339,7 +339,7 @@ class ServerEndpoints:
             >>> obj = client.fetch_roi_mesh("MB(R)", export_path="mb.obj")  # doctest: +SKIP
         """
         if not isinstance(roi, str) or not roi:
-            raise ValueError(f"roi must be an ROI name, not {roi!r}")
+            raise InvalidArgument(f"roi must be an ROI name, not {roi!r}")
         http = self._http("fetch_roi_mesh")
         data = http.get_bytes(f"/api/roimeshes/mesh/{_segment(http.dataset)}/{_segment(roi)}")
         if export_path:
@@ -380,9 +380,9 @@ class ServerEndpoints:
 
         body_id = _body_id(body)
         if format not in ("swc", "pandas", "nx"):
-            raise ValueError(f"format must be 'pandas', 'swc' or 'nx', not {format!r}")
+            raise InvalidArgument(f"format must be 'pandas', 'swc' or 'nx', not {format!r}")
         if with_distances and format not in ("pandas", "nx"):
-            raise ValueError("with_distances=True needs format='pandas' or format='nx'")
+            raise InvalidArgument("with_distances=True needs format='pandas' or format='nx'")
         http = self._http("fetch_skeleton")
         path = f"/api/skeletons/skeleton/{_segment(http.dataset)}/{body_id}"
         swc = http.get_bytes(path, {"format": "swc"}).decode("utf-8")
@@ -424,7 +424,7 @@ class ServerEndpoints:
             >>> client.post_raw_keyvalue("my_kv", "greeting", b"hello")  # doctest: +SKIP
         """
         if not isinstance(value, (bytes, bytearray, memoryview)):
-            raise TypeError(f"value must be bytes, not {type(value).__name__}")
+            raise InvalidArgument(f"value must be bytes, not {type(value).__name__}")
         http = self._http("post_raw_keyvalue")
         _post_bytes(http, _keyvalue_path(instance, key), bytes(value))
 
@@ -550,7 +550,7 @@ def _segment(text: str) -> str:
 def _keyvalue_path(instance: str, key: str) -> str:
     for name, value in (("instance", instance), ("key", key)):
         if not isinstance(value, str) or not value:
-            raise ValueError(f"{name} must be a non-empty string, not {value!r}")
+            raise InvalidArgument(f"{name} must be a non-empty string, not {value!r}")
     return f"/api/raw/keyvalue/key/{_segment(instance)}/{_segment(key)}"
 
 
@@ -562,20 +562,20 @@ def _body_id(body: Any) -> int:
         (5813105172, 12)
     """
     if isinstance(body, bool):
-        raise ValueError(f"pass an integer body ID, not {body!r}")
+        raise InvalidArgument(f"pass an integer body ID, not {body!r}")
     try:
         value = int(body)
         exact = float(body) == value if not isinstance(body, (int, str)) else True
     except (TypeError, ValueError):
-        raise ValueError(f"pass an integer body ID, not {body!r}") from None
+        raise InvalidArgument(f"pass an integer body ID, not {body!r}") from None
     if not exact:
-        raise ValueError(f"pass an integer body ID, not {body!r}")
+        raise InvalidArgument(f"pass an integer body ID, not {body!r}")
     return value
 
 
 def _check_format(format: str) -> None:
     if format not in ("pandas", "json"):
-        raise ValueError(f"format must be 'pandas' or 'json', not {format!r}")
+        raise InvalidArgument(f"format must be 'pandas' or 'json', not {format!r}")
 
 
 def _expect(http: NeuprintHTTP, path: str, answer: Any, kind: type) -> Any:

@@ -14,7 +14,7 @@ Deliberate differences from neuprint-python (each has a regression test):
   (``mitoSize``/``mx``/``my``/``mz`` float64 with ``NaN`` for "none", ``distance`` float32,
   ``mitoType`` object with ``None``), not dtypes that depend on whether one is missing;
 * an unknown ROI raises :class:`~neuprint_dsl.errors.UnknownROI`, a bad ``mitoType``
-  ``ValueError`` (neuprint-python asserts).
+  :class:`~neuprint_dsl.errors.InvalidArgument` (neuprint-python asserts).
 
 Example:
     >>> from neuprint_dsl.compat import MitoCriteria as MC
@@ -36,7 +36,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..cypher.literals import quote_identifier, quote_string, render_number
+from ..cypher.dialects import get_dialect
+from ..cypher.literals import quote_string, render_number
+from ..errors import InvalidArgument
 from ..execute import run
 from ..expr import TRUE, Predicate, PredicateLike, and_, not_, or_, shown_text
 from ..fields import M, N
@@ -96,17 +98,17 @@ class MitoCriteria:
         client: DatasetInfo | None = None,
     ) -> None:
         if not isinstance(matchvar, str) or not matchvar:
-            raise TypeError(f"matchvar must be a non-empty str, not {matchvar!r}")
+            raise InvalidArgument(f"matchvar must be a non-empty str, not {matchvar!r}")
         self.matchvar = matchvar
         self.rois = _roi_list(rois, "rois")
         kind = mitoType or None
         if kind not in (None, *MITO_TYPES):
-            raise ValueError(
+            raise InvalidArgument(
                 f"Invalid mitoType: {kind!r}. Choices are 'dark', 'medium' and 'light'."
             )
         self.mitoType: Literal["dark", "medium", "light"] | None = kind
         if isinstance(size, bool) or not isinstance(size, numbers.Real) or size != size:
-            raise TypeError(f"size must be a number of voxels, not {size!r}")
+            raise InvalidArgument(f"size must be a number of voxels, not {size!r}")
         self.size: int | float = size
         self.primary_only: bool = _check_flag(primary_only, "primary_only")
         if client is None and self.rois:
@@ -163,7 +165,11 @@ class MitoCriteria:
         var = self.matchvar
         exprs = [f'{var}.type = "mitochondrion"']
         if self.rois:
-            exprs.append("(" + " OR ".join(f"{var}.{quote_identifier(r)}" for r in self.rois) + ")")
+            # as the compiler reads them: a name holding ':', a backslash or an unprintable
+            # character as n['...'] (Neo4j reads \uXXXX even inside backticks, and
+            # neuPrintHTTP rewrites ':Label' text anywhere)
+            flags = (get_dialect("neo4j").property(var, r) for r in self.rois)
+            exprs.append("(" + " OR ".join(flags) + ")")
         if self.size:
             exprs.append(f"({var}.size >= {render_number(self.size)})")
         if self.mitoType:
@@ -250,7 +256,9 @@ def fetch_mitochondria(
     if mito_criteria is None:
         mito_criteria = MitoCriteria(client=client)
     if not isinstance(mito_criteria, MitoCriteria):
-        raise TypeError(f"mito_criteria must be a MitoCriteria or None, not {mito_criteria!r}")
+        raise InvalidArgument(
+            f"mito_criteria must be a MitoCriteria or None, not {mito_criteria!r}"
+        )
     mc = mito_criteria
     batches, label = _body_batches(client, neuron_criteria, batch_size)
     where = mc.to_expr()

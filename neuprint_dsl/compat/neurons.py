@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..embedded.rois import NOT_PRIMARY
+from ..errors import InvalidArgument
 from ..execute import run
 from ..frames import shape
 from ..query import neurons
@@ -73,7 +74,7 @@ def fetch_custom_neurons(
     assert client is not None
     frame = client.fetch_custom(q)
     if "n" not in frame.columns:
-        raise ValueError("the query must RETURN n (the matched neurons)")
+        raise InvalidArgument("the query must RETURN n (the matched neurons)")
     hidden = set(client.all_rois)
     records = []
     for node in frame["n"].tolist():

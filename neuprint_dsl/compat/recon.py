@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import InvalidArgument
 from ..execute import run
 from ..expr import Predicate, or_
 from ..fields import N
@@ -64,13 +65,13 @@ def _statuses(complete_statuses: Any) -> list[str]:
     if isinstance(complete_statuses, str):
         complete_statuses = [complete_statuses]
     if not isinstance(complete_statuses, Iterable):
-        raise TypeError(
+        raise InvalidArgument(
             f"complete_statuses must be a list of status names, not {complete_statuses!r}"
         )
     names = list(dict.fromkeys(complete_statuses))
     for name in names:
         if not isinstance(name, str):
-            raise TypeError(f"complete_statuses must be strings, not {name!r} (in {names!r})")
+            raise InvalidArgument(f"complete_statuses must be strings, not {name!r} (in {names!r})")
     return names
 
 
@@ -144,7 +145,7 @@ def fetch_output_completeness(
     assert client is not None
     statuses = _statuses(complete_statuses)
     if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive int or None, not {batch_size!r}")
+        raise InvalidArgument(f"batch_size must be a positive int or None, not {batch_size!r}")
     where, label = _selection(criteria, client)
     ids = _body_ids(client, where, label)
     return _output_completeness(client, ids, label, statuses, batch_size)

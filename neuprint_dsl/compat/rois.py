@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from ..errors import InvalidArgument, InvalidValue
 from .client import Client, inject_client
 
 
@@ -51,10 +52,10 @@ def fetch_roi_hierarchy(
     """
     assert client is not None
     if format not in ("dict", "text", "nx"):
-        raise ValueError(f"format must be 'dict', 'text' or 'nx', not {format!r}")
+        raise InvalidArgument(f"format must be 'dict', 'text' or 'nx', not {format!r}")
     hierarchy = client.meta.get("roiHierarchy")
     if not isinstance(hierarchy, dict):
-        raise ValueError(f"dataset {client.dataset!r} has no ROI hierarchy in its metadata")
+        raise InvalidValue(f"dataset {client.dataset!r} has no ROI hierarchy in its metadata")
     tree = _hierarchy_dict(hierarchy, set(client.primary_rois), include_subprimary, mark_primary)
     if format == "dict":
         return tree

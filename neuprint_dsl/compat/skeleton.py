@@ -28,6 +28,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ..errors import InvalidArgument, InvalidValue, LoadError
+
 if TYPE_CHECKING:
     from .client import Client
 
@@ -87,8 +89,8 @@ def fetch_skeleton(
 def skeleton_swc_to_df(swc: str | os.PathLike[str] | IO[str]) -> pd.DataFrame:
     """A skeleton DataFrame from SWC: the text itself, a path to a ``.swc`` file, or an open
     file. Blank lines and lines starting with ``#`` are skipped; the ``node_type`` column is
-    dropped. Any other line must have exactly 7 fields (``ValueError`` otherwise, naming the
-    line).
+    dropped. Any other line must have exactly 7 fields (:class:`~neuprint_dsl.errors.LoadError`
+    otherwise, naming the line).
 
     Example:
         >>> skeleton_swc_to_df("# id type x y z r parent\\n1 0 1.5 2 3 0.5 -1\\n2 0 1.5 2 4 0.5 1")
@@ -97,26 +99,30 @@ def skeleton_swc_to_df(swc: str | os.PathLike[str] | IO[str]) -> pd.DataFrame:
         1      2  1.5  2.0  4.0     0.5     1
     """
     text: object
+    source = "SWC text"  # what a LoadError names
     if isinstance(swc, os.PathLike) or (isinstance(swc, str) and swc.endswith(".swc")):
+        source = os.fspath(swc)
         with open(swc, encoding="utf-8") as f:
             text = f.read()
     elif isinstance(swc, str):
         text = swc
     elif hasattr(swc, "read"):
+        source = str(getattr(swc, "name", "SWC file"))
         text = swc.read()
     else:
-        raise TypeError(f"expected SWC text, a path or a file, not {type(swc).__name__}")
+        raise InvalidArgument(f"expected SWC text, a path or a file, not {type(swc).__name__}")
     if not isinstance(text, str):
-        raise TypeError(f"SWC must be text, not {type(text).__name__}")
+        raise InvalidArgument(f"SWC must be text, not {type(text).__name__}")
     rows: list[list[str]] = []
     for number, line in enumerate(text.splitlines(), 1):
         fields = line.split()
         if not fields or fields[0].startswith("#"):
             continue
         if len(fields) != 7:
-            raise ValueError(
-                f"SWC line {number} has {len(fields)} fields, not 7 "
-                f"(id type x y z radius parent): {line!r}"
+            raise LoadError(
+                source,
+                f"{len(fields)} fields, not 7 (id type x y z radius parent): {line[:80]!r}",
+                number,
             )
         rows.append(fields)
     if not rows:
@@ -132,8 +138,8 @@ def skeleton_swc_to_df(swc: str | os.PathLike[str] | IO[str]) -> pd.DataFrame:
                 columns[name] = values.astype(np.int32)
             else:
                 columns[name] = table[:, index].astype(np.float64).astype(np.float32)
-    except ValueError as err:
-        raise ValueError(f"malformed SWC: {err}") from None
+    except ValueError as err:  # numpy's, or the int32 check above
+        raise LoadError(source, f"malformed SWC: {err}") from None
     return pd.DataFrame(columns)
 
 
@@ -200,7 +206,8 @@ def heal_skeleton(
     Added links longer than ``max_distance`` are left out (``True`` means no limit; ``False``,
     ``0`` or ``None`` mean 0), so a fragment that is too far stays apart, rooted at the node
     that link would have attached. With ``root_parent`` given, a skeleton with exactly one
-    root is returned unchanged. Raises ``ValueError`` for duplicate ``rowId`` values or a cycle.
+    root is returned unchanged. Raises :class:`~neuprint_dsl.errors.InvalidValue` (a
+    ``ValueError``) for duplicate ``rowId`` values or a cycle.
 
     Example:
         >>> df = skeleton_swc_to_df("1 0 0 0 0 1 -1\\n2 0 1 0 0 1 1\\n3 0 9 0 0 1 -1\\n4 0 3 0 0 1 3")
@@ -267,7 +274,9 @@ def reorient_skeleton(
     """
     chosen = (rowId is not None) + (xyz is not None) + bool(use_max_radius)
     if chosen != 1:
-        raise ValueError("choose the new root with exactly one of rowId, xyz or use_max_radius")
+        raise InvalidArgument(
+            "choose the new root with exactly one of rowId, xyz or use_max_radius"
+        )
     _check_columns(skeleton_df)
     if xyz is not None:
         point = np.asarray(list(xyz), dtype=np.float64)
@@ -278,7 +287,7 @@ def reorient_skeleton(
     assert rowId is not None
     matches = np.flatnonzero(skeleton_df["rowId"].to_numpy() == rowId)
     if len(matches) == 0:
-        raise ValueError(f"no node with rowId {rowId}")
+        raise InvalidArgument(f"no node with rowId {rowId}")
     parent = _parent_positions(skeleton_df)
     new_root = int(matches[0])
     path = _path_to_root(parent, new_root)
@@ -348,10 +357,10 @@ def _empty_skeleton() -> pd.DataFrame:
 
 def _check_columns(df: pd.DataFrame) -> None:
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"expected a skeleton DataFrame, not {type(df).__name__}")
+        raise InvalidArgument(f"expected a skeleton DataFrame, not {type(df).__name__}")
     missing = [c for c in SKELETON_COLUMNS if c not in df.columns]
     if missing:
-        raise ValueError(f"not a skeleton DataFrame: no column {', '.join(missing)}")
+        raise InvalidValue(f"not a skeleton DataFrame: no column {', '.join(missing)}")
 
 
 def _parent_positions(df: pd.DataFrame) -> IntArray:
@@ -360,7 +369,7 @@ def _parent_positions(df: pd.DataFrame) -> IntArray:
     index = pd.Index(df["rowId"])
     if not index.is_unique:
         duplicated = sorted(set(index[index.duplicated()].tolist()))[:5]
-        raise ValueError(f"the skeleton has duplicate rowId values: {duplicated}")
+        raise InvalidValue(f"the skeleton has duplicate rowId values: {duplicated}")
     parent: IntArray = np.asarray(index.get_indexer(df["link"]), dtype=np.int64)
     parent[parent == np.arange(len(parent))] = -1
     return parent
@@ -379,7 +388,7 @@ def _components(parent: IntArray) -> IntArray:
     # of the cycle, which has a parent)
     stuck = np.flatnonzero((up[up] != up) | (parent[up] >= 0))
     if len(stuck):
-        raise ValueError(f"the skeleton has a cycle (through row {int(stuck[0])}): not a tree")
+        raise InvalidValue(f"the skeleton has a cycle (through row {int(stuck[0])}): not a tree")
     return up
 
 

@@ -15,7 +15,8 @@ Deliberate differences from neuprint-python (each has a regression test):
 * ``fetch_mean_synapses`` gives the same columns, in the same order, whether or not anything
   matched (neuprint-python's empty table lacks ``confidence`` and swaps ``roi``/``type``);
 * an unknown ROI raises :class:`~neuprint_dsl.errors.UnknownROI` with suggestions, a bad
-  argument ``ValueError``/``TypeError``, instead of ``AssertionError``;
+  argument :class:`~neuprint_dsl.errors.InvalidArgument` (a ``ValueError`` and a
+  ``TypeError``), instead of ``AssertionError``;
 * ROIs of the synapse criteria are not added to the neuron criteria as a speed-up (that
   would drop synapses of bodies whose ROI flags miss them); bodies are only chosen by the
   neuron criteria.
@@ -43,8 +44,9 @@ from typing import Any, Literal, Protocol, TypeAlias
 import numpy as np
 import pandas as pd
 
-from ..cypher.literals import quote_identifier, quote_string, render_number
-from ..errors import UnknownROI
+from ..cypher.dialects import get_dialect
+from ..cypher.literals import quote_string, render_number
+from ..errors import InvalidArgument, InvalidValue, UnknownROI
 from ..execute import run
 from ..expr import TRUE, Predicate, PredicateLike, and_, not_, or_, shown_text
 from ..fields import E, N, S
@@ -92,10 +94,10 @@ def _roi_list(value: object, what: str) -> list[str]:
     elif isinstance(value, Iterable):
         items = list(value)
     else:
-        raise TypeError(f"{what} takes an ROI name or a list of ROI names, not {value!r}")
+        raise InvalidArgument(f"{what} takes an ROI name or a list of ROI names, not {value!r}")
     for item in items:
         if not isinstance(item, str) or not item:
-            raise TypeError(f"{what} takes ROI names (non-empty strings), not {item!r}")
+            raise InvalidArgument(f"{what} takes ROI names (non-empty strings), not {item!r}")
     return list(dict.fromkeys(str(i) for i in items))
 
 
@@ -112,12 +114,12 @@ def _check_rois(rois: list[str], client: DatasetInfo | None, what: str) -> None:
 def _check_flag(value: object, what: str) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    raise TypeError(f"{what} must be True or False, not {value!r}")
+    raise InvalidArgument(f"{what} must be True or False, not {value!r}")
 
 
 def _positive_int(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
-        raise ValueError(f"{what} must be a positive int, not {value!r}")
+        raise InvalidArgument(f"{what} must be a positive int, not {value!r}")
     return int(value)
 
 
@@ -286,12 +288,14 @@ class SynapseCriteria:
         client: DatasetInfo | None = None,
     ) -> None:
         if not isinstance(matchvar, str) or not matchvar:
-            raise TypeError(f"matchvar must be a non-empty str, not {matchvar!r}")
+            raise InvalidArgument(f"matchvar must be a non-empty str, not {matchvar!r}")
         self.matchvar = matchvar
         self.rois = _roi_list(rois, "rois")
         type_ = type or None
         if type_ not in ("pre", "post", None):
-            raise ValueError(f"Invalid synapse type: {type_!r}.  Choices are 'pre' and 'post'.")
+            raise InvalidArgument(
+                f"Invalid synapse type: {type_!r}.  Choices are 'pre' and 'post'."
+            )
         self.type: Literal["pre", "post"] | None = type_
         self.primary_only: bool = _check_flag(primary_only, "primary_only")
         if client is None:
@@ -308,7 +312,7 @@ class SynapseCriteria:
         if client is not None and self.primary_only:
             nonprimary = [r for r in self.rois if r not in set(client.primary_rois)]
             if nonprimary:
-                raise ValueError(
+                raise InvalidArgument(
                     f"You listed non-primary ROIs ({', '.join(nonprimary)}) but did not "
                     "specify primary_only=False"
                 )
@@ -316,9 +320,9 @@ class SynapseCriteria:
             assert client is not None
             confidence = _threshold(client)
         if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real):
-            raise TypeError(f"confidence must be a number, not {confidence!r}")
+            raise InvalidArgument(f"confidence must be a number, not {confidence!r}")
         if math.isnan(float(confidence)):
-            raise ValueError("confidence must not be NaN")
+            raise InvalidValue("confidence must not be NaN")
         self.confidence: float = float(confidence)
 
     # -- the DSL predicate ----------------------------------------------------------------
@@ -372,7 +376,11 @@ class SynapseCriteria:
         exprs = []
         var = self.matchvar
         if self.rois:
-            exprs.append("(" + " OR ".join(f"{var}.{quote_identifier(r)}" for r in self.rois) + ")")
+            # as the compiler reads them: a name holding ':', a backslash or an unprintable
+            # character as n['...'] (Neo4j reads \uXXXX even inside backticks, and
+            # neuPrintHTTP rewrites ':Label' text anywhere)
+            flags = (get_dialect("neo4j").property(var, r) for r in self.rois)
+            exprs.append("(" + " OR ".join(flags) + ")")
         if self.confidence:
             exprs.append(f"({var}.confidence > {render_number(self.confidence)})")
         if self.type:
@@ -421,7 +429,7 @@ def _with_where(
 ) -> str:
     names = list(matchvars) or [var]
     if var not in names:
-        raise ValueError(
+        raise InvalidArgument(
             f"Please pass all match vars, including the one that belongs to this criteria "
             f"({var!r})."
         )
@@ -439,7 +447,9 @@ def _resolve_synapse_criteria(criteria: object, client: Client) -> SynapseCriter
     if criteria is None:
         return SynapseCriteria(client=client)
     if not isinstance(criteria, SynapseCriteria):
-        raise TypeError(f"synapse_criteria must be a SynapseCriteria or None, not {criteria!r}")
+        raise InvalidArgument(
+            f"synapse_criteria must be a SynapseCriteria or None, not {criteria!r}"
+        )
     return criteria
 
 
@@ -448,7 +458,7 @@ def _check_nt(nt: object, client: Client) -> None:
     if nt is None:
         return
     if nt not in ("max", "all"):
-        raise ValueError(f"Invalid option for nt: {nt!r}. Use None, 'max', or 'all'.")
+        raise InvalidArgument(f"Invalid option for nt: {nt!r}. Use None, 'max', or 'all'.")
     keys = client.meta.get("ntSynapseProperties")
     if not keys and not client.is_embedded:
         found = client.fetch_custom(
@@ -551,7 +561,7 @@ def fetch_mean_synapses(
     """
     assert client is not None
     if not isinstance(by_roi, (bool, np.bool_)):
-        raise TypeError(f"by_roi should be boolean, not {by_roi!r}")
+        raise InvalidArgument(f"by_roi should be boolean, not {by_roi!r}")
     sc = _resolve_synapse_criteria(synapse_criteria, client)
     batches, label = _body_batches(client, neuron_criteria, batch_size)
     where = sc.to_expr()
@@ -663,9 +673,9 @@ def _synapse_pairs(
 ) -> pd.DataFrame:
     """fetch_synapse_connections, optionally with each synapse's closest mitochondrion."""
     if source_criteria is None and target_criteria is None:
-        raise ValueError("Please specify either source or target search criteria (or both).")
+        raise InvalidArgument("Please specify either source or target search criteria (or both).")
     if isinstance(min_total_weight, bool) or not isinstance(min_total_weight, numbers.Integral):
-        raise TypeError(f"min_total_weight must be an int, not {min_total_weight!r}")
+        raise InvalidArgument(f"min_total_weight must be an int, not {min_total_weight!r}")
     weight = max(int(min_total_weight), 0)
     size = _positive_int(batch_size, "batch_size")
     sc = _resolve_synapse_criteria(synapse_criteria, client)

@@ -44,7 +44,14 @@ import pandas as pd
 import requests
 import urllib3.exceptions
 
-from ..errors import QueryTimeout, ServerError, ServerTimeout, TransportError
+from ..errors import (
+    InvalidArgument,
+    InvalidValue,
+    QueryTimeout,
+    ServerError,
+    ServerTimeout,
+    TransportError,
+)
 from .base import Table
 
 if TYPE_CHECKING:
@@ -64,6 +71,8 @@ _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _SMART_QUOTES = "‘’“”"
 _TIMEOUT_WORDS = re.compile(r"time ?out|timed ?out", re.IGNORECASE)
 _CHUNK = 1 << 20
+#: How the dataset's Meta node is read (once per transport; see NeuprintHTTP.fetch_meta).
+_META_QUERY = "MATCH (m:Meta) RETURN m"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -79,29 +88,30 @@ class _Reply:
 def check_cypher_text(cypher: str) -> None:
     """Refuse Cypher text that cannot be what the user meant: "smart quotes" (``‘’“”``, which
     word processors substitute for ``'`` and ``"``; Cypher has no such quotes) and lone
-    surrogates (not encodable for the request). Raises ``ValueError`` naming the character
-    and where it is.
+    surrogates (not encodable for the request). Raises
+    :class:`~neuprint_dsl.errors.InvalidValue` (a ``ValueError``) naming the character and
+    where it is.
 
     Example:
         >>> check_cypher_text("MATCH (n) WHERE n.type = 'KC' RETURN n")
         >>> check_cypher_text("MATCH (n)\\nWHERE n.type = ‘KC’ RETURN n")
         Traceback (most recent call last):
         ...
-        ValueError: the Cypher text contains the smart quote '‘' (U+2018) at line 2, column 16 ...
+        neuprint_dsl.errors.InvalidValue: the Cypher text contains the smart quote '‘' (U+2018) at line 2, column 16 ...
     """
     if not isinstance(cypher, str):
-        raise TypeError(f"Cypher must be a str, not {type(cypher).__name__}")
+        raise InvalidArgument(f"Cypher must be a str, not {type(cypher).__name__}")
     for index, ch in enumerate(cypher):
         if ch in _SMART_QUOTES:
             line, column = _line_column(cypher, index)
-            raise ValueError(
+            raise InvalidValue(
                 f"the Cypher text contains the smart quote {ch!r} (U+{ord(ch):04X}) at line "
                 f"{line}, column {column} (offset {index}); Cypher strings use ordinary "
                 "quotes ' or \", replace it"
             )
         if "\ud800" <= ch <= "\udfff":
             line, column = _line_column(cypher, index)
-            raise ValueError(
+            raise InvalidValue(
                 f"the Cypher text contains a lone surrogate (U+{ord(ch):04X}) at line {line}, "
                 f"column {column} (offset {index}); it cannot be sent as UTF-8"
             )
@@ -141,11 +151,11 @@ class NeuprintHTTP:
         >>> NeuprintHTTP("http://neuprint.example.org", "hemibrain")
         Traceback (most recent call last):
         ...
-        ValueError: neuPrint servers must be reached over https ...
+        neuprint_dsl.errors.InvalidArgument: neuPrint servers must be reached over https ...
         >>> NeuprintHTTP("neuprint.janelia.org", "hemibrain", timeout=None)
         Traceback (most recent call last):
         ...
-        ValueError: timeout must be a positive number of seconds ...
+        neuprint_dsl.errors.InvalidArgument: timeout must be a positive number of seconds ...
     """
 
     dialect = "neo4j"
@@ -168,13 +178,13 @@ class NeuprintHTTP:
     ) -> None:
         self.server = _normalize_server(server)
         if not isinstance(dataset, str) or not dataset.strip():
-            raise ValueError(f"dataset must be a non-empty string, not {dataset!r}")
+            raise InvalidArgument(f"dataset must be a non-empty string, not {dataset!r}")
         self.dataset = dataset
         self.timeout = _check_timeout(timeout)
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise ValueError(f"retries must be an int >= 0, not {retries!r}")
+            raise InvalidArgument(f"retries must be an int >= 0, not {retries!r}")
         if isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or backoff < 0:
-            raise ValueError(f"backoff must be a number of seconds >= 0, not {backoff!r}")
+            raise InvalidArgument(f"backoff must be a number of seconds >= 0, not {backoff!r}")
         self.retries = retries
         self.backoff = float(backoff)
         self.verify = verify
@@ -186,11 +196,13 @@ class NeuprintHTTP:
         self._own_session = session is None
         self._session = session if session is not None else requests.Session()
         if not isinstance(check_names, bool):
-            raise TypeError(f"check_names must be True or False, not {check_names!r}")
+            raise InvalidArgument(f"check_names must be True or False, not {check_names!r}")
         self.check_names = check_names
         self._schema = schema
         self._meta_schema: GraphSchema | None = None
         self._schema_lock = threading.Lock()
+        self._meta: dict[str, Any] | None = None
+        self._meta_lock = threading.Lock()
         self._lock = threading.Lock()
         self._arrow: bool | None = None if use_arrow else False
         #: The server's version string, once the Arrow check has asked for it.
@@ -203,29 +215,53 @@ class NeuprintHTTP:
     @property
     def schema(self) -> GraphSchema | None:
         """The dataset's schema (property kinds and ROI names) for checking and compiling:
-        the one passed in, else the one read from the ``:Meta`` node (one query, on first
-        use, then cached), or ``None`` with ``check_names=False``. A failed fetch raises
-        (and is tried again next time)."""
+        the one passed in, else the one built from the ``:Meta`` node (read by
+        :meth:`fetch_meta`: one query, on first use, shared with a compat ``Client``), or
+        ``None`` with ``check_names=False``. A failed fetch raises (and is tried again next
+        time)."""
         if self._schema is not None or not self.check_names:
             return self._schema
         if self._meta_schema is None:
             with self._schema_lock:
                 if self._meta_schema is None:
-                    self._meta_schema = self._fetch_schema()
+                    self._meta_schema = self._schema_from_meta(self.fetch_meta())
         return self._meta_schema
 
-    def _fetch_schema(self) -> GraphSchema:
+    def fetch_meta(self) -> dict[str, Any]:
+        """The dataset's ``:Meta`` node properties as stored (JSON text left as text), or
+        ``{}`` when the dataset has no Meta node. Read with one query (``MATCH (m:Meta)
+        RETURN m``) on the first call, then cached: the schema check and a compat ``Client``
+        share this one read. Thread-safe; a failed read raises and is tried again next call.
+
+        Example:
+            >>> t = NeuprintHTTP("neuprint.janelia.org", "hemibrain:v1.2.1", token="x")
+            >>> t.fetch_meta()["dataset"]  # doctest: +SKIP
+            'hemibrain'
+        """
+        if self._meta is None:
+            with self._meta_lock:
+                if self._meta is None:
+                    _columns, rows = self._query(_META_QUERY)
+                    frame = rows if isinstance(rows, pd.DataFrame) else None
+                    first: Any = None
+                    if frame is not None:
+                        first = frame.iloc[0, 0] if len(frame) and len(frame.columns) else None
+                    elif len(rows) and len(rows[0]):
+                        first = rows[0][0]
+                    if first is not None and not isinstance(first, Mapping):
+                        raise TransportError(
+                            f"unexpected answer to {_META_QUERY!r} from {self.server}: a "
+                            f"{type(first).__name__}, not the Meta node's properties"
+                        )
+                    self._meta = {str(k): _plain(v) for k, v in (first or {}).items()}
+        return dict(self._meta)
+
+    def _schema_from_meta(self, meta: Mapping[str, Any]) -> GraphSchema:
         from ..cypher import GraphSchema
 
-        keys = ("dataset", "neuronProperties", "roiInfo", "primaryRois", "superLevelRois")
-        cypher = "MATCH (m:Meta) RETURN " + ", ".join(f"m.{k} AS {k}" for k in keys)
-        columns, rows = self._query(cypher)
-        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=columns)
-        if frame.empty:  # no Meta node: nothing is known, nothing is checked
+        if not meta:  # no Meta node: nothing is known, nothing is checked
             logger.debug("dataset %r has no :Meta node; names are not checked", self.dataset)
             return GraphSchema(node_properties=None, edge_properties=None, rois=None)
-        first = frame.iloc[0]
-        meta = {k: first[k] for k in keys if k in frame.columns}
         return GraphSchema.from_neuprint_meta(meta)
 
     def execute(self, statement: CypherStatement) -> Table:
@@ -282,7 +318,7 @@ class NeuprintHTTP:
             0  24666
         """
         if format not in ("pandas", "json"):
-            raise ValueError(f"format must be 'pandas' or 'json', not {format!r}")
+            raise InvalidArgument(f"format must be 'pandas' or 'json', not {format!r}")
         check_cypher_text(cypher)
         if format == "json":
             self._log(cypher, "/api/custom/custom")
@@ -441,7 +477,7 @@ class NeuprintHTTP:
     ) -> _Reply:
         """One request with retries; returns a 2xx answer with its whole body, or raises."""
         if not path.startswith("/"):
-            raise ValueError(f"path must start with '/', not {path!r}")
+            raise InvalidArgument(f"path must start with '/', not {path!r}")
         url = self._url(path)
         data = None if body is None else json.dumps(body).encode("utf-8")
         attempts = self.retries + 1
@@ -530,7 +566,7 @@ class NeuprintHTTP:
 
 def _normalize_server(server: str) -> str:
     if not isinstance(server, str) or not server.strip():
-        raise ValueError(f"server must be a URL or host name, not {server!r}")
+        raise InvalidArgument(f"server must be a URL or host name, not {server!r}")
     server = server.strip()
     if "://" not in server:
         server = "https://" + server
@@ -538,15 +574,15 @@ def _normalize_server(server: str) -> str:
     scheme = parts.scheme.lower()
     if scheme == "http":
         if (parts.hostname or "") not in _LOCAL_HOSTS:
-            raise ValueError(
+            raise InvalidArgument(
                 f"neuPrint servers must be reached over https (the token travels with every "
                 f"request), not {server!r}; http:// is accepted only for localhost, 127.0.0.1 "
                 "and [::1]"
             )
     elif scheme != "https":
-        raise ValueError(f"unknown protocol {parts.scheme!r} in {server!r}; use https://")
+        raise InvalidArgument(f"unknown protocol {parts.scheme!r} in {server!r}; use https://")
     if not parts.hostname:
-        raise ValueError(f"no host name in {server!r}")
+        raise InvalidArgument(f"no host name in {server!r}")
     return server.rstrip("/")
 
 
@@ -561,7 +597,7 @@ def _resolve_token(token: str | None) -> str | None:
         try:
             token = str(json.loads(token)["token"])
         except (ValueError, KeyError, TypeError) as err:
-            raise ValueError(
+            raise InvalidArgument(
                 "did not understand the token: pass the whole JSON document "
                 '({"token": "..."}) or only the token string'
             ) from err
@@ -582,10 +618,28 @@ def _check_timeout(timeout: object) -> float | tuple[float, float]:
         return (float(timeout[0]), float(timeout[1]))
     if isinstance(timeout, (int, float)) and positive(timeout):
         return float(timeout)
-    raise ValueError(
+    raise InvalidArgument(
         f"timeout must be a positive number of seconds (or a (connect, read) pair), not "
         f"{timeout!r}: a request without a timeout can hang forever"
     )
+
+
+def _plain(value: Any) -> Any:
+    """A value read from Arrow as plain Python: arrays as lists, numpy scalars as numbers.
+
+    Example:
+        >>> _plain({"a": np.array(["x", "y"]), "b": np.int64(3)})
+        {'a': ['x', 'y'], 'b': 3}
+    """
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _read_timeout(timeout: float | tuple[float, float]) -> float:
