@@ -457,7 +457,9 @@ class DvidHTTP(NeuronJsonTransport):
             >>> dvid.post_json_schema({"type": "object"})  # doctest: +SKIP
         """
         if not isinstance(schema, Mapping):
-            raise InvalidArgument(f"a JSON schema is a JSON object (a dict), not {type(schema).__name__}")
+            raise InvalidArgument(
+                f"a JSON schema is a JSON object (a dict), not {type(schema).__name__}"
+            )
         self._request("POST", "json_schema", body=dict(schema))
 
     def delete_json_schema(self) -> None:
@@ -756,7 +758,9 @@ def check_value(
         neuprint_dsl.errors.InvalidArgument: refusing to write 'type_user': ... (pass allow_metadata=True to write it)
     """
     if not isinstance(value, Mapping):
-        raise InvalidArgument(f"an annotation is a JSON object (a dict), not {type(value).__name__}")
+        raise InvalidArgument(
+            f"an annotation is a JSON object (a dict), not {type(value).__name__}"
+        )
     record = dict(value)
     for name in record:
         if not isinstance(name, str) or not name:
@@ -799,7 +803,9 @@ def check_query(query: object) -> Query:
         objects = [query]
     for obj in objects:
         if not isinstance(obj, dict):
-            raise InvalidArgument(f"a neuronjson query is a JSON object or a list of them, not {obj!r}")
+            raise InvalidArgument(
+                f"a neuronjson query is a JSON object or a list of them, not {obj!r}"
+            )
         if not obj:
             raise InvalidArgument(
                 "an empty query object is ambiguous on DVID (alone it matches nothing, inside "
