@@ -34,8 +34,9 @@ from typing import Any
 
 import attrs
 
-from .errors import CapabilityError
+from .errors import CapabilityError, InvalidArgument, QueryTypeError
 from .expr import (
+    And,
     Compare,
     CompareOp,
     ContainsAny,
@@ -50,13 +51,15 @@ from .expr import (
     Prop,
     StringOp,
     StringTest,
+    and_,
     as_predicate,
     entities,
     value_kind,
 )
 from .fields import BoolField, Field, FloatField, IntField, ListField, N, PointField, StrField
 from .interpret import evaluate
-from .normalize import dnf_clauses
+from .normalize import MAX_DNF_CLAUSES, DNFTooLarge, dnf_clauses
+from .patterns import translate
 
 #: DSL property name -> DVID key, for every store (more can be passed per store)
 DEFAULT_FIELD_NAMES: Mapping[str, str] = {"bodyId": "bodyid"}
@@ -77,7 +80,7 @@ DECLARED_KINDS: Mapping[str, str] = {
 Query = dict[str, Any] | list[dict[str, Any]]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class NeuronJsonPlan:
     """A compiled neuronjson query.
 
@@ -94,6 +97,32 @@ class NeuronJsonPlan:
     matches_nothing: bool
     field_names: Mapping[str, str]
     notes: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        """What a notebook shows: the query JSON (or ``/all``) and the residual.
+
+        Example:
+            >>> from neuprint_dsl import N
+            >>> to_neuronjson(N.type == "APL")
+            <neuronjson query {"type": "APL"} exact>
+            >>> to_neuronjson(N.pre > 5)
+            <neuronjson /all residual pre > 5>
+        """
+
+        def render() -> str:
+            if self.matches_nothing:
+                return "matches nothing (no request)"
+            sent = "/all" if self.query is None else "query " + json.dumps(self.query)
+            kept = "exact" if self.residual is None else f"residual {self.residual.to_text()}"
+            return f"{sent} {kept}"
+
+        from .expr import shown_text
+
+        return f"<neuronjson {shown_text(render, 'NeuronJsonPlan')}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's pretty printer: the same text as ``repr``."""
+        printer.text(repr(self))
 
     def explain(self) -> str:
         """A readable account of what the server does and what the client does.
@@ -152,10 +181,13 @@ def to_neuronjson(
     """
     pred = as_predicate(expr)
     if entities(pred) - {Entity.NEURON}:
-        raise TypeError("neuronjson queries take neuron predicates (N.*) only")
+        raise QueryTypeError("neuronjson queries take neuron predicates (N.*) only")
     names = {**DEFAULT_FIELD_NAMES, **(field_names or {})}
     known = {**DECLARED_KINDS, **(kinds or {})}
-    clauses = dnf_clauses(pred)
+    try:
+        clauses = dnf_clauses(pred)
+    except DNFTooLarge:
+        return _superset_plan(pred, strict, names, known)
     if not clauses:
         return NeuronJsonPlan(pred, None, None, True, names, ("the predicate is unsatisfiable",))
     objects: list[dict[str, Any]] = []
@@ -192,6 +224,36 @@ def to_neuronjson(
         unique = _unique(objects)
         query = unique[0] if len(unique) == 1 else unique
     return NeuronJsonPlan(pred, query, residual, False, names, tuple(dict.fromkeys(notes)))
+
+
+def _superset_plan(
+    pred: Predicate, strict: bool, names: dict[str, str], kinds: dict[str, str]
+) -> NeuronJsonPlan:
+    """The plan of a predicate whose DNF is too large to send: the server gets the plan of
+    the largest prefix of its top-level conjuncts whose DNF fits (a query every matching
+    record satisfies, down to ``/all``), and the client evaluates the whole predicate."""
+    why = (
+        f"its disjunctive normal form has more than {MAX_DNF_CLAUSES} clauses: the server "
+        "gets a wider query, the client filters"
+    )
+    if strict:
+        raise CapabilityError(f"{pred} ({why})", "DVID neuronjson", ("neo4j", "ladybug"))
+    items = pred.items if isinstance(pred, And) else (pred,)
+    kept: list[Predicate] = []
+    for item in items:
+        try:
+            dnf_clauses(and_(*kept, item))
+        except DNFTooLarge:
+            continue
+        kept.append(item)
+    query: Query | None = None
+    nothing = False
+    notes = [why]
+    if kept:
+        wider = to_neuronjson(and_(*kept), field_names=names, kinds=kinds)
+        query, nothing = wider.query, wider.matches_nothing
+        notes += [n for n in wider.notes if n not in notes]
+    return NeuronJsonPlan(pred, query, None if nothing else pred, nothing, names, tuple(notes))
 
 
 def _unique(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -233,8 +295,9 @@ def _condition(
             return key, [], ""  # an empty list matches nothing, on DVID too
         return _equality(key, list(leaf.values), lists_possible, single=False)
     if isinstance(leaf, Matches):
-        flags = "(?i)" if leaf.ignore_case else ""
-        return key, [f"re/{flags}^(?:{leaf.pattern})$"], lists_possible
+        # flag-free RE2 form (patterns.translate): no (?i), \s without \v, $ as \z
+        pattern = translate(leaf.pattern, leaf.ignore_case, "re2")
+        return key, [f"re/^(?:{pattern})$"], lists_possible
     if isinstance(leaf, StringTest):
         text = re.escape(leaf.value)
         pattern = {
@@ -242,7 +305,9 @@ def _condition(
             StringOp.ENDS_WITH: f"{text}$",
             StringOp.CONTAINS: text,
         }[leaf.op]
-        return key, [f"re/{pattern}"], lists_possible
+        # DVID reads a list item as a regex only when it is longer than "re/": "" is in
+        # every string, which the (non-empty) search "^" says
+        return key, [f"re/{pattern or '^'}"], lists_possible
     if isinstance(leaf, ContainsAny):
         if not leaf.values:
             return key, [], ""
@@ -253,6 +318,8 @@ def _condition(
             isinstance(v, float) for v in values
         ):
             return None, None, "DVID matches only string and integer lists"
+        if any(isinstance(v, str) and v.startswith("re/") for v in values):
+            return None, None, "DVID reads any string starting with 're/' as a regex"
         return key, values, ""
     return None, None, f"{type(leaf).__name__} has no neuronjson form"
 
@@ -266,6 +333,9 @@ def _equality(
     if kind == "number":
         if any(isinstance(v, float) for v in values):
             return None, None, "DVID never matches float values"
+        if any(v < 0 for v in values):  # the server's answer stays a superset
+            wraps = "DVID reads a stored integer of 2**63 or more as a negative int64"
+            return key, values[0] if single else values, wraps
         return key, values[0] if single else values, lists_possible
     if any(v.startswith("re/") for v in values):
         return None, None, "DVID reads any string starting with 're/' as a regex"
@@ -310,10 +380,10 @@ def compile_query(query: Query) -> Matcher:
     """
     objects = query if isinstance(query, list) else [query]
     if isinstance(query, list) and not query:
-        raise ValueError("DVID answers 400 'no query provided' to an empty list")
+        raise InvalidArgument("DVID answers 400 'no query provided' to an empty list")
     for obj in objects:
         if not isinstance(obj, Mapping):
-            raise ValueError(f"a neuronjson query must be a JSON object, not {obj!r}")
+            raise InvalidArgument(f"a neuronjson query must be a JSON object, not {obj!r}")
     ids = _fast_path_ids(objects)
     if ids is not None:  # DVID looks the ids up instead of scanning: {} and [{}] find nothing
         return lambda record: record.get("bodyid") in ids
@@ -394,7 +464,7 @@ def _parse_query_list(value: list[Any]) -> Any:
     if isinstance(first, (int, float)) and not isinstance(first, bool):
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
             return ("floats", [float(v) for v in value])  # compared as floats
-        raise ValueError(
+        raise InvalidArgument(
             f"DVID fails (a panic, then a broken 200 answer) on the mixed list {value!r}"
         )
     if isinstance(first, str):  # strings compare literally; other elements are ignored
@@ -411,23 +481,24 @@ def _string_or_regex(value: str) -> Any:
 
 
 def _regex(pattern: str) -> re.Pattern[str] | None:
-    """Compile a Go RE2 pattern for Python, or ``None`` where RE2 would refuse it (DVID then
-    matches the text literally). ASCII classes, ``$``/``\\z`` as the end of the text,
-    ``\\Q...\\E`` and POSIX classes as RE2 reads them."""
+    """Compile a Go RE2 pattern for Python with RE2's meaning, or ``None`` where RE2 would
+    refuse it (DVID then matches the text literally): see :func:`_re2_to_python`."""
     if _RE2_REFUSES.search(pattern):
         return None
     try:
-        return re.compile(_re2_to_python(pattern), re.ASCII)
-    except re.error:
+        return re.compile(_re2_to_python(pattern))
+    except (re.error, _NotRe2, IndexError):  # IndexError: the pattern ends too early
         return None
 
 
+class _NotRe2(Exception):
+    """The pattern is not valid RE2 syntax."""
+
+
 # constructs RE2 does not compile (outside a character class, roughly): look-around,
-# back-references, \Z, \u/\U/\x{...} escapes Python reads differently, atomic groups,
-# possessive quantifiers, conditionals and comments
-_RE2_REFUSES = re.compile(
-    r"\(\?[=!]|\(\?<[=!]|\(\?>|\(\?\(|\(\?#|(?<!\\)\\[1-9]|(?<!\\)\\[ZuU]|[*+?}]\+"
-)
+# back-references, \Z, \u/\U escapes, atomic groups, conditionals and comments (a
+# possessive or doubled quantifier is refused by _re2_to_python)
+_RE2_REFUSES = re.compile(r"\(\?[=!]|\(\?<[=!]|\(\?>|\(\?\(|\(\?#|(?<!\\)\\[1-9]|(?<!\\)\\[ZuU]")
 _POSIX = {
     "alnum": "0-9A-Za-z",
     "alpha": "A-Za-z",
@@ -438,60 +509,247 @@ _POSIX = {
     "graph": "!-~",
     "lower": "a-z",
     "print": " -~",
-    "punct": "!-/:-@[-`{-~",
+    "punct": "!-/:-@\\[-`{-~",
     "space": "\\t\\n\\v\\f\\r ",
     "upper": "A-Z",
     "word": "0-9A-Za-z_",
     "xdigit": "0-9A-Fa-f",
 }
-_MULTILINE_FLAG = re.compile(r"\(\?[a-zA-Z]*m[a-zA-Z]*[:)]")
+# RE2's Perl classes are ASCII; inside a class as items, outside as a class
+_PERL_CLASSES = {
+    "d": "0-9",
+    "D": "\\x00-/:-\\U0010ffff",
+    "w": "0-9A-Za-z_",
+    "W": "\\x00-/:-@\\[-^`{-\\U0010ffff",
+    "s": "\\t\\n\\f\\r ",
+    "S": "\\x00-\\x08\\x0b\\x0e-\\x1f!-\\U0010ffff",
+}
+_WORD = "[0-9A-Za-z_]"
+_RE2_ESCAPES = {"a": "\x07", "f": "\f", "t": "\t", "n": "\n", "r": "\r", "v": "\x0b"}
+_RE2_QUANTIFIER = re.compile(r"\{(\d+)(?:,(\d*))?\}")
+# characters Python's case folding relates but RE2's simple case folding does not
+_PYTHON_ONLY_FOLDS = {"i": "[Ii]", "I": "[Ii]", "\u0130": "\u0130", "\u0131": "\u0131"}
 
 
 def _re2_to_python(pattern: str) -> str:
-    if "\\p" in pattern or "\\P" in pattern:
+    """A Python pattern (compiled without flags) that means what RE2 reads in ``pattern``.
+
+    RE2's inline flags (``(?i)`` anywhere, scoped to the rest of its group) are resolved
+    character by character, so no flag reaches Python: a case-insensitive literal becomes
+    ``(?i:x)`` (Unicode folding, like RE2's), ``$`` without ``m`` is ``\\Z``, ``\\d``/``\\w``/
+    ``\\s``/``\\b`` are RE2's ASCII classes (``\\s`` without ``\\v``; ``\\B`` matches the empty
+    text). ``\\Q...\\E``, POSIX classes and ``\\x{...}`` are read as RE2 reads them. Raises
+    ``_NotRe2`` for syntax RE2 refuses and ``ValueError`` for RE2 syntax this evaluator
+    cannot run (``\\p`` Unicode classes, ``\\C``, the ``U`` flag).
+
+    Example:
+        >>> _re2_to_python("x(?i)k$")
+        'x(?i:k)\\\\Z'
+    """
+    if "\\p" in pattern or "\\P" in pattern or "\\C" in pattern:
         raise ValueError(
             f"the local evaluator cannot run RE2's Unicode classes (\\p...) in {pattern!r}"
         )
-    multiline = _MULTILINE_FLAG.search(pattern) is not None
     out: list[str] = []
-    in_class = False
-    i = 0
-    while i < len(pattern):
+    flags: list[frozenset[str]] = [frozenset()]
+    i, n = 0, len(pattern)
+    quantified = 0  # 1 after a quantifier, 2 after a lazy one
+
+    def emit_atom(text: str) -> None:
+        out.append(f"(?i:{text})" if "i" in flags[-1] else text)
+
+    def emit_class(body: str, negated: bool) -> None:
+        if "i" not in flags[-1]:
+            out.append(f"[{'^' if negated else ''}{body}]")
+            return
+        # RE2 folds the positive class, then negates it; Python's folding also relates
+        # İ and ı to i and I, RE2's does not
+        folded = f"(?![\u0130\u0131])(?i:[{body}])|[{body}]"
+        out.append(f"(?:(?!{folded})(?s:.))" if negated else f"(?:{folded})")
+
+    def emit_char(char: str) -> None:
+        if "i" in flags[-1] and char in _PYTHON_ONLY_FOLDS:
+            out.append(_PYTHON_ONLY_FOLDS[char])
+        else:
+            emit_atom(re.escape(char))
+
+    while i < n:
         c = pattern[i]
-        if pattern.startswith("\\Q", i):
-            end = pattern.find("\\E", i + 2)
-            literal = pattern[i + 2 :] if end < 0 else pattern[i + 2 : end]
-            out.append(re.escape(literal))
-            i = len(pattern) if end < 0 else end + 2
-            continue
-        if c == "\\" and i + 1 < len(pattern):
-            end_of_text = pattern[i + 1] == "z" and not in_class
-            out.append("\\Z" if end_of_text else pattern[i : i + 2])
+        was_quantified, quantified = quantified, 0
+        if c == "\\":
+            if i + 1 >= n:
+                raise _NotRe2("trailing backslash")
+            e = pattern[i + 1]
+            if e == "Q":
+                end = pattern.find("\\E", i + 2)
+                literal = pattern[i + 2 :] if end < 0 else pattern[i + 2 : end]
+                for char in literal:
+                    emit_char(char)
+                i = n if end < 0 else end + 2
+                continue
+            if e == "E":  # a stray \E is ignored
+                i += 2
+                continue
+            if e in "dDwWsS":  # Go folds the positive class, then negates it
+                emit_class(_PERL_CLASSES[e.lower()], negated=e.isupper())
+            elif e == "b":
+                out.append(f"(?:(?<={_WORD})(?!{_WORD})|(?<!{_WORD})(?={_WORD}))")
+            elif e == "B":
+                out.append(f"(?:(?<={_WORD})(?={_WORD})|(?<!{_WORD})(?!{_WORD}))")
+            elif e == "A":
+                out.append("\\A")
+            elif e == "z":
+                out.append("\\Z")
+            else:
+                char, i = _re2_char(pattern, i)
+                emit_char(char)
+                continue
             i += 2
             continue
-        if in_class and pattern.startswith("[:", i):
+        if c == "[":
+            body, negated, i = _re2_class(pattern, i)
+            emit_class(body, negated)
+            continue
+        if c == "(":
+            if pattern.startswith("(?", i):
+                m = re.compile(r"\(\?(?:P?<[A-Za-z0-9_]+>|([imsU]*)(?:-([imsU]*))?([:)]))").match(
+                    pattern, i
+                )
+                if m is None:
+                    raise _NotRe2("bad group")
+                if m.group(3) is None:  # a named group
+                    flags.append(flags[-1])
+                    out.append("(")
+                else:
+                    on, off = m.group(1) or "", m.group(2) or ""
+                    if "U" in on + off:
+                        raise ValueError(
+                            f"the local evaluator cannot run RE2's U flag: {pattern!r}"
+                        )
+                    new = (flags[-1] | set(on)) - set(off)
+                    if m.group(3) == ")":
+                        flags[-1] = new
+                    else:
+                        flags.append(new)
+                        out.append("(?:")
+                i = m.end()
+                continue
+            flags.append(flags[-1])
+            out.append("(")
+            i += 1
+            continue
+        if c == ")":
+            if len(flags) == 1:
+                raise _NotRe2("unbalanced )")
+            flags.pop()
+            out.append(")")
+        elif c == "{":
+            m = _RE2_QUANTIFIER.match(pattern, i)
+            if m is None:
+                out.append("\\{")  # not a repeat: a literal brace in RE2
+            else:
+                if was_quantified or any(int(v) > 1000 for v in m.groups() if v):
+                    raise _NotRe2("bad repetition")
+                out.append(m.group(0))
+                quantified = 1
+                i = m.end()
+                continue
+        elif c == ".":
+            out.append("(?s:.)" if "s" in flags[-1] else "[^\\n]")
+        elif c == "^":
+            out.append("(?m:^)" if "m" in flags[-1] else "\\A")
+        elif c == "$":
+            out.append("(?m:$)" if "m" in flags[-1] else "\\Z")
+        elif c in "*+?":
+            if was_quantified == 1 and c == "?":
+                quantified = 2  # lazy
+            elif was_quantified:
+                raise _NotRe2("bad repetition operator")  # a**, possessive a*+
+            else:
+                quantified = 1
+            out.append(c)
+        elif c == "|":
+            out.append(c)
+        else:
+            emit_char(c)
+        i += 1
+    if len(flags) != 1:
+        raise _NotRe2("missing )")
+    return "".join(out)
+
+
+def _re2_char(pattern: str, i: int) -> tuple[str, int]:
+    """The character an escape at ``pattern[i]`` (a backslash) stands for, and the index
+    after it."""
+    e = pattern[i + 1]
+    if e in _RE2_ESCAPES:
+        return _RE2_ESCAPES[e], i + 2
+    if e == "x":
+        if pattern.startswith("{", i + 2):
+            end = pattern.find("}", i + 3)
+            digits = pattern[i + 3 : end] if end > 0 else ""
+            if not re.fullmatch(r"[0-9A-Fa-f]+", digits) or int(digits, 16) > 0x10FFFF:
+                raise _NotRe2("bad \\x{...}")
+            return chr(int(digits, 16)), end + 1
+        digits = pattern[i + 2 : i + 4]
+        if not re.fullmatch(r"[0-9A-Fa-f]{2}", digits):
+            raise _NotRe2("bad \\x")
+        return chr(int(digits, 16)), i + 4
+    if e == "0":
+        m = re.compile(r"0[0-7]{0,2}").match(pattern, i + 1)
+        assert m is not None
+        return chr(int(m.group(0), 8)), m.end()
+    if e.isascii() and e.isalnum():
+        raise _NotRe2(f"invalid escape \\{e}")
+    return e, i + 2
+
+
+def _re2_class(pattern: str, i: int) -> tuple[str, bool, int]:
+    """An RE2 character class at ``pattern[i]``: the body of a Python class, whether it is
+    negated, and the index after it."""
+    out = []
+    i += 1
+    negated = pattern.startswith("^", i)
+    if negated:
+        i += 1
+    first = True
+    while True:
+        if i >= len(pattern):
+            raise _NotRe2("missing ]")
+        c = pattern[i]
+        if c == "]" and not first:
+            break
+        first = False
+        if pattern.startswith("[:", i):
             close = pattern.find(":]", i)
             name = pattern[i + 2 : close] if close > 0 else ""
             if name in _POSIX:
                 out.append(_POSIX[name])
                 i = close + 2
                 continue
-        if c == "[" and not in_class:
-            in_class = True
-            out.append(c)
-            i += 1
-            if pattern.startswith("^", i):
-                out.append("^")
-                i += 1
-            if pattern.startswith("]", i):  # a leading ] is a literal
-                out.append("\\]")
-                i += 1
+            if name.startswith("^") and name[1:] in _POSIX:
+                raise ValueError(
+                    f"the local evaluator cannot run negated POSIX classes: {pattern!r}"
+                )
+        if c == "\\" and pattern[i + 1 : i + 2] in tuple("dDwWsS"):
+            out.append(_PERL_CLASSES[pattern[i + 1]])
+            i += 2
             continue
-        if c == "]" and in_class:
-            in_class = False
-        out.append("\\Z" if c == "$" and not in_class and not multiline else c)
-        i += 1
-    return "".join(out)
+        if c == "\\":
+            char, i = _re2_char(pattern, i)
+        else:
+            char, i = c, i + 1
+        out.append(re.escape(char) if char not in "-" else "\\-")
+        if pattern.startswith("-", i) and not pattern.startswith("-]", i):
+            i += 1
+            if pattern[i] == "\\":
+                high, i = _re2_char(pattern, i)
+            else:
+                high, i = pattern[i], i + 1
+            if high < char:
+                raise _NotRe2("bad range")
+            out.append("-" + re.escape(high))
+    return "".join(out), negated, i + 1
 
 
 def _stored_kind(value: Any) -> tuple[str, Any]:
@@ -499,13 +757,20 @@ def _stored_kind(value: Any) -> tuple[str, Any]:
     if isinstance(value, bool):
         return "other", value
     if isinstance(value, int):
-        return "int", value
+        if 0 <= value < 2**64:  # ParseUint, then used as int64: 2**63 and more wrap around
+            return "int", value - 2**64 if value >= 2**63 else value
+        if -(2**63) <= value < 0:
+            return "int", value
+        try:
+            return "float", float(value)  # ParseFloat
+        except OverflowError:
+            return "other", value
     if isinstance(value, float):
         return "float", value
     if isinstance(value, str):
         return "str", value
     if isinstance(value, list):
-        if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        if all(_is_int(v) and -(2**63) <= v < 2**63 for v in value):  # a []int64
             return "ints", value
         if all(isinstance(v, str) for v in value):
             return "strs", value

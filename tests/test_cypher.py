@@ -48,7 +48,7 @@ GOLDEN = {
         neurons(N.type.matches("MBON.*"), columns=["bodyId"]),
         """
         MATCH (n:Neuron)
-        WHERE n.type =~ 'MBON.*'
+        WHERE n.type =~ 'MBON[^\\\\n]*'
         RETURN n.bodyId AS bodyId
         ORDER BY n.bodyId
         """,
@@ -57,7 +57,7 @@ GOLDEN = {
         neurons(N.type.matches("mbon.*", ignore_case=True), columns=["bodyId"]),
         """
         MATCH (n:Neuron)
-        WHERE n.type =~ '(?i)mbon.*'
+        WHERE n.type =~ '[Mm][Bb][Oo][Nn][^\\\\n]*'
         RETURN n.bodyId AS bodyId
         ORDER BY n.bodyId
         """,
@@ -89,7 +89,7 @@ GOLDEN = {
         """
         MATCH (n:Neuron)
         WHERE (n.status IN ['Traced', 'Orphan'] OR n.status IS NULL)
-          AND n.type =~ 'MBON.*'
+          AND n.type =~ 'MBON[^\\\\n]*'
         RETURN n.bodyId AS bodyId
         ORDER BY n.bodyId
         """,

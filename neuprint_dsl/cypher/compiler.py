@@ -24,7 +24,7 @@ import functools
 import re
 from typing import Any
 
-from ..errors import CapabilityError, UnknownROI
+from ..errors import CapabilityError, InvalidArgument, UnknownROI
 from ..expr import (
     TRUE,
     And,
@@ -53,6 +53,7 @@ from ..expr import (
 from ..interpret import evaluate
 from ..query import Connections, Mitochondria, Neurons, SynapseConnections, Synapses
 from .dialects import Dialect, get_dialect
+from .literals import exact_number_comparison, exact_number_list
 from .schema import UNKNOWN, GraphSchema
 from .statement import CypherStatement, Param, Part
 
@@ -148,6 +149,16 @@ def _return_clause(dialect: Dialect, columns: tuple[str, ...]) -> str:
 Rendered = tuple[list[Part], int]
 
 
+@functools.lru_cache(maxsize=1024)
+def _declared_number_kind(entity: Entity, name: str) -> str | None:
+    """``"int"``/``"float"`` for a declared numeric field of ``N``, ``E``, ``S`` or ``M``."""
+    from ..fields import E, FloatField, IntField, M, N, S
+
+    namespace = {Entity.NEURON: N, Entity.EDGE: E, Entity.SYNAPSE: S, Entity.MITO: M}[entity]
+    cls = type(namespace).declared().get(name)
+    return "int" if cls is IntField else "float" if cls is FloatField else None
+
+
 def to_cypher(
     ast: Any,
     dialect: str | Dialect = "neo4j",
@@ -157,7 +168,9 @@ def to_cypher(
     """Compile a statement (or a neuron predicate, as ``neurons(where=...)``) to Cypher.
 
     ``dialect`` is ``"neo4j"`` (neuPrint) or ``"ladybug"`` (the embedded engine). With a
-    ``schema``, ROI names are checked and, for Ladybug, properties no record has are folded.
+    ``schema``, the statement is first checked by :func:`neuprint_dsl.validate.validate`
+    (unknown fields, ROIs, columns and ``order by`` keys, comparisons of the wrong kind raise
+    before any text is made); without one, nothing that might exist is refused.
 
     Example:
         >>> from neuprint_dsl import N, E, connections, to_cypher
@@ -167,7 +180,13 @@ def to_cypher(
         >>> stmt.params
         {'type': 'APL', 'weight': 5}
     """
+    if schema is not None and not isinstance(schema, GraphSchema):
+        raise InvalidArgument(f"schema must be a GraphSchema or None, not {schema!r}")
     compiler = CypherCompiler(get_dialect(dialect), schema)
+    if schema is not None:
+        from ..validate import validate  # imported here: validate imports this package
+
+        validate(ast, schema)
     if isinstance(ast, Neurons):
         return compiler.neurons(ast)
     if isinstance(ast, Connections):
@@ -180,7 +199,9 @@ def to_cypher(
         return compiler.mitochondria(ast)
     if isinstance(ast, Predicate) or hasattr(ast, "__predicate__"):
         return compiler.neurons(Neurons(as_predicate(ast)))
-    raise TypeError(f"to_cypher takes a statement or a predicate, not {type(ast).__name__}")
+    raise InvalidArgument(
+        f"to_cypher takes a statement or a predicate, not {type(ast).__name__} {ast!r:.80}"
+    )
 
 
 Bindings = dict[Entity, str]
@@ -528,6 +549,11 @@ class CypherCompiler:
             return self.dialect.point_roi_flag(bindings[pred.entity], roi)
         if isinstance(pred, (IsIn, ContainsAny)) and not pred.values:
             return ["false"]
+        if isinstance(pred, (Compare, IsIn)):
+            exact = self._exact_numbers(pred)
+            if exact is None:  # no number of the property's kind satisfies it
+                return ["false"]
+            pred = exact
         target = pred.operand  # type: ignore[attr-defined]
         if (
             isinstance(target, RoiCount)
@@ -541,16 +567,66 @@ class CypherCompiler:
                 return [*operand, f" {pred.op.value} {'true' if pred.value else 'false'}"]
             return [*operand, f" {pred.op.value} ", self._value(pred.operand, pred.value)]
         if isinstance(pred, IsIn):
+            ints = [v for v in pred.values if type(v) is int]
+            if ints and len(ints) < len(pred.values):  # an engine would make them all doubles
+                floats = [v for v in pred.values if type(v) is float]
+                return [
+                    *["(", *operand, " IN ", self._value(pred.operand, ints)],
+                    *[" OR ", *operand, " IN ", self._value(pred.operand, floats), ")"],
+                ]
             return [*operand, " IN ", self._value(pred.operand, list(pred.values))]
         if isinstance(pred, Matches):
-            pattern = ("(?i)" if pred.ignore_case else "") + self.dialect.regex(pred.pattern)
+            pattern = self.dialect.regex(pred.pattern, pred.ignore_case)
             return [*operand, " =~ ", self._value(pred.operand, pattern)]
         if isinstance(pred, StringTest):
+            if not pred.value:  # "" is in every string; Ladybug's CONTAINS '' matches nothing
+                if self.schema is not None and self.dialect.strict_properties:
+                    return [*operand, " IS NOT NULL"]  # not folded: the column holds strings
+                return [*operand, " STARTS WITH ", self._value(pred.operand, "")]
             return [*operand, f" {_STRING_OPS[pred.op]} ", self._value(pred.operand, pred.value)]
         if isinstance(pred, ContainsAny):
             values = self._value(pred.operand, list(pred.values))
             return ["any(x IN ", *operand, " WHERE x IN ", values, ")"]
         raise TypeError(f"cannot compile {type(pred).__name__} to Cypher")
+
+    def _exact_numbers(self, pred: Compare | IsIn) -> Compare | IsIn | None:
+        """``pred`` with its numbers rewritten so that every engine compares them exactly
+        (:func:`~neuprint_dsl.cypher.literals.exact_number_comparison`); ``None``: false for
+        every number of the property's kind."""
+        raw = [pred.value] if isinstance(pred, Compare) else list(pred.values)
+        if not raw or value_kind(raw[0]) != "number":
+            return pred
+        values: list[int | float] = [v for v in raw if isinstance(v, (int, float))]
+        kind = self._number_kind(pred.operand)
+        engine = self.dialect.name
+        if isinstance(pred, Compare):
+            exact = exact_number_comparison(pred.op.value, values[0], kind, engine=engine)
+            if exact is None:
+                return None
+            op, value = exact
+            if op == pred.op.value and value is pred.value:
+                return pred
+            return Compare(pred.operand, CompareOp(op), value)
+        kept = exact_number_list(values, kind, engine=engine)
+        if not kept:
+            return None
+        if all(a is b for a, b in zip(kept, values, strict=False)) and len(kept) == len(values):
+            return pred
+        return IsIn(pred.operand, tuple(kept))
+
+    def _number_kind(self, operand: Operand) -> str | None:
+        """``"int"``, ``"float"`` or ``None`` (not known) for a numeric comparison: the
+        schema's kind, else the declared field's kind."""
+        if isinstance(operand, RoiCount):
+            return "int"
+        if operand.name in _POINT_AXES and operand.entity in (Entity.SYNAPSE, Entity.MITO):
+            # Ladybug stores int coordinates; a Neo4j point's coordinates are floats
+            return "int" if self.dialect.strict_properties else "float"
+        if self.schema is not None:
+            kind = self._kind(operand)
+            if kind in ("int", "float"):
+                return kind
+        return _declared_number_kind(operand.entity, operand.name)
 
     def _edge_roi_rows_test(self, pred: Predicate) -> list[Part]:
         """A test on a connection's ROI weight, for engines that keep per-ROI weights as
@@ -589,7 +665,10 @@ class CypherCompiler:
         return self.param(hint, value)
 
     def _fold(self, pred: Predicate) -> bool | None:
-        """The constant value of a leaf that the schema decides, else ``None``."""
+        """The constant value of a leaf that the schema decides, else ``None`` (strict
+        engines only). :func:`to_cypher` validates first, so a property no record has or a
+        value of a definite wrong kind never gets here from it; what is folded is a leaf
+        Ladybug would reject on a json/point/other column (false on every record)."""
         if self.schema is None or not self.dialect.strict_properties:
             return None
         operand = getattr(pred, "operand", None)
@@ -626,8 +705,9 @@ class CypherCompiler:
         return self.schema.node_kind(prop.name)
 
     def _check_roi(self, roi: str) -> None:
-        if self.schema is not None and roi not in self.schema.rois:
-            raise UnknownROI(roi, self.schema.rois)
+        rois = self.schema.rois if self.schema is not None else None
+        if rois is not None and roi not in rois:
+            raise UnknownROI(roi, sorted(rois))
 
     def _read(self, var: str, name: str, entity: Entity = Entity.NEURON) -> str:
         """A property for RETURN/ORDER BY (``NULL`` where a strict engine lacks it)."""

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from ..errors import InvalidArgument, InvalidValue
+from ..patterns import translate
 from .literals import is_plain_identifier, quote_identifier, quote_string, render_literal
 from .statement import Param, Part
 
@@ -44,6 +46,9 @@ class Dialect:
     escape_colon: ClassVar[bool] = True
     #: whether the engine rejects a property no record has (so the compiler must fold it)
     strict_properties: ClassVar[bool] = False
+    #: whether string literals write characters outside the BMP as UTF-16 surrogate pairs
+    #: (Neo4j: Cypher 5 has only ``\\uXXXX``) rather than ``\\UXXXXXXXX`` (Ladybug)
+    surrogate_escapes: ClassVar[bool] = True
 
     def node_pattern(self, var: str, label: str) -> str:
         """``(n:Neuron)``: a node variable with its label."""
@@ -62,11 +67,15 @@ class Dialect:
         return f"{var}.{quote_identifier(name)}"
 
     def alias(self, name: str) -> str:
-        """A result column name after ``AS``."""
-        if ":" in name or not name.isprintable():
-            raise ValueError(
-                f"result column name {name!r} cannot be sent to neuPrint (it contains ':' or "
-                "an unprintable character); choose another column name"
+        """A result column name after ``AS``.
+
+        Neo4j replaces ``\\uXXXX`` everywhere before lexing, backtick names included, and
+        neuPrintHTTP rewrites ``:Label`` text, so such names are refused.
+        """
+        if ":" in name or "\\" in name or not name.isprintable():
+            raise InvalidValue(
+                f"result column name {name!r} cannot be sent to neuPrint (it contains ':', "
+                "a backslash or an unprintable character); choose another column name"
             )
         return quote_identifier(name)
 
@@ -77,9 +86,15 @@ class Dialect:
         """The test "``var`` has a synapse in ROI ``roi``" (neuPrint's boolean property)."""
         return [self.property(var, roi.value)]
 
-    def regex(self, pattern: str) -> str:
-        """A pattern as this engine's ``=~`` must receive it."""
-        return pattern
+    def regex(self, pattern: str, ignore_case: bool = False) -> str:
+        """A checked pattern as this engine's ``=~`` must receive it to mean what the DSL
+        says (:func:`neuprint_dsl.patterns.translate`; Neo4j runs ``java.util.regex``).
+
+        Example:
+            >>> get_dialect("neo4j").regex("mi1$", ignore_case=True)
+            '[Mm][Ii]1\\\\z'
+        """
+        return translate(pattern, ignore_case, "java")
 
     def roi_info(self, var: str) -> str:
         """The parsed per-ROI counts map of ``var``."""
@@ -161,11 +176,15 @@ class Dialect:
 
     def literal(self, value: Any) -> str:
         """A literal of this dialect (used by ``CypherStatement.inline``)."""
-        return render_literal(value, escape_colon=self.escape_colon)
+        return render_literal(
+            value, escape_colon=self.escape_colon, surrogates=self.surrogate_escapes
+        )
 
     def string(self, value: str) -> str:
         """A string literal of this dialect."""
-        return quote_string(value, escape_colon=self.escape_colon)
+        return quote_string(
+            value, escape_colon=self.escape_colon, surrogates=self.surrogate_escapes
+        )
 
 
 class Neo4j(Dialect):
@@ -184,6 +203,7 @@ class Ladybug(Dialect):
     name = "ladybug"
     escape_colon = False
     strict_properties = True
+    surrogate_escapes = False  # Ladybug reads \\U and fails on a surrogate escape
 
     def node_pattern(self, var: str, label: str) -> str:
         if label == "Segment":
@@ -192,12 +212,12 @@ class Ladybug(Dialect):
 
     def property(self, var: str, name: str) -> str:
         if "\x00" in name:
-            raise ValueError(f"property name {name!r} contains NUL")
+            raise InvalidValue(f"property name {name!r} contains NUL")
         return f"{var}.{quote_identifier(name)}"
 
     def alias(self, name: str) -> str:
         if "\x00" in name:
-            raise ValueError(f"column name {name!r} contains NUL")
+            raise InvalidValue(f"column name {name!r} contains NUL")
         return quote_identifier(name)
 
     edge_roi_counts_inline = False
@@ -207,9 +227,10 @@ class Ladybug(Dialect):
         # case-insensitive and real ROI names differ only by case (AL(R) / aL(R))
         return [f"{var}.{quote_identifier(roi_column(roi.value))}"]
 
-    def regex(self, pattern: str) -> str:
-        # Ladybug's =~ un-escapes a doubled backslash before RE2 sees it, so an escaped
-        # backslash is written \x5c, which RE2 reads as the same literal character
+    def regex(self, pattern: str, ignore_case: bool = False) -> str:
+        # Ladybug's =~ is RE2's full match; it un-escapes a doubled backslash before RE2 sees
+        # it, so an escaped backslash must be written \x5c (translate already does)
+        pattern = translate(pattern, ignore_case, "re2")
         out: list[str] = []
         i = 0
         while i < len(pattern):
@@ -296,6 +317,6 @@ def get_dialect(name: str | Dialect) -> Dialect:
     try:
         return DIALECTS[name]
     except KeyError:
-        raise ValueError(
+        raise InvalidArgument(
             f"unknown Cypher dialect {name!r}; choose one of {', '.join(sorted(DIALECTS))}"
         ) from None
