@@ -354,7 +354,8 @@ def match(query: Query, record: Mapping[str, Any]) -> bool:
 
     Implements ``query.go``'s rules, including the odd ones: an unanchored regex search, list
     "any-of" on both sides, floats and booleans never matching, ``exists/0`` for a missing or
-    null field, an empty list matching nothing. Raises ``ValueError`` for a query DVID itself
+    null field, an empty list matching nothing. Raises
+    :class:`~neuprint_dsl.errors.InvalidArgument` (a ``ValueError``) for a query DVID itself
     fails on (a mixed list that starts with a number, or an empty top-level list). To test
     many records, :func:`compile_query` once.
 
@@ -539,7 +540,7 @@ def _re2_to_python(pattern: str) -> str:
     ``(?i:x)`` (Unicode folding, like RE2's), ``$`` without ``m`` is ``\\Z``, ``\\d``/``\\w``/
     ``\\s``/``\\b`` are RE2's ASCII classes (``\\s`` without ``\\v``; ``\\B`` matches the empty
     text). ``\\Q...\\E``, POSIX classes and ``\\x{...}`` are read as RE2 reads them. Raises
-    ``_NotRe2`` for syntax RE2 refuses and ``ValueError`` for RE2 syntax this evaluator
+    ``_NotRe2`` for syntax RE2 refuses and :class:`~neuprint_dsl.errors.CapabilityError` for RE2 syntax this evaluator
     cannot run (``\\p`` Unicode classes, ``\\C``, the ``U`` flag).
 
     Example:
@@ -547,8 +548,10 @@ def _re2_to_python(pattern: str) -> str:
         'x(?i:k)\\\\Z'
     """
     if "\\p" in pattern or "\\P" in pattern or "\\C" in pattern:
-        raise ValueError(
-            f"the local evaluator cannot run RE2's Unicode classes (\\p...) in {pattern!r}"
+        raise CapabilityError(
+            f"RE2's Unicode classes (\\p, \\P, \\C) in {pattern!r}",
+            "the local neuronjson evaluator",
+            ("a DVID server",),
         )
     out: list[str] = []
     flags: list[frozenset[str]] = [frozenset()]
@@ -623,8 +626,10 @@ def _re2_to_python(pattern: str) -> str:
                 else:
                     on, off = m.group(1) or "", m.group(2) or ""
                     if "U" in on + off:
-                        raise ValueError(
-                            f"the local evaluator cannot run RE2's U flag: {pattern!r}"
+                        raise CapabilityError(
+                            f"RE2's U flag in {pattern!r}",
+                            "the local neuronjson evaluator",
+                            ("a DVID server",),
                         )
                     new = (flags[-1] | set(on)) - set(off)
                     if m.group(3) == ")":
@@ -728,8 +733,10 @@ def _re2_class(pattern: str, i: int) -> tuple[str, bool, int]:
                 i = close + 2
                 continue
             if name.startswith("^") and name[1:] in _POSIX:
-                raise ValueError(
-                    f"the local evaluator cannot run negated POSIX classes: {pattern!r}"
+                raise CapabilityError(
+                    f"negated POSIX classes in {pattern!r}",
+                    "the local neuronjson evaluator",
+                    ("a DVID server",),
                 )
         if c == "\\" and pattern[i + 1 : i + 2] in tuple("dDwWsS"):
             out.append(_PERL_CLASSES[pattern[i + 1]])

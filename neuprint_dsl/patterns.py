@@ -44,7 +44,7 @@ import functools
 import re
 from typing import Literal
 
-from .errors import InvalidArgument, InvalidPattern
+from .errors import InvalidArgument, InvalidPattern, QueryTypeError
 
 #: Flags the reference interpreter compiles its (translated, flag-free) patterns with.
 BASE_FLAGS = re.ASCII
@@ -66,7 +66,7 @@ def check_pattern(pattern: str) -> None:
         >>> check_pattern("KC(ab|g)-.*")
     """
     if not isinstance(pattern, str):
-        raise TypeError(f"a pattern must be a str, not {type(pattern).__name__}")
+        raise QueryTypeError(f"a pattern must be a str, not {type(pattern).__name__}")
     for pos, char in enumerate(pattern):
         if "\ud800" <= char <= "\udfff":
             raise _fail(

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from _pytest.mark.structures import ParameterSet
 
+from neuprint_dsl.errors import CapabilityError
 from neuprint_dsl.neuronjson import match
 
 
@@ -155,8 +156,8 @@ CASES: list[Case] = [
         {"f": "abc"},
         True,
         "A3: Go RE2 compiles `\\pL` (a letter) and matches 'abc'; the local evaluator has no "
-        "Unicode classes and says so (ValueError) rather than guess",
-        raises=ValueError,
+        "Unicode classes and says so (CapabilityError) rather than guess",
+        raises=CapabilityError,
     ),
     # A3 `re/` row: Go RE2 supports POSIX classes such as [[:digit:]]
     ("re2-posix-class", {"f": ["re/^[[:digit:]]+$"]}, {"f": "123"}, True),

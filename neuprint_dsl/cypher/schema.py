@@ -21,6 +21,8 @@ from typing import Any
 
 import attrs
 
+from ..errors import InvalidArgument
+
 #: Property kinds: str, int, float, bool, list, point, map, json (a JSON string), other.
 KINDS = frozenset({"str", "int", "float", "bool", "list", "point", "map", "json", "other"})
 #: The kind reported for a property of a record kind whose properties the schema does not list.
@@ -30,7 +32,7 @@ UNKNOWN = "unknown"
 def _frozen_map(value: Mapping[str, str]) -> Mapping[str, str]:
     for name, kind in value.items():
         if kind not in KINDS:
-            raise ValueError(
+            raise InvalidArgument(
                 f"unknown property kind {kind!r} for {name!r}; use one of {sorted(KINDS)}"
             )
     return dict(value)
