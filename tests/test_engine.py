@@ -13,10 +13,10 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from neuprint_dsl import E, N, connections, evaluate, neurons
+from neuprint_dsl import E, N, QueryTypeError, connections, evaluate, neurons
 from neuprint_dsl.embedded.build import build_database
 from neuprint_dsl.embedded.export import Export
 from neuprint_dsl.expr import Entity, Predicate
@@ -122,8 +122,17 @@ def _database(bodies: list[dict[str, Any]], edges: list[dict[str, Any]], tmp: st
     return Embedded(path)
 
 
+#: pinned: empty-string tests match every non-missing string (Ladybug matched nothing)
+_EMPTY_STRINGS = (
+    [{"bodyId": 1000, "type": "KC"}, {"bodyId": 1001, "type": ""}, {"bodyId": 1002}],
+    [],
+)
+
+
 @settings(max_examples=EXAMPLES)
 @given(datasets(), st.lists(predicates(), min_size=1, max_size=6))
+@example(_EMPTY_STRINGS, [N.type.contains(""), N.type.startswith(""), N.type.endswith("")])
+@example(_EMPTY_STRINGS, [~N.type.contains(""), N.type.matches("")])
 def test_neuron_queries_match_the_interpreter(
     data: tuple[list[dict[str, Any]], list[dict[str, Any]]], preds: list[Predicate]
 ) -> None:
@@ -132,7 +141,10 @@ def test_neuron_queries_match_the_interpreter(
     with tempfile.TemporaryDirectory() as tmp, _database(bodies, edges, tmp) as db:
         for pred in preds:
             expected = sorted(b["bodyId"] for b in bodies if evaluate(pred, b))
-            got = db.run(neurons(pred, columns=["bodyId"]))["bodyId"].tolist()
+            try:
+                got = db.run(neurons(pred, columns=["bodyId"]))["bodyId"].tolist()
+            except QueryTypeError:  # an ill-typed leaf: refused before running (issue 10)
+                continue
             assert got == expected, pred.to_text()
 
 
@@ -160,7 +172,10 @@ def test_connection_queries_match_the_interpreter(
         and evaluate(edge, e)
     )
     with tempfile.TemporaryDirectory() as tmp, _database(bodies, edges, tmp) as db:
-        df = db.run(connections(up, down, where=edge))
+        try:
+            df = db.run(connections(up, down, where=edge))
+        except QueryTypeError:  # an ill-typed leaf: refused before running (issue 10)
+            return
         got = sorted(zip(df["bodyId_pre"].tolist(), df["bodyId_post"].tolist(), strict=True))
         assert got == expected
         weights = {(e["bodyId_pre"], e["bodyId_post"]): e["weight"] for e in edges}
