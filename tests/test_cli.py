@@ -41,7 +41,7 @@ def test_compile_inline_neo4j() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[:3] == [
         "MATCH (n:Neuron)",
-        "WHERE n.type =~ 'MBON.*'",
+        "WHERE n.type =~ 'MBON[^\\\\n]*'",  # Java's . also stops at \r, \x85, \u2028
         "  AND n.`MB(R)`",
     ]
 

@@ -585,8 +585,7 @@ class CypherCompiler:
                 return [*operand, " STARTS WITH ", self._value(pred.operand, "")]
             return [*operand, f" {_STRING_OPS[pred.op]} ", self._value(pred.operand, pred.value)]
         if isinstance(pred, ContainsAny):
-            values = self._value(pred.operand, list(pred.values))
-            return ["any(x IN ", *operand, " WHERE x IN ", values, ")"]
+            return self.dialect.contains_any(operand, self._value(pred.operand, list(pred.values)))
         raise TypeError(f"cannot compile {type(pred).__name__} to Cypher")
 
     def _exact_numbers(self, pred: Compare | IsIn) -> Compare | IsIn | None:

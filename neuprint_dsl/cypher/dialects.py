@@ -96,6 +96,17 @@ class Dialect:
         """
         return translate(pattern, ignore_case, "java")
 
+    def contains_any(self, operand: list[Part], values: Param) -> list[Part]:
+        """The test "the list ``operand`` shares an element with ``values``" (null for a
+        missing list, so the compiler's null-safe negation applies).
+
+        Example:
+            >>> from neuprint_dsl.cypher.statement import Param
+            >>> get_dialect("neo4j").contains_any(["n.tags"], Param("tags", ["a"]))[0]
+            'any(x IN '
+        """
+        return ["any(x IN ", *operand, " WHERE x IN ", values, ")"]
+
     def roi_info(self, var: str) -> str:
         """The parsed per-ROI counts map of ``var``."""
         return f"apoc.convert.fromJsonMap({var}.roiInfo)"
@@ -226,6 +237,11 @@ class Ladybug(Dialect):
         # one BOOL column per ROI, its name's capitals escaped: Ladybug's column names are
         # case-insensitive and real ROI names differ only by case (AL(R) / aL(R))
         return [f"{var}.{quote_identifier(roi_column(roi.value))}"]
+
+    def contains_any(self, operand: list[Part], values: Param) -> list[Part]:
+        # Ladybug cannot plan a parameter inside any(x IN ... WHERE x IN $p) (it fails with
+        # UNREACHABLE_CODE); list_has_any means the same and is null for a missing list
+        return ["list_has_any(", *operand, ", ", values, ")"]
 
     def regex(self, pattern: str, ignore_case: bool = False) -> str:
         # Ladybug's =~ is RE2's full match; it un-escapes a doubled backslash before RE2 sees
