@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from hypothesis import example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import neuprint_dsl
@@ -304,5 +304,7 @@ def test_compat_conditions_write_roi_names_as_the_compiler_does(roi: str) -> Non
 def test_any_roi_name_reads_back_exactly(roi: str) -> None:
     if any("\ud800" <= c <= "\udfff" for c in roi):
         return  # lone surrogates cannot be sent at all (refused by check_cypher_text)
+    # an ROI flag named like a synapse property reads as that property (the helper skips them)
+    assume(roi not in ("type", "size", "mitoType", "confidence"))
     text = SynapseCriteria(rois=[roi], confidence=0, client=None).condition(comments=False)
     assert roi_names_read_back(text) == [roi]

@@ -27,6 +27,7 @@ from neuprint_dsl import (
 from neuprint_dsl.embedded import load
 from neuprint_dsl.embedded.rois import ancestors
 from neuprint_dsl.embedded.sample import generate_sample
+from neuprint_dsl.errors import QueryTypeError
 from neuprint_dsl.expr import Predicate
 
 from .strategies import predicates
@@ -121,7 +122,10 @@ def test_synapse_predicates_match_the_interpreter(
 ) -> None:
     db, _ = sample
     bodies = set(tables["neurons"]["bodyId"].tolist()[:25])
-    frame = db.run(synapses(N.bodyId.isin(sorted(bodies)), where))
+    try:
+        frame = db.run(synapses(N.bodyId.isin(sorted(bodies)), where))
+    except QueryTypeError:  # an ill-typed leaf (S.confidence = ""): refused before running
+        return
     columns = ["bodyId", "type", "roi", "x", "y", "z", "confidence"]
     assert _got(frame, columns) == _expected_synapses(tables, bodies, where)
 
@@ -137,7 +141,10 @@ def test_mito_predicates_match_the_interpreter(
 ) -> None:
     db, _ = sample
     bodies = set(tables["neurons"]["bodyId"].tolist()[:40])
-    frame = db.run(mitochondria(N.bodyId.isin(sorted(bodies)), where))
+    try:
+        frame = db.run(mitochondria(N.bodyId.isin(sorted(bodies)), where))
+    except QueryTypeError:  # an ill-typed leaf (M.mitoType = -1): refused before running
+        return
     mito = tables["mitochondria"]
     expected = [
         (row.bodyId, row.mitoType, row.roi if isinstance(row.roi, str) else None, row.size)
