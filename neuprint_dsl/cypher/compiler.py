@@ -12,7 +12,7 @@ Example:
     >>> from neuprint_dsl import N, to_cypher
     >>> print(to_cypher(N.type.matches("MBON.*") & ~N.cropped).inline())
     MATCH (n:Neuron)
-    WHERE n.type =~ 'MBON.*'
+    WHERE n.type =~ 'MBON[^\\\\n]*'
       AND NOT coalesce(n.cropped = true, false)
     RETURN n.bodyId AS bodyId, n.type AS type, n.instance AS instance, n.status AS status, n.statusLabel AS statusLabel, n.cropped AS cropped, n.pre AS pre, n.post AS post, n.downstream AS downstream, n.upstream AS upstream, n.size AS size, n.somaLocation AS somaLocation, n.somaRadius AS somaRadius, n.cellBodyFiber AS cellBodyFiber
     ORDER BY n.bodyId
