@@ -210,7 +210,9 @@ def fetch_adjacencies(
     total weight across all ROIs), ``min_roi_weight`` (each row). The larger side is fetched
     in batches of ``batch_size`` bodies, ``threads`` at a time, with a progress bar.
     ``export_dir`` also writes ``neurons.csv``, ``roi-connections.csv`` and
-    ``total-connections.csv``.
+    ``total-connections.csv``, the latter as neuprint-python writes it: every connection
+    fetched between the two sides with its true total ``weight``, not the sum of the
+    ROI-filtered rows (see :func:`_export_threshold`).
     """
     assert client is not None
     if sources is None and targets is None:
@@ -221,8 +223,14 @@ def fetch_adjacencies(
     src, src_label = _side(sources, client)
     tgt, tgt_label = _side(targets, client)
     if roi_list:  # a prefilter with the same answer: an edge in ROI r joins two bodies in r
+        # (neuprint-python adds it to a side only when that side names no ROI of its own,
+        # which decides the connections total-connections.csv lists)
         in_rois = or_(*(N.roi(r) for r in roi_list))
-        src, tgt = and_(src, in_rois), and_(tgt, in_rois)
+        src = src if _names_rois(sources, client) else and_(src, in_rois)
+        tgt = tgt if _names_rois(targets, client) else and_(tgt, in_rois)
+    fetch_min = min_total_weight
+    if export_dir is not None:
+        fetch_min = min(fetch_min, _export_threshold(roi_list, min_roi_weight, min_total_weight))
     batch_sources = sources is not None
     side, side_label = (src, src_label) if batch_sources else (tgt, tgt_label)
     ids = run(client.transport, neurons(side, label=side_label, columns=["bodyId"]))[
@@ -234,9 +242,7 @@ def fetch_adjacencies(
         chosen = N.bodyId.isin(batch)
         up, down = (chosen, tgt) if batch_sources else (src, chosen)
         kwargs: dict[str, Any] = {"upstream_label": src_label, "downstream_label": tgt_label}
-        totals = run(
-            client.transport, connections(up, down, where=E.weight >= min_total_weight, **kwargs)
-        )
+        totals = run(client.transport, connections(up, down, where=E.weight >= fetch_min, **kwargs))
         rows = run(
             client.transport,
             connections(up, down, where=E.weight >= min_total_weight, per_roi=True, **kwargs),
@@ -246,6 +252,8 @@ def fetch_adjacencies(
     results = _map(fetch, batches, threads, progress, "fetch_adjacencies")
     totals = _concat([r[0] for r in results], ["bodyId_pre", "bodyId_post", "weight"])
     rows = _concat([r[1] for r in results], ["bodyId_pre", "bodyId_post", "roi", "weight"])
+    fetched = totals  # every connection between the sides (>= fetch_min), true weights
+    totals = fetched[fetched["weight"] >= min_total_weight]
     roi_conn = _roi_rows(totals, rows, set(client.primary_rois), include_nonprimary)
     if roi_list is not None:
         roi_conn = roi_conn[roi_conn["roi"].isin(roi_list) & (roi_conn["weight"] > 0)]
@@ -258,8 +266,34 @@ def fetch_adjacencies(
     connected = set(roi_conn["bodyId_pre"]) | set(roi_conn["bodyId_post"])
     neurons_df = _properties(client, connected, list(properties), optional=_tolerated(properties))
     if export_dir is not None:
-        _export(Path(export_dir), neurons_df, roi_conn)
+        threshold = _export_threshold(roi_list, min_roi_weight, min_total_weight)
+        _export(Path(export_dir), neurons_df, roi_conn, fetched[fetched["weight"] >= threshold])
     return neurons_df, roi_conn
+
+
+def _names_rois(criteria: Any, client: Client) -> bool:
+    """Whether ``criteria`` is a NeuronCriteria with ROIs of its own (``rois``,
+    ``inputRois`` or ``outputRois``): neuprint-python then leaves its ROI prefilter out."""
+    if criteria is None:
+        return False
+    crit = as_criteria(criteria, client=client)
+    return isinstance(crit, NeuronCriteria) and bool(crit.rois)
+
+
+def _export_threshold(rois: list[str] | None, min_roi_weight: int, min_total_weight: int) -> int:
+    """The least total weight of a connection listed in ``total-connections.csv``.
+
+    neuprint-python's query keeps ``e.weight >= max(min_total_weight, min_roi_weight, 1)``
+    when ``rois`` are given and ``e.weight >= 1`` otherwise (it filters by weight only
+    afterwards, on the per-ROI rows), and writes those connections' ``ConnectsTo.weight``.
+
+    Example:
+        >>> _export_threshold(["EB"], 3, 1), _export_threshold(None, 3, 10)
+        (3, 1)
+    """
+    if not rois:
+        return 1
+    return max(min_total_weight, min_roi_weight, 1)
 
 
 def _roi_rows(
@@ -285,12 +319,17 @@ def _roi_rows(
     return table.astype({"bodyId_pre": "int64", "bodyId_post": "int64", "weight": "int64"})
 
 
-def _export(directory: Path, neurons_df: pd.DataFrame, roi_conn: pd.DataFrame) -> None:
+def _export(
+    directory: Path, neurons_df: pd.DataFrame, roi_conn: pd.DataFrame, totals: pd.DataFrame
+) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     neurons_df.to_csv(directory / "neurons.csv", index=False)
     roi_conn.to_csv(directory / "roi-connections.csv", index=False)
-    total = roi_conn.groupby(["bodyId_pre", "bodyId_post"], as_index=False)["weight"].sum()
-    total.to_csv(directory / "total-connections.csv", index=False)
+    total = totals[["bodyId_pre", "bodyId_post", "weight"]].drop_duplicates(
+        ["bodyId_pre", "bodyId_post"]
+    )
+    total = total.sort_values(["bodyId_pre", "bodyId_post"], kind="stable")
+    total.astype("int64").to_csv(directory / "total-connections.csv", index=False)
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
