@@ -255,8 +255,10 @@ def exact_number_comparison(
             # exact everywhere; Neo4j orders a float against a big int inexactly
             if op == "=" or engine == "ladybug":
                 return op, int(value)
-        elif value != 2.0**63 and op != "=" and engine == "ladybug":
-            return op, value  # beyond every int64: doubles order ints on the right side
+        elif value != 2.0**63 and (op == "=" or engine == "ladybug"):
+            # beyond every int64: no int equals it on any engine (Neo4j saturates the cast
+            # only at 2.0**63 itself), and Ladybug's doubles order ints on the right side
+            return op, value
         raise InvalidValue(
             f"{op} {value!r}: a float of magnitude 2**53 or more compared with a property whose "
             f"kind (int or float) is not known cannot be compared exactly on {engine}; use an "
