@@ -362,14 +362,24 @@ def load_command(export_dir: str, db: str, dataset: str | None) -> None:
 @click.option(
     "--db", type=click.Path(dir_okay=False), help="Embedded database (default: the sample)."
 )
-def info_command(db: str | None) -> None:
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Also check every byte of the database file against the checksum its load recorded.",
+)
+def info_command(db: str | None, verify: bool) -> None:
     """Show an embedded database's dataset, counts and ROIs."""
+    from .embedded.build import verify_database
     from .transports.embedded import Embedded, count_rows
 
     database: Embedded
-    with _open_database(db) as database:
+    with _open_database(db) as database:  # opening checks the row counts the load recorded
         meta = database.meta
         counts = count_rows(database)
+    if verify:
+        problems = verify_database(database.path)
+        if problems:
+            _fail(f"{database.path}: " + "; ".join(problems), EXIT_FAILURE)
     synthetic = " (synthetic)" if meta.get("synthetic") else ""
     click.echo(f"dataset: {meta.get('dataset')}{synthetic}")
     click.echo(f"database: {database.path}")
@@ -378,6 +388,13 @@ def info_command(db: str | None) -> None:
     primary = meta.get("primaryRois", [])
     click.echo(f"ROIs: {len(meta.get('rois', []))} ({len(primary)} primary)")
     click.echo("primary ROIs: " + ", ".join(primary))
+    if verify:
+        click.echo("verified: the file and its row counts are what the load wrote")
+    if not meta.get("roiWeights", True):
+        click.echo(
+            "per-ROI connection weights: absent (the export had no roi-connections.csv); "
+            "per-ROI connection queries are refused"
+        )
 
 
 def main() -> None:

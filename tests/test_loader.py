@@ -116,11 +116,11 @@ def _write(
 BAD: list[tuple[str, Callable[[Path], None], str, int | None, str | None, str]] = [
     (
         "missing file",
-        lambda d: (d / "roi-connections.csv").unlink(),
+        lambda d: (d / "total-connections.csv").unlink(),
         "",
         None,
         None,
-        "missing roi-connections.csv",
+        "missing total-connections.csv",
     ),
     (
         "no export",
@@ -373,7 +373,12 @@ def test_bad_input_is_refused_and_the_database_is_untouched(
     if column is not None:
         assert err.column == column, str(err)
     assert target.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "good", "graph.lbug"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bad",
+        "good",
+        "graph.lbug",
+        "graph.lbug.manifest.json",
+    ]
     with Embedded(target) as db:
         assert db.run(neurons(columns=["bodyId"]))["bodyId"].tolist() == [1, 2]
 

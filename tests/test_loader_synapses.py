@@ -691,5 +691,10 @@ def test_bad_input_is_refused_and_the_database_is_untouched(
     assert err.line == line, str(err)
     assert err.column == column, str(err)
     assert target.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "good", "graph.lbug"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bad",
+        "good",
+        "graph.lbug",
+        "graph.lbug.manifest.json",
+    ]
     assert _rows(target, "MATCH (s:Synapse) RETURN count(*)") == [[6]]

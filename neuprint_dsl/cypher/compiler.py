@@ -264,6 +264,7 @@ class CypherCompiler:
         )
         pre, post = self._read("n", "bodyId"), self._read("m", "bodyId")
         if stmt.per_roi:
+            self._require_roi_weights("per-ROI connection rows")
             for clause in d.per_roi_rows("e", "n", "m"):
                 self.line(clause)
             condition: list[Part] = ["WHERE roi_weight > 0"]
@@ -441,6 +442,16 @@ class CypherCompiler:
         self.line(f"WITH {', '.join(carried)}, {d.point_roi(var, False)} AS rois")
         self.line(f"UNWIND CASE WHEN size(rois) = 0 THEN {d.null_roi_list} ELSE rois END AS roi")
         return "roi"
+
+    def _require_roi_weights(self, what: str) -> None:
+        """Refuse a per-ROI connection question on a graph loaded without per-ROI weights
+        (no ``roi-connections.csv``): an empty answer would look like "no connection"."""
+        if self.schema is not None and self.schema.has_roi_weights is False:
+            raise CapabilityError(
+                what,
+                "this graph (its export had no roi-connections.csv: no per-ROI weights)",
+                ("a database loaded from an export with roi-connections.csv", "a neuPrint server"),
+            )
 
     def _require(self, what: str, *, mito: bool, synapses: bool = True) -> None:
         """Refuse a synapse-level statement on a graph known to lack the data (an empty
@@ -631,6 +642,7 @@ class CypherCompiler:
         """A test on a connection's ROI weight, for engines that keep per-ROI weights as
         separate ``ConnectsToRoi`` rows: a missing row is a weight of 0."""
         assert isinstance(pred, (Compare, IsIn)) and isinstance(pred.operand, RoiCount)
+        self._require_roi_weights("a connection's weight in an ROI")
         roi = self.param("roi", pred.operand.roi)
         if isinstance(pred, Compare):
             test: list[Part] = [f"r.weight {pred.op.value} ", self._value(pred.operand, pred.value)]

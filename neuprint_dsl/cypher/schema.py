@@ -67,6 +67,9 @@ class GraphSchema:
     #: whether the graph holds synapses / mitochondria (``None``: not known)
     has_synapses: bool | None = None
     has_mitochondria: bool | None = None
+    #: whether connections carry per-ROI weights (``False``: an export without
+    #: roi-connections.csv; per-ROI connection questions are refused)
+    has_roi_weights: bool | None = None
 
     def node_kind(self, name: str) -> str | None:
         """The kind of a neuron property, or ``None`` if no neuron has it (:data:`UNKNOWN`

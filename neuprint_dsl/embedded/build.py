@@ -47,14 +47,19 @@ slower at 3 million connections; per-ROI neuron counts are lists rather than a M
 loads about fourteen times slower.
 
 Every load is all-or-nothing: the database is built in a temporary file next to the target
-and renamed into place only when complete, so a failed load leaves the target as it was.
+(``.NAME.build-PID-TOKEN.tmp``, locked while the build runs; what a killed build left is
+removed by the next load of that target) and renamed into place only when complete, so a
+failed load leaves the target as it was. Next to the database, ``NAME.manifest.json`` records
+every table's row count and the file's size and SHA-256 (:func:`verify_database`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import tempfile
+import re
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -66,6 +71,11 @@ from ..cypher.dialects import roi_column
 from ..errors import LoadError
 from .export import Export
 from .rois import NOT_PRIMARY
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover (Windows: a build's liveness is its process id)
+    fcntl = None  # type: ignore[assignment]
 
 Progress = Callable[[str, int, int], None]
 
@@ -130,15 +140,14 @@ def build_database(
     engine cannot hold; the file at ``path`` is untouched unless the whole load succeeded.
     """
     target = Path(path)
+    check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     report = progress or (lambda stage, done, total: None)
     properties = _property_columns(export)
     rois = _all_rois(export)
     neurons, segments = _node_frames(export, properties, rois)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    os.unlink(tmp_name)  # Ladybug creates the file itself
-    tmp = Path(tmp_name)
+    remove_stale_builds(target)
+    tmp, owner = _claim_temp_file(target)
     try:
         conn = _Writer(tmp)
         try:
@@ -167,11 +176,14 @@ def build_database(
             report("closest mitochondria", 6, stages)
             if export.closest_mitochondria is not None:
                 _copy_rel(conn, "CloseTo", export.closest_mitochondria)
-            _write_meta(conn, export, properties, rois, dataset)
+            counts = table_counts(conn)
+            _write_meta(conn, export, properties, rois, dataset, counts)
             report("done", stages, stages)
         finally:
             conn.close()
+        _write_manifest(tmp, target.name, counts)
         os.replace(tmp, target)  # atomic: the old database stays whole until this moment
+        os.replace(manifest_path(tmp), manifest_path(target))
         _remove_side_files(target)  # a stale write-ahead log of the old database must go
     except RuntimeError as err:  # the engine refused something validation did not catch
         raise LoadError(
@@ -180,7 +192,133 @@ def build_database(
     finally:
         _remove_side_files(tmp)
         tmp.unlink(missing_ok=True)
+        manifest_path(tmp).unlink(missing_ok=True)
+        owner.close()
+        Path(owner.name).unlink(missing_ok=True)
     return target
+
+
+# ---------------------------------------------------------------------------------------
+# the temporary file of a build, and the leftovers of killed builds
+
+
+def _build_pattern(target: Path) -> re.Pattern[str]:
+    """Names of the temporary files of builds of ``target``: ``.NAME.build-PID-TOKEN.tmp``,
+    with Ladybug's side files and our ``.owner`` lock after it."""
+    return re.compile(rf"\.{re.escape(target.name)}\.build-([0-9]+)-[0-9a-z]+\.tmp")
+
+
+def _claim_temp_file(target: Path) -> tuple[Path, Any]:
+    """A fresh temporary database path next to ``target`` and its owner file, created and
+    locked (``flock``) for as long as the build runs: the lock tells other loads the build is
+    alive; the kernel releases it when the process dies, however it dies."""
+    while True:
+        token = secrets.token_hex(4)
+        tmp = target.with_name(f".{target.name}.build-{os.getpid()}-{token}.tmp")
+        try:
+            owner = open(f"{tmp}.owner", "x")  # noqa: SIM115 (held for the whole build)
+        except FileExistsError:
+            continue
+        if fcntl is not None:
+            fcntl.flock(owner.fileno(), fcntl.LOCK_EX)
+        return tmp, owner
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # another user's process, or cannot tell: assume alive
+    return True
+
+
+def remove_stale_builds(target: str | Path) -> list[Path]:
+    """Delete what killed builds of ``target`` left (``.NAME.build-PID-TOKEN.tmp`` and its
+    side files): only files of that pattern, and only when their build is over (its owner lock
+    is free and its process is gone). Returns the files removed.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     left = Path(tmp) / ".g.lbug.build-999999999-0a1b.tmp"
+        ...     _ = left.write_bytes(b"half a database")
+        ...     _ = (Path(tmp) / ".g.lbug.notes.tmp").write_text("not ours")
+        ...     [p.name for p in remove_stale_builds(Path(tmp) / "g.lbug")]
+        ...     sorted(p.name for p in Path(tmp).iterdir())
+        ['.g.lbug.build-999999999-0a1b.tmp']
+        ['.g.lbug.notes.tmp']
+    """
+    target = Path(target)
+    pattern = _build_pattern(target)
+    builds: dict[str, int] = {}
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if match is not None:
+            builds[entry.name[: match.end()]] = int(match.group(1))
+    removed: list[Path] = []
+    for base, pid in sorted(builds.items()):
+        tmp = target.with_name(base)
+        owner_path = Path(f"{tmp}.owner")
+        owner = None
+        try:
+            if owner_path.exists():
+                owner = open(owner_path, "a")  # noqa: SIM115
+                if fcntl is not None:
+                    try:
+                        fcntl.flock(owner.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except OSError:
+                        continue  # a build holds it: alive
+            if _pid_alive(pid):
+                continue
+            mine = [*SIDE_FILE_SUFFIXES, MANIFEST_SUFFIX]
+            for path in [tmp, *(tmp.with_name(tmp.name + s) for s in mine)]:
+                if path.is_file():
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+            if owner is not None:
+                owner_path.unlink(missing_ok=True)
+                removed.append(owner_path)
+        except OSError:
+            continue
+        finally:
+            if owner is not None:
+                owner.close()
+    return removed
+
+
+def check_target(path: str | Path) -> None:
+    """Refuse a database path that cannot become a database file, before any work: an
+    existing directory, a path under a file, a folder that cannot be written.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     check_target(tmp)
+        Traceback (most recent call last):
+        ...
+        neuprint_dsl.errors.LoadError: ...: is a directory; name a database file inside it...
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise LoadError(
+            str(target),
+            f"is a directory; name a database file inside it, e.g. {target / 'graph.lbug'}",
+        )
+    if target.exists() and not target.is_file():
+        raise LoadError(str(target), "exists and is not a regular file")
+    folder = target.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise LoadError(str(target), f"{folder} is a file, so no database can be created under it")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise LoadError(str(target), f"cannot write in {folder}")
 
 
 class _Writer:
@@ -478,7 +616,12 @@ def _all_rois(export: Export) -> list[str]:
 
 
 def _write_meta(
-    conn: Any, export: Export, properties: dict[str, str], rois: list[str], dataset: str | None
+    conn: Any,
+    export: Export,
+    properties: dict[str, str],
+    rois: list[str],
+    dataset: str | None,
+    counts: dict[str, int],
 ) -> None:
     meta = export.meta
     primary = meta.get("primaryRois") or sorted(
@@ -500,11 +643,107 @@ def _write_meta(
         "mitochondria": _rows(export.mitochondria),
         "closeTo": _rows(export.closest_mitochondria),
         "postHighAccuracyThreshold": float(meta.get("postHighAccuracyThreshold", 0.0)),
+        "roiWeights": export.has_roi_weights,
+        "rowCounts": counts,
     }
     rows = pd.DataFrame(
         {"key": list(values), "value": [json.dumps(v, sort_keys=True) for v in values.values()]}
     )
     conn.execute("COPY Meta FROM $rows", {"rows": rows})
+
+
+# ---------------------------------------------------------------------------------------
+# the manifest: what the load wrote, to tell a damaged database from a good one
+
+#: the tables of a database and the query counting each one's rows
+COUNT_QUERIES: dict[str, str] = {
+    "Neuron": "MATCH (n:Neuron) RETURN count(*)",
+    "Segment": "MATCH (n:Segment) RETURN count(*)",
+    "ConnectsTo": "MATCH ()-[e:ConnectsTo]->() RETURN count(*)",
+    "ConnectsToRoi": "MATCH ()-[e:ConnectsToRoi]->() RETURN count(*)",
+    "Synapse": "MATCH (n:Synapse) RETURN count(*)",
+    "Mito": "MATCH (n:Mito) RETURN count(*)",
+    "Contains": "MATCH ()-[e:Contains]->() RETURN count(*)",
+    "SynapsesTo": "MATCH ()-[e:SynapsesTo]->() RETURN count(*)",
+    "CloseTo": "MATCH ()-[e:CloseTo]->() RETURN count(*)",
+}
+#: the manifest of ``graph.lbug`` is ``graph.lbug.manifest.json``
+MANIFEST_SUFFIX = ".manifest.json"
+
+
+def table_counts(conn: Any) -> dict[str, int]:
+    """Rows of every table (:data:`COUNT_QUERIES`), read through ``conn``."""
+    out: dict[str, int] = {}
+    for table, query in COUNT_QUERIES.items():
+        result = conn.execute(query)
+        result = result[-1] if isinstance(result, list) else result
+        out[table] = int(result.get_all()[0][0])
+    return out
+
+
+def manifest_path(database: str | Path) -> Path:
+    """Where the manifest of ``database`` is (next to it).
+
+    Example:
+        >>> manifest_path("/data/graph.lbug").name
+        'graph.lbug.manifest.json'
+    """
+    path = Path(database)
+    return path.with_name(path.name + MANIFEST_SUFFIX)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_manifest(tmp: Path, name: str, counts: dict[str, int]) -> None:
+    manifest = {
+        "database": name,
+        "schemaVersion": SCHEMA_VERSION,
+        "rowCounts": counts,
+        "files": {name: {"size": tmp.stat().st_size, "sha256": _sha256(tmp)}},
+    }
+    manifest_path(tmp).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+
+
+def verify_database(database: str | Path) -> list[str]:
+    """Compare a database's file with the checksum its load recorded in the manifest;
+    returns the problems found (empty: the file is byte for byte what the load wrote).
+
+    Example:
+        >>> import tempfile
+        >>> from neuprint_dsl.embedded import load
+        >>> from neuprint_dsl.embedded.sample import generate_sample
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = generate_sample(tmp, neurons=30, edges=60, seed=2)
+        ...     db = load(tmp, f"{tmp}/g.lbug")
+        ...     verify_database(db)
+        []
+    """
+    path = Path(database)
+    manifest_file = manifest_path(path)
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        recorded = manifest["files"][path.name]
+        size, checksum = int(recorded["size"]), str(recorded["sha256"])
+    except FileNotFoundError:
+        return [f"no manifest {manifest_file.name}: load the export again to get one"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        return [f"the manifest {manifest_file.name} is unreadable ({err!r})"]
+    problems = []
+    actual = path.stat().st_size
+    if actual != size:
+        problems.append(f"{path.name} has {actual} bytes, the load wrote {size}")
+    elif _sha256(path) != checksum:
+        problems.append(
+            f"{path.name} differs from what the load wrote (SHA-256 mismatch): the file is "
+            "damaged or was changed; load the export again"
+        )
+    return problems
 
 
 # ---------------------------------------------------------------------------------------

@@ -7,6 +7,11 @@ Two layouts are recognised in a directory:
 * the published hemibrain compact export: ``traced-neurons.csv``,
   ``traced-roi-connections.csv``, ``traced-total-connections.csv``.
 
+The per-ROI file may be missing (an export of total weights only): the database then records
+that it has no per-ROI weights. Files are UTF-8, with or without a byte-order mark; every row
+has the header's fields; integers are plain (``-?[0-9]+``, 64 bits) in every table and are
+never read through a float.
+
 Either may also hold synapses and mitochondria (``synapses.csv``,
 ``synapse-connections.csv``, ``mitochondria.csv``, ``closest-mitochondria.csv``; all
 optional, read by :mod:`neuprint_dsl.embedded.synapse_export`).
@@ -31,6 +36,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import mmap
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,6 +81,8 @@ KNOWN_KINDS: dict[str, str] = {
     "somaSide": "str",
     "notes": "str",
 }
+#: an integer cell, as every table reads it (surrounding spaces are stripped first)
+_PLAIN_INT = re.compile(r"-?[0-9]+")
 _TRUE = frozenset({"true", "True", "TRUE", "1"})
 _FALSE = frozenset({"false", "False", "FALSE", "0"})
 
@@ -106,16 +115,20 @@ class Export:
     """``synapse_id, mito_id, distance``; ``None`` without ``closest-mitochondria.csv``"""
     synapse_rois: tuple[str, ...] = ()
     """every ROI named in the synapse and mitochondrion files, with its ancestors"""
+    has_roi_weights: bool = True
+    """``False`` for an export without its per-ROI file (``roi-connections.csv``):
+    :attr:`roi_connections` is then empty and per-ROI connection weights are unknown"""
 
 
 def find_layout(directory: Path) -> tuple[str, tuple[Path, Path, Path]]:
-    """Which export layout ``directory`` holds, and its three files."""
+    """Which export layout ``directory`` holds, and its three files (the per-ROI file, the
+    second, may be absent: an export of total weights only)."""
     if not directory.is_dir():
         raise LoadError(str(directory), "not a directory")
     for layout, names in LAYOUTS.items():
         paths = tuple(directory / n for n in names)
         if any(p.exists() for p in paths):
-            missing = [p.name for p in paths if not p.is_file()]
+            missing = [p.name for i, p in enumerate(paths) if i != 1 and not p.is_file()]
             if missing:
                 raise LoadError(
                     str(directory), f"incomplete {layout} export: missing {', '.join(missing)}"
@@ -130,10 +143,21 @@ def read_export(directory: str | Path) -> Export:
     root = Path(directory)
     layout, (neurons_path, roi_path, total_path) = find_layout(root)
     neurons, kinds = read_neurons(neurons_path)
-    roi = _read_table(
-        roi_path,
-        {"bodyId_pre": "int", "bodyId_post": "int", "roi": "str", "weight": "int"},
-    )
+    has_roi_weights = roi_path.exists()
+    if has_roi_weights:
+        roi = _read_table(
+            roi_path,
+            {"bodyId_pre": "int", "bodyId_post": "int", "roi": "str", "weight": "int"},
+        )
+    else:  # no per-ROI weights: the database says so, and per-ROI questions are refused
+        roi = pd.DataFrame(
+            {
+                "bodyId_pre": pd.Series([], dtype="int64"),
+                "bodyId_post": pd.Series([], dtype="int64"),
+                "roi": pd.Series([], dtype="category"),
+                "weight": pd.Series([], dtype="int64"),
+            }
+        )
     total = _read_table(
         total_path,
         {"bodyId_pre": "int", "bodyId_post": "int", "weight": "int"},
@@ -160,6 +184,10 @@ def read_export(directory: str | Path) -> Export:
         )
     from .synapse_export import SYNAPSE_FILES, RoiRules, SynapseData, read_synapse_files
 
+    if "primaryRois" in meta:
+        rules = RoiRules.from_meta(meta, (), str(meta_path))
+        _check_primary_rois(rules, meta_path, neurons_path, neurons, roi_path, roi, total)
+
     objects = SynapseData()
     if any((root / name).is_file() for name in SYNAPSE_FILES):
         fallback = sorted(str(r) for r in roi["roi"].unique().tolist())
@@ -178,6 +206,7 @@ def read_export(directory: str | Path) -> Export:
         objects.mitochondria,
         objects.closest_mitochondria,
         objects.rois_seen,
+        has_roi_weights,
     )
 
 
@@ -191,6 +220,9 @@ def read_neurons(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     if "bodyId" not in header:
         raise LoadError(str(path), f"missing column 'bodyId' (found {', '.join(header)})", 1)
     raw = _read_strings(path, header)
+    short = _first_bad_cell(path, header, {}, short_only=True)
+    if short is not None:  # pandas reads the missing fields as empty cells
+        raise short
     kinds: dict[str, str] = {}
     columns: dict[str, Any] = {}
     for name in header:
@@ -218,7 +250,7 @@ def _infer_kind(values: pd.Series) -> str:
         return "bool"
     numbers = pd.to_numeric(present, errors="coerce")
     if numbers.notna().all():
-        as_int = present.str.fullmatch(r"-?\d+").all()
+        as_int = present.str.fullmatch(r"\s*-?[0-9]+\s*").all()
         return "int" if as_int else "float"
     return "str"
 
@@ -244,7 +276,7 @@ def _numbers(path: Path, values: pd.Series, name: str, *, integer: bool) -> pd.S
     parsed = pd.to_numeric(values, errors="coerce")
     bad = parsed.isna() & values.notna()
     if integer:
-        bad |= values.notna() & ~values.fillna("0").str.fullmatch(r"\s*-?\d+\s*")
+        bad |= values.notna() & ~values.fillna("0").str.fullmatch(r"\s*-?[0-9]+\s*")
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         what = "an integer" if integer else "a number"
@@ -262,9 +294,10 @@ def _numbers(path: Path, values: pd.Series, name: str, *, integer: bool) -> pd.S
                 )
         if present.all():
             return values.str.strip().astype("int64")
-        out = pd.Series(pd.NA, index=values.index, dtype="Int64")
-        out[present] = values[present].str.strip().astype("int64")
-        return out
+        # built from Python ints: assigning into an Int64 series goes through float64,
+        # which rounds values above 2**53 (and refuses 2**63-1)
+        exact = [int(v) if isinstance(v, str) else None for v in values.tolist()]
+        return pd.Series(pd.array(exact, dtype="Int64"), index=values.index)
     return parsed.astype("float64")
 
 
@@ -344,7 +377,7 @@ def _read_table(
     # strings that repeat (ROI names) as categories: millions of rows, a few hundred values
     dtypes = {c: ("int64" if k == "int" else "category") for c, k in columns.items()}
     try:
-        frame = pd.read_csv(
+        frame = read_csv(
             # every column is read (no usecols): a row with an extra field must fail, not
             # be silently cut to the columns we want
             path,
@@ -353,8 +386,11 @@ def _read_table(
             na_values=[""],
             index_col=False,
         )
+    except LoadError:  # a byte that is not UTF-8
+        raise
     except (ValueError, OverflowError):
         raise _find_bad_cell(path, header, columns) from None
+    _check_strict_ints(path, header, columns)
     for name, kind in columns.items():
         if kind == "str" and frame[name].isna().any():
             row = int(np.flatnonzero(frame[name].isna().to_numpy())[0])
@@ -369,14 +405,25 @@ def _find_bad_cell(path: Path, header: Sequence[str], columns: dict[str, str]) -
     """The first cell pandas could not parse, found by a second, slow pass (the error path
     only): a row of the wrong length, an ``int`` column's non-integer or out-of-range value,
     a ``float`` column's non-number (finite numbers only; an empty cell passes)."""
+    return _first_bad_cell(path, header, columns) or LoadError(
+        str(path), "the file could not be parsed as CSV"
+    )
+
+
+def _first_bad_cell(
+    path: Path, header: Sequence[str], columns: dict[str, str], *, short_only: bool = False
+) -> LoadError | None:
+    """The first row of the wrong length or cell of a wrong ``int`` / ``float`` value, or
+    ``None``. ``short_only``: only rows with too few fields count as the wrong length (pandas
+    reads a trailing comma as an ignored empty field)."""
     wanted = [(header.index(c), c, k) for c, k in columns.items() if k in ("int", "float")]
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding=ENCODING) as handle:
         reader = csv.reader(handle)
         next(reader)
         for record in reader:
             if not record:  # pandas skips blank lines
                 continue
-            if len(record) != len(header):
+            if len(record) < len(header) or (len(record) != len(header) and not short_only):
                 return LoadError(
                     str(path),
                     f"expected {len(header)} fields, found {len(record)}",
@@ -387,14 +434,38 @@ def _find_bad_cell(path: Path, header: Sequence[str], columns: dict[str, str]) -
                 reason = _bad_int(cell) if kind == "int" else _bad_float(cell)
                 if reason:
                     return LoadError(str(path), reason, reader.line_num, name)
-    return LoadError(str(path), "the file could not be parsed as CSV")
+    return None
+
+
+#: bytes without which no cell of an export is an integer pandas reads loosely (``+5``,
+#: ``1.0``, ``1e3``, ``1_000``): a file without them needs no strict second pass
+_LOOSE_INTEGER = re.compile(rb"[+._]|[0-9][eE]")
+
+
+def _check_strict_ints(path: Path, header: Sequence[str], columns: dict[str, str]) -> None:
+    """Refuse an ``int`` cell that pandas read but that is not a plain integer (``1e3``,
+    ``1.0``, ``+5``): the rule of the neuron table, for every table. Cheap: a byte scan of the
+    file, and a second pass only if a suspicious byte is there."""
+    ints = {c: k for c, k in columns.items() if k == "int"}
+    if not ints:
+        return
+    with path.open("rb") as handle:
+        try:
+            data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file
+            return
+        with data:
+            if _LOOSE_INTEGER.search(data) is None:
+                return
+    bad = _first_bad_cell(path, header, ints)
+    if bad is not None:
+        raise bad
 
 
 def _bad_int(cell: str) -> str | None:
-    try:
-        value = int(cell)
-    except ValueError:
+    if not _PLAIN_INT.fullmatch(cell):
         return f"{cell!r} is not an integer"
+    value = int(cell)
     if not -(2**63) <= value < 2**63:
         return f"{cell} does not fit in 64 bits"
     return None
@@ -438,16 +509,123 @@ def _check_connections(
         raise LoadError(str(roi_path), "this connection and ROI appear twice", _line(roi_path, row))
 
 
+def _check_primary_rois(
+    rules: Any,
+    meta_path: Path,
+    neurons_path: Path,
+    neurons: pd.DataFrame,
+    roi_path: Path,
+    roi: pd.DataFrame,
+    total: pd.DataFrame,
+) -> None:
+    """Refuse primary ROIs that overlap (neuPrint's primary ROIs partition the brain: an
+    overlap counts synapses twice, and the ``NotPrimary`` rest would come out negative): one
+    inside another in ``roiHierarchy``, or counts in the primary ROIs that add up to more than
+    the total, for a connection or a neuron."""
+    primary = rules.primary
+    for name in sorted(primary):
+        inside = [a for a in rules.ancestors(name) if a in primary]
+        if inside:
+            raise LoadError(
+                str(meta_path),
+                f"primaryRois overlap: {name!r} lies inside {inside[-1]!r} in roiHierarchy; "
+                "primary ROIs must not contain one another",
+            )
+    rows = roi[roi["roi"].isin(list(primary))]
+    if not rows.empty:
+        sums = rows.groupby(["bodyId_pre", "bodyId_post"], sort=False, observed=True)[
+            "weight"
+        ].sum()
+        totals = total.set_index(["bodyId_pre", "bodyId_post"])["weight"]
+        over = sums[sums > totals.reindex(sums.index).fillna(np.iinfo(np.int64).max)]
+        if not over.empty:
+            pre, post = over.index[0]
+            mine = rows[(rows["bodyId_pre"] == pre) & (rows["bodyId_post"] == post)]
+            names = ", ".join(sorted(str(r) for r in mine["roi"].tolist()))
+            raise LoadError(
+                str(roi_path),
+                f"primaryRois overlap: connection {pre} -> {post} has weight "
+                f"{int(over.iloc[0])} in the primary ROIs {names}, more than its total "
+                f"weight {int(totals.loc[(pre, post)])}",
+                _line(roi_path, int(mine.index[0])),
+            )
+    if "roiInfo" not in neurons.columns:
+        return
+    for count in ("pre", "post"):
+        if count not in neurons.columns:
+            continue
+        for row, (info, whole) in enumerate(
+            zip(neurons["roiInfo"].tolist(), neurons[count].tolist(), strict=True)
+        ):
+            if not isinstance(info, dict) or whole is None or pd.isna(whole):
+                continue
+            named = sorted(r for r in info if r in primary and info[r].get(count))
+            counted = sum(int(info[r][count]) for r in named)
+            if counted > int(whole):
+                raise LoadError(
+                    str(neurons_path),
+                    f"primaryRois overlap: bodyId {neurons['bodyId'].iloc[row]} has {count} "
+                    f"{counted} in the primary ROIs {', '.join(named)}, more than its {count} "
+                    f"{int(whole)}",
+                    _line(neurons_path, row),
+                    "roiInfo",
+                )
+
+
 # ---------------------------------------------------------------------------------------
 # helpers
 
 
+#: the text encoding of every CSV file: UTF-8, with or without a byte-order mark
+ENCODING = "utf-8-sig"
+
+
+def read_csv(path: Path, **options: Any) -> pd.DataFrame:
+    """``pd.read_csv`` of an export file as UTF-8 (a byte-order mark is skipped); a byte that
+    is not UTF-8 is a :class:`LoadError` naming its line and column, wherever it is."""
+    try:
+        frame: pd.DataFrame = pd.read_csv(path, encoding=ENCODING, **options)
+        return frame
+    except UnicodeDecodeError:
+        raise decode_error(path) from None
+
+
+def decode_error(path: Path) -> LoadError:
+    """The first byte of ``path`` that is not UTF-8, as a LoadError with its line (counting
+    physical lines) and the header column its field falls under (the error path only)."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")  # a byte-order mark is valid UTF-8: offsets stay absolute
+    except UnicodeDecodeError as err:
+        start = err.start
+    else:
+        return LoadError(str(path), "not UTF-8 text")
+    line = data.count(b"\n", 0, start) + 1
+    line_start = data.rfind(b"\n", 0, start) + 1
+    before = data[line_start:start].decode(ENCODING, errors="replace")
+    field = max(len(next(csv.reader([before]), [])) - 1, 0)
+    column = None
+    if line > 1:
+        first = data[: data.find(b"\n")].decode(ENCODING, errors="replace").rstrip("\r")
+        header = next(csv.reader([first]), [])
+        column = header[field] if field < len(header) else None
+    where = f"byte {start - line_start + 1} of the line" + (
+        "" if column else f", field {field + 1}"
+    )
+    return LoadError(
+        str(path),
+        f"not UTF-8 text: byte 0x{data[start]:02x} ({where}); save the file as UTF-8",
+        line,
+        column,
+    )
+
+
 def _header(path: Path) -> list[str]:
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding=ENCODING) as handle:
             header = next(csv.reader(handle), None)
-    except UnicodeDecodeError as err:
-        raise LoadError(str(path), f"not UTF-8 text ({err.reason})", 1) from None
+    except UnicodeDecodeError:
+        raise decode_error(path) from None
     if not header:
         raise LoadError(str(path), "empty file: expected a header line", 1)
     duplicates = sorted({h for h in header if header.count(h) > 1})
@@ -459,7 +637,9 @@ def _header(path: Path) -> list[str]:
 def _read_strings(path: Path, header: list[str]) -> pd.DataFrame:
     try:
         # index_col=False: a trailing comma must not turn the first column into an index
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], index_col=False)
+        return read_csv(path, dtype=str, keep_default_na=False, na_values=[""], index_col=False)
+    except LoadError:  # a byte that is not UTF-8
+        raise
     except (ValueError, pd.errors.ParserError) as err:
         bad = _find_bad_cell(path, header, {})
         raise bad from err
@@ -469,7 +649,7 @@ def _line(path: Path, row: int) -> int:
     """The file line of data row ``row`` (0-based), counting quoted line breaks."""
     if row < 0:
         return 1
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding=ENCODING) as handle:
         reader = csv.reader(handle)
         next(reader)
         records = (r for r in reader if r)  # pandas skips blank lines; so must the count

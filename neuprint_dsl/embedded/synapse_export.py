@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import LoadError
-from .export import _find_bad_cell, _header, _line
+from .export import _check_strict_ints, _find_bad_cell, _header, _line, read_csv
 from .rois import NOT_PRIMARY
 
 __all__ = [
@@ -238,11 +238,12 @@ def _read(path: Path, required: dict[str, str], optional: dict[str, str]) -> pd.
     }
     try:
         # every column is read (no usecols): a row with an extra field must fail
-        frame = pd.read_csv(
-            path, dtype=dtypes, keep_default_na=False, na_values=[""], index_col=False
-        )
+        frame = read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""], index_col=False)
+    except LoadError:  # a byte that is not UTF-8
+        raise
     except (ValueError, OverflowError):
         raise _find_bad_cell(path, header, columns) from None
+    _check_strict_ints(path, header, columns)
     for name, kind in columns.items():
         values = frame[name]
         if kind == "str":

@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from ..cypher import CypherStatement, GraphSchema
-from ..embedded.build import MAX_DB_SIZE, SCHEMA_VERSION
+from ..embedded.build import MAX_DB_SIZE, SCHEMA_VERSION, table_counts
 from ..errors import LoadError, TransportError, excerpt
 from .base import Table
 
@@ -54,9 +54,46 @@ MITO_PROPERTIES = {
 }
 
 # One Database per file per process: Ladybug's file lock is per process, and closing a second
-# handle on the same file would release the first one's lock.
-_OPEN: dict[Path, tuple[Any, int]] = {}
+# handle on the same file would release the first one's lock. A file is its path and its
+# identity (device, inode): a load replaces the file (a new inode), so handles opened after a
+# reload read the new file while older ones still hold the old one open.
+_Key = tuple[Path, int, int]
+_OPEN: dict[_Key, tuple[Any, int]] = {}
 _OPEN_LOCK = threading.Lock()
+
+
+def _identity(path: Path) -> _Key | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (path, stat.st_dev, stat.st_ino)
+
+
+def _acquire(key: _Key, read_only: bool) -> tuple[Any, bool]:
+    """The shared Database of file ``key``, and whether this call opened it."""
+    import ladybug
+
+    with _OPEN_LOCK:
+        db, count = _OPEN.get(key, (None, 0))
+        fresh = db is None
+        if db is None:
+            try:
+                db = ladybug.Database(str(key[0]), read_only=read_only, max_db_size=MAX_DB_SIZE)
+            except RuntimeError as err:
+                raise TransportError(f"cannot open {key[0]}: {err}") from None
+        _OPEN[key] = (db, count + 1)
+    return db, fresh
+
+
+def _release(key: _Key) -> None:
+    with _OPEN_LOCK:
+        db, count = _OPEN[key]
+        if count <= 1:
+            del _OPEN[key]
+            db.close()
+        else:
+            _OPEN[key] = (db, count - 1)
 
 
 class Embedded:
@@ -70,31 +107,40 @@ class Embedded:
     dialect = "ladybug"
 
     def __init__(self, path: str | Path, *, read_only: bool = True) -> None:
-        import ladybug
-
         self.path = Path(path).resolve()
-        if not self.path.is_file():
+        key = _identity(self.path) if self.path.is_file() else None
+        if key is None:
             raise TransportError(
                 f"no embedded database at {self.path}; create one with "
                 "'neuprint-dsl load EXPORT_DIR --db PATH'"
             )
-        with _OPEN_LOCK:
-            db, count = _OPEN.get(self.path, (None, 0))
-            if db is None:
-                try:
-                    db = ladybug.Database(
-                        str(self.path), read_only=read_only, max_db_size=MAX_DB_SIZE
-                    )
-                except RuntimeError as err:
-                    raise TransportError(f"cannot open {self.path}: {err}") from None
-            _OPEN[self.path] = (db, count + 1)
-        self._db = db
-        self._conn = ladybug.Connection(db)
+        self._read_only = read_only
         self._lock = threading.Lock()
         self._closed = False
-        self.meta = self._read_meta()
+        self._open(key)
+
+    def _open(self, key: _Key) -> None:
+        """Attach this handle to the database file ``key`` and read its meta and schema."""
+        import ladybug
+
+        db, fresh = _acquire(key, self._read_only)
+        try:
+            conn = ladybug.Connection(db)
+            try:
+                meta = _read_meta(conn, self.path)
+                if fresh:  # once per file and process: the row counts the load recorded
+                    _check_counts(conn, self.path, meta)
+            except BaseException:
+                conn.close()
+                raise
+        except BaseException:
+            _release(key)
+            raise
+        self._key, self._db, self._conn, self.meta = key, db, conn, meta
         if self.meta.get("schemaVersion") != SCHEMA_VERSION:
-            self.close()
+            conn.close()
+            _release(key)
+            self._closed = True
             raise LoadError(
                 str(self.path),
                 f"built by another version of neuprint-dsl (schema "
@@ -109,11 +155,33 @@ class Embedded:
             mito_properties=MITO_PROPERTIES,
             has_synapses=int(self.meta.get("synapses", 0)) > 0,
             has_mitochondria=int(self.meta.get("mitochondria", 0)) > 0,
+            has_roi_weights=bool(self.meta.get("roiWeights", True)),
         )
+
+    def _follow_reload(self) -> None:
+        """If the file at :attr:`path` was replaced (``neuprint-dsl load`` again) since this
+        handle opened it, move to the new file: a handle never answers from a database that
+        is no longer there. Costs one ``stat`` per query."""
+        key = _identity(self.path)
+        if key is None or key == self._key or self._closed:
+            return
+        with self._lock:
+            if key == self._key or self._closed:  # another thread moved it already
+                return
+            old = self._key
+            self._conn.close()
+            try:
+                self._open(key)
+            except BaseException:
+                self._closed = True
+                raise
+            finally:
+                _release(old)
 
     @property
     def schema(self) -> GraphSchema:
         """Property kinds and ROI names of this database (for the compiler)."""
+        self._follow_reload()
         return self._schema
 
     def execute(self, statement: CypherStatement) -> Table:
@@ -123,12 +191,13 @@ class Embedded:
                 f"this statement was compiled for {statement.dialect}, not {self.dialect}"
             )
         params = {name: _param(name, value) for name, value in statement.params.items()}
+        self._follow_reload()
         logger.debug("embedded query:\n%s\nparameters: %r", statement.text, params)
         with self._lock:
             if self._closed:
                 raise TransportError("this embedded database is closed")
             try:
-                frame = _single(self._conn.execute(statement.text, params)).get_as_df()
+                frame = exact_frame(_single(self._conn.execute(statement.text, params)))
             except RuntimeError as err:
                 raise TransportError(
                     f"the embedded engine failed: {err}\nquery was:\n{excerpt(statement.text)}"
@@ -149,12 +218,13 @@ class Embedded:
             30
         """
         logger.debug("embedded query:\n%s", cypher)
+        self._follow_reload()
         with self._lock:
             if self._closed:
                 raise TransportError("this embedded database is closed")
             try:
                 result = _single(self._conn.execute(cypher, dict(params or {})))
-                frame: pd.DataFrame = result.get_as_df()
+                frame = exact_frame(result)
             except RuntimeError as err:
                 raise TransportError(
                     f"the embedded engine failed: {err}\nquery was:\n{excerpt(cypher)}"
@@ -174,13 +244,7 @@ class Embedded:
                 return
             self._closed = True
             self._conn.close()
-        with _OPEN_LOCK:
-            db, count = _OPEN[self.path]
-            if count <= 1:
-                del _OPEN[self.path]
-                db.close()
-            else:
-                _OPEN[self.path] = (db, count - 1)
+        _release(self._key)
 
     def __enter__(self) -> Embedded:
         return self
@@ -191,12 +255,32 @@ class Embedded:
     def __repr__(self) -> str:
         return f"<Embedded {self.meta.get('dataset', '?')!r} at {self.path}>"
 
-    def _read_meta(self) -> dict[str, Any]:
-        try:
-            rows = _single(self._conn.execute("MATCH (m:Meta) RETURN m.key, m.value")).get_all()
-        except RuntimeError as err:
-            raise LoadError(str(self.path), f"not a neuprint-dsl database ({err})") from None
-        return {key: json.loads(value) for key, value in rows}
+
+def _check_counts(conn: Any, path: Path, meta: Mapping[str, Any]) -> None:
+    """Refuse a database whose tables do not hold the rows its load wrote (a cheap check on
+    open; ``neuprint-dsl info --verify`` checks every byte)."""
+    recorded = meta.get("rowCounts")
+    if not isinstance(recorded, dict) or meta.get("schemaVersion") != SCHEMA_VERSION:
+        return
+    try:
+        actual = table_counts(conn)
+    except RuntimeError as err:
+        raise LoadError(str(path), f"damaged: its tables cannot be read ({err})") from None
+    for table, rows in recorded.items():
+        if actual.get(table) != rows:
+            raise LoadError(
+                str(path),
+                f"damaged: table {table} holds {actual.get(table)} rows, the load wrote {rows}; "
+                "load the export again",
+            )
+
+
+def _read_meta(conn: Any, path: Path) -> dict[str, Any]:
+    try:
+        rows = _single(conn.execute("MATCH (m:Meta) RETURN m.key, m.value")).get_all()
+    except RuntimeError as err:
+        raise LoadError(str(path), f"not a neuprint-dsl database ({err})") from None
+    return {key: json.loads(value) for key, value in rows}
 
 
 def count_rows(database: Embedded) -> dict[str, int]:
@@ -216,6 +300,51 @@ def count_rows(database: Embedded) -> dict[str, int]:
             name: int(_single(database._conn.execute(q)).get_all()[0][0])
             for name, q in queries.items()
         }
+
+
+#: integer column types the engine reports; with a NULL among them, its DataFrame holds float64
+_INT_TYPES = {
+    "INT8": "Int64",
+    "INT16": "Int64",
+    "INT32": "Int64",
+    "INT64": "Int64",
+    "SERIAL": "Int64",
+    "UINT8": "Int64",
+    "UINT16": "Int64",
+    "UINT32": "Int64",
+    "UINT64": "UInt64",
+}
+
+
+def exact_frame(result: Any) -> pd.DataFrame:
+    """A query result as a DataFrame in which integers are exact: the engine's own
+    ``get_as_df`` turns an integer column with a NULL into float64, which rounds every value
+    above 2**53; such columns are read again as nullable ``Int64`` from the Python values.
+
+    Example:
+        >>> import ladybug
+        >>> conn = ladybug.Connection(ladybug.Database(":memory:"))
+        >>> frame = exact_frame(conn.execute(
+        ...     "UNWIND [9007199254740993, NULL] AS x RETURN x"))
+        >>> frame["x"].tolist()
+        [9007199254740993, <NA>]
+    """
+    frame: pd.DataFrame = result.get_as_df()
+    types = result.get_column_data_types()
+    inexact = [
+        i
+        for i, kind in enumerate(types)
+        if kind in _INT_TYPES and frame.iloc[:, i].dtype.kind == "f"
+    ]
+    if not inexact:
+        return frame
+    result.reset_iterator()
+    rows = result.get_all()
+    frame = frame.copy()
+    for i in inexact:
+        values: Any = pd.array([row[i] for row in rows], dtype=_INT_TYPES[types[i]])  # type: ignore[call-overload]
+        frame.isetitem(i, values)
+    return frame
 
 
 def _single(result: Any) -> Any:
