@@ -33,6 +33,7 @@ from .errors import (
     TypeErrorInQuery,
     UnknownField,
     UnknownROI,
+    UnsupportedCypher,
 )
 from .expr import FALSE, TRUE, Entity, Predicate, and_, not_, or_
 from .fields import E, M, N, S
@@ -90,6 +91,7 @@ __all__ = [
     "TypeErrorInQuery",
     "UnknownField",
     "UnknownROI",
+    "UnsupportedCypher",
     "and_",
     "connections",
     "embedded",

@@ -322,6 +322,30 @@ class CapabilityError(NeuprintDSLError):
         super().__init__(message)
 
 
+class UnsupportedCypher(CapabilityError):
+    """neuPrint Cypher the embedded engine does not translate: names the construct and points
+    at it (line, column and a caret under the query line).
+
+    Example:
+        >>> print(UnsupportedCypher("CALL", "MATCH (n)\\nCALL db.labels()", 2, 1))
+        the embedded engine cannot run CALL (line 2, column 1); run it on a neuPrint server
+          CALL db.labels()
+          ^
+    """
+
+    def __init__(self, construct: str, query: str, line: int, column: int) -> None:
+        super().__init__(construct, "the embedded engine")
+        self.query = query
+        self.line = line
+        self.column = column
+        lines = query.split("\n")
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        self.args = (
+            f"the embedded engine cannot run {construct} (line {line}, column {column}); "
+            f"run it on a neuPrint server\n  {text}\n  {' ' * (column - 1)}^",
+        )
+
+
 class LoadError(NeuprintDSLError, ValueError):
     """Input data that cannot be loaded: names the file, the line and the column."""
 

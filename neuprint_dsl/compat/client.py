@@ -110,7 +110,8 @@ class Client(ServerEndpoints):
     @overload
     def fetch_custom(self, cypher: str, dataset: str = "", *, format: Literal["json"]) -> Any: ...
     def fetch_custom(self, cypher: str, dataset: str = "", format: str = "pandas") -> Any:
-        """Run raw Cypher (the server's dialect; Ladybug's for the embedded engine).
+        """Run raw Cypher in neuPrint's dialect (on the embedded engine it is translated, see
+        docs/neuprint-cypher.md; what is not translated raises UnsupportedCypher).
 
         ``format="json"`` returns ``{"columns": [...], "data": [[...], ...]}``.
         """
@@ -123,7 +124,9 @@ class Client(ServerEndpoints):
         if isinstance(self.transport, NeuprintHTTP):
             return self.transport.fetch_custom(cypher, format=format)  # type: ignore[call-overload]
         if isinstance(self.transport, Embedded):
-            frame = self.transport.fetch_custom(cypher)
+            from ..embedded.neuprint_cypher import run_neuprint_cypher
+
+            frame = run_neuprint_cypher(self.transport, cypher)
             if format == "json":
                 rows = frame.astype(object).where(frame.notna(), None).values.tolist()
                 return {"columns": list(frame.columns), "data": rows}

@@ -69,8 +69,8 @@ def fetch_neurons(
 def fetch_custom_neurons(
     q: str, *, client: Client | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Like :func:`fetch_neurons`, for your own Cypher, which must ``RETURN n`` (in the
-    transport's dialect)."""
+    """Like :func:`fetch_neurons`, for your own Cypher, which must ``RETURN n`` (neuPrint's
+    dialect; translated on the embedded engine, see docs/neuprint-cypher.md)."""
     assert client is not None
     frame = client.fetch_custom(q)
     if "n" not in frame.columns:

@@ -1,0 +1,491 @@
+"""neuPrint's Cypher on the embedded engine (``neuprint_dsl.embedded.neuprint_cypher``).
+
+Every query shown in the neuprint-python docs (../shared/reference/*.txt) runs through
+``fetch_custom`` / ``fetch_custom_neurons`` on a loaded sample and gives the rows computed
+independently with pandas from the sample's CSV files; every Cypher text our compat layer sends
+to neuPrint (tests/golden/compat_neo4j.json, which mirrors neuprint-python) and the other
+constructs neuprint-python writes (neuprint-python-internals.md) translate and run; anything
+else raises ``UnsupportedCypher`` pointing at the construct.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+import neuprint_dsl
+from neuprint_dsl.compat.client import Client
+from neuprint_dsl.compat.neurons import fetch_custom_neurons
+from neuprint_dsl.cypher.dialects import get_dialect
+from neuprint_dsl.embedded import load
+from neuprint_dsl.embedded.neuprint_cypher import tokenize, translate
+from neuprint_dsl.embedded.sample import generate_sample
+from neuprint_dsl.errors import CapabilityError, UnsupportedCypher
+
+GOLDEN = Path(__file__).parent / "golden" / "compat_neo4j.json"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_progress_bars() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NEUPRINT_DSL_NO_PROGRESS", "1")
+        yield
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("neuprint-cypher") / "export"
+    generate_sample(directory, neurons=400, edges=6000, seed=11)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def client(export: Path) -> Iterator[Client]:
+    db = load(export, export.parent / "graph.lbug")
+    c = Client(transport=neuprint_dsl.embedded(db))
+    yield c
+    c.transport.close()
+
+
+@pytest.fixture(scope="module")
+def neurons(export: Path) -> pd.DataFrame:
+    frame = pd.read_csv(export / "neurons.csv", dtype=object, keep_default_na=False)
+    frame["bodyId"] = frame["bodyId"].astype(int)
+    frame["info"] = [json.loads(v) if v else {} for v in frame["roiInfo"]]
+    return frame
+
+
+@pytest.fixture(scope="module")
+def roi_edges(export: Path) -> pd.DataFrame:
+    return pd.read_csv(export / "roi-connections.csv")
+
+
+@pytest.fixture(scope="module")
+def edges(export: Path) -> pd.DataFrame:
+    return pd.read_csv(export / "total-connections.csv")
+
+
+def _none(v: Any) -> Any:
+    return None if v == "" or v is None or (isinstance(v, float) and pd.isna(v)) else v
+
+
+def _rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+    return [tuple(_none(v) for v in row) for row in frame.astype(object).values.tolist()]
+
+
+# ---------------------------------------------------------------------------------------
+# the documented queries (../shared/reference), each with its independent expectation
+
+DOCUMENTED = {
+    # neuprint-python-client.txt, "In [3]: fetch_custom(...)"
+    "client-traced-not-cropped": """\
+    MATCH (n: Neuron)
+    WHERE n.status = "Traced" AND NOT n.cropped
+    RETURN n.bodyId as bodyId, n.type as type, n.instance as instance
+    ORDER BY n.type, n.instance
+""",
+    # neuprint-python-queries.txt, fetch_custom's example (In [4])
+    "queries-one-body": """\
+MATCH (n:Neuron)
+WHERE n.bodyId = 5813027016
+RETURN n.type, n.instance
+""",
+    # neuprint-python-client.txt, setup_debug_logging's logged query
+    "client-debug-logging": """\
+    MATCH (n :Neuron)
+    // -- Basic conditions for segment 'n' --
+    WHERE
+      n.type =~ 'MBON.*'
+      AND (n.`MB(R)`)
+    RETURN n
+    ORDER BY n.bodyId
+""",
+    # neuprint-python-queries.txt, fetch_custom_neurons' required shape
+    "queries-custom-neurons": """\
+MATCH (n :Neuron)
+RETURN n
+""",
+}
+
+
+def test_documented_traced_not_cropped(client: Client, neurons: pd.DataFrame) -> None:
+    got = client.fetch_custom(DOCUMENTED["client-traced-not-cropped"])
+    assert list(got.columns) == ["bodyId", "type", "instance"]
+    keep = neurons[(neurons["status"] == "Traced") & (neurons["cropped"] == "False")]
+    want = sorted(_rows(keep[["bodyId", "type", "instance"]]), key=repr)
+    assert sorted(_rows(got), key=repr) == want
+    assert len(want) > 10
+    # ORDER BY n.type, n.instance: non-null types ascending, nulls last (as Neo4j)
+    keys = [(t is None, t or "", i or "") for _, t, i in _rows(got)]
+    assert keys == sorted(keys)
+
+
+def test_documented_one_body(client: Client, neurons: pd.DataFrame) -> None:
+    text = DOCUMENTED["queries-one-body"]
+    got = client.fetch_custom(text)  # the hemibrain body is not in the sample
+    assert list(got.columns) == ["n.type", "n.instance"] and got.empty
+    body = int(neurons["bodyId"].iloc[7])
+    got = client.fetch_custom(text.replace("5813027016", str(body)))
+    row = neurons[neurons["bodyId"] == body].iloc[0]
+    assert _rows(got) == [(_none(row["type"]), _none(row["instance"]))]
+
+
+def test_documented_debug_logging_query(client: Client, neurons: pd.DataFrame) -> None:
+    got = client.fetch_custom(DOCUMENTED["client-debug-logging"])
+    assert list(got.columns) == ["n"]
+    want = neurons[
+        [
+            bool(re.fullmatch("MBON.*", t)) and "MB(R)" in i
+            for t, i in zip(neurons["type"], neurons["info"], strict=True)
+        ]
+    ]
+    assert [node["bodyId"] for node in got["n"]] == sorted(want["bodyId"])
+    assert len(want) > 0
+    node = got["n"].iloc[0]
+    assert node["MB(R)"] is True  # ROI flags under neuPrint's names, no engine internals
+    assert not any(k.startswith(("roi:", "_")) or k in ("roiNames", "roiPre") for k in node)
+    frame, roi_counts = fetch_custom_neurons(DOCUMENTED["client-debug-logging"], client=client)
+    assert frame["bodyId"].tolist() == sorted(want["bodyId"])
+    first = want.sort_values("bodyId").iloc[0]
+    counts = roi_counts[roi_counts["bodyId"] == first["bodyId"]].set_index("roi")
+    for roi, c in first["info"].items():
+        assert counts.loc[roi, "post"] == c.get("post", 0)
+
+
+def test_documented_custom_neurons_shape(client: Client, neurons: pd.DataFrame) -> None:
+    frame, _ = fetch_custom_neurons(DOCUMENTED["queries-custom-neurons"], client=client)
+    assert frame["bodyId"].tolist() == sorted(neurons["bodyId"])
+    assert {"bodyId", "type", "instance", "roiInfo", "inputRois", "outputRois"} <= set(frame)
+    assert not any(c.startswith("roi:") or c == "MB(R)" for c in frame.columns)
+
+
+def test_every_documented_query_is_in_a_test() -> None:
+    reference = Path(__file__).resolve().parents[2] / "shared" / "reference"
+    if not reference.is_dir():
+        pytest.skip("../shared/reference is not here")
+    text = "".join(p.read_text() for p in sorted(reference.glob("neuprint-python-*.txt")))
+    shown = len(re.findall(r"^\s*(?:\.\.\.:\s*)?MATCH \(n ?: ?Neuron\)", text, re.M))
+    assert shown == len(DOCUMENTED)
+
+
+# ---------------------------------------------------------------------------------------
+# the Cypher our compat layer (and neuprint-python) sends to neuPrint
+
+
+def _golden() -> list[str]:
+    texts = json.loads(GOLDEN.read_text())
+    return sorted({q for qs in texts.values() for q in qs})
+
+
+@pytest.mark.parametrize("text", _golden())
+def test_golden_neo4j_texts_translate_and_run(client: Client, text: str) -> None:
+    if "(n:Meta)" in text:
+        with pytest.raises(UnsupportedCypher, match=r"label :Meta.*line 1, column 10"):
+            client.fetch_custom(text)
+        return
+    got = client.fetch_custom(text)
+    returned = text.split("RETURN", 1)[1].split("ORDER BY")[0]
+    aliases = [item.split(" AS ")[-1].strip() for item in returned.split(",")]
+    assert list(got.columns) == aliases
+
+
+def _real(text: str, neurons: pd.DataFrame, edges: pd.DataFrame) -> tuple[str, int]:
+    body = int(edges["bodyId_pre"].value_counts().index[0])
+    return re.sub(r"n\.bodyId IN \[[0-9, ]+\]", f"n.bodyId IN [{body}]", text), body
+
+
+def test_golden_per_roi_query_gives_the_roi_rows(
+    client: Client, neurons: pd.DataFrame, edges: pd.DataFrame, roi_edges: pd.DataFrame
+) -> None:
+    text = next(q for q in _golden() if "fromJsonMap(e.roiInfo)" in q and "MB(R)" in q)
+    text, body = _real(text, neurons, edges)
+    got = client.fetch_custom(text)
+    flagged = {b for b, i in zip(neurons["bodyId"], neurons["info"], strict=True) if "MB(R)" in i}
+    total = edges[(edges["bodyId_pre"] == body) & edges["bodyId_post"].isin(flagged)]
+    want = roi_edges.merge(total[["bodyId_pre", "bodyId_post"]])
+    want = want[want["weight"] > 0].sort_values(
+        ["bodyId_pre", "bodyId_post", "weight", "roi"], ascending=[True, True, False, True]
+    )
+    assert _rows(got) == _rows(want[["bodyId_pre", "bodyId_post", "roi", "weight"]])
+    assert len(want) > 0
+
+
+def test_golden_connection_query_gives_the_connections(
+    client: Client, neurons: pd.DataFrame, edges: pd.DataFrame
+) -> None:
+    text = next(q for q in _golden() if "AND m.`MB(R)`" in q and "fromJsonMap" not in q)
+    text, body = _real(text, neurons, edges)
+    got = client.fetch_custom(text)
+    flagged = {b for b, i in zip(neurons["bodyId"], neurons["info"], strict=True) if "MB(R)" in i}
+    want = edges[(edges["bodyId_pre"] == body) & edges["bodyId_post"].isin(flagged)]
+    want = want.sort_values(["weight", "bodyId_post"], ascending=[False, True])
+    assert got[["bodyId_pre", "bodyId_post", "weight"]].values.tolist() == want.values.tolist()
+    props = neurons.set_index("bodyId")
+    assert [_none(t) for t in got["type_post"]] == [
+        _none(props.loc[b, "type"]) for b in want["bodyId_post"]
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# other constructs neuprint-python writes (neuprint-python-internals.md, sections 2-4)
+
+
+def test_search_list_exists_and_cropped(client: Client, neurons: pd.DataFrame) -> None:
+    bodies = [int(b) for b in neurons["bodyId"].iloc[:6]]
+    text = f"""\
+WITH {bodies} as n_search_bodyId
+MATCH (n :Segment)
+// -- Basic conditions for segment 'n' --
+WHERE n.bodyId in n_search_bodyId
+AND exists(n.somaLocation)
+AND (NOT n.cropped OR NOT exists(n.cropped))
+AND n.type =~ '(.*)|(x)' OR NOT exists(n.type)
+RETURN n.bodyId as bodyId, n.somaLocation.x as x, n.somaLocation.z
+ORDER BY n.bodyId"""
+    got = client.fetch_custom(text)
+    assert list(got.columns) == ["bodyId", "x", "n.somaLocation.z"]
+    sub = neurons[neurons["bodyId"].isin(bodies)]
+    keep = sub[(sub["somaLocation"] != "") & (sub["cropped"] != "True")]
+    also = neurons[neurons["type"] == ""]  # the unparenthesised OR neuprint-python writes
+    want = sorted(set(keep["bodyId"]) | set(also["bodyId"]))
+    assert got["bodyId"].tolist() == want
+    points = {
+        b: json.loads(p)
+        for b, p in zip(neurons["bodyId"], neurons["somaLocation"], strict=True)
+        if p
+    }
+    for b, x in zip(got["bodyId"], got["x"], strict=True):
+        assert (pd.isna(x) and b not in points) or x == points[b][0]
+
+
+def test_roi_requirement_block(client: Client, neurons: pd.DataFrame) -> None:
+    text = """\
+MATCH (n :Neuron)
+WHERE n.`SMP(R)`
+WITH n, ['SMP(R)', 'SIP(R)'] as inputRois, ['SMP(R)'] as outputRois,
+     apoc.convert.fromJsonMap(n.roiInfo) as roiInfo
+UNWIND keys(roiInfo) as roi
+WITH n, roi, inputRois, outputRois, roiInfo[roi]['post'] as roi_post ORDER BY roi
+WHERE roi in inputRois AND roi_post >= 1
+WITH n, inputRois, outputRois, collect(roi) as matchingInputRois,
+     size(collect(roi)) as numMatchingInputRois
+WHERE numMatchingInputRois >= 1
+RETURN n.bodyId as bodyId, matchingInputRois
+ORDER BY n.bodyId"""
+    got = client.fetch_custom(text)
+    want = []
+    for b, info in sorted(zip(neurons["bodyId"], neurons["info"], strict=True)):
+        if "SMP(R)" not in info:
+            continue
+        rois = sorted(r for r in ("SMP(R)", "SIP(R)") if info.get(r, {}).get("post", 0) >= 1)
+        if rois:
+            want.append((b, rois))
+    assert [
+        (b, list(r)) for b, r in zip(got["bodyId"], got["matchingInputRois"], strict=True)
+    ] == want
+
+
+def test_conn_roi_info_and_planner_break(
+    client: Client, edges: pd.DataFrame, roi_edges: pd.DataFrame
+) -> None:
+    body = int(edges["bodyId_pre"].value_counts().index[0])
+    text = f"""\
+WITH [{body}] as n_search_bodyId
+MATCH (n:Neuron)-[e:ConnectsTo]->(m:Segment)
+WHERE n.bodyId in n_search_bodyId
+WITH n, m, e, n_search_bodyId, true as _
+WHERE e.weight >= 1
+RETURN n.bodyId as bodyId_pre, m.bodyId as bodyId_post, e.weight as weight,
+       coalesce(e.weightHP, 0) as weightHP, e.roiInfo as conn_roiInfo
+ORDER BY e.weight DESC, n.bodyId, m.bodyId"""
+    got = client.fetch_custom(text)
+    want = edges[edges["bodyId_pre"] == body].sort_values(
+        ["weight", "bodyId_post"], ascending=[False, True]
+    )
+    assert got[["bodyId_pre", "bodyId_post", "weight"]].values.tolist() == want.values.tolist()
+    for post, info in zip(got["bodyId_post"], got["conn_roiInfo"], strict=True):
+        rows = roi_edges[(roi_edges["bodyId_pre"] == body) & (roi_edges["bodyId_post"] == post)]
+        assert json.loads(info) == {
+            r: {"post": w} for r, w in zip(rows["roi"], rows["weight"], strict=True)
+        }
+    as_json = client.fetch_custom(text, format="json")
+    assert as_json["columns"][-1] == "conn_roiInfo" and len(as_json["data"]) == len(want)
+
+
+def test_segment_label_includes_neurons(client: Client, neurons: pd.DataFrame) -> None:
+    got = client.fetch_custom("MATCH (n:Segment) RETURN count(n) AS c")
+    assert got["c"].tolist() == [len(neurons)]
+    both = client.fetch_custom("MATCH (n:Neuron:Segment) RETURN count(*)")
+    assert list(both.columns) == ["count(*)"] and both.iloc[0, 0] == len(neurons)
+
+
+def test_unknown_property_reads_as_null_as_in_neuprint(client: Client) -> None:
+    got = client.fetch_custom("MATCH (n:Neuron) WHERE exists(n.notAProperty) RETURN n.bodyId")
+    assert got.empty and list(got.columns) == ["n.bodyId"]
+
+
+# ---------------------------------------------------------------------------------------
+# refusals: the construct and its position
+
+REFUSED = [
+    (
+        "MATCH (n:Neuron)\nCALL apoc.cypher.runTimeboxed('x', {}, 5000) YIELD value\nRETURN value",
+        "CALL",
+        2,
+        1,
+    ),
+    ("MATCH (n:Neuron)-[:Contains]->(s:SynapseSet) RETURN n", "relationship type :Contains", 1, 20),
+    ("MATCH (s:Synapse) RETURN s.type", "node label :Synapse", 1, 10),
+    ("MATCH (n:Neuron) WHERE n.bodyId = $body RETURN n", "$parameter", 1, 35),
+    ("MATCH p = shortestPath((a:Neuron)-[:ConnectsTo*]->(b:Neuron)) RETURN p", "named path", 1, 7),
+    ("MATCH (n:Neuron)\nRETURN labels(n)", "function labels()", 2, 8),
+    ("MATCH (n:Neuron)-[e:ConnectsTo*1..3]->(m) RETURN n", "variable-length", 1, 31),
+    ("MATCH (n:Segment)\nWHERE n:Neuron RETURN n", "label test", 2, 8),
+    ("CREATE (n:Neuron {bodyId: 1})", "CREATE", 1, 1),
+    ("MATCH (n:Neuron)--(m:Neuron) RETURN n", "relationship without brackets", 1, 17),
+    ("MATCH (n:Neuron)-[e:ConnectsTo]-(m:Neuron) RETURN n", "undirected", 1, 17),
+    ("MATCH (n:Neuron) RETURN apoc.map.removeKeys(n, ['x'])", "apoc.map", 1, 25),
+    ("MATCH (n:Neuron) WHERE n.type =~ n.instance RETURN n", "=~ with a pattern", 1, 34),
+    ("MATCH (n:Neuron) RETURN n.somaLocation.w", "point field .w", 1, 40),
+    (
+        "MATCH (n:Neuron) WITH apoc.convert.fromJsonMap(n.roiInfo) AS r\n"
+        "UNWIND keys(r) AS k RETURN r[k]['upstream']",
+        "count 'upstream'",
+        2,
+        33,
+    ),
+    (
+        "MATCH (n:Neuron)-[e:ConnectsTo]->(m:Neuron) WITH n, apoc.convert.fromJsonMap(e.roiInfo) "
+        "AS r UNWIND keys(r) AS k RETURN r[k].pre",
+        "count 'pre'",
+        1,
+        126,
+    ),
+    ("MATCH (n:Neuron)-[e:ConnectsTo]->() RETURN e.roiInfo", "two ends are not named", 1, 44),
+    ("MATCH (n:Neuron) RETURN n; MATCH (m:Neuron) RETURN m", "several statements", 1, 26),
+    ("MATCH (n:Neuron) RETURN keys(n)", "keys() of anything but", 1, 25),
+    ("MATCH (n:Neuron) RETURN 'open", "unterminated string", 1, 25),
+]
+
+
+REFUSED += [
+    ("MATCH (n) RETURN count(n)", "node without a label", 1, 7),
+    (
+        "MATCH (n:Neuron) OPTIONAL MATCH (n)-[e:ConnectsTo]->(m) RETURN e.roiInfo",
+        "OPTIONAL MATCH connection",
+        1,
+        64,
+    ),
+    ("MATCH (n:Neuron)\nWHERE n.type =~ '(?<x>a)' RETURN n", "named groups", 2, 17),
+    (
+        "MATCH (n:Neuron) UNWIND [1] AS k\nWITH n, apoc.convert.fromJsonMap(n.roiInfo).pre AS r "
+        "RETURN r",
+        "a lookup on apoc.convert.fromJsonMap",
+        2,
+        44,
+    ),
+]
+
+
+REFUSED += [
+    ("MATCH (n:Neuron) RETURN substring(n.type, 0, 2)", "function substring()", 1, 25),
+    ("MATCH (n:Neuron) RETURN collect(n.type)[0]", "list index", 1, 40),
+    ("MATCH (n:Neuron) RETURN n.somaLocation[0]", "list index", 1, 39),
+    ("MATCH (n:Neuron) WHERE n.type CONTAINS n.instance RETURN n", "CONTAINS with", 1, 31),
+    ("MATCH (a:Neuron)-[e:ConnectsTo]->(b)<-[f:ConnectsTo]-(c) RETURN a", "two relation", 1, 37),
+    (
+        "MATCH (n:Neuron) WHERE EXISTS { MATCH (n)-[:ConnectsTo]->(:Segment) } RETURN n",
+        "subquery",
+        1,
+        33,
+    ),
+    ("MATCH (n:Neuron), (m:Neuron) WHERE (n)-[:ConnectsTo]->(m) RETURN n", "pattern inside", 1, 40),
+    ("MATCH (n:Neuron) RETURN toInteger(n.pre)", "function toInteger()", 1, 25),
+]
+
+
+@pytest.mark.parametrize(("text", "construct", "line", "column"), REFUSED)
+def test_unsupported_constructs_are_refused_with_position(
+    client: Client, text: str, construct: str, line: int, column: int
+) -> None:
+    with pytest.raises(UnsupportedCypher) as info:
+        client.fetch_custom(text)
+    err = info.value
+    assert isinstance(err, CapabilityError)
+    assert construct in str(err)
+    assert (err.line, err.column) == (line, column), str(err)
+    caret_line = str(err).splitlines()[-1]
+    assert caret_line.index("^") - 2 == column - 1
+
+
+def test_tokens_keep_positions() -> None:
+    tokens = [t for t in tokenize("MATCH (n)\n  WHERE n.`a``b` = 'x\\'y'") if t.kind != "ws"]
+    name = next(t for t in tokens if t.kind == "name")
+    string = next(t for t in tokens if t.kind == "string")
+    assert (name.value, name.line, name.column) == ("a`b", 2, 11)
+    assert (string.value, string.line, string.column) == ("x'y", 2, 20)
+
+
+def test_strings_become_parameters_so_quotes_cannot_break_out() -> None:
+    t = translate(
+        'MATCH (n:Neuron) WHERE n.instance = "fo\'o" RETURN n.bodyId AS b',
+        rois=(),
+        properties={"bodyId", "instance"},
+    )
+    assert t.params == {"p0": "fo'o"} and "fo'o" not in t.text
+
+
+@given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=30))
+@example("fo'o\\ba\"r:\n\U000e0001")
+def test_neo4j_string_literals_read_back_exactly(value: str) -> None:
+    """Any string our neo4j dialect (or neuprint-python's repr quoting) writes decodes to
+    the same value, and reaches the engine as a parameter."""
+    for literal in (
+        get_dialect("neo4j").string(value),
+        '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"',
+    ):
+        text = f"MATCH (n:Neuron) WHERE n.type = {literal} RETURN n.bodyId AS b"
+        t = translate(text, rois=(), properties={"bodyId", "type"})
+        assert t.params == {"p0": value}
+
+
+def test_lone_surrogate_escape_is_refused() -> None:
+    with pytest.raises(UnsupportedCypher, match=r"lone surrogate.*column 33"):
+        translate(
+            "MATCH (n:Neuron) WHERE n.type = '\\uD800' RETURN n", rois=(), properties={"type"}
+        )
+
+
+def test_contains_empty_string_is_true_as_in_neuprint(
+    client: Client, neurons: pd.DataFrame
+) -> None:
+    got = client.fetch_custom("MATCH (n:Neuron) WHERE n.type CONTAINS '' RETURN count(*) AS c")
+    assert got["c"].tolist() == [int((neurons["type"] != "").sum())]
+    got = client.fetch_custom("MATCH (n:Neuron) WHERE n.type CONTAINS 'KC' RETURN count(*) AS c")
+    assert got["c"].tolist() == [int(neurons["type"].str.contains("KC").sum())]
+
+
+def test_returned_roi_info_map_is_neuprints_whole_map(
+    client: Client, neurons: pd.DataFrame, edges: pd.DataFrame
+) -> None:
+    """fetch_simple_connections(properties=['roiInfo']) returns
+    ``apoc.convert.fromJsonMap(n.roiInfo)``: every count neuPrint stores, as a map."""
+    body = int(edges["bodyId_pre"].value_counts().index[0])
+    got = client.fetch_custom(
+        f"MATCH (n:Neuron)-[e:ConnectsTo]->(m:Segment) WHERE n.bodyId = {body} "
+        "RETURN m.bodyId AS b, apoc.convert.fromJsonMap(m.roiInfo) AS roiInfo_post, "
+        "apoc.convert.fromJsonMap(n.roiInfo) ORDER BY m.bodyId"
+    )
+    assert list(got.columns) == ["b", "roiInfo_post", "apoc.convert.fromJsonMap(n.roiInfo)"]
+    info = dict(zip(neurons["bodyId"], neurons["info"], strict=True))
+    assert got["roiInfo_post"].tolist() == [info[b] for b in got["b"]]
+    assert got.iloc[:, 2].tolist() == [info[body]] * len(got)
+    assert len(got) == int((edges["bodyId_pre"] == body).sum())
