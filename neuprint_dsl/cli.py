@@ -369,7 +369,7 @@ def load_command(export_dir: str, db: str, dataset: str | None) -> None:
 )
 def info_command(db: str | None, verify: bool) -> None:
     """Show an embedded database's dataset, counts and ROIs."""
-    from .embedded.build import verify_database
+    from .embedded.build import roi_weight_notes, verify_database
     from .transports.embedded import Embedded, count_rows
 
     database: Embedded
@@ -395,6 +395,8 @@ def info_command(db: str | None, verify: bool) -> None:
             "per-ROI connection weights: absent (the export had no roi-connections.csv); "
             "per-ROI connection queries are refused"
         )
+    for line in roi_weight_notes(meta):
+        click.echo(line)
 
 
 def main() -> None:

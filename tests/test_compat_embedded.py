@@ -56,6 +56,8 @@ from neuprint_dsl.compat.rois import (
 from neuprint_dsl.embedded import load
 from neuprint_dsl.embedded.sample import generate_sample
 
+from .test_every_roi import conn_roi_info
+
 ROOT = Path(__file__).resolve().parent.parent
 NOT_PRIMARY = "NotPrimary"
 #: neuprint-python's leading neuron columns, in its order (the rest follow sorted)
@@ -288,13 +290,15 @@ def expected_simple(
     columns.append("conn_roiInfo")
     rows = []
     for a, b in expected_edges(x, up, down, min_weight):
-        in_rois = x.edge_rois[(a, b)]
-        if rois and not set(rois) & set(in_rois):
+        # neuPrint's ConnectsTo.roiInfo: every ROI (super-level too), pre and post, no
+        # NotPrimary (from the synapse files: tests/test_every_roi.py)
+        in_rois = conn_roi_info(x.directory).get((a, b), {})
+        if rois and not any(in_rois.get(r, {}).get("post", 0) > 0 for r in rois):
             continue
         row: list[Any] = [a, b, x.weight[(a, b)]]
         for p in properties:
             row += [_norm(x.records[a].get(p)), _norm(x.records[b].get(p))]
-        row.append({r: {"post": w} for r, w in in_rois.items()})
+        row.append(in_rois)
         rows.append(tuple(row))
     rows.sort(key=lambda r: (-r[2], r[0], r[1]))
     return columns, rows
@@ -336,7 +340,8 @@ def expected_adjacencies(
     """
     rows: list[tuple[int, int, str, int]] = []
     for a, b in expected_edges(x, sources, targets):
-        in_rois = {r: w for r, w in x.edge_rois[(a, b)].items() if r != NOT_PRIMARY}
+        info = conn_roi_info(x.directory).get((a, b), {})
+        in_rois = {r: v["post"] for r, v in info.items() if v["post"] > 0}
         primary_sum = sum(w for r, w in in_rois.items() if r in x.primary)
         for r, w in in_rois.items():
             if include_nonprimary or r in x.primary:
@@ -713,8 +718,11 @@ def test_fetch_simple_connections_rois_filter_keeps_whole_edge(export: Export) -
     for pre, post, weight, info in got[
         ["bodyId_pre", "bodyId_post", "weight", "conn_roiInfo"]
     ].itertuples(index=False, name=None):
-        assert "CA(R)" in info
-        assert weight == export.weight[(pre, post)] == sum(v["post"] for v in info.values())
+        assert "CA(R)" in info and NOT_PRIMARY not in info
+        assert info == conn_roi_info(export.directory)[(pre, post)]
+        in_primary = sum(v["post"] for r, v in info.items() if r in export.primary)
+        outside = export.edge_rois[(pre, post)].get(NOT_PRIMARY, 0)
+        assert weight == export.weight[(pre, post)] == in_primary + outside
 
 
 def test_fetch_simple_connections_roi_info_property_is_parsed(export: Export) -> None:

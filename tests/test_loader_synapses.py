@@ -171,7 +171,7 @@ def test_meta_counts_and_threshold(built: Path) -> None:
     with Embedded(built) as db:
         meta = db.meta
         assert len(db.run(neurons(columns=["bodyId"]))) == 2
-    assert meta["schemaVersion"] == SCHEMA_VERSION == 3
+    assert meta["schemaVersion"] == SCHEMA_VERSION == 4
     assert (meta["synapses"], meta["synapsePairs"], meta["mitochondria"], meta["closeTo"]) == (
         6,
         3,

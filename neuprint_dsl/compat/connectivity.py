@@ -136,8 +136,11 @@ def fetch_simple_connections(
     """Connections from ``upstream_criteria`` to ``downstream_criteria`` neurons.
 
     One row per connection: ``bodyId_pre``, ``bodyId_post``, ``weight``, ``<property>_pre`` and
-    ``<property>_post`` for each property, and ``conn_roiInfo`` (``{roi: {"post": weight}}``);
-    strongest first. ``rois`` keeps connections with weight in at least one of those ROIs.
+    ``<property>_post`` for each property, and ``conn_roiInfo``, neuPrint's per-ROI counts of
+    the connection (``{roi: {"pre": n, "post": n}}``, every ROI of the hierarchy; ``post``
+    only on an embedded database whose export had no synapse pairs, and on neuPrint for now);
+    strongest first. ``rois`` keeps connections with weight in at least one of those ROIs
+    (super-level ROIs included).
     """
     assert client is not None
     if upstream_criteria is None and downstream_criteria is None:
@@ -174,15 +177,57 @@ def _simple_connections(
     where = E.weight >= min_weight
     frame = run(client.transport, connections(up, down, where=where, rois=rois, **labels))
     out = _with_properties(frame, client, properties, optional)
-    per_roi = run(client.transport, connections(up, down, where=where, per_roi=True, **labels))
-    info: dict[tuple[int, int], dict[str, dict[str, int]]] = {}
-    for pre, post, roi, weight in per_roi.itertuples(index=False, name=None):
-        info.setdefault((int(pre), int(post)), {})[str(roi)] = {"post": int(weight)}
+    info = _embedded_conn_roi_info(client, out)
+    if info is None:
+        per_roi = run(client.transport, connections(up, down, where=where, per_roi=True, **labels))
+        info = {}
+        for pre, post, roi, weight in per_roi.itertuples(index=False, name=None):
+            if roi != NOT_PRIMARY:  # compat's pseudo-ROI, never a key of neuPrint's roiInfo
+                info.setdefault((int(pre), int(post)), {})[str(roi)] = {"post": int(weight)}
     pairs = zip(out["bodyId_pre"], out["bodyId_post"], strict=True)
     out["conn_roiInfo"] = pd.Series(
         [info.get((int(a), int(b)), {}) for a, b in pairs], dtype=object, index=out.index
     )
     return out.reset_index(drop=True)
+
+
+_CONN_ROI_ROWS = (
+    "MATCH (n)-[r:ConnectsToRoi]->(m) WHERE n.bodyId IN $pre AND m.bodyId IN $post "
+    "AND r.roi <> 'NotPrimary' AND (r.weight > 0 OR r.pre > 0) "
+    "RETURN n.bodyId AS a, m.bodyId AS b, r.roi AS roi, r.pre AS pre, r.weight AS post"
+)
+
+
+def _embedded_conn_roi_info(
+    client: Client, table: pd.DataFrame
+) -> dict[tuple[int, int], dict[str, dict[str, int]]] | None:
+    """neuPrint's ``ConnectsTo.roiInfo`` of each connection in ``table`` on the embedded
+    engine (every ROI the database holds, super-level ones included; ``pre`` where the load
+    knew it), strongest ROI first; ``None`` on other engines."""
+    transport = client.transport
+    if getattr(transport, "dialect", None) != "ladybug" or not hasattr(transport, "meta"):
+        return None
+    info: dict[tuple[int, int], dict[str, dict[str, int]]] = {}
+    wanted = {
+        (int(a), int(b)) for a, b in zip(table["bodyId_pre"], table["bodyId_post"], strict=True)
+    }
+    if not wanted:
+        return info
+    posts = sorted({b for _, b in wanted})
+    pres = sorted({a for a, _ in wanted})
+    frames = [
+        transport.fetch_custom(_CONN_ROI_ROWS, {"pre": pres[i : i + _ID_BATCH], "post": posts})
+        for i in range(0, len(pres), _ID_BATCH)
+    ]
+    rows = pd.concat(frames, ignore_index=True)
+    has_pre = bool(transport.meta.get("roiPreCounts", False))
+    rows = rows.sort_values(["post", "roi"], ascending=[False, True], kind="stable")
+    for a, b, roi, pre, post in rows.itertuples(index=False, name=None):
+        if (int(a), int(b)) not in wanted:
+            continue
+        entry = {"pre": int(pre), "post": int(post)} if has_pre else {"post": int(post)}
+        info.setdefault((int(a), int(b)), {})[str(roi)] = entry
+    return info
 
 
 @inject_client

@@ -7,8 +7,11 @@ Schema (DESIGN section 8, adapted to what Ladybug can do):
   the per-ROI counts as three parallel lists ``roiNames``, ``roiPre``, ``roiPost``, and
   ``roiInfo`` (the JSON text, for display). Bodies that appear only in connections are
   ``Segment`` rows; neuPrint's ``:Segment`` is the union of both tables.
-* ``ConnectsTo`` (``weight``, ``weightHP``) and ``ConnectsToRoi`` (``roi``, ``weight``: one row
-  per connection and ROI) between any two of those tables.
+* ``ConnectsTo`` (``weight``, ``weightHP``) and ``ConnectsToRoi`` (``roi``, ``weight``,
+  ``pre``: one row per connection and ROI, as neuPrint's ``ConnectsTo.roiInfo``: ``weight`` is
+  its ``post``, ``pre`` its ``pre`` or NULL where the export cannot tell) between any two of
+  those tables. Super-level ROIs missing from an export that has only primary rows are
+  derived from their primary children (:func:`connection_roi_rows`).
 * ``Synapse(id, bodyId, type, confidence, x, y, z, roi, rois)``: ``type`` is ``pre`` or
   ``post``, ``roi`` the synapse's primary ROI (NULL outside every primary ROI), ``rois`` the
   sorted list of every ROI containing it (super-level ROIs included; empty, not NULL, for a
@@ -24,12 +27,12 @@ Schema (DESIGN section 8, adapted to what Ladybug can do):
   ``synapsePairs``, ``mitochondria``, ``closeTo``, and ``postHighAccuracyThreshold``
   (``meta.json``'s value, else 0.0).
 
-The full layout (``SCHEMA_VERSION`` 3)::
+The full layout (``SCHEMA_VERSION`` 4)::
 
     Neuron / Segment(bodyId INT64 PRIMARY KEY, <property columns>, `roi:<name>` BOOL...,
                      roiNames STRING[], roiPre INT64[], roiPost INT64[], roiInfo STRING)
     ConnectsTo(FROM Neuron|Segment TO Neuron|Segment, weight INT64, weightHP INT64)
-    ConnectsToRoi(FROM Neuron|Segment TO Neuron|Segment, roi STRING, weight INT64)
+    ConnectsToRoi(FROM Neuron|Segment TO Neuron|Segment, roi STRING, weight INT64, pre INT64)
     Synapse(id INT64 PRIMARY KEY, bodyId INT64, type STRING, confidence DOUBLE,
             x INT64, y INT64, z INT64, roi STRING, rois STRING[])
     Mito(id INT64 PRIMARY KEY, bodyId INT64, mitoType STRING, size INT64, x INT64, y INT64,
@@ -70,7 +73,7 @@ import pandas as pd
 from ..cypher.dialects import roi_column
 from ..errors import LoadError
 from .export import Export
-from .rois import NOT_PRIMARY
+from .rois import NOT_PRIMARY, SUPER_ROI_CHILDREN
 
 try:
     import fcntl
@@ -95,7 +98,7 @@ RESERVED_COLUMNS = frozenset(
 #: many databases (tests, servers) runs out of it. 64 GiB is far above any connectome's size.
 MAX_DB_SIZE = 1 << 36
 #: The layout written by this version; databases of another layout must be reloaded.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 PAIRS = (("Neuron", "Neuron"), ("Neuron", "Segment"), ("Segment", "Neuron"), ("Segment", "Segment"))
 #: the object tables: name, column types (in COPY order), and the export frame holding them
 OBJECT_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -146,6 +149,7 @@ def build_database(
     properties = _property_columns(export)
     rois = _all_rois(export)
     neurons, segments = _node_frames(export, properties, rois)
+    roi_rows, roi_notes = connection_roi_rows(export, dataset)
     remove_stale_builds(target)
     tmp, owner = _claim_temp_file(target)
     try:
@@ -163,9 +167,7 @@ def build_database(
                 total = total.assign(weightHP=np.nan)
             _copy_edges(conn, "ConnectsTo", total, ["weight", "weightHP"], neuron_ids)
             report("roi connections", 2, stages)
-            _copy_edges(
-                conn, "ConnectsToRoi", export.roi_connections, ["roi", "weight"], neuron_ids
-            )
+            _copy_edges(conn, "ConnectsToRoi", roi_rows, ["roi", "weight", "pre"], neuron_ids)
             report("synapses", 3, stages)
             _copy_objects(conn, "Synapse", export.synapses, neuron_ids)
             report("synapse connections", 4, stages)
@@ -177,7 +179,7 @@ def build_database(
             if export.closest_mitochondria is not None:
                 _copy_rel(conn, "CloseTo", export.closest_mitochondria)
             counts = table_counts(conn)
-            _write_meta(conn, export, properties, rois, dataset, counts)
+            _write_meta(conn, export, properties, rois, dataset, counts, roi_notes)
             report("done", stages, stages)
         finally:
             conn.close()
@@ -407,7 +409,7 @@ def _create_schema(conn: Any, properties: dict[str, str], rois: list[str]) -> No
         conn.execute(f"CREATE NODE TABLE {table}({body})")
     pairs = ", ".join(f"FROM {a} TO {b}" for a, b in PAIRS)
     conn.execute(f"CREATE REL TABLE ConnectsTo({pairs}, weight INT64, weightHP INT64)")
-    conn.execute(f"CREATE REL TABLE ConnectsToRoi({pairs}, roi STRING, weight INT64)")
+    conn.execute(f"CREATE REL TABLE ConnectsToRoi({pairs}, roi STRING, weight INT64, pre INT64)")
     for table, typed_columns in OBJECT_TABLES.items():
         typed = [f"{name} {kind}" for name, kind in typed_columns]
         typed[0] += " PRIMARY KEY"
@@ -603,6 +605,186 @@ def _rows(frame: pd.DataFrame | None) -> int:
 
 
 # ---------------------------------------------------------------------------------------
+# per-ROI connection rows: every ROI of the hierarchy, with pre and post counts
+
+_ROI_ROW_COLUMNS = ["bodyId_pre", "bodyId_post", "roi", "weight", "pre"]
+
+
+def super_roi_children(
+    hierarchy: Any, primary: set[str], dataset: str | None = None
+) -> dict[str, tuple[str, ...]]:
+    """Each non-primary ROI above primary ROIs, with the primary ROIs it contains.
+
+    ``hierarchy`` is a ``{"name", "children"}`` tree (meta.json's ``roiHierarchy``; its root
+    is the volume, not an ROI); without one, a ``hemibrain`` dataset uses the hemibrain
+    hierarchy and any other dataset has none.
+
+    Example:
+        >>> tree = {"name": "v", "children": [{"name": "MB", "children": [{"name": "CA"},
+        ...     {"name": "PED", "children": [{"name": "PED-a"}]}]}, {"name": "FB"}]}
+        >>> super_roi_children(tree, {"CA", "PED", "FB"})
+        {'MB': ('CA', 'PED')}
+        >>> super_roi_children(None, set(), "hemibrain:v1.2.1")["MB(R)"][:2]
+        ('CA(R)', 'PED(R)')
+    """
+    if not isinstance(hierarchy, dict):
+        if dataset is not None and dataset.lower().startswith("hemibrain"):
+            return dict(SUPER_ROI_CHILDREN)
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+
+    def walk(node: Any, is_root: bool) -> set[str]:
+        name = str(node.get("name", "")) if isinstance(node, dict) else ""
+        kids = node.get("children") or [] if isinstance(node, dict) else []
+        if name in primary and not is_root:
+            return {name}  # what lies below a primary ROI is sub-primary
+        below: set[str] = set()
+        for kid in kids:
+            below |= walk(kid, False)
+        if below and not is_root:
+            out[name] = tuple(sorted(below))
+        return below
+
+    walk(hierarchy, True)
+    return dict(sorted(out.items()))
+
+
+def _synapse_counts(export: Export) -> pd.DataFrame | None:
+    """``bodyId_pre, bodyId_post, roi, post, pre`` from the synapse pairs (``roi`` each
+    synapse's own primary ROI, ``pre`` distinct T-bars), or ``None`` without them."""
+    syn, pairs = export.synapses, export.synapse_connections
+    if syn is None or pairs is None or syn.empty or pairs.empty:
+        return None
+    ids = syn["id"].to_numpy()
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+
+    def lookup(wanted: np.ndarray) -> np.ndarray:
+        at = np.searchsorted(sorted_ids, wanted)
+        at = np.clip(at, 0, len(sorted_ids) - 1)
+        found = sorted_ids[at] == wanted
+        return np.where(found, order[at], -1)
+
+    pre_at = lookup(pairs["pre_id"].to_numpy())
+    post_at = lookup(pairs["post_id"].to_numpy())
+    known = (pre_at >= 0) & (post_at >= 0)
+    if not known.all():
+        return None  # a pair naming an unknown synapse: the counts cannot be trusted
+    bodies = syn["bodyId"].to_numpy()
+    rois = syn["roi"].astype(object).where(syn["roi"].notna(), NOT_PRIMARY).to_numpy()
+    rois = np.where(rois == "", NOT_PRIMARY, rois)
+    frame = pd.DataFrame(
+        {
+            "bodyId_pre": bodies[pre_at],
+            "bodyId_post": bodies[post_at],
+            "pre_id": pairs["pre_id"].to_numpy(),
+            "pre_roi": rois[pre_at],
+            "post_roi": rois[post_at],
+        }
+    )
+    keys = ["bodyId_pre", "bodyId_post", "roi"]
+    post = frame.rename(columns={"post_roi": "roi"}).groupby(keys).size().rename("post")
+    tbars = frame.drop_duplicates(["bodyId_pre", "bodyId_post", "pre_id"])
+    pre = tbars.rename(columns={"pre_roi": "roi"}).groupby(keys).size().rename("pre")
+    both = pd.concat([post, pre], axis=1).fillna(0).astype("int64").reset_index()
+    return both
+
+
+def connection_roi_rows(
+    export: Export, dataset: str | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The ``ConnectsToRoi`` rows of an export and what the load says about them.
+
+    The export's rows (``weight`` = neuPrint's ``post``), plus, when the export has rows
+    for primary ROIs only, one derived row per connection and super-level ROI: the sum of
+    its primary children (:func:`super_roi_children`). ``pre`` (T-bars) comes from the
+    synapse pairs when the export has them and their post counts reproduce every per-ROI
+    weight; otherwise it is unknown (NULL). The notes are meta entries: ``derivedRois``
+    (super-level ROIs computed by the load) and ``roiPreCounts`` (whether ``pre`` is known).
+
+    Example:
+        >>> from pathlib import Path
+        >>> rows = pd.DataFrame({"bodyId_pre": [1, 1], "bodyId_post": [2, 2],
+        ...     "roi": ["CA(R)", "PED(R)"], "weight": [3, 4]})
+        >>> total = pd.DataFrame({"bodyId_pre": [1], "bodyId_post": [2], "weight": [7]})
+        >>> nobody = pd.DataFrame({"bodyId": pd.Series([], dtype="int64")})
+        >>> export = Export(Path("x"), "adjacencies", nobody, {}, rows, total,
+        ...                 {"dataset": "hemibrain"})
+        >>> table, notes = connection_roi_rows(export)
+        >>> table[table["roi"] == "MB(R)"][["roi", "weight"]].values.tolist(), notes
+        ([['MB(R)', 7]], {'derivedRois': ['MB(R)'], 'roiPreCounts': False})
+    """
+    rows = export.roi_connections[["bodyId_pre", "bodyId_post", "roi", "weight"]].copy()
+    rows["roi"] = rows["roi"].astype(object)
+    meta = export.meta
+    listed = {str(r) for r in rows["roi"].unique().tolist()}
+    outside = NOT_PRIMARY in listed  # the export lists weight outside every primary ROI
+    listed.discard(NOT_PRIMARY)
+    primary = set(meta.get("primaryRois") or []) or listed
+    supers = super_roi_children(
+        meta.get("roiHierarchy"), primary, dataset or meta.get("dataset") or export.directory.name
+    )
+    counts = _synapse_counts(export) if export.has_roi_weights else None
+    if counts is not None:  # trusted only if the pairs reproduce every per-ROI weight
+        mine = counts[counts["post"] > 0][["bodyId_pre", "bodyId_post", "roi", "post"]]
+        theirs = rows.rename(columns={"weight": "post"})
+        if not outside:
+            mine = mine[mine["roi"] != NOT_PRIMARY]
+        both = mine.merge(theirs, on=["bodyId_pre", "bodyId_post", "roi"], how="outer")
+        same = bool((both["post_x"] == both["post_y"]).all())  # NaN (a missing row) differs
+        counts = counts if same else None
+    if counts is not None:
+        pre = counts[["bodyId_pre", "bodyId_post", "roi", "pre"]]
+        if not outside:
+            pre = pre[pre["roi"] != NOT_PRIMARY]
+        rows = rows.merge(pre, on=["bodyId_pre", "bodyId_post", "roi"], how="outer")
+        rows["weight"] = rows["weight"].fillna(0).astype("int64")
+        rows["pre"] = rows["pre"].fillna(0).astype("int64")
+    else:
+        rows["pre"] = np.nan
+    derived: list[str] = []
+    if supers and not (set(supers) & listed):  # only primary rows: derive the super-level
+        parent = {c: s for s, children in supers.items() for c in children}
+        children = rows[rows["roi"].isin(parent)]
+        up = children.assign(roi=children["roi"].map(parent))
+        sums = up.groupby(["bodyId_pre", "bodyId_post", "roi"], as_index=False, sort=True)[
+            ["weight", "pre"]
+        ].sum(min_count=1)
+        derived = sorted({str(r) for r in sums["roi"].unique().tolist()})
+        rows = pd.concat([rows, sums], ignore_index=True)
+    rows = rows.sort_values(["bodyId_pre", "bodyId_post", "roi"], kind="stable")
+    rows = rows.reset_index(drop=True)[_ROI_ROW_COLUMNS]
+    rows["bodyId_pre"] = rows["bodyId_pre"].astype("int64")
+    rows["bodyId_post"] = rows["bodyId_post"].astype("int64")
+    rows["weight"] = rows["weight"].astype("int64")
+    if counts is not None:
+        rows["pre"] = rows["pre"].astype("int64")
+    notes = {"derivedRois": derived, "roiPreCounts": counts is not None}
+    return rows, notes
+
+
+def roi_weight_notes(meta: dict[str, Any]) -> list[str]:
+    """Lines for ``neuprint-dsl info`` about a database's per-ROI connection weights.
+
+    Example:
+        >>> roi_weight_notes({"derivedRois": ["MB(R)"], "roiPreCounts": False})[0]
+        'super-level ROIs derived from their primary children: MB(R)'
+    """
+    lines: list[str] = []
+    if not meta.get("roiWeights", True):
+        return lines
+    derived = meta.get("derivedRois") or []
+    if derived:
+        lines.append("super-level ROIs derived from their primary children: " + ", ".join(derived))
+    if not meta.get("roiPreCounts", False):
+        lines.append(
+            "per-ROI connection counts: post only (weights); the export has no synapse "
+            "pairs that reproduce them, so conn_roiInfo has no 'pre'"
+        )
+    return lines
+
+
+# ---------------------------------------------------------------------------------------
 # meta
 
 
@@ -622,6 +804,7 @@ def _write_meta(
     rois: list[str],
     dataset: str | None,
     counts: dict[str, int],
+    roi_notes: dict[str, Any],
 ) -> None:
     meta = export.meta
     primary = meta.get("primaryRois") or sorted(
@@ -645,6 +828,7 @@ def _write_meta(
         "postHighAccuracyThreshold": float(meta.get("postHighAccuracyThreshold", 0.0)),
         "roiWeights": export.has_roi_weights,
         "rowCounts": counts,
+        **roi_notes,
     }
     rows = pd.DataFrame(
         {"key": list(values), "value": [json.dumps(v, sort_keys=True) for v in values.values()]}
