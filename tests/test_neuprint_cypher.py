@@ -30,6 +30,8 @@ from neuprint_dsl.embedded.neuprint_cypher import tokenize, translate
 from neuprint_dsl.embedded.sample import generate_sample
 from neuprint_dsl.errors import CapabilityError, UnsupportedCypher
 
+from .test_every_roi import conn_roi_info
+
 GOLDEN = Path(__file__).parent / "golden" / "compat_neo4j.json"
 
 
@@ -203,18 +205,27 @@ def _real(text: str, neurons: pd.DataFrame, edges: pd.DataFrame) -> tuple[str, i
 
 
 def test_golden_per_roi_query_gives_the_roi_rows(
-    client: Client, neurons: pd.DataFrame, edges: pd.DataFrame, roi_edges: pd.DataFrame
+    client: Client, neurons: pd.DataFrame, edges: pd.DataFrame, export: Path
 ) -> None:
     text = next(q for q in _golden() if "fromJsonMap(e.roiInfo)" in q and "MB(R)" in q)
     text, body = _real(text, neurons, edges)
     got = client.fetch_custom(text)
     flagged = {b for b, i in zip(neurons["bodyId"], neurons["info"], strict=True) if "MB(R)" in i}
     total = edges[(edges["bodyId_pre"] == body) & edges["bodyId_post"].isin(flagged)]
-    want = roi_edges.merge(total[["bodyId_pre", "bodyId_post"]])
+    # every ROI of neuPrint's roiInfo (super-level ones too), from the synapse files
+    info = conn_roi_info(export)
+    want = pd.DataFrame(
+        [
+            (a, b, roi, counts["post"])
+            for a, b in total[["bodyId_pre", "bodyId_post"]].itertuples(index=False, name=None)
+            for roi, counts in info.get((int(a), int(b)), {}).items()
+        ],
+        columns=["bodyId_pre", "bodyId_post", "roi", "weight"],
+    )
     want = want[want["weight"] > 0].sort_values(
         ["bodyId_pre", "bodyId_post", "weight", "roi"], ascending=[True, True, False, True]
     )
-    assert _rows(got) == _rows(want[["bodyId_pre", "bodyId_post", "roi", "weight"]])
+    assert _rows(got) == _rows(want)
     assert len(want) > 0
 
 
@@ -293,9 +304,7 @@ ORDER BY n.bodyId"""
     ] == want
 
 
-def test_conn_roi_info_and_planner_break(
-    client: Client, edges: pd.DataFrame, roi_edges: pd.DataFrame
-) -> None:
+def test_conn_roi_info_and_planner_break(client: Client, edges: pd.DataFrame, export: Path) -> None:
     body = int(edges["bodyId_pre"].value_counts().index[0])
     text = f"""\
 WITH [{body}] as n_search_bodyId
@@ -311,11 +320,9 @@ ORDER BY e.weight DESC, n.bodyId, m.bodyId"""
         ["weight", "bodyId_post"], ascending=[False, True]
     )
     assert got[["bodyId_pre", "bodyId_post", "weight"]].values.tolist() == want.values.tolist()
+    expected = conn_roi_info(export)  # neuPrint's roiInfo: every ROI, pre and post
     for post, info in zip(got["bodyId_post"], got["conn_roiInfo"], strict=True):
-        rows = roi_edges[(roi_edges["bodyId_pre"] == body) & (roi_edges["bodyId_post"] == post)]
-        assert json.loads(info) == {
-            r: {"post": w} for r, w in zip(rows["roi"], rows["weight"], strict=True)
-        }
+        assert json.loads(info) == expected.get((body, int(post)), {})
     as_json = client.fetch_custom(text, format="json")
     assert as_json["columns"][-1] == "conn_roiInfo" and len(as_json["data"]) == len(want)
 

@@ -25,6 +25,7 @@ import pandas as pd
 from ..cypher.dialects import get_dialect, roi_column
 from ..cypher.literals import quote_identifier
 from ..errors import NeuprintDSLError, UnsupportedCypher
+from .rois import NOT_PRIMARY
 
 __all__ = ["Translation", "neuprint_nodes", "run_neuprint_cypher", "translate"]
 
@@ -542,13 +543,26 @@ class _Translator:
             )
         b, b2, q, q2 = (self.param("\\"), self.param("\\\\"), self.param('"'), self.param('\\"'))
         key = f"replace(replace({rows}.roi, {b}, {b2}), {q}, {q2})"
-        entry = f"'\"' + {key} + '\": {{\"post\": ' + cast({rows}.weight AS STRING) + '}}'"
+        post_text = f"'\"post\": ' + cast({rows}.weight AS STRING)"
+        counts = (
+            f"CASE WHEN {rows}.pre IS NULL THEN {post_text} ELSE '\"pre\": ' + "
+            f"cast({rows}.pre AS STRING) + ', ' + {post_text} END"
+        )
+        entry = f"'\"' + {key} + '\": {{' + {counts} + '}}'"
         keep = ", ".join(quote_identifier(v) for v in self.scope)
+        # neuPrint's roiInfo has no NotPrimary entry: the store's remainder rows are left out
+        not_primary = self.param(NOT_PRIMARY)
+        # every collected item is null (so skipped) for a missing row and for NotPrimary,
+        # which keeps the key and value lists aligned
+        real = f"{rows}.roi <> {not_primary}"
         self.out.insert(
             self.clause_start,
             f"OPTIONAL MATCH ({pre})-[{rows}:ConnectsToRoi]->({post})\n"
-            f"WITH {keep}, map(collect({rows}.roi), collect({{post: {rows}.weight}})) AS {as_map}, "
-            f"'{{' + list_to_string(', ', collect({entry})) + '}}' AS {as_json}\n",
+            f"WITH {keep}, map(collect(CASE WHEN {real} THEN {rows}.roi END), "
+            f"collect(CASE WHEN {real} THEN {{pre: {rows}.pre, post: {rows}.weight}} END)) "
+            f"AS {as_map}, "
+            f"'{{' + list_to_string(', ', collect(CASE WHEN {real} THEN {entry} END)) + '}}' "
+            f"AS {as_json}\n",
         )
         self.clause_start += 1
         self.scope = [*self.scope, as_map, as_json]
