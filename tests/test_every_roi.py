@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from neuprint_dsl import connections
+from neuprint_dsl import connections, parse
 from neuprint_dsl.cli import cli
 from neuprint_dsl.compat import (
     Client,
@@ -348,3 +348,14 @@ def test_documented_fetch_simple_connections(documented: Any) -> None:
     for (_, _, _, roi, post), info in zip(DOC_SIMPLE, got["conn_roiInfo"], strict=True):
         assert info[roi] == {"post": post}  # a weights-only export: no 'pre'
     assert client.transport.meta["derivedRois"] == ["INP", "MB(R)", "SNP(R)"]
+
+
+def test_per_roi_rows_never_list_not_primary(db: Embedded) -> None:
+    """neuPrint's roiInfo has no NotPrimary key, so neither do `per roi` rows on the embedded
+    engine (the store keeps the remainder rows for compat's own NotPrimary computation)."""
+    from neuprint_dsl.cypher.dialects import STORE_NOT_PRIMARY
+    from neuprint_dsl.embedded.rois import NOT_PRIMARY
+
+    assert STORE_NOT_PRIMARY == NOT_PRIMARY
+    rows = db.run(parse("connections per roi"))
+    assert len(rows) > 0 and NOT_PRIMARY not in set(rows["roi"])

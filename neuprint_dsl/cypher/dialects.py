@@ -21,6 +21,11 @@ from ..patterns import translate
 from .literals import is_plain_identifier, quote_identifier, quote_string, render_literal
 from .statement import Param, Part
 
+#: The embedded store's name for a connection's weight outside every primary ROI (a
+#: ``ConnectsToRoi`` row, not an ROI; equal to ``neuprint_dsl.embedded.rois.NOT_PRIMARY``,
+#: which the compiler does not import: it never depends on a backend package)
+STORE_NOT_PRIMARY = "NotPrimary"
+
 
 def roi_column(roi: str) -> str:
     """The embedded engine's column for ROI ``roi``: capitals escaped with ``^`` (``^``
@@ -270,9 +275,10 @@ class Ladybug(Dialect):
         return f"coalesce(list_concat([0], {values})[list_position({var}.roiNames, ", ") + 1], 0)"
 
     def per_roi_rows(self, edge: str, pre: str, post: str) -> list[str]:
-        # per-ROI edge weights live in a ConnectsToRoi rel table (a MAP on 3M edges loads 5x slower)
+        # per-ROI edge weights live in a ConnectsToRoi rel table (a MAP on 3M edges loads 5x
+        # slower); its NotPrimary remainder rows are not ROIs (neuPrint's roiInfo has none)
         return [
-            f"MATCH ({pre})-[r:ConnectsToRoi]->({post})",
+            f"MATCH ({pre})-[r:ConnectsToRoi]->({post}) WHERE r.roi <> '{STORE_NOT_PRIMARY}'",
             f"WITH {pre}, {post}, r.roi AS roi, r.weight AS roi_weight",
         ]
 
