@@ -189,9 +189,10 @@ def _golden() -> list[str]:
 
 @pytest.mark.parametrize("text", _golden())
 def test_golden_neo4j_texts_translate_and_run(client: Client, text: str) -> None:
-    if "(n:Meta)" in text:
-        with pytest.raises(UnsupportedCypher, match=r"label :Meta.*line 1, column 10"):
-            client.fetch_custom(text)
+    if "(n:Meta)" in text:  # answered from the Meta dict, as neuPrint stores the node
+        got = client.fetch_custom(text)
+        assert list(got.columns) == ["n"] and len(got) == 1
+        assert json.loads(got["n"][0]["roiInfo"]) == client.meta["roiInfo"]
         return
     got = client.fetch_custom(text)
     returned = text.split("RETURN", 1)[1].split("ORDER BY")[0]
@@ -496,3 +497,122 @@ def test_returned_roi_info_map_is_neuprints_whole_map(
     assert got["roiInfo_post"].tolist() == [info[b] for b in got["b"]]
     assert got.iloc[:, 2].tolist() == [info[body]] * len(got)
     assert len(got) == int((edges["bodyId_pre"] == body).sum())
+
+
+# -- the :Meta node: every query neuprint-python sends for it ------------------------------
+
+#: neuprint-python's fetch_meta (neuprint/queries/general.py), verbatim
+FETCH_META = """\
+        MATCH (m:Meta)
+        WITH m as m,
+             apoc.convert.fromJsonMap(m.roiInfo) as roiInfo,
+             apoc.convert.fromJsonMap(m.roiHierarchy) as roiHierarchy,
+             apoc.convert.fromJsonMap(m.neuroglancerInfo) as neuroglancerInfo,
+             apoc.convert.fromJsonList(m.neuroglancerMeta) as neuroglancerMeta,
+             apoc.convert.fromJsonMap(m.statusDefinitions) as statusDefinitions
+        RETURN m as meta, roiInfo, roiHierarchy, neuroglancerInfo, neuroglancerMeta, statusDefinitions
+    """
+
+
+def test_neuprint_python_fetch_meta_query(client: Client) -> None:
+    df = client.fetch_custom(FETCH_META)
+    assert list(df.columns) == [
+        "meta", "roiInfo", "roiHierarchy", "neuroglancerInfo", "neuroglancerMeta",
+        "statusDefinitions",
+    ]  # fmt: skip
+    assert len(df) == 1
+    # what fetch_meta then does with the frame
+    meta = df["meta"].iloc[0]
+    meta.update(df.drop(columns="meta").iloc[0].to_dict())
+    expected = client.meta
+    assert isinstance(meta["roiInfo"], dict) and meta["roiInfo"] == expected["roiInfo"]
+    assert "MB(R)" in meta["roiInfo"]  # super-level ROIs too
+    assert isinstance(meta["roiHierarchy"], dict)
+    assert meta["roiHierarchy"] == expected["roiHierarchy"]
+    assert meta["primaryRois"] == expected["primaryRois"]
+    assert isinstance(meta["primaryRois"], list)
+    assert meta["dataset"] == expected["dataset"] == client.dataset
+    # fetch_meta leaves neuronProperties as neuPrint stores it: JSON text
+    assert isinstance(meta["neuronProperties"], str)
+    assert json.loads(meta["neuronProperties"]) == expected["neuronProperties"]
+    # absent from this database: null, as apoc.convert.fromJsonMap(null) gives
+    assert meta["neuroglancerInfo"] is None and meta["statusDefinitions"] is None
+    assert meta["neuroglancerMeta"] is None
+    # a number, as in neuPrint (the sample's threshold is 0.5)
+    threshold = client.transport.meta["postHighAccuracyThreshold"]
+    assert meta["postHighAccuracyThreshold"] == threshold == 0.5
+    assert set(expected) - {"neuronProperties"} <= set(meta)
+
+
+def test_neuprint_python_neuron_keys_query(client: Client) -> None:
+    # Client.fetch_neuron_keys: ujson.loads(df.iloc[0, 0]).keys()
+    df = client.fetch_custom("MATCH (n:Meta) RETURN n.neuronProperties")
+    assert list(df.columns) == ["n.neuronProperties"]
+    value = df.iloc[0, 0]
+    assert isinstance(value, str)
+    assert list(json.loads(value)) == list(client.meta["neuronProperties"])
+    assert "bodyId" in json.loads(value) and "type" in json.loads(value)
+
+
+def test_neuprint_python_primary_rois_and_absent_properties(client: Client) -> None:
+    rois = client.fetch_custom("MATCH (m:Meta) RETURN m.primaryRois as rois")["rois"].iloc[0]
+    assert isinstance(rois, list) and sorted(rois) == client.primary_rois
+    assert len(rois) > 10
+    # fetch_synapse_nt_keys checks for null before its fallback; simulation reads voxelSize
+    got = client.fetch_custom("MATCH (n:Meta) RETURN n.ntSynapseProperties", format="json")
+    assert got == {"columns": ["n.ntSynapseProperties"], "data": [[None]]}
+    assert client.fetch_custom("MATCH (m :Meta) RETURN m.voxelSize")["m.voxelSize"][0] is None
+
+
+def test_meta_whole_node_and_property_reads(client: Client) -> None:
+    node = client.fetch_custom("MATCH (n:Meta) RETURN n")["n"][0]
+    expected = client.meta
+    for key in ("roiInfo", "roiHierarchy", "neuronProperties"):
+        assert isinstance(node[key], str), key  # JSON text, as neuPrint stores it
+        assert json.loads(node[key]) == expected[key], key
+    assert node["primaryRois"] == expected["primaryRois"]
+    assert node["postHighAccuracyThreshold"] == 0.5
+    df = client.fetch_custom(
+        "match (m:Meta)\n  RETURN m.dataset, m.primaryRois, m.roiInfo AS info, m.`neuronProperties`"
+    )
+    assert list(df.columns) == ["m.dataset", "m.primaryRois", "info", "m.`neuronProperties`"]
+    row = df.iloc[0]
+    assert row["m.dataset"] == client.dataset
+    assert row["m.primaryRois"] == expected["primaryRois"]
+    assert json.loads(row["info"]) == expected["roiInfo"]
+    assert json.loads(row["m.`neuronProperties`"]) == expected["neuronProperties"]
+    # the same through the module function, with its default Meta dict
+    from neuprint_dsl.embedded.neuprint_cypher import run_neuprint_cypher
+
+    alone = run_neuprint_cypher(client.transport, "MATCH (q:Meta) RETURN q.roiInfo AS r")
+    assert json.loads(alone["r"][0]) == expected["roiInfo"]
+
+
+META_REFUSED = [
+    ("MATCH (m:Meta) WHERE m.dataset = 'x' RETURN m", "'WHERE' in a query of the :Meta", 1, 16),
+    ("MATCH (m:Meta) RETURN count(m)", "'count' in a query of the :Meta", 1, 23),
+    ("MATCH (m:Meta) RETURN m.voxelSize[0]", "an index of m.voxelSize", 1, 34),
+    ("MATCH (m:Meta), (n:Neuron) RETURN m", "',' in a query of the :Meta", 1, 15),
+    ("MATCH (m:Meta)\nRETURN apoc.convert.toJson(m)", "apoc.convert.toJson", 2, 8),
+    ("MATCH (m:Meta) RETURN m LIMIT 1", "'LIMIT' in a query of the :Meta", 1, 25),
+    ("MATCH (m:Meta) RETURN m.dataset, m.dataset", "column name 'm.dataset' twice", 1, 34),
+    (
+        "MATCH (m:Meta) RETURN apoc.convert.fromJsonMap(m.primaryRois)",
+        "not JSON Map",
+        1,
+        23,
+    ),
+    ("MATCH (m:Meta) WITH m.roiInfo AS r RETURN m", "'m' in a query of the :Meta", 1, 43),
+    ("MATCH (n:Neuron), (m:Meta) RETURN n", "alone: MATCH (m:Meta) RETURN", 1, 22),
+]
+
+
+@pytest.mark.parametrize(("text", "construct", "line", "column"), META_REFUSED)
+def test_other_meta_queries_are_refused_with_position(
+    client: Client, text: str, construct: str, line: int, column: int
+) -> None:
+    with pytest.raises(UnsupportedCypher) as info:
+        client.fetch_custom(text)
+    err = info.value
+    assert construct in str(err), str(err)
+    assert (err.line, err.column) == (line, column), str(err)

@@ -126,7 +126,8 @@ class Client(ServerEndpoints):
         if isinstance(self.transport, Embedded):
             from ..embedded.neuprint_cypher import run_neuprint_cypher
 
-            frame = run_neuprint_cypher(self.transport, cypher)
+            # a query of the :Meta node alone is answered from this client's Meta dict
+            frame = run_neuprint_cypher(self.transport, cypher, lambda: self.meta)
             if format == "json":
                 rows = frame.astype(object).where(frame.notna(), None).values.tolist()
                 return {"columns": list(frame.columns), "data": rows}

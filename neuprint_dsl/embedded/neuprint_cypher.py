@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,14 @@ from ..cypher.literals import quote_identifier
 from ..errors import NeuprintDSLError, UnsupportedCypher
 from .rois import NOT_PRIMARY
 
-__all__ = ["Translation", "neuprint_nodes", "run_neuprint_cypher", "translate"]
+__all__ = [
+    "Translation",
+    "meta_frame",
+    "neuprint_meta_node",
+    "neuprint_nodes",
+    "run_neuprint_cypher",
+    "translate",
+]
 
 _CLAUSES = {
     "MATCH", "OPTIONAL", "WHERE", "WITH", "UNWIND", "RETURN", "ORDER", "SKIP", "LIMIT", "UNION",
@@ -379,9 +386,14 @@ class _Translator:
             other = sorted(names - _BODY_LABELS)
             if other:
                 bad = next(lab for lab in labels if (lab.value or lab.text) == other[0])
+                alone = (
+                    "; it answers a query of the :Meta node alone: MATCH (m:Meta) RETURN ..."
+                    if other[0] == "Meta"
+                    else ""
+                )
                 raise self.fail(
                     f"the node label :{other[0]} (the embedded engine answers neuPrint's "
-                    ":Neuron and :Segment)",
+                    f":Neuron and :Segment{alone})",
                     bad,
                 )
             self.emit(":Neuron" if "Neuron" in names else ":Neuron:Segment")
@@ -886,9 +898,13 @@ def neuprint_nodes(frame: pd.DataFrame, rois: Collection[str]) -> pd.DataFrame:
     return frame
 
 
-def run_neuprint_cypher(database: Any, query: str) -> pd.DataFrame:
+def run_neuprint_cypher(
+    database: Any, query: str, meta: Callable[[], Mapping[str, Any]] | None = None
+) -> pd.DataFrame:
     """Run neuPrint Cypher on an :class:`~neuprint_dsl.transports.embedded.Embedded` database:
     translated, run, node columns shaped as neuPrint's (what ``fetch_custom`` does there).
+    A query of the ``:Meta`` node alone is answered by :func:`meta_frame` from ``meta()``
+    (default: the Meta dict a compat ``Client`` builds for the database).
 
     Example:
         >>> import tempfile
@@ -902,6 +918,22 @@ def run_neuprint_cypher(database: Any, query: str) -> pd.DataFrame:
         >>> list(f.columns), int(f.iloc[0, 0])
         (['count(n)'], 30)
     """
+    if meta is None:
+        from ..compat.client import _embedded_meta
+
+        def meta() -> Mapping[str, Any]:
+            return _embedded_meta(database)
+
+    given = meta
+
+    def with_stored() -> Mapping[str, Any]:
+        # neuPrint's Meta properties the database keeps that the given dict may lack
+        stored = database.meta
+        return {**{k: stored[k] for k in _META_STORED if k in stored}, **given()}
+
+    answer = meta_frame(query, with_stored)
+    if answer is not None:
+        return answer
     rois = list(database.meta.get("rois", ()))
     translation = translate(query, rois=rois, properties=database.meta.get("neuronProperties", {}))
     frame = database.fetch_custom(translation.text, translation.params)
@@ -913,3 +945,212 @@ def run_neuprint_cypher(database: Any, query: str) -> pd.DataFrame:
                 index=frame.index,
             )
     return neuprint_nodes(frame, rois)
+
+
+# ---------------------------------------------------------------------------------------
+# the :Meta node (answered from the dataset's metadata, not by the engine)
+
+#: Meta properties that neuPrint stores as JSON text (the rest: strings, numbers, lists)
+_META_JSON_TEXT = {
+    "roiInfo", "roiHierarchy", "neuronProperties", "ntSynapseProperties", "neuroglancerInfo",
+    "neuroglancerMeta", "statusDefinitions",
+}  # fmt: skip
+_FROM_JSON = {"fromJsonMap": dict, "fromJsonList": list}
+#: neuPrint Meta properties read from the database's own metadata when the dict lacks them
+_META_STORED = ("postHighAccuracyThreshold",)
+
+
+def neuprint_meta_node(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``:Meta`` node as neuPrint stores it, from a parsed Meta dict (``Client.meta``):
+    JSON text for ``roiInfo``, ``roiHierarchy``, ``neuronProperties``... (and any other map),
+    lists and numbers as they are; a missing (``None``) value is not a property.
+
+    Example:
+        >>> neuprint_meta_node({"dataset": "d", "primaryRois": ["EB"], "roiHierarchy": None,
+        ...                     "roiInfo": {"EB": {"pre": 1, "post": 2}}})
+        {'dataset': 'd', 'primaryRois': ['EB'], 'roiInfo': '{"EB": {"pre": 1, "post": 2}}'}
+    """
+    node: dict[str, Any] = {}
+    for key, value in meta.items():
+        if value is None:
+            continue
+        if isinstance(value, dict) or (key in _META_JSON_TEXT and not isinstance(value, str)):
+            value = json.dumps(value)
+        node[key] = value
+    return node
+
+
+def _meta_query(query: str) -> list[tuple[str, Any]] | None:
+    """How a query that reads only the ``:Meta`` node is answered, or ``None`` when it does
+    not start with ``MATCH (x:Meta)``: the result columns, each with a function of the node."""
+    tokens = [t for t in tokenize(query) if t.kind != "ws"]
+    texts = [t.value if t.kind == "name" else t.text for t in tokens[:6]]
+    if (
+        len(tokens) < 6
+        or tokens[0].kind != "ident"
+        or texts[0].upper() != "MATCH"
+        or texts[1] != "("
+        or tokens[2].kind not in ("ident", "name")
+        or texts[3:6] != [":", "Meta", ")"]
+    ):
+        return None
+    reader = _MetaReader(query, tokens, texts[2])
+    return reader.read()
+
+
+class _MetaReader:
+    """``MATCH (m:Meta) [WITH items] RETURN items``, each item ``m``, ``m.prop``,
+    ``apoc.convert.fromJsonMap(m.prop)`` / ``fromJsonList(m.prop)`` or a name bound by the
+    WITH, with an optional ``AS``; anything else is refused."""
+
+    def __init__(self, query: str, tokens: list[Token], node: str) -> None:
+        self.query, self.tokens, self.pos = query, tokens, 6
+        self.scope: dict[str, Any] = {node: lambda m: m}  # name -> function of the node
+        self.nodes = {node}
+
+    def fail(self, construct: str, token: Token | None = None) -> UnsupportedCypher:
+        t = token or (self.tokens[self.pos] if self.pos < len(self.tokens) else self.tokens[-1])
+        return UnsupportedCypher(
+            f"{construct} in a query of the :Meta node (only MATCH (m:Meta) with RETURN, and "
+            "an optional WITH, of m, m.property or apoc.convert.fromJsonMap/fromJsonList of "
+            "m.property)",
+            self.query,
+            t.line,
+            t.column,
+        )
+
+    def peek(self, k: int = 0) -> Token | None:
+        j = self.pos + k
+        return self.tokens[j] if j < len(self.tokens) else None
+
+    def word(self, k: int = 0) -> str:
+        t = self.peek(k)
+        return t.text.upper() if t is not None and t.kind == "ident" else ""
+
+    def read(self) -> list[tuple[str, Any]]:
+        if self.word() == "WITH":
+            self.pos += 1
+            items = self.items()
+            self.scope = dict(items)
+            self.nodes = {name for name, f in items if getattr(f, "is_node", False)}
+        if self.word() != "RETURN":
+            after = self.peek()
+            raise self.fail(repr(after.text) if after is not None else "a query without RETURN")
+        self.pos += 1
+        items = self.items()
+        if self.peek() is not None:
+            raise self.fail(repr(self.peek().text))  # type: ignore[union-attr]
+        return items
+
+    def items(self) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = []
+        while True:
+            first = self.peek()
+            if first is None:
+                raise self.fail("an empty WITH or RETURN")
+            f = self.expression()
+            last = self.tokens[self.pos - 1]
+            if self.word() == "AS":
+                alias = self.peek(1)
+                if alias is None or alias.kind not in ("ident", "name"):
+                    raise self.fail("AS without a name")
+                self.pos += 2
+                name = alias.value if alias.kind == "name" else alias.text
+            else:
+                lines = self.query.split("\n")
+                start = sum(len(x) + 1 for x in lines[: first.line - 1]) + first.column - 1
+                end = sum(len(x) + 1 for x in lines[: last.line - 1]) + last.column - 1
+                name = self.query[start : end + len(last.text)]
+            if any(name == other for other, _ in out):
+                raise self.fail(f"the column name {name!r} twice", first)
+            out.append((name, f))
+            if self.peek() is not None and self.peek().text == ",":  # type: ignore[union-attr]
+                self.pos += 1
+                continue
+            return out
+
+    def expression(self) -> Any:
+        t = self.peek()
+        assert t is not None
+        name = t.value if t.kind == "name" else t.text
+        if t.kind == "ident" and name == "apoc":
+            words = [self.peek(k) for k in range(6)]
+            texts = [w.text if w is not None else "" for w in words]
+            if texts[:4] != ["apoc", ".", "convert", "."] or texts[4] not in _FROM_JSON:
+                raise self.fail(f"the function apoc.{texts[2]}.{texts[4]}", t)
+            if texts[5] != "(":
+                raise self.fail("apoc.convert without its argument", t)
+            kind = texts[4]
+            self.pos += 6
+            read = self.property()
+            close = self.peek()
+            if close is None or close.text != ")":
+                raise self.fail(f"apoc.convert.{kind} of anything but m.property", close)
+            self.pos += 1
+            want = _FROM_JSON[kind]
+
+            def parsed(m: dict[str, Any]) -> Any:
+                text = read(m)
+                if text is None:
+                    return None
+                value = json.loads(text) if isinstance(text, str) else None
+                if not isinstance(value, want):
+                    raise self.fail(
+                        f"apoc.convert.{kind} of a value that is not JSON {kind[8:]}", t
+                    )
+                return value
+
+            return parsed
+        if t.kind in ("ident", "name") and name in self.scope:
+            if self.peek(1) is not None and self.peek(1).text == ".":  # type: ignore[union-attr]
+                return self.property()
+            self.pos += 1
+            f = self.scope[name]
+            if name in self.nodes:
+
+                def node(m: dict[str, Any]) -> Any:
+                    return dict(m)
+
+                node.is_node = True  # type: ignore[attr-defined]
+                return node
+            return f
+        raise self.fail(repr(t.text), t)
+
+    def property(self) -> Any:
+        var, dot, prop = self.peek(), self.peek(1), self.peek(2)
+        name = (var.value if var.kind == "name" else var.text) if var is not None else ""
+        if (
+            var is None
+            or name not in self.nodes
+            or dot is None
+            or dot.text != "."
+            or prop is None
+            or prop.kind not in ("ident", "name")
+        ):
+            raise self.fail("anything but m.property here", var)
+        key = prop.value if prop.kind == "name" else prop.text
+        self.pos += 3
+        if self.peek() is not None and self.peek().text in (".", "["):  # type: ignore[union-attr]
+            raise self.fail(f"a field or an index of {name}.{key}")
+        return lambda m: m.get(key)  # neuPrint: a property the node lacks reads as null
+
+
+def meta_frame(query: str, meta: Callable[[], Mapping[str, Any]]) -> pd.DataFrame | None:
+    """Answer a query that reads only the ``:Meta`` node (``MATCH (m:Meta) RETURN m``,
+    ``RETURN m.primaryRois AS rois``, neuprint-python's ``fetch_meta`` query...) from the
+    parsed Meta dict ``meta()`` (``Client.meta``), shaped as neuPrint stores the node (see
+    :func:`neuprint_meta_node`); ``None`` when the query is not about ``:Meta``.
+
+    Example:
+        >>> meta = lambda: {"dataset": "d", "neuronProperties": {"bodyId": "int"}}
+        >>> meta_frame("MATCH (n:Meta) RETURN n.neuronProperties, n.uuid AS u", meta)
+           n.neuronProperties     u
+        0  {"bodyId": "int"}  None
+        >>> meta_frame("MATCH (n:Neuron) RETURN n", meta) is None
+        True
+    """
+    items = _meta_query(query)
+    if items is None:
+        return None
+    node = neuprint_meta_node(meta())
+    return pd.DataFrame([[f(node) for _, f in items]], columns=[name for name, _ in items])
