@@ -597,6 +597,116 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, json_answer(columns, rows, debug, fake.json_indent), json_type
 
 
+# -- a small graph stored as neuPrint stores it --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A ``:Segment`` node (also a ``:Neuron`` when ``neuron``) and its properties."""
+
+    bodyId: int
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    neuron: bool = True
+
+
+@dataclass(frozen=True)
+class ConnectsTo:
+    """A ``ConnectsTo`` relationship as neuPrint stores it: ``weight`` and ``roiInfo``, a JSON
+    string with ``pre`` and ``post`` for every ROI of the hierarchy the connection touches."""
+
+    pre: int
+    post: int
+    weight: int
+    roiInfo: str
+
+    def get(self, name: str) -> Any:
+        return {"weight": self.weight, "roiInfo": self.roiInfo}.get(name)
+
+
+_GRAPH_MATCH = re.compile(
+    r"MATCH \(n:(Neuron|Segment)\)(?:-\[e:ConnectsTo\]->\(m:(Neuron|Segment)\))?\n"
+    r"(?:WHERE (?P<where>.+?)\n)?RETURN (?P<returns>.+?)\nORDER BY (?P<order>[^\n]+)",
+    re.S,
+)
+_GRAPH_TEST = re.compile(
+    r"\(?([nme])\.(\w+) (?:IN \[(?P<ids>[\d, ]*)\]|= '(?P<text>[^'\\]*)'|= (?P<number>-?\d+)"
+    r"|>= (?P<least>-?\d+))\)?"
+)
+_GRAPH_READ = re.compile(r"([nme])\.(\w+)(?: (DESC))?")
+
+
+def graph_answer(
+    segments: Sequence[Segment], edges: Sequence[ConnectsTo]
+) -> Callable[[str], Answer | None]:
+    """Answers, from a stored graph, the neuron and connection statements compat sends
+    (``MATCH (n:L)[-[e:ConnectsTo]->(m:L)]``, ``WHERE`` conditions ``x.p IN [ids]``,
+    ``x.p = 'text'``, ``x.p = k`` and ``x.p >= k`` joined by ``AND``, ``RETURN x.p AS a, ...``, ``ORDER BY``);
+    ``e.roiInfo`` comes back as the stored JSON string. ``None`` for anything else (the server
+    then answers with a syntax error), so a test never passes on a query it did not model."""
+    by_id = {s.bodyId: s for s in segments}
+
+    def node(body: int, label: str | None) -> Segment | None:
+        s = by_id.get(body)
+        return s if s is not None and (label != "Neuron" or s.neuron) else None
+
+    def read(row: Mapping[str, Any], var: str, name: str) -> Any:
+        item = row[var]
+        if isinstance(item, ConnectsTo):
+            return item.get(name)
+        return item.bodyId if name == "bodyId" else item.properties.get(name)
+
+    def answer(cypher: str) -> Answer | None:
+        found = _GRAPH_MATCH.fullmatch(cypher)
+        if found is None:
+            return None
+        tests = []
+        for condition in (found["where"] or "").split("\n  AND "):
+            test = _GRAPH_TEST.fullmatch(condition) if condition else None
+            if condition and test is None:
+                return None
+            if test is not None:
+                tests.append(test)
+        returns = [r.split(" AS ") for r in found["returns"].split(", ")]
+        reads = [_GRAPH_READ.fullmatch(r[0]) for r in returns]
+        keys = [_GRAPH_READ.fullmatch(k) for k in found["order"].split(", ")]
+        if any(len(r) != 2 for r in returns) or None in reads or None in keys:
+            return None
+        label_n, label_m = found.group(1), found.group(2)
+        if label_m is None:
+            rows = [{"n": s} for s in segments if node(s.bodyId, label_n) is not None]
+        else:
+            rows = [{"n": node(e.pre, label_n), "m": node(e.post, label_m), "e": e} for e in edges]
+            rows = [r for r in rows if r["n"] is not None and r["m"] is not None]
+
+        def passes(row: Mapping[str, Any], test: re.Match[str]) -> bool:
+            value = read(row, test.group(1), test.group(2))
+            if test["ids"] is not None:
+                return value in {int(i) for i in test["ids"].split(",") if i.strip()}
+            if test["text"] is not None:
+                return bool(value == test["text"])
+            if test["number"] is not None:
+                return bool(value == int(test["number"]))
+            return value is not None and value >= int(test["least"])
+
+        rows = [r for r in rows if all(passes(r, t) for t in tests)]
+        for key in reversed(keys):
+            assert key is not None
+            rows.sort(key=lambda r, k=key: read(r, k.group(1), k.group(2)), reverse=bool(key[3]))
+        columns = [alias for _, alias in returns]
+        table = [[read(r, m.group(1), m.group(2)) for m in reads if m is not None] for r in rows]
+        return columns, table
+
+    return answer
+
+
+def serve_graph(
+    server: FakeNeuprint, segments: Sequence[Segment], edges: Sequence[ConnectsTo]
+) -> None:
+    """Have ``server`` answer the queries :func:`graph_answer` models from this graph."""
+    answer = graph_answer(segments, edges)
+    server.answer(lambda cypher: answer(cypher) is not None, lambda c: answer(c) or ((), []))
+
+
 #: neuron properties of the default Meta nodes, as neuPrint lists them (Neo4j import types)
 DEFAULT_NEURON_PROPERTIES = {
     "bodyId": "long",

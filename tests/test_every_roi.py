@@ -23,6 +23,7 @@ from neuprint_dsl import connections, parse
 from neuprint_dsl.cli import cli
 from neuprint_dsl.compat import (
     Client,
+    NeuronCriteria,
     clear_default_client,
     fetch_adjacencies,
     fetch_simple_connections,
@@ -31,7 +32,15 @@ from neuprint_dsl.embedded import load
 from neuprint_dsl.embedded.build import super_roi_children
 from neuprint_dsl.embedded.rois import NOT_PRIMARY, PRIMARY_ROIS, SUPER_ROIS, ancestors
 from neuprint_dsl.embedded.sample import generate_sample
-from neuprint_dsl.transports import Embedded
+from neuprint_dsl.errors import TransportError
+from neuprint_dsl.transports import Embedded, NeuprintHTTP
+from tests.neuprint_server import (
+    ConnectsTo,
+    FakeNeuprint,
+    Segment,
+    neuprint_server,  # noqa: F401  (the fixture)
+    serve_graph,
+)
 
 Pair = tuple[int, int]
 KEY = ["bodyId_pre", "bodyId_post", "roi"]
@@ -359,3 +368,76 @@ def test_per_roi_rows_never_list_not_primary(db: Embedded) -> None:
     assert STORE_NOT_PRIMARY == NOT_PRIMARY
     rows = db.run(parse("connections per roi"))
     assert len(rows) > 0 and NOT_PRIMARY not in set(rows["roi"])
+
+
+# -- on a neuPrint server: the edge's own roiInfo ------------------------------------------------
+
+NEUPRINT_SEGMENTS = [
+    Segment(1, {"type": "KC", "instance": "KC_R"}),
+    Segment(2, {"type": "APL", "instance": "APL_R"}),
+    Segment(3, {"type": "APL", "instance": "APL_L"}),
+    Segment(4, {}, neuron=False),  # a Segment only: upstream criteria given as ids still match
+]
+#: every ROI the connection touches, super-level ones included, each with pre and post, in the
+#: order neuPrint stored it (not sorted: the order must come back as stored)
+NEUPRINT_EDGES = [
+    ConnectsTo(
+        1,
+        2,
+        12,
+        '{"MB(R)":{"pre":12,"post":11},"CA(R)":{"pre":7,"post":7},"FB":{"pre":0,"post":1}}',
+    ),
+    ConnectsTo(1, 3, 4, '{"FB":{"pre":4,"post":4}}'),
+    ConnectsTo(4, 2, 9, '{"MB(R)":{"post":9,"pre":8}}'),
+    ConnectsTo(2, 1, 6, '{"MB(R)":{"pre":6,"post":6}}'),
+    ConnectsTo(4, 3, 5, "{}"),
+]
+
+
+@pytest.mark.parametrize("use_arrow", [True, False])
+def test_neuprint_conn_roi_info_is_the_edges_own(
+    neuprint_server: FakeNeuprint,  # noqa: F811
+    use_arrow: bool,
+) -> None:
+    """On neuPrint, conn_roiInfo is ``ConnectsTo.roiInfo`` parsed (every ROI, pre and post, in
+    the stored order), from the one connections query, on the Arrow and the JSON route."""
+    serve_graph(neuprint_server, NEUPRINT_SEGMENTS, NEUPRINT_EDGES)
+    transport = NeuprintHTTP(neuprint_server.url, "hemibrain:v1.2.1", use_arrow=use_arrow)
+    client = Client(transport=transport)
+    try:
+        got = fetch_simple_connections(
+            [1, 4], NeuronCriteria(type="APL"), min_weight=5, client=client
+        )
+    finally:
+        transport.close()
+        clear_default_client()
+    expected = sorted(
+        (e for e in NEUPRINT_EDGES if e.pre in {1, 4} and e.post in {2, 3} and e.weight >= 5),
+        key=lambda e: (-e.weight, e.pre, e.post),
+    )
+    assert len(expected) == 3  # the data exercise the weight filter and a Segment upstream
+    assert got[["bodyId_pre", "bodyId_post", "weight"]].values.tolist() == [
+        [e.pre, e.post, e.weight] for e in expected
+    ]
+    infos = list(got["conn_roiInfo"])
+    assert infos == [json.loads(e.roiInfo) for e in expected]
+    assert [list(i) for i in infos] == [list(json.loads(e.roiInfo)) for e in expected]
+    assert got["type_post"].tolist() == ["APL", "APL", "APL"]
+    route = "/api/custom/arrow" if use_arrow else "/api/custom/custom"
+    sent = [r.cypher or "" for r in neuprint_server.requests_to(route)]
+    edge_queries = [c for c in sent if "ConnectsTo" in c]
+    assert len(edge_queries) == 1 and "e.roiInfo AS conn_roiInfo" in edge_queries[0]
+    assert not any("UNWIND" in c for c in sent)
+
+
+def test_neuprint_conn_roi_info_that_is_not_json_is_a_transport_error(
+    neuprint_server: FakeNeuprint,  # noqa: F811
+) -> None:
+    serve_graph(neuprint_server, NEUPRINT_SEGMENTS, [ConnectsTo(1, 2, 7, '{"MB(R)": {"pre": 1')])
+    transport = NeuprintHTTP(neuprint_server.url, "hemibrain:v1.2.1", use_arrow=False)
+    try:
+        with pytest.raises(TransportError, match=r"roiInfo of the connection 1 -> 2 is not JSON"):
+            fetch_simple_connections([1], None, client=Client(transport=transport))
+    finally:
+        transport.close()
+        clear_default_client()

@@ -25,12 +25,14 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from ..cypher import CypherStatement, to_cypher
 from ..embedded.rois import NOT_PRIMARY
-from ..errors import InvalidArgument, InvalidValue, QueryTimeout
+from ..errors import InvalidArgument, InvalidValue, QueryTimeout, TransportError
 from ..execute import run
 from ..expr import TRUE, Predicate, and_, as_predicate, or_
 from ..fields import E, N
-from ..query import Label, connections, neurons
+from ..frames import shape
+from ..query import Connections, Label, connections, neurons
 from ..validate import validate
 from .client import Client, inject_client
 from .criteria import NeuronCriteria, as_criteria, criteria_label
@@ -137,10 +139,10 @@ def fetch_simple_connections(
 
     One row per connection: ``bodyId_pre``, ``bodyId_post``, ``weight``, ``<property>_pre`` and
     ``<property>_post`` for each property, and ``conn_roiInfo``, neuPrint's per-ROI counts of
-    the connection (``{roi: {"pre": n, "post": n}}``, every ROI of the hierarchy; ``post``
-    only on an embedded database whose export had no synapse pairs, and on neuPrint for now);
-    strongest first. ``rois`` keeps connections with weight in at least one of those ROIs
-    (super-level ROIs included).
+    the connection (``{roi: {"pre": n, "post": n}}``, every ROI of the hierarchy; on neuPrint
+    the edge's own ``roiInfo``, parsed as neuprint-python does; ``post`` only on an embedded
+    database whose export had no synapse pairs); strongest first. ``rois`` keeps connections
+    with weight in at least one of those ROIs (super-level ROIs included).
     """
     assert client is not None
     if upstream_criteria is None and downstream_criteria is None:
@@ -175,7 +177,13 @@ def _simple_connections(
     """The fetch_simple_connections table: strongest first, properties, conn_roiInfo."""
     labels: dict[str, Any] = {"upstream_label": up_label, "downstream_label": down_label}
     where = E.weight >= min_weight
-    frame = run(client.transport, connections(up, down, where=where, rois=rois, **labels))
+    statement = connections(up, down, where=where, rois=rois, **labels)
+    if getattr(client.transport, "dialect", None) == "neo4j":
+        frame, roi_info = _neuprint_connections(client.transport, statement)
+        out = _with_properties(frame, client, properties, optional)
+        out["conn_roiInfo"] = pd.Series(roi_info, dtype=object, index=out.index)
+        return out.reset_index(drop=True)
+    frame = run(client.transport, statement)
     out = _with_properties(frame, client, properties, optional)
     info = _embedded_conn_roi_info(client, out)
     if info is None:
@@ -189,6 +197,49 @@ def _simple_connections(
         [info.get((int(a), int(b)), {}) for a, b in pairs], dtype=object, index=out.index
     )
     return out.reset_index(drop=True)
+
+
+def _neuprint_connections(
+    transport: Any, statement: Connections
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The connections table on neuPrint, and each row's ``ConnectsTo.roiInfo`` parsed, from
+    one query: the compiled statement also returning ``e.roiInfo AS conn_roiInfo``, as
+    neuprint-python's own query does (so every ROI neuPrint stores, with ``pre`` and ``post``)."""
+    schema = transport.schema
+    compiled = to_cypher(statement, transport.dialect, schema=schema)
+    parts = list(compiled.parts)
+    returns = [i for i, p in enumerate(parts) if isinstance(p, str) and p.startswith("RETURN ")]
+    if len(returns) != 1:
+        raise TransportError(f"cannot add conn_roiInfo to this statement:\n{compiled.text}")
+    parts[returns[0]] = f"{parts[returns[0]]}, e.roiInfo AS conn_roiInfo"
+    with_info = CypherStatement(
+        tuple(parts), compiled.dialect, (*compiled.columns, "conn_roiInfo"), compiled.render_literal
+    )
+    frame = transport.execute(with_info).to_frame()
+    raw = frame.pop("conn_roiInfo")
+    kinds = schema.node_kinds() if schema is not None else {}
+    table = shape(frame, kinds)
+    rows = zip(raw, table["bodyId_pre"], table["bodyId_post"], strict=True)
+    return table, [_parsed_roi_info(v, int(a), int(b)) for v, a, b in rows]
+
+
+def _parsed_roi_info(value: Any, pre: int, post: int) -> dict[str, Any]:
+    """neuPrint's ``ConnectsTo.roiInfo`` (a JSON string) as a dict; ``{}`` when it is missing."""
+    if value is None or (isinstance(value, float) and value != value):
+        return {}
+    if isinstance(value, dict):  # a server that answers with the map already parsed
+        return value
+    try:
+        parsed = json.loads(value) if isinstance(value, (str, bytes)) else None
+    except ValueError as err:
+        raise TransportError(
+            f"the roiInfo of the connection {pre} -> {post} is not JSON ({err}): {value!r:.200}"
+        ) from None
+    if not isinstance(parsed, dict):
+        raise TransportError(
+            f"the roiInfo of the connection {pre} -> {post} is not a JSON object: {value!r:.200}"
+        )
+    return parsed
 
 
 _CONN_ROI_ROWS = (
