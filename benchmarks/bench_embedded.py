@@ -355,10 +355,21 @@ def dsl_rows(setup: QuerySetup, repeats: int) -> list[Row]:
 
 
 def pandas_per_roi(frame: pd.DataFrame, ids: Sequence[int]) -> pd.DataFrame:
-    """The per-ROI adjacency table of ``ids`` as a pandas user would compute it."""
-    chosen = frame[frame["bodyId_pre"].isin(ids) & (frame["weight"] > 0)]
+    """The per-ROI adjacency table of ``ids`` as a pandas user would compute it with
+    neuPrint's meaning: every ROI, super-level ones as the sum of their primary children
+    (the export lists primary ROIs only), and no NotPrimary remainder (not an ROI)."""
+    import pandas as pd
+
+    from neuprint_dsl.embedded.rois import NOT_PRIMARY, SUPER_ROI_CHILDREN
+
+    chosen = frame[frame["bodyId_pre"].isin(ids) & (frame["roi"] != NOT_PRIMARY)]
+    parent = {c: p for p, children in SUPER_ROI_CHILDREN.items() for c in children}
+    up = chosen[chosen["roi"].isin(parent)].assign(roi=lambda f: f["roi"].map(parent))
+    supers = up.groupby(["bodyId_pre", "bodyId_post", "roi"], as_index=False)["weight"].sum()
+    every = pd.concat([chosen[PER_ROI_COLUMNS], supers[PER_ROI_COLUMNS]], ignore_index=True)
+    every = every[every["weight"] > 0]
     columns, ascending = PER_ROI_SORT
-    return chosen[PER_ROI_COLUMNS].sort_values(columns, ascending=ascending, ignore_index=True)
+    return every.sort_values(columns, ascending=ascending, ignore_index=True)
 
 
 def pandas_rows(
