@@ -503,7 +503,10 @@ def recording(node_properties: dict[str, str]) -> Recording:
         if "AS roi" in cypher:
             return [[1, 2, "FB", 5]]
         if "AS bodyId_pre" in cypher:
-            return [[1, 2, 5, *["x"] * (width - 3)]]
+            row: list[Any] = [1, 2, 5, *["x"] * (width - 3)]
+            if "AS conn_roiInfo" in cypher:  # neuPrint's own roiInfo, a JSON string
+                row[-1] = '{"FB": {"pre": 2, "post": 5}}'
+            return [row]
         return [[1, *["x"] * (width - 1)], [2, *["y"] * (width - 1)]]
 
     return Recording(answer, schema=schema)
