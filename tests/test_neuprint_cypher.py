@@ -424,11 +424,16 @@ REFUSED += [
 def test_unsupported_constructs_are_refused_with_position(
     client: Client, text: str, construct: str, line: int, column: int
 ) -> None:
+    assert_refused(client, text, construct, line, column)
+
+
+def assert_refused(client: Client, text: str, construct: str, line: int, column: int) -> None:
+    """``text`` raises UnsupportedCypher naming ``construct`` with its position and caret."""
     with pytest.raises(UnsupportedCypher) as info:
         client.fetch_custom(text)
     err = info.value
     assert isinstance(err, CapabilityError)
-    assert construct in str(err)
+    assert construct in str(err), str(err)
     assert (err.line, err.column) == (line, column), str(err)
     caret_line = str(err).splitlines()[-1]
     assert caret_line.index("^") - 2 == column - 1
@@ -611,8 +616,4 @@ META_REFUSED = [
 def test_other_meta_queries_are_refused_with_position(
     client: Client, text: str, construct: str, line: int, column: int
 ) -> None:
-    with pytest.raises(UnsupportedCypher) as info:
-        client.fetch_custom(text)
-    err = info.value
-    assert construct in str(err), str(err)
-    assert (err.line, err.column) == (line, column), str(err)
+    assert_refused(client, text, construct, line, column)
