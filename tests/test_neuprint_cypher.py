@@ -351,7 +351,29 @@ REFUSED = [
         1,
     ),
     ("MATCH (n:Neuron)-[:Contains]->(s:SynapseSet) RETURN n", "relationship type :Contains", 1, 20),
-    ("MATCH (s:Synapse) RETURN s.type", "node label :Synapse", 1, 10),
+    ("MATCH (s:SynapseSet) RETURN s", "node label :SynapseSet", 1, 10),
+    ("MATCH (n:Neuron)-[e:ConnectsTo]->(s:Synapse) RETURN s", ":Synapse in a relationship", 1, 34),
+    ("MATCH (s:Synapse:Neuron) RETURN s", "label :Neuron together with :Synapse", 1, 18),
+    ("MATCH (s:Synapse {roi: 'EB'}) RETURN s", "property 'roi' in a :Synapse pattern", 1, 19),
+    ("MATCH (s:Synapse) RETURN [s IN [1] | s]", "hides a variable", 1, 27),
+    (
+        'CALL apoc.cypher.runTimeboxed("RETURN 1 AS c", {a: 1}, 5) YIELD value RETURN value.c',
+        "parameters other than {}",
+        1,
+        49,
+    ),
+    (
+        'CALL apoc.cypher.runTimeboxed("RETURN 1 AS c", {}, 5) YIELD value\nRETURN value',
+        "anything but value.key items",
+        2,
+        8,
+    ),
+    (
+        'CALL apoc.cypher.runTimeboxed("RETURN 1 AS c", {}, 5) YIELD value RETURN value.c LIMIT 1',
+        "'LIMIT' after the RETURN of a runTimeboxed call",
+        1,
+        82,
+    ),
     ("MATCH (n:Neuron) WHERE n.bodyId = $body RETURN n", "$parameter", 1, 35),
     ("MATCH p = shortestPath((a:Neuron)-[:ConnectsTo*]->(b:Neuron)) RETURN p", "named path", 1, 7),
     ("MATCH (n:Neuron)\nRETURN labels(n)", "function labels()", 2, 8),
@@ -617,3 +639,146 @@ def test_other_meta_queries_are_refused_with_position(
     client: Client, text: str, construct: str, line: int, column: int
 ) -> None:
     assert_refused(client, text, construct, line, column)
+
+
+# ---------------------------------------------------------------------------------------
+# neuprint-python's other generated queries: :Synapse nodes and apoc.cypher.runTimeboxed
+
+
+@pytest.fixture(scope="module")
+def synapses(export: Path, client: Client) -> pd.DataFrame:
+    frame = pd.read_csv(export / "synapses.csv")
+    parents: dict[str, str] = {}
+
+    def walk(node: Any, parent: str | None) -> None:  # {"name": ..., "children": [...]}
+        name = node.get("name")
+        if name is not None and parent is not None:
+            parents[name] = parent
+        for child in node.get("children", ()):
+            walk(child, name)
+
+    for top in client.meta["roiHierarchy"].get("children", ()):  # the root is the dataset
+        walk(top, None)
+
+    def lineage(roi: str) -> set[str]:
+        out = {roi}
+        while roi in parents:
+            roi = parents[roi]
+            out.add(roi)
+        return out
+
+    frame["rois"] = [lineage(r) if isinstance(r, str) else set() for r in frame["roi"]]
+    return frame
+
+
+def test_neuprint_python_synapse_nt_keys_fallback(client: Client) -> None:
+    # Client.fetch_synapse_nt_keys, when the Meta node has no ntSynapseProperties
+    q = """
+                MATCH (s: Synapse {type:"pre"})
+                WITH [k IN keys(s) WHERE k STARTS WITH 'nt'] AS nt_keys
+                RETURN nt_keys
+                LIMIT 1
+                """
+    assert client.fetch_custom(q, format="json") == {"columns": ["nt_keys"], "data": [[[]]]}
+
+
+def test_synapse_keys_flags_and_location(client: Client, synapses: pd.DataFrame) -> None:
+    first = synapses.iloc[0]
+    q = (
+        f"MATCH (s:Synapse) WHERE s.location.x = {first.x} AND s.location.y = {first.y} "
+        f"AND s.location.z = {first.z} RETURN s, keys(s) AS k, s.location AS loc, "
+        f"[k IN keys(s) WHERE k <> 'type' | toLower(k)] AS lowered"
+    )
+    row = client.fetch_custom(q).iloc[0]
+    expected_node = {
+        "type": first.type,
+        "confidence": float(first.confidence),
+        "location": [int(first.x), int(first.y), int(first.z)],
+        **{roi: True for roi in first.rois},
+    }
+    assert row["s"] == expected_node
+    assert sorted(row["k"]) == sorted(expected_node)
+    assert row["loc"] == expected_node["location"]
+    assert sorted(row["lowered"]) == sorted(k.lower() for k in expected_node if k != "type")
+
+
+@pytest.mark.parametrize("roi", ["MB(R)", "FB", "EB"])
+def test_synapse_roi_flags_match_the_hierarchy(
+    client: Client, synapses: pd.DataFrame, roi: str
+) -> None:
+    q = (
+        f"MATCH (s:Synapse {{type: 'pre'}}) WHERE s.`{roi}` AND s.confidence > 0.9 "
+        "RETURN count(s) AS n, sum(s.location.z) AS z"
+    )
+    got = client.fetch_custom(q).iloc[0]
+    keep = synapses[
+        (synapses["type"] == "pre")
+        & (synapses["confidence"] > 0.9)
+        & synapses["rois"].map(lambda rois: roi in rois)
+    ]
+    assert len(keep) > 0
+    assert int(got["n"]) == len(keep)
+    assert int(got["z"]) == int(keep["z"].sum())
+    # a flag is true or null, never false, as neuPrint stores it
+    flags = client.fetch_custom(f"MATCH (s:Synapse) RETURN DISTINCT s.`{roi}` AS f")["f"]
+    assert {True if v is True else None for v in flags.tolist()} == {True, None}
+
+
+def test_unknown_synapse_property_reads_as_null(client: Client) -> None:
+    got = client.fetch_custom("MATCH (s:Synapse) RETURN s.ntAcetylcholineProb AS p LIMIT 1")
+    assert got["p"].isna().all()
+
+
+# neuprint-python's fetch_adjacencies pre-fetch (queries/connectivity.py, _fetch_count):
+# the inner query's double quotes are backslash-escaped inside the outer string
+TIMEBOXED_COUNT = """\
+                CALL apoc.cypher.runTimeboxed("
+                    MATCH (n:Neuron)
+                    WHERE n.type =~ \\"KC.*\\"
+                    RETURN count(n) as c
+            ",
+                {}, 5000) YIELD value
+                RETURN value.c as count
+            """
+
+
+def test_neuprint_python_timeboxed_count(client: Client, neurons: pd.DataFrame) -> None:
+    got = client.fetch_custom(TIMEBOXED_COUNT)
+    assert list(got.columns) == ["count"]
+    assert int(got["count"].iloc[0]) == int(neurons["type"].str.fullmatch("KC.*").sum())
+
+
+def test_timeboxed_query_past_its_deadline_yields_no_rows(client: Client) -> None:
+    # apoc.cypher.runTimeboxed stops the inner query at the deadline and yields no row: the
+    # caller (neuprint-python) reads an empty result as "too big to count"
+    slow = (
+        'CALL apoc.cypher.runTimeboxed("MATCH (a:Neuron)-[e:ConnectsTo]->(b:Neuron) '
+        "MATCH (b)-[f:ConnectsTo]->(c:Neuron) MATCH (c)-[g:ConnectsTo]->(d:Neuron) "
+        'MATCH (d)-[h:ConnectsTo]->(x:Neuron) RETURN count(*) AS c", {}, 1) YIELD value '
+        "RETURN value.c AS count, value.missing"
+    )
+    got = client.fetch_custom(slow)
+    assert list(got.columns) == ["count", "value.missing"]
+    assert len(got) == 0
+
+
+def test_timeboxed_inner_errors_point_into_the_inner_query(client: Client) -> None:
+    with pytest.raises(UnsupportedCypher, match="function labels"):
+        client.fetch_custom(
+            'CALL apoc.cypher.runTimeboxed("MATCH (n:Neuron) RETURN labels(n) AS l", {}, 50) '
+            "YIELD value RETURN value.l"
+        )
+
+
+def test_embedded_fetch_custom_timeout(client: Client) -> None:
+    from neuprint_dsl.errors import QueryTimeout
+
+    slow = (
+        "MATCH (a:Neuron)-[e:ConnectsTo]->(b:Neuron) MATCH (b)-[f:ConnectsTo]->(c:Neuron) "
+        "MATCH (c)-[g:ConnectsTo]->(d:Neuron) MATCH (d)-[h:ConnectsTo]->(x:Neuron) "
+        "RETURN count(*) AS c"
+    )
+    with pytest.raises(QueryTimeout, match="stopped the query"):
+        client.transport.fetch_custom(slow, timeout=0.001)
+    # the deadline was for that query only
+    assert int(client.transport.fetch_custom("MATCH (n:Neuron) RETURN count(n) AS c")["c"][0]) > 0

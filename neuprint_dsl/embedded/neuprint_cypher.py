@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..cypher.dialects import get_dialect, roi_column
 from ..cypher.literals import quote_identifier
-from ..errors import NeuprintDSLError, UnsupportedCypher
+from ..errors import NeuprintDSLError, QueryTimeout, UnsupportedCypher
 from .rois import NOT_PRIMARY
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "neuprint_meta_node",
     "neuprint_nodes",
     "run_neuprint_cypher",
+    "timeboxed_call",
     "translate",
 ]
 
@@ -234,6 +235,9 @@ class _Translator:
         self.bound: set[str] = set()  # variables bound before the current MATCH
         self.unlabeled: list[tuple[str | None, Token]] = []  # in the current MATCH
         self.optional: set[str] = set()  # ConnectsTo variables of an OPTIONAL MATCH
+        self.synapses: set[str] = set()  # :Synapse variables
+        self.last_synapse = False  # the node pattern just read was a :Synapse
+        self.lambdas = 0  # inside [x IN list WHERE ... | ...] (a Ladybug lambda: no $params)
 
     # -- helpers ------------------------------------------------------------------------------
     def peek(self, k: int = 0) -> Token | None:
@@ -319,6 +323,12 @@ class _Translator:
             if t.text == "(":
                 pending = len(self.unlabeled)
                 var = self.node_pattern()
+                if self.last_synapse and (edge is not None or self.is_("-") or self.is_("<-")):
+                    raise self.fail(
+                        "a :Synapse in a relationship pattern (the embedded engine answers "
+                        ":Synapse nodes on their own: MATCH (s:Synapse) WHERE ...)",
+                        t,
+                    )
                 if len(self.unlabeled) > pending and (
                     edge is not None or self.is_("-") or self.is_("<-")
                 ):
@@ -381,8 +391,11 @@ class _Translator:
             if self.peek() is None or self.peek().kind not in ("ident", "name"):  # type: ignore[union-attr]
                 raise self.fail("a label that is not a name")
             labels.append(self.take())
+        self.last_synapse = False
         if labels:
             names = {lab.value or lab.text for lab in labels}
+            if "Synapse" in names:
+                return self.synapse_pattern(var, names, labels)
             other = sorted(names - _BODY_LABELS)
             if other:
                 bad = next(lab for lab in labels if (lab.value or lab.text) == other[0])
@@ -402,6 +415,40 @@ class _Translator:
             self.unlabeled.append((var, start))
         if self.is_("{"):
             self.property_map(var)
+        if not self.is_(")"):
+            raise self.fail("this inside a node pattern")
+        self.copy()
+        return var
+
+    def synapse_pattern(self, var: str | None, names: set[str], labels: list[Token]) -> str | None:
+        """The rest of ``(s:Synapse {...})``: neuPrint's synapse node, Ladybug's Synapse table."""
+        if names != {"Synapse"}:
+            other = next(lab for lab in labels if (lab.value or lab.text) != "Synapse")
+            raise self.fail(f"the label :{other.value or other.text} together with :Synapse", other)
+        self.emit(":Synapse" + self.sep(labels[-1]))
+        self.last_synapse = True
+        if var is not None:
+            self.nodes.discard(var)
+            self.synapses.add(var)
+        if self.is_("{"):
+            self.copy()  # {
+            while not self.is_("}"):
+                key = self.take()
+                name = key.value if key.kind == "name" else key.text
+                if name not in ("type", "confidence"):
+                    raise self.fail(
+                        f"the property {name!r} in a :Synapse pattern (write type or "
+                        "confidence here, anything else in WHERE)",
+                        key,
+                    )
+                self.emit(name + self.sep(key))
+                if not self.is_(":"):
+                    raise self.fail("a property map entry without ':'")
+                self.copy()
+                self.expression(stop={",", "}"})
+                if self.is_(","):
+                    self.copy()
+            self.copy()
         if not self.is_(")"):
             raise self.fail("this inside a node pattern")
         self.copy()
@@ -596,6 +643,14 @@ class _Translator:
         while self.peek() is not None:
             t = self.peek()
             assert t is not None
+            if (
+                t.kind == "ident"
+                and t.text.upper() == "WITH"
+                and self.pos > 0
+                and self.tokens[self.pos - 1].text.upper() in ("STARTS", "ENDS")
+            ):
+                self.copy()  # STARTS WITH / ENDS WITH: an operator, not the WITH clause
+                continue
             if depth == 0 and (t.text in stop or (t.kind == "ident" and t.text.upper() in words)):
                 return
             if t.text == ";":
@@ -604,6 +659,14 @@ class _Translator:
                 return
             if depth > 0 and t.kind == "ident" and t.text.upper() in _SUBQUERY_WORDS:
                 raise self.fail(f"a subquery ({t.text} inside an expression)", t)
+            if (
+                t.text == "["
+                and self.peek(1) is not None
+                and self.peek(1).kind in ("ident", "name")  # type: ignore[union-attr]
+                and self.is_("IN", 2)
+            ):
+                self.comprehension()
+                continue
             if t.text in ("(", "[", "{"):
                 depth += 1
             elif t.text in (")", "]", "}"):
@@ -645,6 +708,15 @@ class _Translator:
             self.emit(f" IS NOT NULL){self.sep(close)}")
         elif t.kind == "ident" and t.text == "apoc" and self.is_(".", 1):
             self.node_map(t)
+        elif (
+            t.kind == "ident"
+            and t.text.lower() == "keys"
+            and self.is_("(", 1)
+            and self.peek(2) is not None
+            and (self.peek(2).value or self.peek(2).text) in self.synapses  # type: ignore[union-attr]
+            and self.is_(")", 3)
+        ):
+            self.synapse_keys()
         elif t.kind == "ident" and t.text.lower() == "keys" and self.is_("(", 1):
             arg = self.peek(2)
             if arg is None or (arg.value or arg.text) not in self.maps or not self.is_(")", 3):
@@ -685,6 +757,12 @@ class _Translator:
             self.map_lookup(t)
         elif t.kind in ("ident", "name") and self.is_(".", 1) and (t.value or t.text) in self.nodes:
             self.node_property(t)
+        elif (
+            t.kind in ("ident", "name")
+            and self.is_(".", 1)
+            and (t.value or t.text) in self.synapses
+        ):
+            self.synapse_property(t)
         elif t.kind in ("ident", "name") and self.is_(".", 1) and (t.value or t.text) in self.edges:
             self.edge_property(t)
         elif t.text == ":" and self.pos > 0 and self.tokens[self.pos - 1].kind in ("ident", "name"):
@@ -822,7 +900,90 @@ class _Translator:
         else:
             self.emit("NULL" + self.sep(prop_tok))
 
+    def synapse_property(self, t: Token) -> None:
+        """``s.type``, ``s.confidence``, ``s.location`` (``.x``...) and ROI flags of a synapse
+        (true or null, as neuPrint stores them); any other name reads as null."""
+        self.take()
+        self.take()  # .
+        prop_tok = self.take()
+        if prop_tok.kind not in ("ident", "name"):
+            raise self.fail("a property name after '.'", prop_tok)
+        name = prop_tok.value if prop_tok.kind == "name" else prop_tok.text
+        end = prop_tok
+        v = t.text
+        if name in ("type", "confidence"):
+            text = f"{v}.{name}"
+        elif name == "location":
+            if self.is_("."):
+                axis_tok = self.peek(1)
+                axis = axis_tok.text if axis_tok is not None else ""
+                if axis not in _AXES:
+                    raise self.fail(f"the point field .{axis} (use .x, .y or .z)", axis_tok)
+                self.take()
+                end = self.take()
+                text = f"{v}.{axis}"
+            else:
+                text = f"[{v}.x, {v}.y, {v}.z]"
+        elif name in self.rois:
+            text = f"(CASE WHEN list_contains({v}.rois, {self.param(name)}) THEN true END)"
+        else:
+            text = "NULL"  # neuPrint: a property a node does not have reads as null
+        if self.is_("."):
+            raise self.fail(f"a field of {v}.{name}", self.peek())
+        self.emit(text + self.sep(end))
+
+    def synapse_keys(self) -> None:
+        """``keys(s)`` of a synapse: the names of the properties neuPrint's node would have
+        (type, location, confidence when set, and a flag per ROI it lies in)."""
+        self.take()
+        self.take()  # (
+        arg = self.take()
+        close = self.take()
+        v = arg.text
+        none = "CAST([] AS STRING[])"
+        self.emit(
+            f"list_concat(list_concat(['type', 'location'], CASE WHEN {v}.confidence IS NULL "
+            f"THEN {none} ELSE ['confidence'] END), coalesce({v}.rois, {none})){self.sep(close)}"
+        )
+
+    def comprehension(self) -> None:
+        """``[x IN list WHERE p | e]`` as Ladybug's ``list_transform(list_filter(list, x -> p),
+        x -> e)``."""
+        self.take()  # [
+        var_tok = self.take()
+        var = var_tok.value or var_tok.text
+        self.take()  # IN
+        if var in self.nodes or var in self.edges or var in self.synapses or var in self.maps:
+            raise self.fail(f"a comprehension variable {var!r} that hides a variable", var_tok)
+        name = quote_identifier(var)
+        start = len(self.out)
+        self.expression(stop={"|", "]"}, stop_words={"WHERE"})
+        source = "".join(self.out[start:]).strip()
+        del self.out[start:]
+        self.lambdas += 1
+        try:
+            if self.is_("WHERE"):
+                self.take()
+                self.expression(stop={"|", "]"})
+                predicate = "".join(self.out[start:]).strip()
+                del self.out[start:]
+                source = f"list_filter({source}, {name} -> {predicate})"
+            if self.is_("|"):
+                self.take()
+                self.expression(stop={"]"})
+                projection = "".join(self.out[start:]).strip()
+                del self.out[start:]
+                source = f"list_transform({source}, {name} -> {projection})"
+        finally:
+            self.lambdas -= 1
+        if not self.is_("]"):
+            raise self.fail("this inside a list comprehension")
+        close = self.take()
+        self.emit(source + self.sep(close))
+
     def param(self, value: Any) -> str:
+        if self.lambdas:  # Ladybug cannot read a $parameter inside a lambda
+            return get_dialect("ladybug").literal(value)
         name = f"p{len(self.params)}"
         self.params[name] = value
         return f"${name}"
@@ -884,6 +1045,9 @@ def neuprint_nodes(frame: pd.DataFrame, rois: Collection[str]) -> pd.DataFrame:
             if not isinstance(v, dict):
                 shaped.append(v)
                 continue
+            if v["_LABEL"] == "Synapse":
+                shaped.append(_synapse_node(v))
+                continue
             node: dict[str, Any] = {}
             for key, value in v.items():
                 if key.startswith("_") or key in ("roiNames", "roiPre", "roiPost"):
@@ -898,13 +1062,31 @@ def neuprint_nodes(frame: pd.DataFrame, rois: Collection[str]) -> pd.DataFrame:
     return frame
 
 
+def _synapse_node(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A Synapse row as neuPrint's node: type, confidence, location and a flag per ROI."""
+    node: dict[str, Any] = {"type": row.get("type")}
+    if row.get("confidence") is not None:
+        node["confidence"] = row["confidence"]
+    node["location"] = [row.get("x"), row.get("y"), row.get("z")]
+    for roi in row.get("rois") or ():
+        node[roi] = True
+    return node
+
+
 def run_neuprint_cypher(
-    database: Any, query: str, meta: Callable[[], Mapping[str, Any]] | None = None
+    database: Any,
+    query: str,
+    meta: Callable[[], Mapping[str, Any]] | None = None,
+    *,
+    timeout: float | None = None,
 ) -> pd.DataFrame:
     """Run neuPrint Cypher on an :class:`~neuprint_dsl.transports.embedded.Embedded` database:
     translated, run, node columns shaped as neuPrint's (what ``fetch_custom`` does there).
     A query of the ``:Meta`` node alone is answered by :func:`meta_frame` from ``meta()``
-    (default: the Meta dict a compat ``Client`` builds for the database).
+    (default: the Meta dict a compat ``Client`` builds for the database);
+    ``CALL apoc.cypher.runTimeboxed(...)`` runs its inner query with that deadline
+    (:func:`timeboxed_call`). ``timeout`` (seconds) bounds the engine's run:
+    :class:`~neuprint_dsl.errors.QueryTimeout` when it is exceeded.
 
     Example:
         >>> import tempfile
@@ -931,12 +1113,24 @@ def run_neuprint_cypher(
         stored = database.meta
         return {**{k: stored[k] for k in _META_STORED if k in stored}, **given()}
 
+    boxed = timeboxed_call(query)
+    if boxed is not None:
+        try:
+            inner = run_neuprint_cypher(database, boxed.query, meta, timeout=boxed.timeout)
+        except QueryTimeout:
+            # apoc.cypher.runTimeboxed ends the query at the deadline and yields the rows
+            # produced until then; the embedded engine produces its rows at the end: none
+            return pd.DataFrame({alias: pd.Series([], dtype=object) for _, alias in boxed.items})
+        return boxed.project(inner)
     answer = meta_frame(query, with_stored)
     if answer is not None:
         return answer
     rois = list(database.meta.get("rois", ()))
     translation = translate(query, rois=rois, properties=database.meta.get("neuronProperties", {}))
-    frame = database.fetch_custom(translation.text, translation.params)
+    if timeout is None:
+        frame = database.fetch_custom(translation.text, translation.params)
+    else:
+        frame = database.fetch_custom(translation.text, translation.params, timeout=timeout)
     for column in translation.json_columns:
         if column in frame.columns:
             frame[column] = pd.Series(
@@ -1154,3 +1348,95 @@ def meta_frame(query: str, meta: Callable[[], Mapping[str, Any]]) -> pd.DataFram
         return None
     node = neuprint_meta_node(meta())
     return pd.DataFrame([[f(node) for _, f in items]], columns=[name for name, _ in items])
+
+
+# ---------------------------------------------------------------------------------------
+# CALL apoc.cypher.runTimeboxed("inner query", {}, ms) YIELD value RETURN value.x AS y, ...
+
+
+@dataclass(frozen=True)
+class TimeboxedCall:
+    """A ``runTimeboxed`` call: the inner query, its deadline, and the ``value.key AS alias``
+    items the outer ``RETURN`` reads from each row the inner query yields."""
+
+    query: str
+    timeout: float
+    items: tuple[tuple[str, str], ...]
+
+    def project(self, inner: pd.DataFrame) -> pd.DataFrame:
+        """The outer ``RETURN`` over the inner query's rows (a missing key reads as null)."""
+        columns = {
+            alias: (
+                inner[key] if key in inner.columns else pd.Series([None] * len(inner), dtype=object)
+            )
+            for key, alias in self.items
+        }
+        return pd.DataFrame(columns, index=inner.index).reset_index(drop=True)
+
+
+def timeboxed_call(query: str) -> TimeboxedCall | None:
+    """Read ``CALL apoc.cypher.runTimeboxed("...", {}, ms) YIELD value RETURN value.k AS a``
+    (what neuprint-python sends to time-box a query), or ``None`` for any other query.
+    Anything else around the call is :class:`~neuprint_dsl.errors.UnsupportedCypher`.
+
+    Example:
+        >>> call = timeboxed_call('''CALL apoc.cypher.runTimeboxed("MATCH (n:Neuron)
+        ...     RETURN count(n) as c", {}, 5000) YIELD value RETURN value.c as count''')
+        >>> call.query, call.timeout, call.items
+        ('MATCH (n:Neuron)\\n    RETURN count(n) as c', 5.0, (('c', 'count'),))
+    """
+    tokens = [t for t in tokenize(query) if t.kind != "ws"]
+    texts = [t.text for t in tokens]
+    if len(tokens) < 6 or [x.upper() for x in texts[:1]] != ["CALL"]:
+        return None
+    if texts[1:6] != ["apoc", ".", "cypher", ".", "runTimeboxed"]:
+        return None
+
+    def fail(construct: str, k: int) -> UnsupportedCypher:
+        t = tokens[min(k, len(tokens) - 1)]
+        return UnsupportedCypher(construct, query, t.line, t.column)
+
+    def expect(k: int, text: str, what: str) -> None:
+        if k >= len(tokens) or tokens[k].text.upper() != text.upper():
+            raise fail(what, k)
+
+    expect(6, "(", "apoc.cypher.runTimeboxed without '('")
+    if len(tokens) <= 7 or tokens[7].kind != "string":
+        raise fail("apoc.cypher.runTimeboxed of anything but a string literal", 7)
+    inner = tokens[7].value
+    expect(8, ",", "apoc.cypher.runTimeboxed without its parameter map")
+    expect(9, "{", "apoc.cypher.runTimeboxed parameters other than {}")
+    expect(10, "}", "apoc.cypher.runTimeboxed parameters other than {}")
+    expect(11, ",", "apoc.cypher.runTimeboxed without its timeout")
+    if len(tokens) <= 12 or tokens[12].kind != "number" or not tokens[12].text.isdigit():
+        raise fail("an apoc.cypher.runTimeboxed timeout that is not a whole number of ms", 12)
+    milliseconds = int(tokens[12].text)
+    expect(13, ")", "apoc.cypher.runTimeboxed with more than three arguments")
+    expect(14, "YIELD", "apoc.cypher.runTimeboxed without YIELD value")
+    expect(15, "value", "apoc.cypher.runTimeboxed without YIELD value")
+    expect(16, "RETURN", "anything but RETURN value.key AS name after YIELD value")
+    items: list[tuple[str, str]] = []
+    k = 17
+    while True:
+        if k + 2 >= len(tokens) or texts[k] != "value" or texts[k + 1] != ".":
+            raise fail("anything but value.key items after YIELD value ... RETURN", k)
+        key_tok = tokens[k + 2]
+        if key_tok.kind not in ("ident", "name"):
+            raise fail("anything but value.key items after YIELD value ... RETURN", k + 2)
+        key = key_tok.value if key_tok.kind == "name" else key_tok.text
+        alias = f"value.{key}"
+        k += 3
+        if k < len(tokens) and texts[k].upper() == "AS":
+            if k + 1 >= len(tokens) or tokens[k + 1].kind not in ("ident", "name"):
+                raise fail("AS without a name", k)
+            alias_tok = tokens[k + 1]
+            alias = alias_tok.value if alias_tok.kind == "name" else alias_tok.text
+            k += 2
+        items.append((key, alias))
+        if k < len(tokens) and texts[k] == ",":
+            k += 1
+            continue
+        break
+    if k < len(tokens) and not (texts[k] == ";" and k == len(tokens) - 1):
+        raise fail(f"{texts[k]!r} after the RETURN of a runTimeboxed call", k)
+    return TimeboxedCall(inner, max(milliseconds, 1) / 1000.0, tuple(items))

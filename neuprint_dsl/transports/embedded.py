@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..cypher import CypherStatement, GraphSchema
 from ..embedded.build import MAX_DB_SIZE, SCHEMA_VERSION, table_counts
-from ..errors import LoadError, TransportError, excerpt
+from ..errors import LoadError, QueryTimeout, TransportError, excerpt
 from .base import Table
 
 logger = logging.getLogger(__name__)
@@ -204,8 +204,15 @@ class Embedded:
                 ) from None
         return Table(statement.columns, frame)
 
-    def fetch_custom(self, cypher: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        """Run raw Cypher in the engine's own dialect (Ladybug's, not Neo4j's).
+    def fetch_custom(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> pd.DataFrame:
+        """Run raw Cypher in the engine's own dialect (Ladybug's, not Neo4j's). With
+        ``timeout`` (seconds), a run that takes longer is stopped: :class:`QueryTimeout`.
 
         Example:
             >>> import tempfile
@@ -222,13 +229,23 @@ class Embedded:
         with self._lock:
             if self._closed:
                 raise TransportError("this embedded database is closed")
+            if timeout is not None:
+                self._conn.set_query_timeout(max(1, round(timeout * 1000)))
             try:
                 result = _single(self._conn.execute(cypher, dict(params or {})))
                 frame = exact_frame(result)
             except RuntimeError as err:
+                if timeout is not None and "Interrupted" in str(err):
+                    raise QueryTimeout(
+                        f"the embedded engine stopped the query after {timeout:g} s"
+                        f"\nquery was:\n{excerpt(cypher)}"
+                    ) from None
                 raise TransportError(
                     f"the embedded engine failed: {err}\nquery was:\n{excerpt(cypher)}"
                 ) from None
+            finally:
+                if timeout is not None:
+                    self._conn.set_query_timeout(0)
         return frame
 
     def run(self, query: Any) -> pd.DataFrame:
