@@ -331,6 +331,64 @@ def documented(tmp_path_factory: pytest.TempPathFactory) -> Any:
     database.close()
 
 
+@pytest.fixture(scope="module")
+def documented_with_synapses(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The documented tables plus synapse pairs that reproduce them: one T-bar per synapse
+    pair in each documented ROI row, so ``pre`` equals ``post`` as in every ``conn_roiInfo``
+    entry the documentation shows."""
+    directory = tmp_path_factory.mktemp("hemibrain-synapses")
+    rows = [line.rsplit(" ", 1) for line in DOC_ROI_ROWS.splitlines()]
+    roi = pd.DataFrame(
+        [(*head.split(" ", 2), w) for head, w in rows],
+        columns=["bodyId_pre", "bodyId_post", "roi", "weight"],
+    ).astype({"bodyId_pre": "int64", "bodyId_post": "int64", "weight": "int64"})
+    roi.to_csv(directory / "roi-connections.csv", index=False)
+    total = roi.groupby(["bodyId_pre", "bodyId_post"], as_index=False)["weight"].sum()
+    total.to_csv(directory / "total-connections.csv", index=False)
+    pd.DataFrame(DOC_NEURONS, columns=["bodyId", "instance", "type"]).to_csv(
+        directory / "neurons.csv", index=False
+    )
+    synapses, pairs = [], []
+    for pre, post, name, weight in roi.itertuples(index=False):
+        for _ in range(weight):
+            n = len(synapses)
+            synapses.append((n + 1, pre, "pre", name, n, 0, 0, 0.9))
+            synapses.append((n + 2, post, "post", name, n + 1, 0, 0, 0.9))
+            pairs.append((n + 1, n + 2))
+    pd.DataFrame(
+        synapses, columns=["id", "bodyId", "type", "roi", "x", "y", "z", "confidence"]
+    ).to_csv(directory / "synapses.csv", index=False)
+    pd.DataFrame(pairs, columns=["pre_id", "post_id"]).to_csv(
+        directory / "synapse-connections.csv", index=False
+    )
+    database = Embedded(load(directory, directory.parent / "hemibrain-synapses.lbug"))
+    clear_default_client()
+    yield Client(transport=database)
+    clear_default_client()
+    database.close()
+
+
+def test_documented_fetch_simple_connections_with_pre_counts(documented_with_synapses: Any) -> None:
+    """With synapse pairs, conn_roiInfo has neuPrint's ``{"pre": n, "post": n}`` entries: the
+    documented table (its first, super-level ROI each row) exactly."""
+    client = documented_with_synapses
+    got = fetch_simple_connections(DOC_SOURCES, DOC_TARGETS, client=client)
+    assert got[["bodyId_pre", "bodyId_post", "weight"]].values.tolist() == [
+        [a, b, w] for a, b, w, _, _ in DOC_SIMPLE
+    ]
+    for (_, _, _, roi, post), info in zip(DOC_SIMPLE, got["conn_roiInfo"], strict=True):
+        assert info[roi] == {"pre": post, "post": post}
+    assert client.transport.meta["roiPreCounts"] is True
+    # and fetch_adjacencies gives the documented per-ROI table from this export too
+    _, connection_df = fetch_adjacencies(DOC_SOURCES, DOC_TARGETS, client=client, progress=False)
+    rows = [line.rsplit(" ", 1) for line in DOC_ROI_ROWS.splitlines()]
+    want = sorted(
+        (int(a), int(b), r, int(w))
+        for (a, b, r), w in ((head.split(" ", 2), w) for head, w in rows)
+    )
+    assert sorted(map(tuple, connection_df.values.tolist())) == want
+
+
 def test_documented_fetch_adjacencies(documented: Any) -> None:
     client, roi = documented
     neuron_df, connection_df = fetch_adjacencies(
