@@ -34,7 +34,7 @@ from typing import Any
 
 import attrs
 
-from .errors import CapabilityError, InvalidArgument, QueryTypeError
+from .errors import CapabilityError, InvalidArgument, InvalidValue, QueryTypeError
 from .expr import (
     And,
     Compare,
@@ -382,6 +382,7 @@ def compile_query(query: Query) -> Matcher:
     objects = query if isinstance(query, list) else [query]
     if isinstance(query, list) and not query:
         raise InvalidArgument("DVID answers 400 'no query provided' to an empty list")
+    check_json_text(query, "the neuronjson query")
     for obj in objects:
         if not isinstance(obj, Mapping):
             raise InvalidArgument(f"a neuronjson query must be a JSON object, not {obj!r}")
@@ -392,6 +393,42 @@ def compile_query(query: Query) -> Matcher:
     if len(alternatives) == 1:
         return alternatives[0]
     return lambda record: any(test(record) for test in alternatives)
+
+
+def check_json_text(value: Any, where: str, path: str = "") -> None:
+    """Raise :class:`~neuprint_dsl.errors.InvalidValue` if a JSON value (a query, an
+    annotation, tags) holds a lone UTF-16 surrogate in a string or an object key. Go's JSON
+    decoder turns one into U+FFFD, so DVID would match or store a different string; every
+    backend refuses such values with this error, as the DSL does for ``N.type == "\\ud800"``.
+
+    Example:
+        >>> check_json_text({"type": ["KC", "ok \\U0001F600"]}, "the query")
+        >>> check_json_text({"type": ["KC", "\\udc00"]}, "the query")
+        Traceback (most recent call last):
+        ...
+        neuprint_dsl.errors.InvalidValue: invalid value '\\udc00' at type[1] of the query: a string must be valid Unicode, but it holds a lone surrogate ('\\udc00' at index 0); DVID would read it as U+FFFD
+    """
+    if isinstance(value, str):
+        _check_utf8(value, path, where)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str):
+                _check_utf8(key, f"{path}.{key!r}" if path else repr(key), where, "a field name")
+            check_json_text(item, where, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            check_json_text(item, where, f"{path}[{i}]")
+
+
+def _check_utf8(text: str, path: str, where: str, what: str = "a string") -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        at = f" at {path} of {where}" if path else f" in {where}"
+        raise InvalidValue(
+            f"invalid value {text!r}{at}: {what} must be valid Unicode, but it holds a lone "
+            f"surrogate ({text[err.start]!r} at index {err.start}); DVID would read it as U+FFFD"
+        ) from None
 
 
 def _fast_path_ids(objects: list[Any]) -> frozenset[int] | None:

@@ -1,22 +1,32 @@
-"""DVID ``neuronjson`` over HTTP: the DSL's queries, and the instance's other endpoints.
+"""DVID ``neuronjson`` over HTTP: the DSL's queries, and every endpoint of the instance.
 
 :class:`DvidHTTP` talks to one ``neuronjson`` instance (``<server>/api/node/<uuid>/<instance>``).
 ``run(neurons(...))`` compiles the predicate (:func:`~neuprint_dsl.neuronjson.to_neuronjson`),
 sends ``GET .../query`` with the JSON query in the body (as neuclease does), filters any residual
 on the client, and returns one row per body sorted by ``bodyid``, exactly what
-:class:`~neuprint_dsl.transports.LocalNeuronJson` returns for the same records.
+:class:`~neuprint_dsl.transports.LocalNeuronJson` returns for the same records. Every other
+endpoint of DVID's ``datatype/neuronjson`` has a typed method (docs/dvid.md lists them).
 
-Rules it keeps (see ``reference/dvid-and-neuprinthttp-behaviour.md`` part A):
+Rules it keeps (see ``reference/dvid-and-neuprinthttp-behaviour.md`` part A and DVID's
+``datatype/neuronjson/neuronjson.go``):
 
 * every answer is sorted by body id and de-duplicated on the client (DVID answers in
   lexicographic key order from its key-value store and repeats ids on its body-id fast path);
-* a request always has a timeout; only reads (``GET``/``HEAD``) are retried, on connection
-  errors and 502/503/504, with a short back-off; a write (``POST``/``DELETE``) is sent once;
+* a request always has a timeout. Reads (``GET``/``HEAD``) are retried by urllib3's
+  :class:`~urllib3.util.Retry` on the session's adapter: connection errors and 502/503/504,
+  with capped exponential back-off and the server's ``Retry-After`` (capped too); a read that
+  timed out is not sent again. A write (``POST``/``DELETE``) is **never** sent twice, and one
+  that fails with a 5xx, a timeout or a broken connection raises an error saying it **may
+  have been applied**;
 * a failed request raises :class:`~neuprint_dsl.ServerError` with the server's own message and
-  the request sent; a 200 whose body is not valid JSON (DVID streams, so errors can arrive as a
-  truncated answer) raises :class:`~neuprint_dsl.TransportError`, never a partial result;
-* writes are checked before they are sent (a JSON object, ``bodyid`` equal to the key, no
-  forged ``*_user``/``*_time`` fields unless asked for).
+  the request sent; a 200 whose body is not a whole answer (invalid JSON, a tar without its
+  end marker, a cut protobuf message: DVID streams, so errors can arrive as a truncated answer)
+  raises :class:`~neuprint_dsl.TransportError`, never a partial result; a body cut by the
+  connection is fetched again (reads only);
+* what is sent is checked first: writes are JSON objects whose ``bodyid`` is the key (DVID
+  requires the field; it is added when missing), no forged ``*_user``/``*_time`` fields unless
+  asked for, and no string anywhere holds a lone UTF-16 surrogate (Go's decoder would turn it
+  into U+FFFD: :class:`~neuprint_dsl.errors.InvalidValue`, as on every backend).
 
 Constructing a transport checks its arguments and touches no network:
 
@@ -35,33 +45,51 @@ import json
 import math
 import numbers
 import re
-import time
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
+from types import TracebackType
 from typing import Any, Literal, TypeGuard, overload
 from urllib.parse import quote, urlencode, urlsplit
 
 import pandas as pd
 import requests
 import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ReadTimeoutError
+from urllib3.util.retry import Retry
 
 from ..errors import InvalidArgument, QueryTimeout, ServerError, TransportError
-from ..neuronjson import Query
+from ..neuronjson import Query, check_json_text
 from ..query import Neurons
+from .dvid_formats import (
+    decode_key_values,
+    encode_key_values,
+    encode_keys,
+    read_tar,
+)
 from .neuronjson_base import SHOW, NeuronJsonTransport, Record, records_frame
 
 TimeoutSpec = float | tuple[float, float]
+#: the answer formats of ``keyvalues`` and ``keyrangevalues`` (``jsontar`` is DVID's ``tar``)
+ValuesFormat = Literal["json", "jsontar", "protobuf"]
+#: DVID's three metadata documents (``datatype/neuronjson``'s ``Schema`` kinds)
+SchemaKind = Literal["json_schema", "schema", "schema_batch"]
 
 BODYID = "bodyid"
 UINT64_MAX = 2**64 - 1
 #: statuses after which a read is tried again
 RETRY_STATUSES = frozenset({502, 503, 504})
-#: failures after which a read is tried again (the connection broke, or the answer did)
-TRANSIENT_ERRORS = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
 #: methods that are safe to send twice
 IDEMPOTENT = frozenset({"GET", "HEAD"})
 #: longest server message or request body quoted in an error
 MESSAGE_LIMIT = 1000
+SCHEMA_KINDS: tuple[SchemaKind, ...] = ("json_schema", "schema", "schema_batch")
+VALUES_FORMATS: tuple[ValuesFormat, ...] = ("json", "jsontar", "protobuf")
+#: what a write that may have reached the server says
+MAY_HAVE_BEEN_APPLIED = (
+    "the write may have been applied (it was not sent again); check, e.g. with get(), before "
+    "sending it again"
+)
 
 _HEX_PREFIX = re.compile(r"[0-9a-fA-F]{1,32}")
 _BRANCH = re.compile(r"[^\s:/~?#\\]+")
@@ -79,6 +107,65 @@ class _Nothing:
 _NO_BODY = _Nothing()
 
 
+class DvidRetry(Retry):
+    """urllib3's :class:`~urllib3.util.Retry` with DVID's policy: only ``GET``/``HEAD`` are
+    ever sent again (on connection errors, dropped connections and 502/503/504); a read that
+    timed out is not (the server is slow, asking again multiplies the wait); a write is never
+    retried, even after a connection error; ``Retry-After`` is respected up to
+    :attr:`retry_after_cap` seconds.
+
+    Example:
+        >>> retry = DvidRetry.for_reads(2, backoff=0.05)
+        >>> retry.is_retry("GET", 503), retry.is_retry("POST", 503), retry.is_retry("GET", 500)
+        (True, False, False)
+    """
+
+    #: longest wait a server's ``Retry-After`` may impose, in seconds
+    retry_after_cap = 30.0
+
+    @classmethod
+    def for_reads(cls, retries: int, backoff: float, backoff_max: float = 2.0) -> DvidRetry:
+        """The policy for ``retries`` extra attempts with back-off ``backoff * 2**(n-1)``
+        seconds (the first retry is immediate), each pause at most ``backoff_max``."""
+        return cls(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            other=0,
+            redirect=False,
+            allowed_methods=IDEMPOTENT,
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=backoff,
+            backoff_max=backoff_max,
+            raise_on_status=False,
+            respect_retry_after_header=True,
+        )
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> DvidRetry:
+        if error is not None:
+            read_method = method is not None and self._is_method_retryable(method)
+            if isinstance(error, ReadTimeoutError) or (
+                not read_method and not self._is_connection_error(error)
+            ):
+                raise error.with_traceback(_stacktrace)  # as urllib3 does for a read error
+            if not read_method:  # nothing was sent; requests maps this to ConnectionError
+                raise MaxRetryError(_pool, url, error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.retry_after_cap)
+
+
 class DvidHTTP(NeuronJsonTransport):
     """A DVID ``neuronjson`` instance over HTTP.
 
@@ -88,7 +175,10 @@ class DvidHTTP(NeuronJsonTransport):
     sent as ``Authorization: Bearer <token>``. ``timeout`` (seconds, or a ``(connect, read)``
     pair; required, never ``None``) applies to connecting and to each wait for the answer.
     ``user`` is the default ``u`` of writes. ``retries`` is how many times a failed read is
-    tried again. ``session`` lets you bring your own :class:`requests.Session`.
+    tried again (urllib3's back-off: the first retry at once, then ``backoff * 2**(n-1)``
+    seconds, each pause at most ``backoff_max``; writes are never retried). ``session``
+    lets you bring your own :class:`requests.Session`; an adapter with the retry policy is
+    mounted on it for this instance's URL only.
 
     Example (needs a DVID server)::
 
@@ -100,9 +190,6 @@ class DvidHTTP(NeuronJsonTransport):
         'MBON01'
         >>> dvid.post(1234567, {"type": "MBON02"})  # doctest: +SKIP
     """
-
-    #: first pause before a retry, in seconds (doubled after each attempt)
-    backoff = 0.05
 
     def __init__(
         self,
@@ -117,6 +204,8 @@ class DvidHTTP(NeuronJsonTransport):
         kinds: Mapping[str, str] | None = None,
         session: requests.Session | None = None,
         retries: int = 2,
+        backoff: float = 0.05,
+        backoff_max: float = 2.0,
     ) -> None:
         super().__init__(field_names=field_names, kinds=kinds)
         self.server = normalize_server(server)
@@ -127,6 +216,8 @@ class DvidHTTP(NeuronJsonTransport):
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
             raise InvalidArgument(f"retries must be a non-negative int, not {retries!r}")
         self.retries = retries
+        self.backoff = _non_negative(backoff, "backoff")
+        self.backoff_max = _non_negative(backoff_max, "backoff_max")
         self._headers = {"Accept": "application/json"}
         if token is not None:
             self._headers["Authorization"] = f"Bearer {_check_token(token)}"
@@ -134,6 +225,8 @@ class DvidHTTP(NeuronJsonTransport):
         self.session = requests.Session() if session is None else session
         self.path = f"/api/node/{quote(self.uuid, safe=':~')}/{quote(self.instance, safe='')}"
         self.url = self.server + self.path
+        self.retry = DvidRetry.for_reads(retries, self.backoff, self.backoff_max)
+        self.session.mount(self.url + "/", HTTPAdapter(max_retries=self.retry))
 
     def __repr__(self) -> str:
         return f"DvidHTTP({self.server!r}, {self.uuid!r}, {self.instance!r})"
@@ -204,7 +297,7 @@ class DvidHTTP(NeuronJsonTransport):
         de-duplicated. ``fields`` keeps those fields (``bodyid`` always) even where DVID
         ignores the option. A query DVID cannot evaluate sensibly (an empty object or list,
         scalar floats, booleans, nulls, objects, lists mixing numbers with strings or other
-        values) raises ``ValueError`` before anything is sent.
+        values, a lone surrogate anywhere) raises a ``ValueError`` before anything is sent.
 
         Example (needs a DVID server)::
 
@@ -286,15 +379,53 @@ class DvidHTTP(NeuronJsonTransport):
             raise TransportError(f"{what}: expected a JSON list of names, got {_show(data)}")
         return sorted({v for v in data if v})
 
-    def keyrange(self, first: int, last: int) -> list[int]:
-        """Body ids from ``first`` to ``last`` inclusive, in numeric order. A range whose
-        bounds have different numbers of digits is asked for one digit count at a time (DVID's
-        key-value store compares keys as strings, so ``5..20`` would otherwise be empty).
+    def fieldtimes(self) -> dict[str, str]:
+        """When each field was last changed (``GET .../fieldtimes``: ``{field: RFC 3339
+        time}``). DVID keeps these only for versions held in memory and answers 400
+        otherwise (raised as :class:`~neuprint_dsl.ServerError`).
+
+        Example (needs a DVID server)::
+
+            >>> dvid.fieldtimes()["type"]  # doctest: +SKIP
+            '2024-01-02T03:04:05-05:00'
+        """
+        what = self._describe("GET", "fieldtimes")
+        data = _object(self._get_json("fieldtimes"), what)
+        if not all(isinstance(v, str) for v in data.values()):
+            raise TransportError(f"{what}: expected {{field: time}}, got {_show(data)}")
+        return dict(sorted(data.items()))
+
+    def keyrange(self, first: int | str, last: int | str) -> list[int]:
+        """Exactly DVID's ``GET .../keyrange/<first>/<last>``: one request, the bounds sent as
+        given, the keys DVID selects returned as ints in numeric order.
+
+        **DVID compares keys as strings** on versions read from its key-value store (every
+        version but the in-memory HEAD): the range is the *lexicographic* range of the
+        decimal key strings, then filtered numerically, so ``keyrange(1, 20000)`` over keys
+        23, 5813 and 10000 is ``[10000]`` ("23" and "5813" sort after "20000"). On the
+        in-memory HEAD the same call is a numeric range. For the numeric range on every
+        version use :meth:`numeric_keyrange`. A bound may also be a string as DVID reads it:
+        one starting with a character above ``"9"`` means 2**64-1, below ``"0"`` means 0.
 
         Example (needs a DVID server)::
 
             >>> dvid.keyrange(1, 20000)  # doctest: +SKIP
-            [5813, 10000]
+            [10000]
+        """
+        path = f"keyrange/{check_bound(first)}/{check_bound(last)}"
+        data = self._get_json(path)
+        return sorted(set(_key_list(data, self._describe("GET", path))))
+
+    def numeric_keyrange(self, first: int, last: int) -> list[int]:
+        """Body ids from ``first`` to ``last`` inclusive **as numbers**, in numeric order, on
+        any version: the range is asked for one digit count at a time (``1..9``, ``10..99``,
+        ...), where DVID's string order of keys is their numeric order (see
+        :meth:`keyrange`, which is DVID's own comparison).
+
+        Example (needs a DVID server)::
+
+            >>> dvid.numeric_keyrange(1, 20000)  # doctest: +SKIP
+            [23, 5813, 10000]
         """
         ids: set[int] = set()
         for a, b in _digit_ranges(check_key(first, zero=True), check_key(last, zero=True)):
@@ -305,37 +436,77 @@ class DvidHTTP(NeuronJsonTransport):
 
     def keyrangevalues(
         self,
+        first: int | str,
+        last: int | str,
+        fields: Iterable[str] | None = None,
+        show: str | None = None,
+        *,
+        format: ValuesFormat = "json",
+        check: bool | None = None,
+    ) -> pd.DataFrame:
+        """Exactly DVID's ``GET .../keyrangevalues/<first>/<last>``: the annotations of the
+        keys in DVID's range, one row per body, sorted by body id. Like :meth:`keyrange`, DVID
+        compares keys **as strings** on versions read from its key-value store (and here
+        applies no numeric filter at all); :meth:`numeric_keyrangevalues` is the numeric range.
+
+        ``format`` is the answer DVID sends: ``"json"`` (``json=true``), ``"jsontar"`` (a tar
+        file, ``jsontar=true``) or ``"protobuf"`` (DVID's default, ``KeyValues``); the result
+        is the same DataFrame. ``check=True`` asks DVID to verify each value is valid JSON
+        (``check=true``; ``json`` only), ``check=False`` sends ``check=false``.
+
+        Example (needs a DVID server)::
+
+            >>> dvid.keyrangevalues(10000, 10999, format="jsontar")["bodyid"].tolist()  # doctest: +SKIP
+            [10000, 10311]
+        """
+        path = f"keyrangevalues/{check_bound(first)}/{check_bound(last)}"
+        names = _field_list(fields)
+        params = {**_format_params(format, check), **_params(fields=names, show=show)}
+        records = self._values("GET", path, format, params)
+        return _frame(_selected(records, names, show), names)
+
+    def numeric_keyrangevalues(
+        self,
         first: int,
         last: int,
         fields: Iterable[str] | None = None,
         show: str | None = None,
+        *,
+        format: ValuesFormat = "json",
+        check: bool | None = None,
     ) -> pd.DataFrame:
-        """The annotations of body ids ``first`` to ``last`` inclusive
-        (``GET .../keyrangevalues/a/b?json=true``), one row per body.
+        """The annotations of body ids ``first`` to ``last`` inclusive **as numbers**, one row
+        per body, on any version (asked one digit count at a time, like
+        :meth:`numeric_keyrange`). ``format`` and ``check`` as in :meth:`keyrangevalues`.
 
         Example (needs a DVID server)::
 
-            >>> dvid.keyrangevalues(10000, 10999)["bodyid"].tolist()  # doctest: +SKIP
-            [10000, 10311]
+            >>> dvid.numeric_keyrangevalues(1, 20000)["bodyid"].tolist()  # doctest: +SKIP
+            [23, 5813, 10000]
         """
         names = _field_list(fields)
-        params = {"json": "true", **_params(fields=names, show=show)}
+        params = {**_format_params(format, check), **_params(fields=names, show=show)}
         records: list[dict[str, Any]] = []
         for a, b in _digit_ranges(check_key(first, zero=True), check_key(last, zero=True)):
-            path = f"keyrangevalues/{a}/{b}"
-            data = self._get_json(path, params=params)
-            got = _keyed_records(data, self._describe("GET", path, params))
+            got = self._values("GET", f"keyrangevalues/{a}/{b}", format, params)
             records.extend(r for r in got if a <= r[BODYID] <= b)
-        return _frame(_selected(records, names, show), names)
+        return _frame(_selected(_records(records, "keyrangevalues"), names, show), names)
 
     def keyvalues(
         self,
         keys: Iterable[int],
         fields: Iterable[str] | None = None,
         show: str | None = None,
+        *,
+        format: ValuesFormat = "json",
+        check: bool | None = None,
     ) -> pd.DataFrame:
-        """The annotations of the given body ids (``GET .../keyvalues?json=true`` with the
-        ids in the body), one row per body found; ids without an annotation are left out.
+        """The annotations of the given body ids (``GET .../keyvalues`` with the ids in the
+        body), one row per body found, sorted by body id; ids without an annotation are left
+        out. ``format`` is the answer DVID sends: ``"json"`` (``json=true``, the ids sent as a
+        JSON list), ``"jsontar"`` (a tar file; the ids sent as a JSON list of strings, as DVID
+        requires) or ``"protobuf"`` (protobuf ``Keys`` in, ``KeyValues`` out); the result is
+        the same DataFrame. ``check`` as in :meth:`keyrangevalues`.
 
         Example (needs a DVID server)::
 
@@ -344,12 +515,50 @@ class DvidHTTP(NeuronJsonTransport):
         """
         ids = sorted({check_key(k) for k in _iterable(keys, "keys")})
         names = _field_list(fields)
+        params = {**_format_params(format, check), **_params(fields=names, show=show)}
         if not ids:
             return _frame([], names)
-        params = {"json": "true", **_params(fields=names, show=show)}
-        data = self._get_json("keyvalues", params=params, body=ids)
-        records = _keyed_records(data, self._describe("GET", "keyvalues", params, ids))
+        body: Any
+        if format == "json":
+            body, data, shown = ids, None, None
+        elif format == "jsontar":
+            body, data, shown = [str(i) for i in ids], None, None
+        else:
+            body, data = _NO_BODY, encode_keys(str(i) for i in ids)
+            shown = f"<protobuf Keys: {len(ids)} keys {_shorten(str(ids), 200)}>"
+        records = self._values("GET", "keyvalues", format, params, body, data, shown)
         return _frame(_selected(records, names, show), names)
+
+    def _values(
+        self,
+        method: str,
+        path: str,
+        format: ValuesFormat,
+        params: Mapping[str, str],
+        body: Any = _NO_BODY,
+        data: bytes | None = None,
+        shown: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Annotations from a ``keyvalues`` / ``keyrangevalues`` answer in ``format``."""
+        response = self._request(method, path, params=params, body=body, data=data, shown=shown)
+        what = self._describe(method, path, params, body, shown)
+        if format == "json":
+            return _keyed_records(_decode(response, what), what)
+        if format == "jsontar":
+            pairs = read_tar(response.content, what)
+        else:
+            pairs = decode_key_values(response.content, what)
+        keyed: dict[str, Any] = {}
+        for key, raw in pairs:
+            if not raw:  # DVID sends an empty value for a key without an annotation
+                continue
+            try:
+                keyed[key] = json.loads(raw)
+            except ValueError as err:
+                raise TransportError(
+                    f"{what}: the value of key {key!r} is not valid JSON: {err}"
+                ) from None
+        return _keyed_records(keyed, what)
 
     # -- one key ---------------------------------------------------------------------------
 
@@ -394,16 +603,20 @@ class DvidHTTP(NeuronJsonTransport):
         user: str | None = None,
         allow_metadata: bool = False,
     ) -> None:
-        """Write the annotation of one body. By default the fields are **merged** into the
-        stored ones (a ``None`` value deletes a field); ``replace=True`` drops the fields not
-        given; ``conditional`` names fields that are only written if not already set. DVID
-        records ``F_user``/``F_time`` for each changed field; ``user`` (or the transport's
-        ``user``) is the ``u`` it records. Sent once, never retried.
+        """Write the annotation of one body (``POST .../key/<id>?u=...``). By default the
+        fields are **merged** into the stored ones (a ``None`` value deletes a field);
+        ``replace=True`` drops the fields not given; ``conditional`` names fields that are
+        only written if not already set (refused with ``replace=True``, where DVID would
+        ignore it and overwrite them). DVID records
+        ``F_user``/``F_time`` for each changed field; ``user`` (or the transport's ``user``)
+        is the ``u`` it records. ``bodyid`` is added to the body (DVID requires it). Sent
+        once, never retried; a 5xx, a timeout or a broken connection raises an error saying
+        the write may have been applied.
 
         Refused before anything is sent (``ValueError``/``TypeError``): a key that is not a
         positive 64-bit id, a value that is not a JSON object, a ``bodyid`` other than the key,
         ``*_user``/``*_time`` fields unless ``allow_metadata=True`` (``bodyid_user`` and
-        ``bodyid_time`` always), no user.
+        ``bodyid_time`` always), a lone surrogate in any string, no user.
 
         Example (needs a DVID server)::
 
@@ -411,18 +624,59 @@ class DvidHTTP(NeuronJsonTransport):
         """
         body = check_key(key)
         record = check_value(body, value, allow_metadata=allow_metadata)
-        params = {"u": self._writer(user)}
-        if not isinstance(replace, bool):
-            raise InvalidArgument(f"replace must be True or False, not {replace!r}")
-        if replace:
-            params["replace"] = "true"
-        protected = _conditional(conditional)
-        if protected:
-            params["conditional"] = ",".join(protected)
+        params = self._write_params(user, replace, conditional)
         self._request("POST", f"key/{body}", params=params, body=record)
 
+    def post_keyvalues(
+        self,
+        annotations: Mapping[int, Mapping[str, Any]] | Iterable[Mapping[str, Any]],
+        *,
+        replace: bool = False,
+        conditional: Iterable[str] | str | None = None,
+        user: str | None = None,
+        allow_metadata: bool = False,
+    ) -> int:
+        """Write many annotations in one request (``POST .../keyvalues?u=...``, a protobuf
+        ``KeyValues`` body): ``{body id: annotation}``, or annotations that each have a
+        ``bodyid``. Each is written as :meth:`post` writes one (merge by default,
+        ``replace``, ``conditional``, ``user``, the same checks, all made before anything is
+        sent); returns how many were sent (no request for none). A body id given twice is
+        refused. Sent once, never retried.
+
+        DVID writes them **one at a time, in the order given, and stops at the first it
+        refuses** (a JSON-schema failure, say): the error then says the ones before it were
+        written. A 5xx, a timeout or a broken connection says some or all may have been.
+
+        Example (needs a DVID server)::
+
+            >>> dvid.post_keyvalues({23: {"type": "KC"}, 5813: {"type": "APL"}})  # doctest: +SKIP
+            2
+        """
+        items = _annotations(annotations)
+        records = [(k, check_value(k, v, allow_metadata=allow_metadata)) for k, v in items]
+        params = self._write_params(user, replace, conditional)
+        if not records:
+            return 0
+        data = encode_key_values((str(k), _encode(v)) for k, v in records)
+        ids = [k for k, _ in records]
+        shown = f"<protobuf KeyValues: {len(ids)} annotations, bodies {_shorten(str(ids), 200)}>"
+        try:
+            self._request("POST", "keyvalues", params=params, data=data, shown=shown)
+        except ServerError as err:
+            if err.status == 400:  # DVID's BadRequest: a refusal part way through the batch
+                raise ServerError(
+                    err.status,
+                    f"{err.message} (if this refuses one annotation, the ones before it in the "
+                    "batch were written: DVID writes a batch one at a time, in the order sent, "
+                    "and stops at the first it refuses)",
+                    err.query,
+                ) from None
+            raise
+        return len(records)
+
     def delete(self, key: int) -> None:
-        """Delete the annotation of one body (sent once, never retried).
+        """Delete the annotation of one body (``DELETE .../key/<id>``; sent once, never
+        retried). DVID answers 200 for a body without an annotation too.
 
         Example (needs a DVID server)::
 
@@ -432,22 +686,79 @@ class DvidHTTP(NeuronJsonTransport):
 
     # -- instance metadata -----------------------------------------------------------------
 
+    def schema(self, kind: SchemaKind = "json_schema") -> Any:
+        """One of DVID's metadata documents (``GET .../<kind>``), parsed, or ``None`` if it
+        is not set: ``"json_schema"`` (the JSON schema DVID validates writes with),
+        ``"schema"`` and ``"schema_batch"`` (neutu/neu3's annotation forms).
+
+        Example (needs a DVID server)::
+
+            >>> dvid.schema("schema")["title"]  # doctest: +SKIP
+            'body annotations'
+        """
+        path = _schema_kind(kind)
+        response = self._request("GET", path, accept=(404,))
+        what = self._describe("GET", path)
+        if response.status_code == 404:
+            message = _server_message(response, empty="")
+            if message:  # a 404 that says something is not "no schema" (e.g. no such instance)
+                raise ServerError(404, message, what)
+            return None
+        return _decode(response, what)
+
+    def has_schema(self, kind: SchemaKind = "json_schema") -> bool:
+        """True if the metadata document ``kind`` is set (``HEAD .../<kind>``).
+
+        Example (needs a DVID server)::
+
+            >>> dvid.has_schema("schema_batch")  # doctest: +SKIP
+            False
+        """
+        response = self._request("HEAD", _schema_kind(kind), accept=(404,))
+        return response.status_code != 404
+
+    def post_schema(self, document: Any, kind: SchemaKind = "json_schema") -> None:
+        """Store a metadata document (``POST .../<kind>``; sent once). DVID stores any bytes
+        without checking them, so the document is checked here: JSON (no NaN, no lone
+        surrogates), and for ``"json_schema"`` an object or a boolean (what a JSON schema is;
+        DVID silently stops validating writes when it cannot compile the one it has).
+
+        Example (needs a DVID server)::
+
+            >>> dvid.post_schema({"type": "object", "required": ["status"]})  # doctest: +SKIP
+        """
+        path = _schema_kind(kind)
+        if kind == "json_schema" and not isinstance(document, (Mapping, bool)):
+            raise InvalidArgument(
+                f"a JSON schema is a JSON object (a dict) or a boolean, not "
+                f"{type(document).__name__}"
+            )
+        value = dict(document) if isinstance(document, Mapping) else document
+        check_json_text(value, f"the {kind} document")
+        self._request("POST", path, body=value)
+
+    def delete_schema(self, kind: SchemaKind = "json_schema") -> None:
+        """Remove a metadata document (``DELETE .../<kind>``; sent once; 200 if none was set).
+
+        Example (needs a DVID server)::
+
+            >>> dvid.delete_schema("schema_batch")  # doctest: +SKIP
+        """
+        self._request("DELETE", _schema_kind(kind))
+
     def json_schema(self) -> dict[str, Any] | None:
-        """The JSON schema DVID enforces on writes, or ``None`` if none is set.
+        """The JSON schema DVID enforces on writes, or ``None`` if none is set (``schema()``).
 
         Example (needs a DVID server)::
 
             >>> dvid.json_schema()  # doctest: +SKIP
             {'type': 'object', 'properties': {'bodyid': {'type': 'integer'}}}
         """
-        response = self._request("GET", "json_schema", accept=(404,))
+        value = self.schema("json_schema")
+        if value is None or isinstance(value, dict):
+            return value
         what = self._describe("GET", "json_schema")
-        if response.status_code == 404:
-            message = _server_message(response, empty="")
-            if message:  # a 404 that says something is not "no schema" (e.g. no such instance)
-                raise ServerError(404, message, what)
-            return None
-        return _object(_decode(response, what), what)
+        raise TransportError(f"{what}: expected a JSON object, got {_show(value)}")
 
     def post_json_schema(self, schema: Mapping[str, Any]) -> None:
         """Set the JSON schema DVID enforces on later writes (sent once).
@@ -460,7 +771,7 @@ class DvidHTTP(NeuronJsonTransport):
             raise InvalidArgument(
                 f"a JSON schema is a JSON object (a dict), not {type(schema).__name__}"
             )
-        self._request("POST", "json_schema", body=dict(schema))
+        self.post_schema(schema, "json_schema")
 
     def delete_json_schema(self) -> None:
         """Remove the JSON schema (sent once).
@@ -469,20 +780,49 @@ class DvidHTTP(NeuronJsonTransport):
 
             >>> dvid.delete_json_schema()  # doctest: +SKIP
         """
-        self._request("DELETE", "json_schema")
+        self.delete_schema("json_schema")
 
-    def tags(self) -> dict[str, Any]:
-        """The instance's tags (``GET .../tags``).
+    def tags(self) -> dict[str, str]:
+        """The instance's tags (``GET .../tags``, which DVID answers as ``{"Tags": {...}}``).
 
         Example (needs a DVID server)::
 
             >>> dvid.tags()  # doctest: +SKIP
             {'type': 'meta'}
         """
-        return _object(self._get_json("tags"), self._describe("GET", "tags"))
+        what = self._describe("GET", "tags")
+        data = _object(self._get_json("tags"), what)
+        tags = data.get("Tags")
+        if tags is None:
+            return {}
+        if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+            raise TransportError(f"{what}: expected {{'Tags': {{name: text}}}}, got {_show(data)}")
+        return dict(tags)
+
+    def post_tags(self, tags: Mapping[str, str], *, replace: bool = False) -> None:
+        """Add tags to the instance (``POST .../tags``), or with ``replace=True`` make them
+        its only tags; ``post_tags({}, replace=True)`` deletes every tag. Names and values are
+        strings (DVID refuses anything else). Sent once.
+
+        Example (needs a DVID server)::
+
+            >>> dvid.post_tags({"type": "meta", "owner": "flyem"})  # doctest: +SKIP
+        """
+        if not isinstance(tags, Mapping):
+            raise InvalidArgument(f"tags are a dict of strings, not {type(tags).__name__}")
+        for name, text in tags.items():
+            if not isinstance(name, str) or not isinstance(text, str):
+                raise InvalidArgument(
+                    f"tag names and values are strings (DVID refuses others), not {name!r}: "
+                    f"{text!r}"
+                )
+        check_json_text(dict(tags), "the tags")
+        params = {"replace": "true"} if _flag(replace, "replace") else {}
+        self._request("POST", "tags", params=params, body=dict(tags))
 
     def info(self) -> dict[str, Any]:
-        """The instance's configuration (``GET .../info``).
+        """The instance's configuration (``GET .../info``: ``{"Base": {...}, "Extended":
+        {}}``).
 
         Example (needs a DVID server)::
 
@@ -491,15 +831,42 @@ class DvidHTTP(NeuronJsonTransport):
         """
         return _object(self._get_json("info"), self._describe("GET", "info"))
 
+    def help(self) -> str:
+        """DVID's help text for the ``neuronjson`` datatype (``GET .../help``).
+
+        Example (needs a DVID server)::
+
+            >>> dvid.help().splitlines()[1]  # doctest: +SKIP
+            "API for 'neuronjson' datatype (github.com/janelia-flyem/dvid/datatype/neuronjson)"
+        """
+        response = self._request("GET", "help", accept_text=True)
+        return response.content.decode("utf-8", errors="replace")
+
     # -- HTTP ------------------------------------------------------------------------------
 
     def _writer(self, user: str | None) -> str:
         name = self.user if user is None else _check_user(user)
         if name is None:
             raise InvalidArgument(
-                "DVID records who wrote each field: pass user=... to post() or to DvidHTTP()"
+                "DVID records who wrote each field: pass user=... to the write or to DvidHTTP()"
             )
         return name
+
+    def _write_params(
+        self, user: str | None, replace: bool, conditional: Iterable[str] | str | None
+    ) -> dict[str, str]:
+        params = {"u": self._writer(user)}
+        if _flag(replace, "replace"):
+            params["replace"] = "true"
+        protected = _conditional(conditional)
+        if protected and replace:
+            raise InvalidArgument(
+                "conditional has no effect with replace=True: DVID's updateJSON only protects "
+                "fields when it merges, so the protected fields would be overwritten"
+            )
+        if protected:
+            params["conditional"] = ",".join(protected)
+        return params
 
     def _get_json(
         self, path: str, *, params: Mapping[str, str] | None = None, body: Any = _NO_BODY
@@ -513,12 +880,15 @@ class DvidHTTP(NeuronJsonTransport):
         path: str,
         params: Mapping[str, str] | None = None,
         body: Any = _NO_BODY,
+        shown: str | None = None,
     ) -> str:
         """The request as a readable line for error messages: ``GET /api/.../query {...}``."""
         text = f"{method} {self.path}/{path}"
         if params:
             text += "?" + urlencode(params)
-        if not isinstance(body, _Nothing):
+        if shown is not None:
+            text += " " + shown
+        elif not isinstance(body, _Nothing):
             text += " " + _shorten(json.dumps(body, ensure_ascii=False, default=repr))
         return text
 
@@ -529,18 +899,27 @@ class DvidHTTP(NeuronJsonTransport):
         *,
         params: Mapping[str, str] | None = None,
         body: Any = _NO_BODY,
+        data: bytes | None = None,
+        shown: str | None = None,
         accept: tuple[int, ...] = (),
+        accept_text: bool = False,
     ) -> requests.Response:
-        """Send one request; retry reads on connection errors and 502/503/504; raise
-        :class:`ServerError` for any other status outside 2xx and ``accept``."""
-        data = None if isinstance(body, _Nothing) else _encode(body)
+        """Send one request (urllib3's :class:`DvidRetry` re-sends reads); fetch a read again
+        if its body was cut; raise :class:`ServerError` for any status outside 2xx and
+        ``accept``, saying for a write with a 5xx that it may have been applied."""
         headers = dict(self._headers)
+        if accept_text:
+            headers["Accept"] = "text/plain"
         if data is not None:
+            headers["Content-Type"] = "application/octet-stream"
+        elif not isinstance(body, _Nothing):
+            data = _encode(body)
             headers["Content-Type"] = "application/json"
-        what = self._describe(method, path, params, body)
-        attempts = 1 + (self.retries if method in IDEMPOTENT else 0)
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
+        what = self._describe(method, path, params, body, shown)
+        write = method not in IDEMPOTENT
+        # urllib3 cannot see a body cut after the headers (requests reads it later): a read
+        # is fetched again for that, as often as the retry policy allows
+        for attempt in range(1 + (0 if write else self.retries)):
             try:
                 response = self.session.request(
                     method,
@@ -549,54 +928,50 @@ class DvidHTTP(NeuronJsonTransport):
                     data=data,
                     headers=headers,
                     timeout=self.timeout,
-                    allow_redirects=method in IDEMPOTENT,
+                    allow_redirects=not write,
                 )
-            except requests.RequestException as err:
-                # a connect timeout sent nothing: a read may try again like any refused
-                # connection; other timeouts (and any write) end here
-                retry_connect = isinstance(err, requests.ConnectTimeout) and method in IDEMPOTENT
-                if _is_timeout(err) and (last or not retry_connect):
-                    raise QueryTimeout(self._timeout_message(what, method)) from None
-                if retry_connect:
-                    self._pause(attempt)
-                    continue
-                if last or not isinstance(err, TRANSIENT_ERRORS):
-                    raise TransportError(
-                        self._failure_message(what, method, attempt + 1, err)
-                    ) from err
-                self._pause(attempt)
+            except requests.exceptions.ChunkedEncodingError as err:
+                if write or attempt == self.retries:
+                    raise TransportError(self._failure_message(what, method, err)) from err
                 continue
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as err:
+                if _is_timeout(err):
+                    raise QueryTimeout(self._timeout_message(what, method, err)) from None
+                raise TransportError(self._failure_message(what, method, err)) from err
             status = response.status_code
-            if status in RETRY_STATUSES and not last:
-                response.close()
-                self._pause(attempt)
-                continue
             if 200 <= status < 300 or status in accept:
                 return response
-            raise ServerError(status, _server_message(response), what)
+            message = _server_message(response)
+            if write and status >= 500:
+                message += f" ({MAY_HAVE_BEEN_APPLIED})"
+            raise ServerError(status, message, what)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _pause(self, attempt: int) -> None:
-        time.sleep(self.backoff * 2**attempt)
-
-    def _timeout_message(self, what: str, method: str) -> str:
+    def _timeout_message(self, what: str, method: str, err: BaseException) -> str:
         text = f"no answer from {self.server} within the timeout ({self.timeout} s): {what}"
         if method not in IDEMPOTENT:
-            text += " (the write may or may not have been applied; it was not sent again)"
+            if _nothing_sent(err):
+                text += " (the connection was never made: the write was not applied)"
+            else:
+                text += f" ({MAY_HAVE_BEEN_APPLIED})"
         return text
 
-    def _failure_message(self, what: str, method: str, attempts: int, err: Exception) -> str:
-        if attempts > 1:
-            tries = f"after {attempts} attempts"
-        elif method in IDEMPOTENT:
-            tries = "(not retried)"
-        else:
+    def _failure_message(self, what: str, method: str, err: BaseException) -> str:
+        if method not in IDEMPOTENT:
             tries = "(not retried: a write)"
+        elif _exhausted(err) or isinstance(err, requests.exceptions.ChunkedEncodingError):
+            tries = f"after {1 + self.retries} attempts"
+        else:
+            tries = "(not retried)"
         text = (
-            f"request to {self.server} failed {tries}: {type(err).__name__}: {err}\nrequest: {what}"
+            f"request to {self.server} failed {tries}: {type(err).__name__}: "
+            f"{_shorten(str(err), 300)}\nrequest: {what}"
         )
         if method not in IDEMPOTENT:
-            text += "\nthe write may or may not have been applied; check before sending it again"
+            if _nothing_sent(err):
+                text += "\nthe connection was never made: the write was not applied"
+            else:
+                text += f"\n{MAY_HAVE_BEEN_APPLIED}"
         return text
 
 
@@ -750,7 +1125,7 @@ def check_value(
     """The annotation to POST for body ``key``, checked (see :meth:`DvidHTTP.post`).
 
     Example:
-        >>> check_value(7, {"bodyid": 7, "type": "KC"})
+        >>> check_value(7, {"type": "KC"})
         {'bodyid': 7, 'type': 'KC'}
         >>> check_value(7, {"type_user": "someone"})
         Traceback (most recent call last):
@@ -769,6 +1144,8 @@ def check_value(
         body = record[BODYID]
         if not _is_int(body) or body != key:
             raise InvalidArgument(f"the annotation's bodyid {body!r} is not its key {key}")
+    else:
+        record = {BODYID: key, **record}  # DVID refuses an annotation without it
     for name in record:
         if name in ("bodyid_user", "bodyid_time"):
             raise InvalidArgument(f"refusing to write {name!r}: DVID rejects it (400)")
@@ -778,6 +1155,7 @@ def check_value(
                 "clock (pass allow_metadata=True to write it)"
             )
     _encode(record)  # JSON-serialisable, no NaN or infinity
+    check_json_text(record, f"the annotation of body {key}")
     return record
 
 
@@ -817,6 +1195,7 @@ def check_query(query: object) -> Query:
             problem = _value_problem(value)
             if problem:
                 raise InvalidArgument(f"query field {name!r}: {problem}")
+    check_json_text(query, "the neuronjson query")
     return query  # type: ignore[return-value]
 
 
@@ -851,6 +1230,7 @@ def _field_list(fields: Iterable[str] | None) -> list[str] | None:
             raise InvalidArgument(f"a field name is a non-empty string without ',', not {name!r}")
     if not names:
         raise InvalidArgument("fields must be None (every field) or a non-empty list of names")
+    check_json_text(names, "the field names")
     return names
 
 
@@ -878,6 +1258,101 @@ def _params(*, fields: list[str] | None, show: str | None) -> dict[str, str]:
     if show is not None:
         params["show"] = show
     return params
+
+
+def check_bound(bound: object) -> str:
+    """A ``keyrange`` bound as DVID reads it (``parseKeyStr``): a body id, or a string that
+    is a decimal uint64 or starts with a character below ``"0"`` (meaning 0) or above
+    ``"9"`` (meaning 2**64-1); without ``/``, ``?`` or ``#``, which would change the URL.
+
+    Example:
+        >>> check_bound(10000), check_bound("a"), check_bound("0")
+        ('10000', 'a', '0')
+        >>> check_bound("12a")
+        Traceback (most recent call last):
+        ...
+        neuprint_dsl.errors.InvalidArgument: invalid key range bound '12a': DVID reads a bound starting with a digit as a uint64 and answers 400 otherwise
+    """
+    if isinstance(bound, numbers.Integral) and not isinstance(bound, bool):
+        return str(check_key(bound, zero=True))
+    if not isinstance(bound, str) or not bound:
+        raise InvalidArgument(
+            f"a key range bound is a body id or a non-empty string, not {bound!r}"
+        )
+    if any(c in bound for c in "/?#%\\") or any(ord(c) < 33 for c in bound):
+        raise InvalidArgument(f"invalid key range bound {bound!r}: it would change the URL")
+    check_json_text(bound, "the key range bound")
+    if "0" <= bound[0] <= "9" and not (
+        bound.isascii() and bound.isdigit() and int(bound) <= UINT64_MAX
+    ):
+        raise InvalidArgument(
+            f"invalid key range bound {bound!r}: DVID reads a bound starting with a digit as a "
+            "uint64 and answers 400 otherwise"
+        )
+    return bound
+
+
+def _format_params(format: str, check: bool | None) -> dict[str, str]:
+    if format not in VALUES_FORMATS:
+        raise InvalidArgument(f"format must be one of {VALUES_FORMATS}, not {format!r}")
+    params = (
+        {"json": "true"} if format == "json" else {"jsontar": "true"} if format == "jsontar" else {}
+    )
+    if check is not None:
+        if format != "json":
+            raise InvalidArgument("check applies to format='json' only (DVID ignores it otherwise)")
+        params["check"] = "true" if _flag(check, "check") else "false"
+    return params
+
+
+def _schema_kind(kind: object) -> str:
+    if kind not in SCHEMA_KINDS:
+        raise InvalidArgument(f"a schema kind is one of {SCHEMA_KINDS}, not {kind!r}")
+    return str(kind)
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{name} must be True or False, not {value!r}")
+    return value
+
+
+def _non_negative(value: object, name: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(float(value))
+        or float(value) < 0
+    ):
+        raise InvalidArgument(f"{name} is a non-negative number of seconds, not {value!r}")
+    return float(value)
+
+
+def _annotations(
+    annotations: Mapping[int, Mapping[str, Any]] | Iterable[Mapping[str, Any]],
+) -> list[tuple[int, Mapping[str, Any]]]:
+    """``(body id, annotation)`` pairs from a dict keyed by id or from records with a
+    ``bodyid``; a body id given twice is refused."""
+    if isinstance(annotations, Mapping):
+        items = [(check_key(k), v) for k, v in annotations.items()]
+    else:
+        items = []
+        for i, record in enumerate(_iterable(annotations, "annotations")):
+            if not isinstance(record, Mapping):
+                raise InvalidArgument(
+                    f"annotation {i} is {type(record).__name__}, not a JSON object (a dict)"
+                )
+            if BODYID not in record:
+                raise InvalidArgument(f"annotation {i} has no bodyid (pass a dict keyed by id)")
+            items.append((check_key(record[BODYID]), record))
+    seen: set[int] = set()
+    for key, _ in items:
+        if key in seen:
+            raise InvalidArgument(
+                f"body {key} is given twice: DVID would write both, one after the other"
+            )
+        seen.add(key)
+    return items
 
 
 def _digit_ranges(first: int, last: int) -> list[tuple[int, int]]:
@@ -1036,11 +1511,41 @@ def _server_message(response: requests.Response, empty: str | None = None) -> st
         return response.reason or "no message"
 
 
-def _is_timeout(err: requests.RequestException) -> bool:
+def _causes(err: BaseException) -> list[BaseException]:
+    """``err`` and what it wraps: requests puts urllib3's error in ``args``, urllib3's
+    :class:`MaxRetryError` has a ``reason``."""
+    out: list[BaseException] = []
+    todo = [err]
+    while todo and len(out) < 10:
+        item = todo.pop()
+        out.append(item)
+        todo.extend(a for a in item.args if isinstance(a, BaseException))
+        reason = getattr(item, "reason", None)
+        if isinstance(reason, BaseException):
+            todo.append(reason)
+    return out
+
+
+def _is_timeout(err: BaseException) -> bool:
     """A timeout, including one while reading the body (requests wraps it differently)."""
-    if isinstance(err, requests.Timeout):
-        return True
-    return any(isinstance(arg, urllib3.exceptions.TimeoutError) for arg in err.args)
+    return any(
+        isinstance(e, (requests.Timeout, urllib3.exceptions.TimeoutError))
+        and not isinstance(e, urllib3.exceptions.NewConnectionError)  # refused, not slow
+        for e in _causes(err)
+    )
+
+
+def _nothing_sent(err: BaseException) -> bool:
+    """The connection was never made (refused, or timed out connecting): nothing was sent."""
+    return any(
+        isinstance(e, (requests.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError))
+        for e in _causes(err)
+    )
+
+
+def _exhausted(err: BaseException) -> bool:
+    """urllib3 gave up after its retries (it raises :class:`MaxRetryError` then)."""
+    return any(isinstance(e, MaxRetryError) for e in _causes(err))
 
 
 def _is_int(value: object) -> TypeGuard[int]:

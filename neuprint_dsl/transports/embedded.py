@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..cypher import CypherStatement, GraphSchema
 from ..embedded.build import MAX_DB_SIZE, SCHEMA_VERSION, table_counts
-from ..errors import LoadError, QueryTimeout, TransportError, excerpt
+from ..errors import InvalidValue, LoadError, QueryTimeout, TransportError, excerpt
 from .base import Table
 
 logger = logging.getLogger(__name__)
@@ -376,7 +376,7 @@ def _param(name: str, value: Any) -> Any:
             try:
                 v.encode("utf-8")
             except UnicodeEncodeError:
-                raise TransportError(
+                raise InvalidValue(
                     f"parameter ${name} holds a string with a lone surrogate ({v!r}); the embedded "
                     "engine stores UTF-8 text, which cannot represent it"
                 ) from None

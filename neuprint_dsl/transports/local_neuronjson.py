@@ -10,12 +10,13 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidArgument, LoadError
-from ..neuronjson import Query, compile_query
+from ..neuronjson import Query, check_json_text, compile_query
 from .neuronjson_base import NeuronJsonTransport, Record, hide_metadata
 
 
@@ -61,6 +62,8 @@ def _read_json(path: Path) -> list[dict[str, Any]]:
         raise LoadError(str(path), f"not valid JSON: {err.msg}", err.lineno) from None
     if isinstance(data, dict):  # {"id": {...}} as keyrangevalues/keyvalues return
         data = list(data.values())
+    if re.search(r"\\u[dD][89a-fA-F]", text):  # surrogate escapes: Go reads a lone one as U+FFFD
+        check_json_text(data, f"the annotation file {path}")
     if not isinstance(data, list):
         raise LoadError(str(path), "expected a JSON list of annotation objects")
     for i, record in enumerate(data):
