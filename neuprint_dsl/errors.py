@@ -412,6 +412,24 @@ class ServerTimeout(QueryTimeout, ServerError):
     """
 
 
+class MissingDependency(NeuprintDSLError, ImportError):
+    """An optional package a feature needs is not installed: ``.package``, ``.extra`` (the
+    ``pip install "neuprint-dsl[extra]"`` that brings it) and ``.feature``.
+
+    Example:
+        >>> print(MissingDependency("matplotlib", "plot", "connectivity_matrix"))
+        connectivity_matrix needs matplotlib, which is not installed: pip install "neuprint-dsl[plot]"
+    """
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        self.package = package
+        self.extra = extra
+        self.feature = feature
+        super().__init__(
+            f'{feature} needs {package}, which is not installed: pip install "neuprint-dsl[{extra}]"'
+        )
+
+
 def _join_alternatives(items: Sequence[str]) -> str:
     items = list(items)
     if len(items) <= 1:
