@@ -44,22 +44,35 @@ from .mito import (
     fetch_synapses_and_closest_mitochondria,
 )
 from .neurons import fetch_custom_neurons, fetch_neurons
+from .paths import fetch_paths
 from .recon import fetch_downstream_orphan_tasks, fetch_output_completeness
 from .rois import fetch_all_rois, fetch_meta, fetch_primary_rois, fetch_roi_hierarchy
 from .skeleton import (
+    attach_synapses_to_skeleton,
     calc_segment_distances,
+    distances_from_root,
     fetch_skeleton,
     heal_skeleton,
     reorient_skeleton,
     skeleton_df_to_nx,
     skeleton_df_to_swc,
+    skeleton_segments,
     skeleton_swc_to_df,
+    upsample_skeleton,
 )
 from .synapses import (
     SynapseCriteria,
     fetch_mean_synapses,
     fetch_synapse_connections,
     fetch_synapses,
+)
+from .utils import (
+    assign_sides_in_groups,
+    available_datasets,
+    bilateral_syndist,
+    connection_table_to_matrix,
+    merge_neuron_properties,
+    syndist_matrix,
 )
 
 
@@ -82,11 +95,17 @@ __all__ = [
     "SegmentCriteria",
     "SynapseCriteria",
     "as_criteria",
+    "assign_sides_in_groups",
+    "attach_synapses_to_skeleton",
+    "available_datasets",
+    "bilateral_syndist",
     "calc_segment_distances",
     "clear_default_client",
+    "connection_table_to_matrix",
     "criteria_label",
     "default_client",
     "disable_debug_logging",
+    "distances_from_root",
     "fetch_adjacencies",
     "fetch_all_rois",
     "fetch_common_connectivity",
@@ -99,6 +118,7 @@ __all__ = [
     "fetch_mitochondria",
     "fetch_neurons",
     "fetch_output_completeness",
+    "fetch_paths",
     "fetch_primary_rois",
     "fetch_roi_hierarchy",
     "fetch_shortest_paths",
@@ -111,10 +131,14 @@ __all__ = [
     "heal_skeleton",
     "inject_client",
     "list_all_clients",
+    "merge_neuron_properties",
     "reorient_skeleton",
     "set_default_client",
     "setup_debug_logging",
     "skeleton_df_to_nx",
     "skeleton_df_to_swc",
+    "skeleton_segments",
     "skeleton_swc_to_df",
+    "syndist_matrix",
+    "upsample_skeleton",
 ]

@@ -35,13 +35,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SKELETON_COLUMNS",
+    "attach_synapses_to_skeleton",
     "calc_segment_distances",
+    "distances_from_root",
     "fetch_skeleton",
     "heal_skeleton",
     "reorient_skeleton",
     "skeleton_df_to_nx",
     "skeleton_df_to_swc",
+    "skeleton_segments",
     "skeleton_swc_to_df",
+    "upsample_skeleton",
 ]
 
 #: The columns of a skeleton DataFrame, in order.
@@ -298,6 +302,235 @@ def reorient_skeleton(
     link = skeleton_df["link"].to_numpy().copy()
     link[path] = np.where(parent[path] >= 0, row_ids[np.maximum(parent[path], 0)], -1)
     skeleton_df["link"] = link
+
+
+# ---------------------------------------------------------------------------------------
+# segments, upsampling, synapses
+
+
+def _segment_table(skeleton_df: pd.DataFrame) -> pd.DataFrame:
+    """One row per node that has a parent in the skeleton (in the skeleton's order): the
+    node's columns, then the parent's ``rowId, link, x, y, z, radius`` suffixed ``_parent``,
+    then ``length``, the distance between the two."""
+    _check_columns(skeleton_df)
+    ids = pd.Index(skeleton_df["rowId"])
+    if not ids.is_unique:
+        repeated = sorted(set(ids[ids.duplicated()].tolist()))[:5]
+        raise InvalidValue(f"the skeleton has duplicate rowId values: {repeated}")
+    parent = ids.get_indexer(skeleton_df["link"])
+    has_parent = parent >= 0
+    children = skeleton_df.iloc[np.flatnonzero(has_parent)].reset_index(drop=True)
+    parents = skeleton_df[["rowId", "link", "x", "y", "z", "radius"]].iloc[parent[has_parent]]
+    parents = parents.reset_index(drop=True).add_suffix("_parent")
+    table = pd.concat([children, parents], axis=1)
+    child_xyz = table[["x", "y", "z"]].to_numpy()
+    parent_xyz = table[["x_parent", "y_parent", "z_parent"]].to_numpy()
+    table["length"] = np.linalg.norm(child_xyz - parent_xyz, axis=1)
+    out: pd.DataFrame = table
+    return out
+
+
+def skeleton_segments(skeleton_df: pd.DataFrame) -> pd.DataFrame:
+    """One row per segment (a node and its parent): the node's columns, the parent's
+    ``rowId, link, x, y, z, radius`` suffixed ``_parent``, the segment's ``length``, its
+    ``avg_radius`` and its ``volume`` (a truncated cone: ``pi * length * (R^2 + R*r + r^2) / 3``).
+    Roots (nodes whose parent is not in the skeleton) have no row.
+
+    Example:
+        >>> df = skeleton_swc_to_df("1 0 0 0 0 1 -1\\n2 0 3 4 0 2 1")
+        >>> seg = skeleton_segments(df)
+        >>> seg[["rowId", "rowId_parent", "length", "avg_radius"]]
+           rowId  rowId_parent  length  avg_radius
+        0      2             1     5.0         1.5
+        >>> round(float(seg["volume"].iloc[0]), 3)  # pi * 5 * (1 + 4 + 2) / 3
+        36.652
+    """
+    table = _segment_table(skeleton_df)
+    radius, parent_radius = table["radius"], table["radius_parent"]
+    table["avg_radius"] = (radius + parent_radius) / 2
+    table["volume"] = (
+        np.pi * table["length"] * (parent_radius**2 + radius**2 + radius * parent_radius) / 3
+    )
+    return table
+
+
+def upsample_skeleton(skeleton_df: pd.DataFrame, max_segment_length: float) -> pd.DataFrame:
+    """A skeleton in which every segment longer than ``max_segment_length`` is cut into
+    ``ceil(length / max_segment_length)`` equal pieces by new nodes (``rowId`` from one past
+    the largest, segment by segment in the skeleton's order), their points and radii
+    interpolated between the node and its parent. Existing nodes keep their ``rowId``, point
+    and radius; a node whose segment was cut now links to the first new node. Sorted by
+    ``rowId``, in the input's dtypes (float32 coordinates may leave pieces a rounding error
+    longer than asked). A skeleton with nothing to cut is returned as it is.
+
+    Example:
+        >>> df = skeleton_swc_to_df("1 0 0 0 0 2 -1\\n2 0 9 0 0 1 1")
+        >>> upsample_skeleton(df, 4)
+           rowId    x    y    z    radius  link
+        0      1  0.0  0.0  0.0  2.000000    -1
+        1      2  9.0  0.0  0.0  1.000000     3
+        2      3  6.0  0.0  0.0  1.333333     4
+        3      4  3.0  0.0  0.0  1.666667     1
+    """
+    if isinstance(max_segment_length, bool) or not isinstance(
+        max_segment_length, int | float | np.number
+    ):
+        raise InvalidArgument(
+            f"max_segment_length must be a positive number, not {max_segment_length!r}"
+        )
+    if not max_segment_length > 0:
+        raise InvalidArgument(
+            f"max_segment_length must be a positive number, not {max_segment_length!r}"
+        )
+    _check_columns(skeleton_df)
+    if len(skeleton_df) < 2 or bool((skeleton_df["link"] == -1).all()):
+        return skeleton_df
+    segments = _segment_table(skeleton_df)
+    segments = segments[segments["length"] > max_segment_length]
+    if len(segments) == 0:
+        return skeleton_df
+    pieces = np.ceil(segments["length"].to_numpy(np.float64) / max_segment_length).astype(np.int64)
+    added = pieces - 1
+    first_new = int(skeleton_df["rowId"].max()) + 1
+    starts = first_new + np.concatenate([[0], np.cumsum(added)[:-1]])
+    # one row per new node: its segment, its position k (1..pieces-1) from the child
+    seg_of = np.repeat(np.arange(len(segments)), added)
+    k = np.arange(len(seg_of)) - np.repeat(np.cumsum(added) - added, added) + 1
+    new_ids = starts[seg_of] + k - 1
+    last = k == pieces[seg_of] - 1
+    parent_ids = segments["rowId_parent"].to_numpy()[seg_of]
+    new_links = np.where(last, parent_ids, new_ids + 1)
+    t = (k / pieces[seg_of])[:, None]
+    child = segments[["x", "y", "z", "radius"]].to_numpy(np.float64)[seg_of]
+    parent = segments[["x_parent", "y_parent", "z_parent", "radius_parent"]].to_numpy(np.float64)
+    values = child + (parent[seg_of] - child) * t
+    new_nodes = pd.DataFrame(
+        {
+            "rowId": new_ids,
+            "x": values[:, 0],
+            "y": values[:, 1],
+            "z": values[:, 2],
+            "radius": values[:, 3],
+            "link": new_links,
+        }
+    )
+    out = skeleton_df.copy()
+    link = out["link"].to_numpy(np.int64).copy()
+    link[pd.Index(out["rowId"]).get_indexer(segments["rowId"])] = starts
+    out["link"] = link
+    dtypes = skeleton_df.dtypes
+    out = pd.concat([out, new_nodes], ignore_index=True).sort_values("rowId", kind="stable")
+    columns = ["rowId", *[c for c in skeleton_df.columns if c != "rowId"]]
+    return out[columns].reset_index(drop=True).astype(dtypes[columns].to_dict())
+
+
+def _nearest(points: FloatArray, targets: FloatArray) -> IntArray:
+    """For each point, the position of the closest target (Euclidean); a k-d tree when scipy
+    is installed, otherwise numpy in bounded chunks (ties go to the first target)."""
+    if len(points) == 0:
+        return np.zeros(0, dtype=np.int64)
+    try:
+        from scipy.spatial import cKDTree  # type: ignore[import-untyped, unused-ignore]
+    except ImportError:
+        cKDTree = None
+    if cKDTree is not None:
+        _, found = cKDTree(targets).query(points)
+        return np.asarray(found, dtype=np.int64)
+    found = np.empty(len(points), dtype=np.int64)
+    step = max(1, _PAIRS_PER_CHUNK // max(1, len(targets)))
+    for start in range(0, len(points), step):
+        chunk = points[start : start + step]
+        d2 = ((chunk[:, None, :] - targets[None, :, :]) ** 2).sum(axis=2)
+        found[start : start + len(chunk)] = np.argmin(d2, axis=1)
+    return found
+
+
+def attach_synapses_to_skeleton(
+    skeleton_df: pd.DataFrame, synapses_df: pd.DataFrame
+) -> pd.DataFrame:
+    """The skeleton with one new node per synapse (``rowId`` from one past the largest, in the
+    synapse table's order), linked to the closest skeleton node, with radius 0; a new
+    categorical column ``structure`` is ``"neurite"`` for skeleton nodes and the synapse's
+    ``type`` (``"pre"``/``"post"``) for the others. ``synapses_df`` needs ``type, x, y, z``
+    (as :func:`fetch_synapses` returns). Columns: ``rowId, x, y, z, radius, link, structure``.
+    Upsample the skeleton first (:func:`upsample_skeleton`) when its nodes are far apart.
+
+    Example:
+        >>> import pandas as pd
+        >>> sk = skeleton_swc_to_df("1 0 0 0 0 1 -1\\n2 0 10 0 0 1 1")
+        >>> syn = pd.DataFrame({"type": ["pre", "post"], "x": [9, 1], "y": [1, 0], "z": [0, 2]})
+        >>> attach_synapses_to_skeleton(sk, syn)
+           rowId     x    y    z  radius  link structure
+        0      1   0.0  0.0  0.0     1.0    -1   neurite
+        1      2  10.0  0.0  0.0     1.0     1   neurite
+        2      3   9.0  1.0  0.0     0.0     2       pre
+        3      4   1.0  0.0  2.0     0.0     1      post
+    """
+    _check_columns(skeleton_df)
+    if not isinstance(synapses_df, pd.DataFrame):
+        raise InvalidArgument(f"synapses_df must be a DataFrame, not {type(synapses_df).__name__}")
+    missing = [c for c in ("type", "x", "y", "z") if c not in synapses_df.columns]
+    if missing:
+        raise InvalidValue(f"synapses_df has no column {', '.join(missing)}")
+    if len(skeleton_df) == 0 and len(synapses_df):
+        raise InvalidValue("cannot attach synapses to an empty skeleton")
+    columns = ["rowId", "x", "y", "z", "radius", "link", "structure"]
+    nodes = skeleton_df.reset_index(drop=True).assign(structure="neurite")
+    syn = synapses_df.reset_index(drop=True)
+    nearest = _nearest(
+        syn[["x", "y", "z"]].to_numpy(np.float64), nodes[["x", "y", "z"]].to_numpy(np.float64)
+    )
+    first = int(nodes["rowId"].max()) + 1 if len(nodes) else 1
+    attached = pd.DataFrame(
+        {
+            "rowId": np.arange(len(syn), dtype=np.int64) + first,
+            "x": syn["x"].to_numpy(),
+            "y": syn["y"].to_numpy(),
+            "z": syn["z"].to_numpy(),
+            "radius": np.zeros(len(syn), dtype=np.float64),
+            "link": nodes["rowId"].to_numpy()[nearest],
+            "structure": syn["type"].to_numpy(),
+        }
+    )
+    combined = pd.concat([nodes[columns], attached], ignore_index=True)
+    combined["structure"] = pd.Categorical(combined["structure"])
+    return combined
+
+
+def distances_from_root(df: pd.DataFrame) -> pd.DataFrame:
+    """The skeleton with a new column ``distance``: each node's distance along the skeleton
+    from the root of its fragment (a node whose ``link`` is ``-1``); NaN for nodes of a
+    fragment with no such root.
+
+    Example:
+        >>> df = skeleton_swc_to_df("1 0 0 0 0 1 -1\\n2 0 3 4 0 1 1\\n3 0 3 4 12 1 2")
+        >>> distances_from_root(df)["distance"].tolist()
+        [0.0, 5.0, 17.0]
+    """
+    _check_columns(df)
+    step = calc_segment_distances(df, root_dist=0.0).astype(np.float64)
+    ids = pd.Index(df["rowId"])
+    if not ids.is_unique:
+        repeated = sorted(set(ids[ids.duplicated()].tolist()))[:5]
+        raise InvalidValue(f"the skeleton has duplicate rowId values: {repeated}")
+    parent = ids.get_indexer(df["link"])
+    children: dict[int, list[int]] = {}
+    for child, up in enumerate(parent.tolist()):
+        if up >= 0 and up != child:
+            children.setdefault(up, []).append(child)
+    distance = np.full(len(df), np.nan)
+    stack = np.flatnonzero(df["link"].to_numpy() == -1).tolist()
+    for root in stack:
+        distance[root] = 0.0
+    while stack:
+        node = stack.pop()
+        for child in children.get(node, ()):
+            if np.isnan(distance[child]):
+                distance[child] = distance[node] + step[child]
+                stack.append(child)
+    out = df.drop(columns=["distance"], errors="ignore").reset_index(drop=True)
+    out["distance"] = distance
+    return out
 
 
 # ---------------------------------------------------------------------------------------
