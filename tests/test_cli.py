@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,12 +18,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {} if cache is None else {"NEUPRINT_DSL_CACHE": str(cache)}
+    return run_env(env, *args)
+
+
+def run_env(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with extra environment variables (and none of the terminal ones)."""
     script = shutil.which("neuprint-dsl", path=str(Path(sys.executable).parent))
     command = [script] if script else [sys.executable, "-m", "neuprint_dsl.cli"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if cache is not None:
-        env["NEUPRINT_DSL_CACHE"] = str(cache)
-    return subprocess.run([*command, *args], capture_output=True, text=True, env=env, timeout=300)
+    base = {k: v for k, v in os.environ.items() if k not in ("NEUPRINT_DSL_TERMINAL", "COLUMNS")}
+    full = {**base, "PYTHONPATH": str(ROOT), **env}
+    return subprocess.run([*command, *args], capture_output=True, text=True, env=full, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +255,361 @@ def test_query_a_dvid_server(tmp_path: Path) -> None:
     path.write_text(json.dumps(records))
     local = run("query", 'type =~ "MBON.*"', "--neuronjson", str(path), "--format", "csv")
     assert local.stdout.splitlines()[1:] == ["4,Traced,MBON02", "30,Traced,MBON01"]
+
+
+# -- issue 14: a neuPrint server (--server), fields, rois, --help ------------------------------
+
+
+@pytest.fixture
+def neuprint(tmp_path: Path) -> Iterator[tuple[Any, Path]]:
+    """The fake neuPrintHTTP holding three neurons, with a token; and a token file."""
+    from .neuprint_server import FakeNeuprint, Segment, serve_graph
+
+    server = FakeNeuprint().start()
+    server.token = "s3cret-token"
+    segments = [
+        Segment(10, {"type": "APL", "pre": 5, "status": "Traced"}),
+        Segment(3, {"type": "KC", "pre": 50, "status": "Traced"}),
+        Segment(7, {"type": "KC", "pre": 2}),
+    ]
+    server.answer("LIMIT 2", ["bodyId", "type"], [[3, "KC"], [7, "KC"]])
+    serve_graph(server, segments, [])
+    token = tmp_path / "token"
+    token.write_text('{"token": "s3cret-token"}\n')
+    try:
+        yield server, token
+    finally:
+        server.stop()
+
+
+def crun(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in this process (click's runner), with the result of :func:`run`."""
+    from click.testing import CliRunner
+
+    from neuprint_dsl.cli import cli
+
+    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
+
+
+def server_args(server: Any, token: Path | None = None) -> list[str]:
+    args = ["--server", server.url, "--dataset", "hemibrain:v1.2.1"]
+    return [*args, "--token-file", str(token)] if token is not None else args
+
+
+def test_query_a_neuprint_server(neuprint: tuple[Any, Path]) -> None:
+    server, token = neuprint
+    q = 'neurons where type = "KC" return bodyId, type, pre'
+    csv = crun("query", q, *server_args(server, token), "--format", "csv")
+    assert csv.returncode == 0, csv.stderr
+    assert csv.stdout.splitlines() == ["bodyId,type,pre", "3,KC,50", "7,KC,2"]
+    sent = [r for r in server.requests if r.cypher and "RETURN n.bodyId" in r.cypher]
+    assert sent and sent[-1].headers.get("Authorization") == "Bearer s3cret-token"
+    table = crun("query", q, *server_args(server, token))
+    assert table.returncode == 0 and table.stderr.splitlines()[-1] == "2 rows"
+    js = crun("query", q, *server_args(server, token), "--format", "json")
+    assert [json.loads(line)["bodyId"] for line in js.stdout.splitlines()] == [3, 7]
+    # the token from the environment, as neuprint-python reads it
+    credentials = {"NEUPRINT_APPLICATION_CREDENTIALS": "s3cret-token"}
+    env_token = crun("query", q, *server_args(server), "--format", "csv", env=credentials)
+    assert env_token.stdout == csv.stdout, env_token.stderr
+    # --limit is sent in the query: the server stops early
+    kc = 'neurons where type = "KC" return bodyId, type'
+    limited = crun("query", kc, *server_args(server, token), "--limit", "2", "--format", "csv")
+    assert limited.returncode == 0, limited.stderr
+    assert limited.stdout.splitlines() == ["bodyId,type", "3,KC", "7,KC"]
+    assert any("LIMIT 2" in (r.cypher or "") for r in server.requests)
+
+
+def test_server_errors_are_the_embedded_errors(neuprint: tuple[Any, Path]) -> None:
+    server, token = neuprint
+    unknown = crun("query", 'typo = "KC"', *server_args(server, token))
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith("error: unknown field 'typo'") and "'type'" in unknown.stderr
+    roi = crun("query", 'roi("MB(X)")', *server_args(server, token))
+    assert roi.returncode == 2 and roi.stderr.startswith("error: unknown ROI 'MB(X)'")
+    no_token = {"NEUPRINT_APPLICATION_CREDENTIALS": ""}
+    anonymous = crun("query", "pre >= 1", *server_args(server), env=no_token)
+    assert anonymous.returncode == 1 and "401" in anonymous.stderr
+    for result in (unknown, roi, anonymous):
+        assert "Traceback" not in result.stderr
+    no_dataset = crun("query", "pre >= 1", "--server", server.url)
+    assert no_dataset.returncode == 2 and "--server needs --dataset" in no_dataset.stderr
+    bare = crun("query", "pre >= 1", *server_args(server), "--token", "s3cret-token")
+    assert bare.returncode == 2 and "never from the command line" in bare.stderr
+    empty = token.parent / "empty"
+    empty.write_text("")
+    assert crun("query", "pre >= 1", *server_args(server, empty)).returncode == 2
+    stray = crun("query", "pre >= 1", "--db", "x.lbug", "--token-file", str(token))
+    assert stray.returncode == 2 and "--token-file goes with --server" in stray.stderr
+    both = crun("query", "pre >= 1", *server_args(server, token), "--db", "x.lbug")
+    assert both.returncode == 2 and "give one of --db, --server" in both.stderr
+
+
+def test_compile_checks_names_against_the_dataset(
+    neuprint: tuple[Any, Path], database: Path
+) -> None:
+    server, token = neuprint
+    ok = crun("compile", 'type = "APL" and roi("FB")', *server_args(server, token), "--inline")
+    assert ok.returncode == 0, ok.stderr
+    assert "n.type = 'APL'" in ok.stdout
+    bad = crun("compile", 'roi("FBX")', *server_args(server, token))
+    assert bad.returncode == 2 and "unknown ROI 'FBX'" in bad.stderr and "'FB'" in bad.stderr
+    # without a dataset nothing is checked (and nothing is opened)
+    assert crun("compile", 'roi("FBX")').returncode == 0
+    embedded = crun("compile", "typo > 1", "--db", str(database), "--to", "ladybug")
+    assert embedded.returncode == 2 and "unknown field 'typo'" in embedded.stderr
+
+
+def test_fields_and_rois_of_a_server(neuprint: tuple[Any, Path]) -> None:
+    from .neuprint_server import DEFAULT_NEURON_PROPERTIES
+
+    server, token = neuprint
+    fields = crun("fields", *server_args(server, token), "--format", "csv")
+    assert fields.returncode == 0, fields.stderr
+    rows = [line.split(",") for line in fields.stdout.splitlines()]
+    assert rows[0] == ["record", "field", "type"]
+    assert {r[1] for r in rows[1:]} == set(DEFAULT_NEURON_PROPERTIES)
+    kinds = {r[1]: r[2] for r in rows[1:]}
+    assert kinds["bodyId"] == "int" and kinds["type"] == "str"
+    assert kinds["somaLocation"] == "point" and kinds["cropped"] == "bool"
+    assert "does not list the fields of: connection" in fields.stderr
+    rois = crun("rois", *server_args(server, token))
+    assert rois.returncode == 0, rois.stderr
+    assert rois.stdout.splitlines() == [
+        "hemibrain",
+        " +-- MB(R)*",
+        " +-- FB*",
+        "not in the hierarchy:",
+        " +-- CA(R)",
+    ]
+    assert rois.stderr.strip() == "hemibrain: 3 ROIs, 2 primary"
+    primary = crun("rois", *server_args(server, token), "--primary")
+    assert primary.stdout.splitlines() == ["FB", "MB(R)"]
+
+
+def test_fields_and_rois_of_an_embedded_database(database: Path) -> None:
+    from neuprint_dsl.transports import Embedded
+
+    with Embedded(database) as db:
+        schema, meta = db.schema, db.meta
+    fields = crun("fields", "--db", str(database), "--format", "csv")
+    assert fields.returncode == 0, fields.stderr
+    rows = [line.split(",") for line in fields.stdout.splitlines()[1:]]
+    neuron = {r[1]: r[2] for r in rows if r[0] == "neuron"}
+    assert neuron == dict(schema.node_properties or {})
+    assert {r[1] for r in rows if r[0] == "connection"} == set(schema.edge_properties or {})
+    assert {r[0] for r in rows} == {"neuron", "connection", "synapse", "mitochondrion"}
+    table = crun("fields", "--db", str(database))
+    assert table.stdout.splitlines()[0].split() == ["record", "field", "type"]
+    flat = crun("rois", "--db", str(database), "--flat")
+    assert flat.stdout.splitlines() == sorted(meta["rois"])
+    primary = crun("rois", "--db", str(database), "--primary")
+    assert primary.stdout.splitlines() == sorted(meta["primaryRois"])
+    tree = crun("rois", "--db", str(database)).stdout.splitlines()
+    assert tree[0] == "hemibrain"
+    marked = {line.split("+-- ")[1][:-1] for line in tree if line.endswith("*")}
+    assert marked == set(meta["primaryRois"])
+    assert " |   +-- CA(R)*" in tree  # CA(R) under MB(R)
+
+
+def invoke(*args: str) -> Any:
+    """Run the CLI in this process (click's runner): for --help and quick commands."""
+    from click.testing import CliRunner
+
+    from neuprint_dsl.cli import cli
+
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    "name", ["compile", "format", "query", "fields", "rois", "sample", "load", "info"]
+)
+def test_every_help_shows_examples_and_the_reference(name: str) -> None:
+    result = invoke(name, "--help")
+    assert result.exit_code == 0, result.output
+    text = result.output
+    examples = text.split("Examples:")[1].split("\n\n")[0].splitlines()
+    commands = [line.strip() for line in examples if line.strip()]
+    assert 2 <= len(commands) <= 3
+    assert all(c.startswith(f"neuprint-dsl {name}") for c in commands), commands
+    assert "docs/language.md" in " ".join(text.split())
+
+
+def test_help_examples_run(database: Path) -> None:
+    """The examples of --help are real commands (those that need no server or file)."""
+    for name in ("query", "compile", "format", "fields", "rois"):
+        text = invoke(name, "--help").output
+        lines = text.split("Examples:")[1].split("\n\n")[0].splitlines()
+        for line in filter(str.strip, lines):
+            args = shlex.split(line.strip())[1:]
+            if "--server" in args or "-o" in args or "--db" in args:
+                continue
+            extra = ["--db", str(database)] if name in ("query", "fields", "rois") else []
+            result = invoke(*args, *extra)
+            assert result.exit_code == 0, (line, result.output)
+            assert result.output.strip()
+
+
+# -- issue 14: the CLI never fails quietly ------------------------------------------------------
+
+
+def run_limited(
+    args: list[str], stdout: Any, limit: int = 20_000
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with a file-size limit (RLIMIT_FSIZE) of ``limit`` bytes."""
+    resource = pytest.importorskip("resource")
+
+    def set_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    script = shutil.which("neuprint-dsl", path=str(Path(sys.executable).parent))
+    command = [script] if script else [sys.executable, "-m", "neuprint_dsl.cli"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [*command, *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=300,
+        preexec_fn=set_limit,
+    )
+
+
+@pytest.mark.parametrize("output_format", ["csv", "json", "table"])
+def test_a_file_size_limit_is_an_error(database: Path, tmp_path: Path, output_format: str) -> None:
+    query = ["query", "connections where weight >= 1", "--db", str(database)]
+    args = [*query, "--format", output_format]
+    out = tmp_path / "out.txt"
+    with out.open("w") as handle:
+        result = run_limited(args, handle)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: cannot write standard output: File too large"
+    assert out.stat().st_size == 20_000
+    # -o: the error, and no truncated file (an existing file is left as it was)
+    target = tmp_path / "o.csv"
+    target.write_text("before\n")
+    result = run_limited([*args, "-o", str(target)], subprocess.DEVNULL)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: cannot write {target}: File too large"
+    assert target.read_text() == "before\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv", "out.txt"]
+    # the same command within the limit works
+    fine = run_limited([*args, "-o", str(target)], subprocess.DEVNULL, limit=100_000_000)
+    assert fine.returncode == 0, fine.stderr
+    assert len(target.read_text()) > 20_000
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_a_full_disk_is_an_error(database: Path) -> None:
+    script = shutil.which("neuprint-dsl", path=str(Path(sys.executable).parent))
+    command = [script] if script else [sys.executable, "-m", "neuprint_dsl.cli"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for args in (
+        ["query", 'type = "APL"', "--db", str(database), "--format", "csv"],
+        ["query", 'type = "APL"', "--db", str(database)],
+        ["format", "pre > 1"],
+        ["compile", "pre > 1"],
+        ["info", "--db", str(database)],
+        ["rois", "--db", str(database)],
+    ):
+        with open("/dev/full", "w") as full:
+            result = subprocess.run(
+                [*command, *args], stdout=full, stderr=subprocess.PIPE, text=True, env=env
+            )
+        assert result.returncode == 1, args
+        assert result.stderr.strip().endswith(
+            "error: cannot write standard output: No space left on device"
+        ), (args, result.stderr)
+    direct = run("query", 'type = "APL"', "--db", str(database), "-o", "/dev/full")
+    assert direct.returncode == 1
+    assert direct.stderr.strip() == "error: cannot write /dev/full: No space left on device"
+
+
+def test_a_closed_pipe_stops_quietly(database: Path) -> None:
+    script = shutil.which("neuprint-dsl", path=str(Path(sys.executable).parent))
+    command = [script] if script else [sys.executable, "-m", "neuprint_dsl.cli"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [*command, "query", "connections where weight >= 1", "--db", str(database)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith(b"bodyId_pre")
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 141
+    assert "Traceback" not in stderr and "error" not in stderr
+
+
+def test_bad_arguments_are_one_line(database: Path, tmp_path: Path) -> None:
+    huge = run("query", "pre > 1", "--db", str(database), "--limit", "99999999999999999999")
+    assert huge.returncode == 2
+    assert huge.stderr.count("\n") == 1 and huge.stderr.startswith("error: ")
+    assert "--limit" in huge.stderr and "9223372036854775807" in huge.stderr
+    nodir = run("query", "pre > 1", "--db", str(database), "-o", "nodir/x.csv")
+    assert nodir.returncode == 1
+    assert nodir.stderr == "error: cannot write nodir/x.csv: the directory 'nodir' does not exist\n"
+    proc = run("query", "pre > 1", "--db", str(database), "-o", "/proc/x.csv")
+    assert proc.returncode == 1 and proc.stderr.startswith("error: cannot write /proc/x.csv: ")
+    assert proc.stderr.count("\n") == 1
+    if os.geteuid() != 0:  # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        denied = run("query", "pre > 1", "--db", str(database), "-o", str(locked / "x.csv"))
+        assert denied.returncode == 1 and "Permission denied" in denied.stderr
+    folder = run("query", "pre > 1", "--db", str(database), "-o", str(tmp_path))
+    assert folder.returncode == 2 and folder.stderr.count("\n") == 1
+    for result in (huge, nodir, proc, folder):
+        assert "Traceback" not in result.stderr
+
+
+def test_networkx_is_tested() -> None:
+    """networkx is in the test extra, so the networkx paths are never skipped in CI."""
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert any(d.startswith("networkx") for d in extras["test"])
+    import networkx  # noqa: F401  (installed by the test extra)
+
+
+# -- issue 14: bodyid / bodyId --------------------------------------------------------------------
+
+
+def test_bodyid_column_switch(database: Path, tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    from neuprint_dsl.transports import LocalNeuronJson
+
+    records = [{"bodyid": 30, "type": "MBON01"}, {"bodyid": 4, "type": "APL"}]
+    path = tmp_path / "all.json"
+    path.write_text(json.dumps(records))
+    dvid = invoke("query", "type =~ '.*'", "--neuronjson", str(path), "--format", "csv",
+               "--bodyid-column", "bodyId")  # fmt: skip
+    assert dvid.exit_code == 0, dvid.output
+    assert dvid.stdout.splitlines() == ["bodyId,type", "4,APL", "30,MBON01"]
+    native = invoke("query", "type =~ '.*'", "--neuronjson", str(path), "--format", "csv")
+    assert native.stdout.splitlines()[0] == "bodyid,type"
+    embedded = invoke("query", 'neurons where type = "APL" return bodyId, type', "--db", str(database),
+                   "--format", "csv", "--bodyid-column", "bodyid")  # fmt: skip
+    assert embedded.stdout.splitlines()[0] == "bodyid,type"
+    # the library: one keyword, and the frames join on bodyId without renaming
+    store = LocalNeuronJson(records)
+    annotations = store.run("type =~ '.*'", bodyid_column="bodyId")
+    assert annotations.columns.tolist() == ["bodyId", "type"]
+    assert str(annotations["bodyId"].dtype) == "int64"
+    neuprint_like = pd.DataFrame({"bodyId": [4, 30], "pre": [10, 20]})
+    joined = annotations.merge(neuprint_like, on="bodyId")
+    assert joined.to_dict("records") == [
+        {"bodyId": 4, "type": "APL", "pre": 10},
+        {"bodyId": 30, "type": "MBON01", "pre": 20},
+    ]
+    assert store.run("type = 'APL'").columns.tolist() == ["bodyid", "type"]
+    from neuprint_dsl.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="already have a field"):
+        store.run("type = 'APL'", bodyid_column="type")
