@@ -20,7 +20,14 @@ It speaks the routes, bodies and error shapes of neuPrintHTTP 1.9.2 as documente
   ``{"cypher", "dataset"}`` with ``Content-Type: application/json``; the answer is
   ``{"columns", "data", "debug"}`` with the label-rewritten Cypher in ``debug``
   (``:Neuron`` -> ``:`<ds>_Neuron``` over the whole text, literals included), or an Arrow IPC
-  stream (``application/vnd.apache.arrow.stream``);
+  stream (``application/vnd.apache.arrow.stream``) built exactly as neuPrintHTTP 1.9.2's
+  ``api/custom/arrow.go`` builds it (:func:`go_arrow_stream`: each column typed from its first
+  row, later values that do not fit appended as nulls or truncated ints, numbers in a string
+  column written with Go's ``%v``, every map column a ``map<string, string>``, one record
+  batch) from the values the storage layer hands it (:func:`store_value`, ``server.store``),
+  and HTTP 500 ``{"error": "error converting to Arrow format: no data to convert: empty
+  result set"}`` for a query without rows; with ``server.go_json`` the JSON answer writes
+  floats as Go's encoder does (``2.0`` as ``2``);
 * errors: 400 ``{"error": "request object not formatted correctly"}`` (bad Content-Type or
   body), 404 ``{"error": "dataset \\"x\\" not available in stores"}``, 401
   ``{"message": "invalid or expired token"}`` / ``{"message": "authentication required"}``
@@ -38,8 +45,8 @@ What a query returns is chosen by the test: ``server.answer(match, columns, rows
 ``match`` is a substring of the Cypher or a predicate on it, and the answer may also be a
 callable of the Cypher returning ``(columns, rows)``, or a :class:`Prebuilt` body. Faults are
 queued with ``server.fail(...)`` and consumed one per request, in order: :class:`Status`,
-:class:`Delay`, :class:`SlowBody`, :class:`Truncated`, :class:`ShortBody`, :class:`Drop`
-(and :func:`neo4j_timeout`, :func:`syntax_error`). Every request is recorded
+:class:`Delay`, :class:`SlowBody`, :class:`Truncated`, :class:`ShortBody`, :class:`Drop`,
+:class:`Reset`, :class:`ArrowCut` (and :func:`neo4j_timeout`, :func:`syntax_error`). Every request is recorded
 (``server.requests``: method, path, query, headers, body).
 """
 
@@ -50,11 +57,13 @@ import importlib
 import json
 import re
 import socket
+import struct
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -145,7 +154,19 @@ class Drop:
     """Close the connection without answering."""
 
 
-Fault = Status | Delay | SlowBody | Truncated | ShortBody | Drop
+@dataclass(frozen=True)
+class Reset:
+    """Read the request, then reset the connection (TCP RST) without answering."""
+
+
+@dataclass(frozen=True)
+class ArrowCut:
+    """Answer an Arrow request with the stream cut right after its record batch: a complete
+    HTTP answer whose IPC stream lacks the end-of-stream marker (what a client sees when the
+    server's writer fails after the batch, or a proxy cuts the stream between messages)."""
+
+
+Fault = Status | Delay | SlowBody | Truncated | ShortBody | Drop | Reset | ArrowCut
 
 TIMEOUT_MESSAGE = (
     "Timeout experienced. This could be due to database traffic or to non-optimal database "
@@ -181,7 +202,8 @@ def rewrite_labels(cypher: str, dataset: str) -> str:
 
 
 def arrow_stream(columns: Sequence[str], rows: Rows) -> bytes:
-    """An Arrow IPC stream of a table given as column names and rows."""
+    """An Arrow IPC stream of a table given as column names and rows, with pyarrow's own type
+    inference (not what neuPrintHTTP sends: see :func:`go_arrow_stream`)."""
     pa: Any = importlib.import_module("pyarrow")
     importlib.import_module("pyarrow.ipc")
     arrays = [pa.array([row[i] for row in rows]) for i in range(len(columns))]
@@ -190,6 +212,211 @@ def arrow_stream(columns: Sequence[str], rows: Rows) -> bytes:
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return bytes(sink.getvalue().to_pybytes())
+
+
+# -- neuPrintHTTP's Arrow conversion (api/custom/arrow.go, ConvertCypherToArrow) -----------------
+
+ARROW_EMPTY_ERROR = "error converting to Arrow format: no data to convert: empty result set"
+ARROW_EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+class GoNumber(str):
+    """A ``json.Number``: a number kept as its JSON text (neuPrintHTTP's Neo4j-HTTP store
+    converts only the top-level values of a row; numbers inside lists and maps stay text)."""
+
+
+def store_value(value: Any, store: str, *, nested: bool = False) -> Any:
+    """A value as neuPrintHTTP's storage layer hands it to the API handlers (Go values as
+    Python: int = int64, float = float64, GoNumber = json.Number, list, dict, str, bool, None).
+
+    ``store="neo4j"`` (storage/neuprintneo4j, Neo4j's HTTP API decoded with UseNumber): a
+    top-level number becomes an int64 when its text parses as one, else a float64; nested
+    numbers stay json.Number. ``store="bolt"`` (storage/neuprintbolt, convertNeo4jValue): a
+    float64 that is an exact integer becomes an int64, at every depth.
+
+    >>> store_value(2.0, "bolt"), store_value(2.0, "neo4j"), store_value([1, 2.5], "neo4j")
+    (2, 2.0, ['1', '2.5'])
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return [store_value(v, store, nested=True) for v in value]
+    if isinstance(value, dict):
+        return {k: store_value(v, store, nested=True) for k, v in value.items()}
+    if store == "bolt":
+        if isinstance(value, float) and value == value and _INT64_MIN <= value < 2**63:
+            as_int = int(value)
+            return as_int if float(as_int) == value else value
+        return value
+    if nested:
+        return GoNumber(repr(value) if isinstance(value, float) else str(value))
+    if isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
+        return float(value)  # json.Number.Int64() fails; Float64() succeeds
+    return value
+
+
+def go_int64(value: float) -> int:
+    """Go's ``int64(f)`` on amd64: truncation toward zero; NaN and out-of-range values give
+    the "integer indefinite" value, the smallest int64.
+
+    >>> go_int64(2.9), go_int64(-2.9), go_int64(1e300)
+    (2, -2, -9223372036854775808)
+    """
+    if value != value or not _INT64_MIN <= value < 2**63:
+        return _INT64_MIN
+    return int(value)
+
+
+def go_float_text(value: float) -> str:
+    """Go's ``%v`` of a float64 (``strconv.FormatFloat(f, 'g', -1, 64)``: the shortest digits,
+    in exponent form when the exponent is below -4 or at least 6, with 2+ exponent digits).
+
+    >>> [go_float_text(f) for f in (2.0, 1.5, 123456.0, 1e6, 0.0001, 1e-05, -0.0)]
+    ['2', '1.5', '123456', '1e+06', '0.0001', '1e-05', '-0']
+    """
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == 0:
+        return "-0" if str(value).startswith("-") else "0"
+    decimal = Decimal(repr(value)).normalize()
+    sign, digits, exponent = decimal.as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits))
+    point = len(text) + exponent  # digits before the decimal point
+    x = point - 1
+    prefix = "-" if sign else ""
+    if x < -4 or x >= 6:
+        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+        return f"{prefix}{mantissa}e{'-' if x < 0 else '+'}{abs(x):02d}"
+    if point <= 0:
+        return f"{prefix}0.{'0' * -point}{text}"
+    if point >= len(text):
+        return prefix + text + "0" * (point - len(text))
+    return f"{prefix}{text[:point]}.{text[point:]}"
+
+
+def go_text(value: Any) -> str:
+    """Go's ``fmt.Sprintf("%v", v)`` of a value the storage layer hands over.
+
+    >>> go_text([1, None, "a", 2.5, True]), go_text({"b": 1, "a": [2]})
+    ('[1 <nil> a 2.5 true]', 'map[a:[2] b:1]')
+    """
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return go_float_text(value)
+    if isinstance(value, list):
+        return "[" + " ".join(go_text(v) for v in value) + "]"
+    if isinstance(value, dict):  # fmt prints maps sorted by key
+        return "map[" + " ".join(f"{k}:{go_text(value[k])}" for k in sorted(value)) + "]"
+    return str(value)
+
+
+def _map_entries(value: dict[str, Any]) -> list[tuple[str, str]]:
+    """One map value as arrow.go appends it: nil properties skipped, the rest as strings."""
+    entries = []
+    for key, item in value.items():
+        if item is None:
+            continue
+        if isinstance(item, str):  # string, and json.Number's String()
+            entries.append((key, str(item)))
+        elif isinstance(item, bool):
+            entries.append((key, "true" if item else "false"))
+        else:
+            entries.append((key, go_text(item)))
+    return entries
+
+
+def go_arrow_columns(columns: Sequence[str], rows: Rows) -> list[tuple[str, list[Any]]]:
+    """Each column's Arrow type (``int64``, ``float64``, ``bool``, ``string``, ``map``) and
+    values exactly as ConvertCypherToArrow makes them from storage values (``rows``, which
+    must not be empty: the caller answers the 500 then)."""
+    assert rows, "arrow.go refuses an empty result before this"
+    out: list[tuple[str, list[Any]]] = []
+    for index in range(len(columns)):
+        cells = [row[index] for row in rows]
+        if any(isinstance(v, dict) for v in cells):
+            out.append(("map", [_map_entries(v) if isinstance(v, dict) else None for v in cells]))
+            continue
+        first = cells[0]
+        if isinstance(first, bool):
+            kind = "bool"
+        elif isinstance(first, int):
+            kind = "int64"
+        elif isinstance(first, float):
+            kind = "int64" if float(go_int64(first)) == first else "float64"
+        else:  # nil, string, json.Number, list: a string column
+            kind = "string"
+        values: list[Any] = []
+        for v in cells:
+            if v is None:
+                values.append(None)
+            elif kind == "int64":
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    values.append(None)
+                else:
+                    values.append(v if isinstance(v, int) else go_int64(v))
+            elif kind == "float64":
+                ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+                values.append(float(v) if ok else None)
+            elif kind == "bool":
+                values.append(v if isinstance(v, bool) else None)
+            else:
+                values.append(v if isinstance(v, str) else go_text(v))
+        out.append((kind, values))
+    return out
+
+
+def go_arrow_stream(columns: Sequence[str], rows: Rows) -> bytes:
+    """The Arrow IPC stream neuPrintHTTP sends for these storage values (see
+    :func:`go_arrow_columns`): the schema, one record batch with every row, the end-of-stream
+    marker."""
+    pa: Any = importlib.import_module("pyarrow")
+    importlib.import_module("pyarrow.ipc")
+    types = {
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+        "bool": pa.bool_(),
+        "string": pa.string(),
+        "map": pa.map_(pa.string(), pa.string()),
+    }
+    built = go_arrow_columns(columns, rows)
+    arrays = [pa.array(values, type=types[kind]) for kind, values in built]
+    batch = pa.RecordBatch.from_arrays(arrays, names=list(columns))
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_batch(batch)
+    body = bytes(sink.getvalue().to_pybytes())
+    assert body.endswith(ARROW_EOS)
+    return body
+
+
+def go_json_value(value: Any, *, floats: bool = True) -> Any:
+    """A storage value ready for json.dumps as Go's encoding/json writes it: a json.Number as
+    its number and, with ``floats``, a float64 that is an exact integer below 1e21 without a
+    fraction (``2`` for 2.0).
+
+    >>> go_json_value([2.0, 2.5, GoNumber("7")]), go_json_value(2.0, floats=False)
+    ([2, 2.5, 7], 2.0)
+    """
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, float):
+        if floats and value == value and abs(value) < 1e21 and value == int(value):
+            return int(value)
+        return value
+    if isinstance(value, list):
+        return [go_json_value(v, floats=floats) for v in value]
+    if isinstance(value, dict):
+        return {k: go_json_value(v, floats=floats) for k, v in value.items()}
+    if isinstance(value, GoNumber):
+        return json.loads(value)
+    return value
 
 
 def json_answer(
@@ -218,6 +445,10 @@ class FakeNeuprint:
         self.forbidden: set[str] = set()  # datasets the token may not read
         self.arrow_route = True  # False: /api/custom/arrow is not served (echo's 404)
         self.json_indent: int | None = None  # pretty-print JSON answers
+        #: the storage layer whose values the answers carry (see store_value): "neo4j" or "bolt"
+        self.store = "neo4j"
+        #: write JSON answers' floats as Go does (2.0 as 2); False: Python's json.dumps
+        self.go_json = False
         self.meshes: dict[tuple[str, str], bytes] = {}
         self.routes: list[dict[str, str]] = [
             {"method": "GET", "path": "/api/version", "name": "api.getAPIVersion"},
@@ -374,6 +605,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if isinstance(fault, Reset):
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()  # with SO_LINGER 0: an RST, not a FIN
+            return
         if isinstance(fault, Status):
             payload = fault.body if isinstance(fault.body, bytes) else None
             if payload is None:
@@ -391,6 +627,9 @@ class _Handler(BaseHTTPRequestHandler):
             payload = json.dumps(payload, separators=(",", ":")).encode()
         if isinstance(fault, Truncated):
             payload = payload[: int(len(payload) * fault.keep)]
+        if isinstance(fault, ArrowCut):
+            assert content_type == ARROW_TYPE and payload.endswith(ARROW_EOS), "not a stream"
+            payload = payload[: -len(ARROW_EOS)]
         if isinstance(fault, ShortBody):
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -591,8 +830,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200, result.arrow_body, ARROW_TYPE
             return 200, result.json_body, json_type
         columns, rows = result(cypher) if callable(result) else result
+        rows = [[store_value(v, fake.store) for v in row] for row in rows]
         if arrow:
-            return 200, arrow_stream(columns, rows), ARROW_TYPE
+            if not rows:  # arrow.go: "no data to convert: empty result set", as a 500
+                return (*_error(500, ARROW_EMPTY_ERROR), json_type)
+            return 200, go_arrow_stream(columns, rows), ARROW_TYPE
+        rows = [[go_json_value(v, floats=fake.go_json) for v in row] for row in rows]
         debug = rewrite_labels(cypher, dataset)
         return 200, json_answer(columns, rows, debug, fake.json_indent), json_type
 

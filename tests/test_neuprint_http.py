@@ -14,23 +14,33 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from neuprint_dsl import N, neurons, to_cypher
 from neuprint_dsl.cypher import GraphSchema
-from neuprint_dsl.errors import QueryTimeout, ServerError, TransportError
+from neuprint_dsl.errors import (
+    InvalidArgument,
+    InvalidValue,
+    QueryTimeout,
+    ServerError,
+    TransportError,
+)
 from neuprint_dsl.transports.neuprint_http import (
     NeuprintHTTP,
+    NeuprintRetry,
     ServerTimeout,
+    _decode_answer,
     _decode_json,
     _int_rows,
+    _json_loads,
 )
 from tests.neuprint_server import (
     TIMEOUT_MESSAGE,
     Delay,
     Drop,
     FakeNeuprint,
+    Reset,
     ShortBody,
     SlowBody,
     Status,
@@ -55,6 +65,7 @@ SCHEMA = GraphSchema(
 @pytest.fixture
 def server(neuprint_server: FakeNeuprint) -> FakeNeuprint:  # noqa: F811
     neuprint_server.answer("n.type = 'APL'", COLUMNS, ROWS)
+    neuprint_server.answer("n.type = 'KC'", ["bodyId"], [[7], [8], [9]])
     return neuprint_server
 
 
@@ -67,6 +78,11 @@ def client(server: FakeNeuprint, **kwargs: Any) -> NeuprintHTTP:
 
 def apl_statement() -> Any:
     return to_cypher(neurons(N.type == "APL", columns=COLUMNS), "neo4j")
+
+
+def ids_statement() -> Any:
+    """A statement whose only column is a body id: the kind the Arrow endpoint may carry."""
+    return to_cypher(neurons(N.type == "KC", columns=["bodyId"]), "neo4j")
 
 
 def posts(server: FakeNeuprint) -> list[Any]:
@@ -97,26 +113,35 @@ def test_execute_json(server: FakeNeuprint) -> None:
 
 
 def test_execute_arrow(server: FakeNeuprint) -> None:
+    table = client(server).execute(ids_statement())
+    assert [r.path for r in posts(server)] == ["/api/custom/arrow"]
+    assert table.to_frame()["bodyId"].tolist() == [7, 8, 9]
+
+
+def test_tables_with_other_columns_go_through_json(server: FakeNeuprint) -> None:
+    """neuPrintHTTP types Arrow columns from their first row: a table with strings, floats or
+    nulls could change on the way, so it is asked through JSON from the start."""
     table = client(server).execute(apl_statement())
-    assert posts(server)[0].path == "/api/custom/arrow"
+    assert [r.path for r in posts(server)] == ["/api/custom/custom"]
     frame = table.to_frame()
     assert frame["bodyId"].tolist() == [101, 202, 303]
-    assert frame["type"].tolist()[:2] == ["APL", "MBON01"] and pd.isna(frame["type"][2])
+    assert frame["type"].tolist() == ["APL", "MBON01", None]
 
 
 def test_json_and_arrow_give_the_same_frames(server: FakeNeuprint) -> None:
     query = neurons(N.type == "APL", columns=COLUMNS)
     via_arrow = client(server, schema=SCHEMA).run(query)
     via_json = client(server, schema=SCHEMA, use_arrow=False).run(query)
-    assert [r.path for r in posts(server)] == ["/api/custom/arrow", "/api/custom/custom"]
+    assert [r.path for r in posts(server)] == ["/api/custom/custom", "/api/custom/custom"]
     pd.testing.assert_frame_equal(via_arrow, via_json)
     assert [str(t) for t in via_json.dtypes] == ["int64", "object", "Int64", "float64"]
     assert via_json["pre"].tolist()[:1] == [5000] and via_json["pre"].isna().tolist()[1]
-    # raw fetch_custom too
+    # raw fetch_custom too (always JSON: a hand-written query's column kinds are unknown)
     cypher = apl_statement().inline()
     raw_arrow = client(server).fetch_custom(cypher)
     raw_json = client(server, use_arrow=False).fetch_custom(cypher)
     pd.testing.assert_frame_equal(raw_arrow, raw_json)
+    assert not server.requests_to("/api/custom/arrow")
 
 
 @pytest.mark.parametrize("bound", [10**17, 2**62])  # numpy's fast path; json.loads past 10**18
@@ -126,12 +151,17 @@ def test_large_integer_table_json_equals_arrow(
 ) -> None:
     rng = np.random.default_rng(1)
     rows = rng.integers(-bound, bound, size=(2000, 3)).tolist()
-    neuprint_server.answer("RETURN", ["bodyId_pre", "bodyId_post", "weight"], rows)
-    a = client(neuprint_server).fetch_custom("MATCH (n) RETURN n")
-    j = client(neuprint_server, use_arrow=False).fetch_custom("MATCH (n) RETURN n")
-    pd.testing.assert_frame_equal(a, j)
+    neuprint_server.answer("RETURN", ["bodyId", "bodyId_pre", "weight"], rows)
+    statement = to_cypher(neurons(columns=["bodyId", "bodyId_pre", "weight"]), "neo4j")
+    a = client(neuprint_server).execute(statement).to_frame()
+    j = client(neuprint_server, use_arrow=False).execute(statement).to_frame()
+    assert len(neuprint_server.requests_to("/api/custom/arrow")) == 1
+    assert [str(t) for t in a.dtypes] == ["int64"] * 3
+    # JSON: an int64 array from the fast path, else object columns (the executor types them)
+    pd.testing.assert_frame_equal(a, j.astype("int64"))
     assert j.to_numpy().tolist() == rows
-    assert [str(t) for t in j.dtypes] == ["int64"] * 3
+    raw = client(neuprint_server).fetch_custom("MATCH (n) RETURN n")
+    pd.testing.assert_frame_equal(raw, a)
 
 
 def test_run_end_to_end_typed(server: FakeNeuprint) -> None:
@@ -260,7 +290,7 @@ class SpySession(requests.Session):
 def test_timeout_and_verify_go_with_every_request(server: FakeNeuprint) -> None:
     spy = SpySession()
     t = client(server, session=spy, timeout=(2.0, 7.5), verify=False)
-    t.execute(apl_statement())
+    t.execute(ids_statement())
     t.get_json("/api/dbmeta/datasets")
     assert [c["method"] for c in spy.calls] == ["GET", "POST", "GET"]
     assert all(c["timeout"] == (2.0, 7.5) and c["verify"] is False for c in spy.calls)
@@ -274,7 +304,7 @@ def test_timeout_and_verify_go_with_every_request(server: FakeNeuprint) -> None:
 def test_version_checked_once_for_many_queries(server: FakeNeuprint) -> None:
     t = client(server)
     for _ in range(5):
-        t.execute(apl_statement())
+        t.execute(ids_statement())
     assert len(server.requests_to("/api/version")) == 1
     assert len(server.requests_to("/api/custom/arrow")) == 5
     assert t.server_version == "1.9.2" and t.arrow_available()
@@ -286,8 +316,8 @@ def test_version_checked_once_across_threads(server: FakeNeuprint) -> None:
     server.fail(Delay(0.1), path="/api/version")  # a slow check: the others must wait for it
     t = client(server)
     with ThreadPoolExecutor(8) as pool:
-        tables = list(pool.map(lambda _: t.execute(apl_statement()), range(16)))
-    assert all(tb.to_frame()["bodyId"].tolist() == [101, 202, 303] for tb in tables)
+        tables = list(pool.map(lambda _: t.execute(ids_statement()), range(16)))
+    assert all(tb.to_frame()["bodyId"].tolist() == [7, 8, 9] for tb in tables)
     assert len(server.requests_to("/api/version")) == 1
     assert len(server.requests_to("/api/custom/arrow")) == 16
 
@@ -297,7 +327,7 @@ def test_old_or_unknown_server_version_means_json(server: FakeNeuprint, version:
     server.version = version
     t = client(server)
     for _ in range(3):
-        assert t.execute(apl_statement()).columns == tuple(COLUMNS)
+        assert t.execute(ids_statement()).columns == ("bodyId",)
     assert len(server.requests_to("/api/version")) == 1
     assert len(server.requests_to("/api/custom/custom")) == 3
     assert not server.requests_to("/api/custom/arrow")
@@ -306,8 +336,8 @@ def test_old_or_unknown_server_version_means_json(server: FakeNeuprint, version:
 def test_failing_version_check_means_json(server: FakeNeuprint) -> None:
     server.fail(Status(500, {"error": "boom"}), path="/api/version")
     t = client(server, retries=0)
-    t.execute(apl_statement())
-    t.execute(apl_statement())
+    t.execute(ids_statement())
+    t.execute(ids_statement())
     assert len(server.requests_to("/api/version")) == 1
     assert len(server.requests_to("/api/custom/custom")) == 2
 
@@ -331,8 +361,8 @@ def test_no_pyarrow_means_json(server: FakeNeuprint, monkeypatch: pytest.MonkeyP
 def test_missing_arrow_route_falls_back_to_json(server: FakeNeuprint) -> None:
     server.arrow_route = False
     t = client(server)
-    assert t.execute(apl_statement()).columns == tuple(COLUMNS)
-    assert t.execute(apl_statement()).columns == tuple(COLUMNS)
+    assert t.execute(ids_statement()).columns == ("bodyId",)
+    assert t.execute(ids_statement()).columns == ("bodyId",)
     assert len(server.requests_to("/api/custom/arrow")) == 1
     assert len(server.requests_to("/api/custom/custom")) == 2
 
@@ -340,13 +370,13 @@ def test_missing_arrow_route_falls_back_to_json(server: FakeNeuprint) -> None:
 def test_broken_arrow_stream(server: FakeNeuprint) -> None:
     server.fail(Truncated(0.6))
     with pytest.raises(TransportError, match=r"invalid Arrow stream.*truncated"):
-        client(server).execute(apl_statement())
+        client(server).execute(ids_statement())
 
 
 def test_arrow_endpoint_answering_json_is_an_error(server: FakeNeuprint) -> None:
-    server.fail(Status(200, {"columns": COLUMNS, "data": ROWS}))
+    server.fail(Status(200, {"columns": ["bodyId"], "data": [[7]]}))
     with pytest.raises(TransportError, match="not an Arrow stream"):
-        client(server).execute(apl_statement())
+        client(server).execute(ids_statement())
 
 
 # -- retries -----------------------------------------------------------------------------------
@@ -357,9 +387,10 @@ def test_retry_on_502_503_then_success(server: FakeNeuprint, use_arrow: bool) ->
     server.fail(
         Status(503, {"message": "busy"}), Status(502, {"message": "auth service unavailable"})
     )
-    table = client(server, use_arrow=use_arrow, retries=3).execute(apl_statement())
-    assert table.to_frame()["bodyId"].tolist() == [101, 202, 303]
-    assert len(posts(server)) == 3
+    table = client(server, use_arrow=use_arrow, retries=3).execute(ids_statement())
+    assert table.to_frame()["bodyId"].tolist() == [7, 8, 9]
+    route = "/api/custom/arrow" if use_arrow else "/api/custom/custom"
+    assert [r.path for r in posts(server)] == [route] * 3
 
 
 def test_retries_exhausted_raise_server_error(server: FakeNeuprint) -> None:
@@ -367,7 +398,8 @@ def test_retries_exhausted_raise_server_error(server: FakeNeuprint) -> None:
     start = time.monotonic()
     with pytest.raises(ServerError) as info:
         client(server, retries=2, backoff=0.05).execute(apl_statement())
-    assert time.monotonic() - start >= 0.05 + 0.1  # backoff * 2**attempt between attempts
+    # urllib3's back-off: the first retry at once, the n-th after backoff * 2**(n-1)
+    assert time.monotonic() - start >= 0.1
     assert info.value.status == 502
     assert info.value.message == "auth service unavailable"
     assert info.value.query == apl_statement().inline()
@@ -536,7 +568,7 @@ def test_dropped_connection_retried_then_success(server: FakeNeuprint) -> None:
 def test_dropped_connections_exhaust_retries(server: FakeNeuprint) -> None:
     server.fail(*[Drop()] * 4)
     with pytest.raises(TransportError) as info:
-        client(server, retries=3).execute(apl_statement())
+        client(server, retries=3).execute(ids_statement())
     err = info.value
     assert not isinstance(err, ServerError) and not isinstance(err, QueryTimeout)
     assert f"{server.url}/api/custom/arrow" in str(err)
@@ -847,3 +879,237 @@ def test_fast_path_is_taken_for_integer_tables() -> None:
     assert _int_rows(b"[[1,2],[3,4]]").shape == (2, 2)  # type: ignore[union-attr]
     assert _int_rows(b"[[1,2],[3,4],[5]]") is None
     assert _int_rows(b"[[" + b"9" * 19 + b"]]") is None
+
+
+# -- safe with whatever a user types (issue 12, section 3) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        ("secret-part\nInjected header", "a line break (U+000A) at position 12"),
+        ("secret\r\n", "a line break (U+000D)"),  # inside: the end is stripped only once
+        ("sec\tret", "a control character (U+0009) at position 4"),
+        ("sec\x7fret", "a control character (U+007F)"),
+        ("secret-\u2603", "a character outside latin-1 (U+2603) at position 8"),
+    ],
+)
+@pytest.mark.parametrize("source", ["argument", "environment", "json"])
+def test_bad_tokens_are_refused_without_being_shown(
+    monkeypatch: pytest.MonkeyPatch, token: str, problem: str, source: str
+) -> None:
+    if token.endswith("\r\n"):
+        token = "sec\r\nret"
+        problem = "a line break (U+000D) at position 4"
+    monkeypatch.delenv("NEUPRINT_APPLICATION_CREDENTIALS", raising=False)
+    kwargs: dict[str, Any] = {}
+    if source == "argument":
+        kwargs["token"] = token
+    else:
+        value = json.dumps({"token": token}) if source == "json" else token
+        monkeypatch.setenv("NEUPRINT_APPLICATION_CREDENTIALS", value)
+    with pytest.raises(InvalidArgument) as info:
+        NeuprintHTTP("neuprint.example.org", DATASET, **kwargs)
+    message = str(info.value)
+    assert problem in message and "token" in message
+    assert "secret" not in message and "sec" not in message.replace("second", "")
+    assert (info.value.__cause__ is None and info.value.__context__ is None) or (
+        "sec" not in str(info.value.__context__)
+    )
+
+
+def test_latin1_tokens_are_accepted() -> None:
+    assert NeuprintHTTP("h.org", DATASET, token="abc.déf-_").token == "abc.déf-_"
+
+
+def test_the_token_is_in_no_error_message(server: FakeNeuprint) -> None:
+    """Whatever fails, the message and the repr never show the token: a server's 401, a
+    connection failure, and a header requests itself refuses (a token changed after the
+    check) are all reported without it."""
+    server.token = "the-good-one"
+    t = client(server, token="the-wrong-one", retries=0)
+    with pytest.raises(ServerError) as info:
+        t.execute(apl_statement())
+    assert "the-wrong-one" not in str(info.value) and "the-wrong-one" not in repr(t)
+    t.token = "sneaky\nvalue"
+    t.headers["Authorization"] = f"Bearer {t.token}"
+    with pytest.raises(TransportError) as info2:
+        t.execute(apl_statement())
+    assert "sneaky" not in str(info2.value) and "<token>" in str(info2.value)
+
+
+def test_a_proxy_html_page_is_shortened(server: FakeNeuprint) -> None:
+    page = ("<html><head><title>502 Bad Gateway</title></head><body>" + "x" * 24000).encode()
+    server.fail(Status(502, page))
+    with pytest.raises(ServerError) as info:
+        client(server, retries=0).execute(apl_statement())
+    err = info.value
+    assert err.status == 502 and err.message.startswith("<html><head><title>502 Bad Gateway")
+    assert len(err.message) < 1100 and f"({len(page)} characters)" in err.message
+    assert len(str(err)) < 3000
+
+
+def test_503_with_retry_after_is_retried_after_waiting(server: FakeNeuprint) -> None:
+    server.fail(Status(503, {"message": "busy"}, headers={"Retry-After": "1"}))
+    start = time.monotonic()
+    table = client(server, backoff=0.0).execute(ids_statement())
+    assert time.monotonic() - start >= 1.0
+    assert table.to_frame()["bodyId"].tolist() == [7, 8, 9]
+    assert [r.path for r in posts(server)] == ["/api/custom/arrow"] * 2
+
+
+def test_retry_after_is_capped_and_garbage_ignored() -> None:
+    retry = NeuprintRetry.policy(3, backoff=0.1, posts=True)
+
+    class Answer:
+        def __init__(self, value: str) -> None:
+            self.headers = {"Retry-After": value}
+
+    assert retry.get_retry_after(Answer("3600")) == 30.0
+    assert retry.get_retry_after(Answer("0.25")) == 0.25
+    assert retry.get_retry_after(Answer("soon")) == 0.0  # the ordinary back-off then
+    assert retry.get_backoff_time() == 0.0
+
+
+def test_connection_reset_is_retried(server: FakeNeuprint) -> None:
+    server.fail(Reset(), Reset())
+    table = client(server, retries=2).execute(ids_statement())
+    assert table.to_frame()["bodyId"].tolist() == [7, 8, 9]
+    assert len(posts(server)) == 3
+
+
+def test_connection_resets_exhaust_the_retries(server: FakeNeuprint) -> None:
+    server.fail(Reset(), Reset(), Reset())
+    with pytest.raises(TransportError, match="after 3 attempts") as info:
+        client(server, retries=2, use_arrow=False).execute(apl_statement())
+    assert not isinstance(info.value, (ServerError, QueryTimeout))
+    assert len(posts(server)) == 3
+
+
+def test_a_body_cut_short_is_asked_again_then_reported(server: FakeNeuprint) -> None:
+    server.fail(ShortBody(0.5))
+    assert client(server, retries=1, use_arrow=False).execute(apl_statement()).columns
+    assert len(posts(server)) == 2
+    server.fail(ShortBody(0.5), ShortBody(0.3))
+    with pytest.raises(TransportError, match=r"cut short \(2 attempts\)"):
+        client(server, retries=1, use_arrow=False).execute(apl_statement())
+
+
+def test_posts_other_than_queries_are_not_sent_again(server: FakeNeuprint) -> None:
+    """A key-value write may have been applied: a 503 or a reset after sending is reported,
+    not repeated. GETs are repeated."""
+    path = "/api/raw/keyvalue/key/kv/k"
+    server.admin = True
+    server.keyvalues["kv"] = {}
+    server.fail(Status(503, {"message": "busy"}), path=path)
+    t = client(server, retries=3)
+    with pytest.raises(ServerError) as info:
+        t.post_json(path, {"a": 1})
+    assert info.value.status == 503 and len(server.requests_to(path, "POST")) == 1
+    server.fail(Status(503, {"message": "busy"}), Reset(), path="/api/dbmeta/datasets")
+    assert DATASET in t.get_json("/api/dbmeta/datasets")
+    assert len(server.requests_to("/api/dbmeta/datasets")) == 3
+
+
+def test_the_retry_policy_is_on_the_sessions_adapters(server: FakeNeuprint) -> None:
+    t = client(server, retries=4)
+    queries = t._session.get_adapter(server.url + "/api/custom/custom").max_retries
+    others = t._session.get_adapter(server.url + "/api/dbmeta/datasets").max_retries
+    assert isinstance(queries, NeuprintRetry) and isinstance(others, NeuprintRetry)
+    assert queries.total == others.total == 4
+    assert queries.is_retry("POST", 502) and not others.is_retry("POST", 502)
+    assert others.is_retry("GET", 504) and not others.is_retry("GET", 500)
+
+
+_ALIAS_NAMES = st.text(alphabet="ab`\\u0060 ,()'\"é", min_size=1, max_size=10) | st.sampled_from(
+    ["a`b", "x\\u0060 AS y, 1 AS z", "`", "\\u0060", "MB(R)"]
+)
+
+
+@given(_ALIAS_NAMES)
+def test_return_names_are_quoted_or_refused_on_neo4j(name: str) -> None:
+    """Neo4j resolves \\uXXXX before it tokenizes, backtick names included: a name holding a
+    backslash is refused (a typed error, before anything is sent); any other name, backticks
+    included, reads back exactly as one name."""
+    from tests.cypher_lexer import tokenize
+
+    try:
+        text = to_cypher(neurons(columns=[name]), "neo4j").inline()
+    except InvalidValue as err:
+        assert "\\" in name and "cannot be sent to neuPrint" in str(err)
+        return
+    assert "\\" not in name
+    returned = text.split("\nRETURN ", 1)[1].split("\nORDER BY", 1)[0]
+    tokens = tokenize(returned)
+    assert tokens[-2].value.upper() == "AS" and tokens[-1].value == name
+
+
+def test_return_names_with_backticks_on_the_embedded_engine(tmp_path: Any) -> None:
+    """Ladybug reads backtick names literally (no \\uXXXX pass): every name comes back as the
+    column's exact name."""
+    import ladybug
+
+    from neuprint_dsl.cypher.dialects import get_dialect
+
+    connection = ladybug.Connection(ladybug.Database(str(tmp_path / "db.lbug")))
+    alias = get_dialect("ladybug").alias
+    for name in ["a`b", "x\\u0060y", "`", "x\\u0060 AS y, 1 AS z", "é\\u0041"]:
+        result = connection.execute(f"RETURN 1 AS {alias(name)}")
+        assert result.get_column_names() == [name]
+
+
+# -- the msgspec decoder is json.loads ---------------------------------------------------------
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=10,
+)
+
+
+@st.composite
+def answers(draw: Any) -> bytes:
+    """Answers of /api/custom/custom: tables of any JSON values, other keys, odd bytes."""
+    width = draw(st.integers(0, 3))
+    rows = draw(st.lists(st.lists(_JSON_VALUES, min_size=width, max_size=width), max_size=4))
+    doc: dict[str, Any] = {"columns": [f"c{i}" for i in range(width)], "data": rows}
+    if draw(st.booleans()):
+        doc["debug"] = draw(_JSON_VALUES)
+    text = json.dumps(doc, ensure_ascii=draw(st.booleans()))
+    if draw(st.booleans()):
+        index = draw(st.integers(0, len(text)))
+        junk = draw(st.sampled_from(["NaN", "1e999", '"\\ud800"', "01", ",", "]", '"data":1,']))
+        text = text[:index] + junk + text[index:]
+    return text.encode()
+
+
+@given(answers())
+@example(b'{"columns":["a"],"data":[[123456789012345678901234567890]]}')  # orjson: a float
+@example(b'{"columns":["a"],"data":[[NaN]]}')  # msgspec refuses; json.loads reads nan
+@example(b'{"columns":["a"],"data":[["\\ud800"]]}')  # a lone surrogate
+@example(b'\xef\xbb\xbf{"columns":[],"data":[]}')  # a byte-order mark
+def test_answer_decoder_equals_json_loads(content: bytes) -> None:
+    """msgspec (rows as tuples, only columns and data kept) gives json.loads' values, and
+    fails where it fails."""
+    try:
+        expected = json.loads(content)
+    except ValueError:
+        with pytest.raises(ValueError):
+            _decode_answer(content)
+        with pytest.raises(ValueError):
+            _json_loads(content)
+        return
+    assert _json_loads(content) == expected
+    got = _decode_answer(content)
+    if isinstance(got, dict) and isinstance(got.get("data"), np.ndarray):
+        got = {**got, "data": got["data"].tolist()}
+    if isinstance(expected, dict) and set(got) == {"columns", "data"} < set(expected):
+        expected = {k: expected[k] for k in ("columns", "data")}
+    if isinstance(got, dict) and isinstance(got.get("data"), list):
+        rows = [list(r) if type(r) is tuple else r for r in got["data"]]
+        got = {**got, "data": rows}
+    assert got == expected
