@@ -284,6 +284,11 @@ def check_values(values: object, where: str = "") -> tuple[Value, ...]:
         >>> check_values({"b", "a"})
         ('a', 'b')
     """
+    if type(values) is tuple and values and set(map(type, values)) == {int}:
+        # fast path for body id lists: plain ints need only the 64-bit range check
+        ints: tuple[int, ...] = values
+        if min(ints) >= INT64_MIN and max(ints) <= INT64_MAX:
+            return ints
     if type(values) is tuple and all(type(v) in _PLAIN for v in values):
         result = tuple(check_value(v, where) for v in values)  # fast path: already plain
     else:

@@ -19,10 +19,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from neuprint_dsl import FALSE, TRUE, InvalidPattern, N, UnknownROI, evaluate, neurons, parse
+from neuprint_dsl import (
+    FALSE,
+    TRUE,
+    InvalidPattern,
+    InvalidValue,
+    N,
+    UnknownROI,
+    evaluate,
+    neurons,
+    parse,
+)
 from neuprint_dsl.compat.criteria import (
     IsNull,
     NeuronCriteria,
@@ -919,3 +929,82 @@ def test_values_are_normalised() -> None:
     assert NC(min_pre=np.int64(4)).to_expr() == (N.pre >= 4)
     # a dataset-typed field takes numbers too (the DSL does not declare its type)
     assert NC(mcnsSerial=[1, 2]).to_expr() == N["mcnsSerial"].isin([1, 2])
+
+
+# ---------------------------------------------------------------------------------------
+# duplicate values: removed in linear time, first occurrence kept
+
+
+@given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), min_size=1, max_size=60))
+@example([5, 5])
+@example([3, 1, 3, 2, 1])
+def test_bodyid_duplicates_removed_in_first_seen_order(ids: list[int]) -> None:
+    unique = list(dict.fromkeys(ids))
+    want = N.bodyId == unique[0] if len(unique) == 1 else N.bodyId.isin(unique)
+    assert NC(bodyId=ids).to_expr() == want
+    assert NC(bodyId=np.array(ids, dtype=np.int64)).to_expr() == want
+    assert NC(bodyId=pd.Series(ids, dtype="int64")).to_expr() == want
+
+
+@given(st.lists(st.sampled_from(["a", "b", "c", None, IsNull]), min_size=1, max_size=12))
+def test_string_duplicates_removed_in_first_seen_order(values: list[Any]) -> None:
+    concrete = list(dict.fromkeys(v for v in values if isinstance(v, str)))
+    nulls = any(v is None or v is IsNull for v in values)
+    positive = (
+        N.type == concrete[0]
+        if len(concrete) == 1
+        else N.type.isin(concrete)
+        if concrete
+        else or_()
+    )
+    want = or_(positive, N.type.is_null()) if nulls else positive
+    assert NC(type=values, regex=False).to_expr() == want
+
+
+class _Counted:
+    """A value that counts the equality tests made on it."""
+
+    calls = 0
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __eq__(self, other: object) -> bool:
+        _Counted.calls += 1
+        return isinstance(other, _Counted) and other.n == self.n
+
+    def __hash__(self) -> int:
+        return hash(self.n)
+
+
+def test_dedupe_makes_a_linear_number_of_comparisons() -> None:
+    from neuprint_dsl.compat.criteria import _unique
+
+    values = [_Counted(i % 3000) for i in range(6000)]
+    _Counted.calls = 0
+    out = _unique(values)
+    assert [v.n for v in out if isinstance(v, _Counted)] == list(range(3000))
+    # the quadratic scan made ~4.5 million comparisons here; a hash set makes one per repeat
+    # (plus one v != v test per value)
+    assert _Counted.calls <= 4 * len(values)
+
+
+def test_dedupe_keeps_values_of_different_types_and_nan() -> None:
+    from neuprint_dsl.compat.criteria import _unique
+
+    nan = float("nan")
+    assert _unique([1, 1.0, True, 1, "1", 1.0]) == [1, 1.0, True, "1"]
+    got = _unique([nan, nan, 2.0])
+    assert len(got) == 3 and got[2] == 2.0
+
+
+def test_large_bodyid_lists_are_quick() -> None:
+    # 200,000 ids took minutes with the quadratic dedupe (31 s for 20,000)
+    ids = list(range(10**9, 10**9 + 200_000))
+    expr = NC(bodyId=[*ids, *ids[:1000]]).to_expr()
+    assert expr == N.bodyId.isin(ids)
+
+
+def test_out_of_range_bodyid_is_refused() -> None:
+    with pytest.raises(InvalidValue, match="64 bits"):
+        NC(bodyId=[1, 2**63])

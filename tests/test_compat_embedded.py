@@ -911,7 +911,9 @@ def test_fetch_adjacencies_export_dir(export: Export, tmp_path: Path) -> None:
     assert _rows(roi_csv) == _rows(roi_conn_df)
     total_csv = pd.read_csv(out / "total-connections.csv")
     total = roi_conn_df.groupby(["bodyId_pre", "bodyId_post"], as_index=False)["weight"].sum()
-    assert list(total_csv.columns) == ["bodyId_pre", "bodyId_post", "weight"]
+    # weight_props="all" (neuprint-python 0.6.4's default) adds weightHP (0: not stored)
+    assert list(total_csv.columns) == ["bodyId_pre", "bodyId_post", "weight", "weightHP"]
+    assert (total_csv.pop("weightHP") == 0).all()
     assert _rows(total_csv) == _rows(total)
     # with primary ROIs only, the per-ROI rows add up to the connection's total weight
     assert all(export.weight[(a, b)] == w for a, b, w in _rows(total_csv))

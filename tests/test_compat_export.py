@@ -92,7 +92,8 @@ def _bodies(tables: dict[str, Any], column: str | None = None, value: Any = None
 
 def _written(directory: Path) -> list[tuple[int, int, int]]:
     frame = pd.read_csv(directory / "total-connections.csv")
-    assert list(frame.columns) == TOTAL_COLUMNS
+    # weight_props="all" (neuprint-python 0.6.4's default) adds weightHP (0 when not stored)
+    assert list(frame.columns) == [*TOTAL_COLUMNS, "weightHP"]
     assert frame[TOTAL_COLUMNS].dtypes.tolist() == ["int64"] * 3
     return _rows(frame)
 

@@ -196,7 +196,7 @@ def test_golden_neo4j_texts_translate_and_run(client: Client, text: str) -> None
         return
     got = client.fetch_custom(text)
     returned = text.split("RETURN", 1)[1].split("ORDER BY")[0]
-    aliases = [item.split(" AS ")[-1].strip() for item in returned.split(",")]
+    aliases = re.findall(r" AS (\w+)", returned)  # items may hold commas: coalesce(x, 0)
     assert list(got.columns) == aliases
 
 
@@ -208,7 +208,17 @@ def _real(text: str, neurons: pd.DataFrame, edges: pd.DataFrame) -> tuple[str, i
 def test_golden_per_roi_query_gives_the_roi_rows(
     client: Client, neurons: pd.DataFrame, edges: pd.DataFrame, export: Path
 ) -> None:
-    text = next(q for q in _golden() if "fromJsonMap(e.roiInfo)" in q and "MB(R)" in q)
+    # the per-ROI statement (compat's fetch_adjacencies reads e.roiInfo itself since it sends
+    # one query per batch; this is the statement connections(per_roi=True) sends to neuPrint)
+    per_roi = neuprint_dsl.connections(
+        neuprint_dsl.N.bodyId.isin([1]),
+        neuprint_dsl.N.roi("MB(R)"),
+        where=neuprint_dsl.E.weight >= 1,
+        per_roi=True,
+        upstream_label="Segment",
+    )
+    text = neuprint_dsl.to_cypher(per_roi, "neo4j").inline()
+    assert "fromJsonMap(e.roiInfo)" in text
     text, body = _real(text, neurons, edges)
     got = client.fetch_custom(text)
     flagged = {b for b, i in zip(neurons["bodyId"], neurons["info"], strict=True) if "MB(R)" in i}

@@ -34,7 +34,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 import pandas as pd
 
-from ..errors import CapabilityError, InvalidArgument, NeuprintDSLError
+from ..errors import CapabilityError, InvalidArgument, NeuprintDSLError, TransportError
 from ..transports.embedded import Embedded
 from ..transports.neuprint_http import NeuprintHTTP
 from .endpoints import ServerEndpoints
@@ -50,9 +50,13 @@ _LOCK = threading.RLock()
 class Client(ServerEndpoints):
     """A connection to one neuPrint dataset (neuprint-python's ``Client``).
 
-    ``Client(server, dataset, token=None, verify=True, *, timeout=60.0)`` talks to a neuPrint
-    server over HTTPS; ``Client(transport=...)`` uses any transport, such as the embedded
-    engine. The token comes from the argument or ``NEUPRINT_APPLICATION_CREDENTIALS``.
+    ``Client(server, dataset=None, token=None, verify=True, progress=True, *, timeout=60.0)``
+    talks to a neuPrint server over HTTPS; ``Client(transport=...)`` uses any transport, such
+    as the embedded engine. The token comes from the argument or
+    ``NEUPRINT_APPLICATION_CREDENTIALS``. Without ``dataset`` the server's only dataset is
+    used, as neuprint-python does (a server with several raises
+    :class:`~neuprint_dsl.errors.InvalidArgument` listing them). ``progress=False`` turns off
+    the progress bars of the batched functions (``fetch_adjacencies``, ``fetch_synapses``...).
     """
 
     def __init__(
@@ -61,15 +65,19 @@ class Client(ServerEndpoints):
         dataset: str | None = None,
         token: str | None = None,
         verify: bool = True,
+        progress: bool = True,
         *,
         timeout: float = 60.0,
         transport: Any = None,
     ) -> None:
+        if not isinstance(progress, bool):
+            raise InvalidArgument(f"progress must be True or False, not {progress!r}")
+        self.progress = progress
         if transport is None:
             if not server:
                 raise InvalidArgument("Client needs a server (or transport=...)")
             if not dataset:
-                raise InvalidArgument("Client needs a dataset name, e.g. 'hemibrain:v1.2.1'")
+                dataset = default_dataset(server, token, verify, timeout)
             transport = NeuprintHTTP(server, dataset, token, verify, timeout)
         elif server is not None or token is not None:
             raise InvalidArgument("pass either server/token or transport=..., not both")
@@ -115,6 +123,7 @@ class Client(ServerEndpoints):
 
         ``format="json"`` returns ``{"columns": [...], "data": [[...], ...]}``.
         """
+        _follow_neuprint_logger()
         if format not in ("pandas", "json"):
             raise InvalidArgument(f"format must be 'pandas' or 'json', not {format!r}")
         if dataset and dataset != self.dataset:
@@ -188,6 +197,39 @@ class Client(ServerEndpoints):
             names = frame["key"].tolist()
         rois = set(self.all_rois)
         return sorted(k for k in names if k not in rois)
+
+
+def default_dataset(
+    server: str, token: str | None = None, verify: bool = True, timeout: float = 60.0
+) -> str:
+    """The dataset a Client for ``server`` uses when none is named, as neuprint-python
+    chooses it: the server's only dataset (``GET /api/dbmeta/datasets``). A server with
+    none, or with several, raises :class:`~neuprint_dsl.errors.InvalidArgument` naming them.
+
+    Example:
+        >>> default_dataset("https://neuprint.janelia.org")  # doctest: +SKIP
+        Traceback (most recent call last):
+        ...
+        neuprint_dsl.errors.InvalidArgument: the neuPrint server https://neuprint.janelia.org has several datasets; name one: Client(server, dataset=...) with one of ['hemibrain:v1.2.1', ...]
+    """
+    # the probe's dataset name is never sent: only the datasets route is asked
+    with NeuprintHTTP(server, "-", token, verify, timeout) as probe:
+        datasets = probe.get_json("/api/dbmeta/datasets")
+        where = probe.server
+    if not isinstance(datasets, dict):
+        raise TransportError(
+            f"unexpected answer from {where}/api/dbmeta/datasets: {datasets!r:.200}"
+        )
+    names = [str(name) for name in datasets]
+    if len(names) == 1:
+        logger.info("Client for %s uses its only dataset, %r", where, names[0])
+        return names[0]
+    if not names:
+        raise InvalidArgument(f"the neuPrint server {where} has no datasets")
+    raise InvalidArgument(
+        f"the neuPrint server {where} has several datasets; name one: "
+        f"Client(server, dataset=...) with one of {sorted(names)}"
+    )
 
 
 def _maybe_json(value: Any) -> Any:
@@ -282,6 +324,7 @@ def inject_client(fn: Callable[P, R]) -> Callable[P, R]:
 
     @wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        _follow_neuprint_logger()
         if kwargs.get("client") is None:
             kwargs["client"] = default_client()
         return fn(*args, **kwargs)
@@ -292,11 +335,37 @@ def inject_client(fn: Callable[P, R]) -> Callable[P, R]:
 # ---------------------------------------------------------------------------------------
 # debug logging
 
+#: neuprint-python's logger, whose level its documentation uses as the query-log switch
+#: (``logging.getLogger('neuprint.client').setLevel(logging.DEBUG)``)
+NEUPRINT_LOGGER = "neuprint.client"
 _HANDLER: list[logging.Handler | None] = [None]
+#: the level last copied from neuprint-python's logger to ours (None: ours is the user's)
+_FOLLOWED: list[int | None] = [None]
+
+
+def _follow_neuprint_logger() -> None:
+    """Give neuprint-dsl's logger the level of ``neuprint.client`` when that one is set and
+    ours is not (or was set from it), so neuprint-python's switch turns our query log on and
+    off too. Called by every compat function and query."""
+    theirs = logging.getLogger(NEUPRINT_LOGGER).level
+    ours = logger.level
+    if ours != logging.NOTSET and ours != _FOLLOWED[0]:
+        return  # the user set ours: theirs does not override it
+    level = theirs if theirs != logging.NOTSET else logging.NOTSET
+    with _LOCK:
+        if level != ours:
+            logger.setLevel(level)
+        _FOLLOWED[0] = level if level != logging.NOTSET else None
 
 
 def setup_debug_logging() -> None:
-    """Print every query neuprint-dsl sends (Cypher and parameters) to stderr.
+    """Print every query sent (Cypher and parameters) to stderr: neuprint-dsl's, and those
+    of neuprint-python if it is used in the same program.
+
+    As in neuprint-python, the switch is also the level of the ``neuprint.client`` logger:
+    ``logging.getLogger('neuprint.client').setLevel(logging.INFO)`` stops the query log and
+    ``setLevel(logging.DEBUG)`` starts it again (without a handler of its own, it then goes
+    wherever the root logger's handlers send it).
 
     Example:
         >>> setup_debug_logging(); disable_debug_logging()
@@ -306,14 +375,21 @@ def setup_debug_logging() -> None:
             handler = logging.StreamHandler()
             handler.setFormatter(logging.Formatter("[%(asctime)s] %(name)s: %(message)s"))
             logger.addHandler(handler)
+            logging.getLogger(NEUPRINT_LOGGER).addHandler(handler)
             _HANDLER[0] = handler
         logger.setLevel(logging.DEBUG)
+        logging.getLogger(NEUPRINT_LOGGER).setLevel(logging.DEBUG)
+        _FOLLOWED[0] = logging.DEBUG
 
 
 def disable_debug_logging() -> None:
-    """Stop printing queries."""
+    """Stop printing queries (neuprint-python's ``disable_debug_logging`` sets its logger to
+    INFO; so does this)."""
     with _LOCK:
         if _HANDLER[0] is not None:
             logger.removeHandler(_HANDLER[0])
+            logging.getLogger(NEUPRINT_LOGGER).removeHandler(_HANDLER[0])
             _HANDLER[0] = None
-        logger.setLevel(logging.NOTSET)
+        logging.getLogger(NEUPRINT_LOGGER).setLevel(logging.INFO)
+        logger.setLevel(logging.INFO)
+        _FOLLOWED[0] = logging.INFO

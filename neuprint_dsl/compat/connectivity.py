@@ -15,21 +15,31 @@ Two neuprint-python behaviours are deliberately not copied (each has a regressio
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import re
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from ..cypher import CypherStatement, to_cypher
 from ..embedded.rois import NOT_PRIMARY
-from ..errors import InvalidArgument, InvalidValue, QueryTimeout, TransportError
+from ..errors import (
+    CapabilityError,
+    InvalidArgument,
+    InvalidValue,
+    QueryTimeout,
+    TransportError,
+)
 from ..execute import run
-from ..expr import TRUE, Predicate, and_, as_predicate, or_
+from ..expr import TRUE, IsIn, Predicate, and_, as_predicate, or_
 from ..fields import E, N
 from ..frames import shape
 from ..query import Connections, Label, connections, neurons
@@ -44,6 +54,17 @@ def _side(criteria: Any, client: Client) -> tuple[Predicate, Label]:
     if criteria is None:
         return TRUE, "Neuron"
     return as_predicate(as_criteria(criteria, client=client)), criteria_label(criteria)
+
+
+def _body_ids(ids: Sequence[int]) -> Predicate:
+    """``N.bodyId.isin(ids)`` for a list of plain ints, built without the per-value checks
+    of the fluent API (the predicate still checks the 64-bit range of the whole list).
+
+    Example:
+        >>> _body_ids([3, 1]) == N.bodyId.isin([3, 1])
+        True
+    """
+    return IsIn(N.bodyId.operand, tuple(int(i) for i in ids))
 
 
 #: neuprint-python's default ``properties``: those a dataset lacks come back empty, while a
@@ -75,15 +96,11 @@ def _properties(
     """``bodyId`` plus ``properties`` for the given bodies (any label), in batches; the
     ``optional`` ones the dataset lacks are not asked for and come back empty."""
     ids = sorted(set(int(i) for i in ids))
-    lacking = set(optional) - set(dataset_has(client, optional))
-    wanted = [p for p in properties if p != "bodyId"]
-    columns = ["bodyId", *[p for p in wanted if p not in lacking]]
-    # names the caller gave are checked even when there are no bodies to ask about
-    validate(neurons(label="Segment", columns=columns), getattr(client.transport, "schema", None))
+    wanted, columns = _property_columns(client, properties, optional)
     frames = [
         run(
             client.transport,
-            neurons(N.bodyId.isin(ids[i : i + _ID_BATCH]), label="Segment", columns=columns),
+            neurons(_body_ids(ids[i : i + _ID_BATCH]), label="Segment", columns=columns),
         )
         for i in range(0, len(ids), _ID_BATCH)
     ]
@@ -94,11 +111,50 @@ def _properties(
                 for c in ["bodyId", *wanted]
             }
         )
-    table = pd.concat(frames, ignore_index=True)
+    return _lacking_as_empty(pd.concat(frames, ignore_index=True), wanted)
+
+
+def _property_columns(
+    client: Client, properties: Sequence[str], optional: frozenset[str]
+) -> tuple[list[str], list[str]]:
+    """The properties asked for (``bodyId`` left out) and the columns to fetch: ``bodyId``
+    and those of them the dataset has or the caller named (checked: UnknownField)."""
+    lacking = set(optional) - set(dataset_has(client, optional))
+    wanted = [p for p in properties if p != "bodyId"]
+    columns = ["bodyId", *[p for p in wanted if p not in lacking]]
+    # names the caller gave are checked even when there are no bodies to ask about
+    validate(neurons(label="Segment", columns=columns), getattr(client.transport, "schema", None))
+    return wanted, columns
+
+
+def _lacking_as_empty(table: pd.DataFrame, wanted: Sequence[str]) -> pd.DataFrame:
+    """``table`` with an empty (None) column for each wanted property it does not have."""
     for name in wanted:
         if name not in table.columns:
             table[name] = pd.Series([None] * len(table), dtype=object, index=table.index)
     return table
+
+
+_PLAIN_PROPERTY = re.compile(r"n\.(\w+|`[^`]+`) AS (\w+|`[^`]+`)")
+
+
+def _property_reads(transport: Any, columns: Sequence[str]) -> list[str] | None:
+    """How the neuron statement reads each of ``columns`` (after ``bodyId``) on neuPrint, as
+    ``n.<name>`` texts, when every one is a plain property read; else ``None``."""
+    reads = []
+    for column in columns[1:]:
+        compiled = to_cypher(
+            neurons(label="Segment", columns=["bodyId", column]),
+            transport.dialect,
+            schema=transport.schema,
+        )
+        prefix = "RETURN n.bodyId AS bodyId, "
+        lines = [x for x in compiled.inline().split("\n") if x.startswith(prefix)]
+        found = _PLAIN_PROPERTY.fullmatch(lines[0][len(prefix) :]) if len(lines) == 1 else None
+        if found is None:
+            return None
+        reads.append(found.group(1))
+    return reads
 
 
 def _with_properties(
@@ -207,13 +263,11 @@ def _neuprint_connections(
     neuprint-python's own query does (so every ROI neuPrint stores, with ``pre`` and ``post``)."""
     schema = transport.schema
     compiled = to_cypher(statement, transport.dialect, schema=schema)
-    parts = list(compiled.parts)
-    returns = [i for i, p in enumerate(parts) if isinstance(p, str) and p.startswith("RETURN ")]
-    if len(returns) != 1:
-        raise TransportError(f"cannot add conn_roiInfo to this statement:\n{compiled.text}")
-    parts[returns[0]] = f"{parts[returns[0]]}, e.roiInfo AS conn_roiInfo"
-    with_info = CypherStatement(
-        tuple(parts), compiled.dialect, (*compiled.columns, "conn_roiInfo"), compiled.render_literal
+    with_info = _with_return(
+        compiled,
+        "RETURN ",
+        lambda line: f"{line}, e.roiInfo AS conn_roiInfo",
+        (*compiled.columns, "conn_roiInfo"),
     )
     frame = transport.execute(with_info).to_frame()
     raw = frame.pop("conn_roiInfo")
@@ -221,6 +275,22 @@ def _neuprint_connections(
     table = shape(frame, kinds)
     rows = zip(raw, table["bodyId_pre"], table["bodyId_post"], strict=True)
     return table, [_parsed_roi_info(v, int(a), int(b)) for v, a, b in rows]
+
+
+def _with_return(
+    compiled: CypherStatement, prefix: str, rewrite: Callable[[str], str], columns: Sequence[str]
+) -> CypherStatement:
+    """``compiled`` (inlined) with its one line that starts with ``prefix`` (its RETURN)
+    rewritten, returning ``columns``; literals are inlined with their line breaks escaped,
+    so no literal can start a line."""
+    lines = compiled.inline().split("\n")
+    found = [i for i, line in enumerate(lines) if line.startswith(prefix)]
+    if len(found) != 1:
+        raise TransportError(f"cannot rewrite the RETURN of this statement:\n{compiled.text}")
+    lines[found[0]] = rewrite(lines[found[0]])
+    return CypherStatement(
+        ("\n".join(lines),), compiled.dialect, tuple(columns), compiled.render_literal
+    )
 
 
 def _parsed_roi_info(value: Any, pre: int, post: int) -> dict[str, Any]:
@@ -281,6 +351,59 @@ def _embedded_conn_roi_info(
     return info
 
 
+#: neuprint-python's connection-strength properties (``weight_props``), in its order
+WEIGHT_PROPERTIES: tuple[str, ...] = (
+    "weight",
+    "weightHP",
+    "weightAxonAxon",
+    "weightAxonDendrite",
+    "weightDendriteDendrite",
+    "weightDendriteAxon",
+)
+#: those only datasets with axon/dendrite polarity have (told by an ``axonOut`` property)
+_POLARITY_WEIGHTS = frozenset(WEIGHT_PROPERTIES[2:])
+
+
+def weight_properties(weight_props: str | Sequence[str] | None, client: Client | None) -> list[str]:
+    """The extra connection-strength columns ``weight_props`` asks for, as neuprint-python
+    reads the argument: ``"all"`` (every one the dataset can have), one name, a list, or
+    ``None`` (``weight`` only); in :data:`WEIGHT_PROPERTIES` order, ``weight`` left out. The
+    polarity weights are dropped when the dataset has no ``axonOut`` property (with a warning
+    when they were named).
+
+    Example:
+        >>> weight_properties(["weightHP", "weight"], None)  # doctest: +SKIP
+        ['weightHP']
+        >>> weight_properties("weigth", None)
+        Traceback (most recent call last):
+        ...
+        neuprint_dsl.errors.InvalidArgument: unknown weight_props ['weigth']; ...
+    """
+    if weight_props is None:
+        wanted = ["weight"]
+    elif weight_props == "all":
+        wanted = list(WEIGHT_PROPERTIES)
+    elif isinstance(weight_props, str):
+        wanted = [weight_props]
+    else:
+        wanted = list(weight_props)
+    unknown = [p for p in wanted if p not in WEIGHT_PROPERTIES]
+    if unknown:
+        raise InvalidArgument(
+            f"unknown weight_props {unknown}; choose from {list(WEIGHT_PROPERTIES)} or 'all'"
+        )
+    polarity = _POLARITY_WEIGHTS & set(wanted)
+    if polarity and client is not None and "axonOut" not in client.fetch_neuron_keys():
+        wanted = [p for p in wanted if p not in polarity]
+        if weight_props != "all":
+            warnings.warn(
+                "this dataset has no axon/dendrite polarity information, so these weight_props "
+                f"are left out: {sorted(polarity)}",
+                stacklevel=3,
+            )
+    return [p for p in WEIGHT_PROPERTIES[1:] if p in wanted]
+
+
 @inject_client
 def fetch_adjacencies(
     sources: Any = None,
@@ -293,9 +416,11 @@ def fetch_adjacencies(
     batch_size: int = 200,
     properties: Sequence[str] = DEFAULT_PROPERTIES,
     *,
-    client: Client | None = None,
+    weight_props: str | Sequence[str] | None = "all",
+    omit_rois: bool = False,
     threads: int = 4,
-    progress: bool = True,
+    client: Client | None = None,
+    progress: bool | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Connections between large sets of neurons, one row per connection and ROI.
 
@@ -304,17 +429,40 @@ def fetch_adjacencies(
     ``include_nonprimary``; weight outside every primary ROI is listed as ``NotPrimary``.
     Filters, in order: ``rois`` (rows in those ROIs), ``min_total_weight`` (the connection's
     total weight across all ROIs), ``min_roi_weight`` (each row). The larger side is fetched
-    in batches of ``batch_size`` bodies, ``threads`` at a time, with a progress bar.
-    ``export_dir`` also writes ``neurons.csv``, ``roi-connections.csv`` and
-    ``total-connections.csv``, the latter as neuprint-python writes it: every connection
-    fetched between the two sides with its true total ``weight``, not the sum of the
-    ROI-filtered rows (see :func:`_export_threshold`).
+    in batches of ``batch_size`` bodies, ``threads`` at a time, one request per batch on a
+    neuPrint server, with a progress bar (``progress=None``: the client's ``progress``).
+
+    ``weight_props`` (neuprint-python's argument) adds connection-strength columns after
+    ``weight``: ``"all"`` (default: every one the dataset can have), a name such as
+    ``"weightHP"``, a list, or ``None``/``["weight"]`` for ``weight`` alone; the per-ROI table
+    has one only where the connections' ``roiInfo`` breaks it down by ROI. ``omit_rois=True``
+    asks for no ROI breakdown: the second table is one row per connection,
+    ``bodyId_pre, bodyId_post, weight`` (plus the ``weight_props``), and ``rois``,
+    ``min_roi_weight`` and ``include_nonprimary`` cannot be used with it.
+
+    ``export_dir`` also writes ``neurons.csv``, ``roi-connections.csv`` (not with
+    ``omit_rois``) and ``total-connections.csv``, the latter as neuprint-python writes it:
+    every connection fetched between the two sides with its true total ``weight``, not the
+    sum of the ROI-filtered rows (see :func:`_export_threshold`).
     """
     assert client is not None
     if sources is None and targets is None:
         raise InvalidArgument("give sources, targets or both")
     if batch_size < 1 or threads < 1:
         raise InvalidArgument("batch_size and threads must be positive")
+    if omit_rois:
+        # without the per-ROI weights these cannot be honoured (neuprint-python refuses too)
+        if rois:
+            raise InvalidArgument(
+                "rois cannot be used with omit_rois=True (it needs per-ROI weights)"
+            )
+        if min_roi_weight > 1:
+            raise InvalidArgument(
+                "min_roi_weight cannot be used with omit_rois=True; use min_total_weight"
+            )
+        if include_nonprimary:
+            raise InvalidArgument("include_nonprimary has no meaning with omit_rois=True")
+    extras = weight_properties(weight_props, client)
     roi_list = [rois] if isinstance(rois, str) else list(rois) if rois else None
     src, src_label = _side(sources, client)
     tgt, tgt_label = _side(targets, client)
@@ -329,42 +477,358 @@ def fetch_adjacencies(
         fetch_min = min(fetch_min, _export_threshold(roi_list, min_roi_weight, min_total_weight))
     batch_sources = sources is not None
     side, side_label = (src, src_label) if batch_sources else (tgt, tgt_label)
-    ids = run(client.transport, neurons(side, label=side_label, columns=["bodyId"]))[
-        "bodyId"
-    ].tolist()
+    given = _plain_ids(sources if batch_sources else targets)
+    if given is not None and not roi_list:
+        # body ids as given: batches of them match what batches of the ids the side's
+        # query would return match (an id no body has matches nothing), one request fewer
+        ids = sorted(set(given))
+    else:
+        ids = run(client.transport, neurons(side, label=side_label, columns=["bodyId"]))[
+            "bodyId"
+        ].tolist()
     batches = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
+    on_neuprint = getattr(client.transport, "dialect", None) == "neo4j"
 
-    def fetch(batch: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-        chosen = N.bodyId.isin(batch)
+    optional = _tolerated(properties)
+    wanted, property_columns = _property_columns(client, list(properties), optional)
+    # on neuPrint the batches also read the bodies' properties: no request for them after
+    reads = _property_reads(client.transport, property_columns) if on_neuprint else None
+
+    def fetch(batch: list[int]) -> _Batch:
+        chosen = _body_ids(batch)
         up, down = (chosen, tgt) if batch_sources else (src, chosen)
         kwargs: dict[str, Any] = {"upstream_label": src_label, "downstream_label": tgt_label}
-        totals = run(client.transport, connections(up, down, where=E.weight >= fetch_min, **kwargs))
+        statement = connections(up, down, where=E.weight >= fetch_min, **kwargs)
+        if on_neuprint:  # one request: totals, roiInfo and the two bodies' properties
+            return _neuprint_adjacencies(
+                client.transport, statement, extras, not omit_rois, min_total_weight, reads
+            )
+        totals = run(client.transport, statement)[_TOTAL_COLUMNS]
+        if extras:
+            totals = _embedded_weights(client, totals, extras)
+        if omit_rois:
+            return totals, _concat([], _ROW_COLUMNS), set(), None
         rows = run(
             client.transport,
             connections(up, down, where=E.weight >= min_total_weight, per_roi=True, **kwargs),
         )
-        return totals[["bodyId_pre", "bodyId_post", "weight"]], rows
+        return totals, rows, set(), None
 
-    results = _map(fetch, batches, threads, progress, "fetch_adjacencies")
-    totals = _concat([r[0] for r in results], ["bodyId_pre", "bodyId_post", "weight"])
-    rows = _concat([r[1] for r in results], ["bodyId_pre", "bodyId_post", "roi", "weight"])
-    fetched = totals  # every connection between the sides (>= fetch_min), true weights
+    show = client_progress(client) if progress is None else progress
+    results = _map(fetch, batches, threads, show, "fetch_adjacencies")
+    fetched = _concat([r[0] for r in results], [*_TOTAL_COLUMNS, *extras])
+    in_roi_info = set().union(*(r[2] for r in results)) if results else set()
+    roi_extras = [p for p in extras if p in in_roi_info]
+    unbroken = [p for p in extras if p not in roi_extras]
+    if unbroken and not omit_rois and weight_props != "all":
+        warnings.warn(
+            "the connections' roiInfo does not break these weight_props down by ROI, so the "
+            f"per-ROI table leaves them out (omit_rois=True returns their totals): {unbroken}",
+            stacklevel=3,
+        )
+    # every connection between the sides (>= fetch_min), true weights
     totals = fetched[fetched["weight"] >= min_total_weight]
-    roi_conn = _roi_rows(totals, rows, set(client.primary_rois), include_nonprimary)
-    if roi_list is not None:
-        roi_conn = roi_conn[roi_conn["roi"].isin(roi_list) & (roi_conn["weight"] > 0)]
-    roi_conn = roi_conn[roi_conn["weight"] >= min_roi_weight]
-    roi_conn = roi_conn.sort_values(
-        ["bodyId_pre", "bodyId_post", "weight", "roi"],
-        ascending=[True, True, False, True],
-        kind="stable",
-    ).reset_index(drop=True)
+    if omit_rois:
+        roi_conn = totals.sort_values(["bodyId_pre", "bodyId_post"], kind="stable")
+        roi_conn = roi_conn.reset_index(drop=True)
+    else:
+        weights = ["weight", *roi_extras]
+        primary = set(client.primary_rois)
+        if on_neuprint:  # each row knows its connection: NotPrimary by array sums
+            offsets = np.cumsum([0, *(len(r[0]) for r in results)])
+            rows = _concat(
+                [
+                    r[1].assign(**{_CONNECTION: r[1][_CONNECTION] + o})
+                    for r, o in zip(results, offsets, strict=False)
+                ],
+                [*_ROW_COLUMNS, *roi_extras, _CONNECTION],
+            )
+            keep = fetched["weight"].to_numpy() >= min_total_weight
+            roi_conn = _indexed_roi_rows(fetched, keep, rows, primary, include_nonprimary, weights)
+        else:
+            rows = _concat([r[1] for r in results], [*_ROW_COLUMNS, *roi_extras])
+            roi_conn = _roi_rows(totals, rows, primary, include_nonprimary, weights)
+        if roi_list is not None:
+            roi_conn = roi_conn[roi_conn["roi"].isin(roi_list) & (roi_conn["weight"] > 0)]
+        roi_conn = _sorted_rows(roi_conn[roi_conn["weight"] >= min_roi_weight])
     connected = set(roi_conn["bodyId_pre"]) | set(roi_conn["bodyId_post"])
-    neurons_df = _properties(client, connected, list(properties), optional=_tolerated(properties))
+    found = [r[3] for r in results if r[3] is not None]
+    if reads is not None and connected and len(found) == len(results):
+        neurons_df = _read_properties(client, found, connected, property_columns, wanted)
+    else:
+        neurons_df = _properties(client, connected, list(properties), optional=optional)
     if export_dir is not None:
         threshold = _export_threshold(roi_list, min_roi_weight, min_total_weight)
-        _export(Path(export_dir), neurons_df, roi_conn, fetched[fetched["weight"] >= threshold])
+        _export(
+            Path(export_dir),
+            neurons_df,
+            None if omit_rois else roi_conn,
+            fetched[fetched["weight"] >= threshold],
+            extras,
+        )
     return neurons_df, roi_conn
+
+
+#: one batch: totals, per-ROI rows, extras broken down by ROI, and (on neuPrint) the body
+#: ids of both ends with the values of each property read
+_Batch = tuple[pd.DataFrame, pd.DataFrame, set[str], "tuple[list[Any], list[list[Any]]] | None"]
+
+
+def _read_properties(
+    client: Client,
+    found: list[tuple[list[Any], list[list[Any]]]],
+    bodies: set[int],
+    columns: list[str],
+    wanted: list[str],
+) -> pd.DataFrame:
+    """The table :func:`_properties` fetches for ``bodies``, from the property values the
+    batches read with the connections (same rows, columns, order and dtypes)."""
+    ids = [b for ids, _ in found for b in ids]
+    values = [[v for _, lists in found for v in lists[i]] for i in range(len(columns) - 1)]
+    frame = pd.DataFrame(
+        {
+            "bodyId": np.array(ids, dtype=np.int64),
+            **{c: pd.Series(v, dtype=object) for c, v in zip(columns[1:], values, strict=True)},
+        },
+        columns=columns,
+    )
+    frame = frame.drop_duplicates("bodyId")
+    frame = frame[frame["bodyId"].isin(bodies)].sort_values("bodyId", kind="stable")
+    schema = client.transport.schema
+    kinds = schema.node_kinds() if schema is not None else {}
+    return _lacking_as_empty(shape(frame.reset_index(drop=True), kinds), wanted)
+
+
+_TOTAL_COLUMNS = ["bodyId_pre", "bodyId_post", "weight"]
+_ROW_COLUMNS = ["bodyId_pre", "bodyId_post", "roi", "weight"]
+_TOTALS_RETURN = "RETURN n.bodyId AS bodyId_pre, m.bodyId AS bodyId_post, e.weight AS weight"
+
+
+def client_progress(client: Client) -> bool:
+    """Whether the client shows progress bars (``Client(progress=...)``) and
+    ``NEUPRINT_DSL_NO_PROGRESS`` is not set."""
+    return bool(getattr(client, "progress", True)) and not os.environ.get(
+        "NEUPRINT_DSL_NO_PROGRESS"
+    )
+
+
+def _neuprint_adjacencies(
+    transport: Any,
+    statement: Connections,
+    extras: Sequence[str],
+    with_rois: bool,
+    min_total_weight: int,
+    reads: Sequence[str] | None = None,
+) -> _Batch:
+    """One batch of fetch_adjacencies on neuPrint, in one request, as neuprint-python's own
+    query: each connection's ``weight``, the ``extras`` (``coalesce(e.p, 0)``) and, with
+    ``with_rois``, its ``roiInfo``, from which the per-ROI rows are made here exactly as the
+    per-ROI statement makes them on the server (every ROI key with ``post > 0``, super-level
+    ones included, for connections of weight ``>= min_total_weight``). Returns the totals,
+    the rows, and the ``extras`` that some roiInfo entry breaks down by ROI."""
+    compiled = to_cypher(statement, transport.dialect, schema=transport.schema)
+    items = [_TOTALS_RETURN, *(f"coalesce(e.{p}, 0) AS {p}" for p in extras)]
+    read_columns: list[str] = []
+    for i, name in enumerate(reads or ()):
+        alias = name if re.fullmatch(r"[A-Za-z]\w*", name) else f"p{i}"  # else `quoted`
+        items += [f"n.{name} AS {alias}_pre", f"m.{name} AS {alias}_post"]
+        read_columns += [f"{alias}_pre", f"{alias}_post"]
+    if with_rois:
+        items.append("e.roiInfo AS conn_roiInfo")
+    columns = (
+        *_TOTAL_COLUMNS,
+        *extras,
+        *read_columns,
+        *(("conn_roiInfo",) if with_rois else ()),
+    )
+    one = _with_return(compiled, _TOTALS_RETURN, lambda _: ", ".join(items), columns)
+    answer = transport.execute(one)
+    # the answer's columns as lists: no DataFrame per batch until the rows are made
+    if isinstance(answer.rows, pd.DataFrame):
+        data = [answer.rows.iloc[:, i].tolist() for i in range(len(columns))]
+    else:
+        data = [list(c) for c in zip(*answer.rows, strict=True)] or [[] for _ in columns]
+    counts = [*_TOTAL_COLUMNS, *extras]
+    totals = pd.DataFrame(
+        {name: _int_column(values, name) for name, values in zip(counts, data, strict=False)},
+        columns=counts,
+    )
+    bodies = None
+    if reads is not None:  # bodyId and the properties, one row per end of each connection
+        first = len(counts)
+        read = [data[first + 2 * i] + data[first + 2 * i + 1] for i in range(len(reads))]
+        bodies = (data[0] + data[1], read)
+    if not with_rois:
+        return totals, _concat([], _ROW_COLUMNS), set(), bodies
+    pres, posts, weights = data[0], data[1], data[2]
+    keep = [i for i, w in enumerate(weights) if w >= min_total_weight]
+    infos = _roi_infos([data[-1][i] for i in keep], [(pres[i], posts[i]) for i in keep])
+    # one entry per (connection, ROI key), flattened by comprehensions (no per-entry calls)
+    owner: list[int] = np.repeat(
+        np.array(keep, dtype=np.int64), [len(info) for info in infos]
+    ).tolist()
+    rois = [roi for info in infos for roi in info]
+    entries = [entry for info in infos for entry in info.values()]
+    if not set(map(type, entries)) <= {dict}:
+        k = next(k for k, e in enumerate(entries) if type(e) is not dict)
+        raise TransportError(
+            f"the roiInfo of the connection {pres[owner[k]]} -> {posts[owner[k]]} has "
+            f"{entries[k]!r:.100} for {rois[k]!r}, not a map of counts"
+        )
+    found: set[str] = set()
+    columns_of: dict[str, list[int]] = {}
+    for name in ("weight", *extras):
+        key = "post" if name == "weight" else name
+        if name != "weight" and not any(key in e for e in entries):
+            columns_of[name] = [0] * len(entries)
+            continue
+        values = [e.get(key) for e in entries]
+        if name != "weight":
+            found.add(name)
+        if not set(map(type, values)) <= {int}:  # missing: 0 (coalesce(..., 0)); or checked
+            values = [
+                _roi_count(v, pres[owner[k]], posts[owner[k]], str(rois[k]))
+                for k, v in enumerate(values)
+            ]
+        columns_of[name] = values
+    index = np.array(owner, dtype=np.int64)
+    arrays = {name: np.array(values, dtype=np.int64) for name, values in columns_of.items()}
+    positive = np.zeros(len(entries), dtype=bool)
+    for array in arrays.values():
+        positive |= array > 0
+    frame = pd.DataFrame(
+        {
+            "bodyId_pre": totals["bodyId_pre"].to_numpy()[index][positive],
+            "bodyId_post": totals["bodyId_post"].to_numpy()[index][positive],
+            "roi": pd.Series(np.array(rois, dtype=object)[positive], dtype=object),
+            **{name: array[positive] for name, array in arrays.items()},
+            _CONNECTION: index[positive],  # the row's connection in ``totals``
+        },
+        columns=[*_ROW_COLUMNS, *extras, _CONNECTION],
+    )
+    return totals, frame, found, bodies
+
+
+def _int_column(values: list[Any], name: str) -> np.ndarray[Any, Any]:
+    """A column of whole numbers that must all be there (body ids, weights), as int64."""
+    try:
+        return np.array(values, dtype=np.int64)
+    except (TypeError, ValueError, OverflowError):
+        raise TransportError(
+            f"the answer's column {name!r} has missing or non-integer values: "
+            f"{[v for v in values if type(v) is not int][:5]!r}"
+        ) from None
+
+
+#: the C scanner behind json.loads, called directly (a third of json.loads' time per text)
+_SCAN_JSON: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _map_decoder() -> Callable[[str], dict[str, Any]] | None:
+    """msgspec's decoder of one JSON object (3x json.loads on roiInfo texts), if installed."""
+    try:
+        msgspec_json: Any = importlib.import_module("msgspec.json")
+    except ImportError:  # pragma: no cover - json.loads gives the same dicts
+        return None
+    decode: Callable[[str], dict[str, Any]] = msgspec_json.Decoder(dict).decode
+    return decode
+
+
+_DECODE_MAP = _map_decoder()
+
+
+def _roi_infos(values: list[Any], pairs: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """The connections' ``roiInfo`` (JSON text) as dicts, each text parsed as json.loads
+    parses it (whole, an object; by msgspec when installed, which gives the same dicts and
+    refuses what it cannot give the same); anything else goes through :func:`_parsed_roi_info`,
+    which accepts a map and names the connection of a bad value."""
+    out: list[dict[str, Any]] = []
+    for value, (pre, post) in zip(values, pairs, strict=True):
+        if type(value) is str and _DECODE_MAP is not None:
+            try:
+                out.append(_DECODE_MAP(value))
+                continue
+            except ValueError:  # msgspec refuses it (NaN...): json's answer, or its error
+                pass
+        if type(value) is str:
+            try:
+                parsed, end = _SCAN_JSON(value, 0)
+            except (StopIteration, ValueError):
+                parsed, end = None, -1
+            if end == len(value) and type(parsed) is dict:
+                out.append(parsed)
+                continue
+        out.append(_parsed_roi_info(value, pre, post))
+    return out
+
+
+def _roi_count(value: Any, pre: int, post: int, roi: str) -> int:
+    """A count in a connection's roiInfo entry (missing: 0, as ``coalesce(..., 0)``)."""
+    if value is None:
+        return 0
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole:
+        raise TransportError(
+            f"the roiInfo of the connection {pre} -> {post} has a count {value!r:.50} for "
+            f"{roi!r}, not a whole number"
+        )
+    return int(value)
+
+
+_EDGE_WEIGHTS = (
+    "MATCH (n)-[e:ConnectsTo]->(m) WHERE n.bodyId IN $pre AND m.bodyId IN $post "
+    "RETURN n.bodyId AS bodyId_pre, m.bodyId AS bodyId_post, {columns}"
+)
+
+
+def _embedded_weights(client: Client, totals: pd.DataFrame, extras: Sequence[str]) -> pd.DataFrame:
+    """``totals`` with the ``extras`` columns (``coalesce(e.p, 0)``) read on the embedded
+    engine, which stores ``weightHP`` (the polarity weights need an ``axonOut`` property,
+    which it has not)."""
+    transport = client.transport
+    if getattr(transport, "dialect", None) != "ladybug" or not hasattr(transport, "fetch_custom"):
+        raise CapabilityError(
+            f"weight_props {list(extras)}", type(transport).__name__, ("NeuprintHTTP", "Embedded")
+        )
+    out = totals.copy()
+    if out.empty:
+        for name in extras:
+            out[name] = pd.Series([], dtype="int64")
+        return out
+    stored = {"weightHP"}
+    read = ", ".join(f"coalesce(e.{p}, 0) AS {p}" if p in stored else f"0 AS {p}" for p in extras)
+    pres = sorted({int(b) for b in out["bodyId_pre"]})
+    posts = sorted({int(b) for b in out["bodyId_post"]})
+    frames = [
+        transport.fetch_custom(
+            _EDGE_WEIGHTS.format(columns=read), {"pre": pres[i : i + _ID_BATCH], "post": posts}
+        )
+        for i in range(0, len(pres), _ID_BATCH)
+    ]
+    found = pd.concat(frames, ignore_index=True).astype("int64")
+    found = found.drop_duplicates(["bodyId_pre", "bodyId_post"])
+    out = out.merge(found, on=["bodyId_pre", "bodyId_post"], how="left")
+    for name in extras:
+        out[name] = out[name].fillna(0).astype("int64")
+    return out
+
+
+def _plain_ids(criteria: Any) -> list[int] | None:
+    """The body ids of criteria given as one id or a list, array or Series of them (the
+    whole criteria is then ``bodyId in ids`` on ``:Segment``); ``None`` for anything else.
+
+    Example:
+        >>> _plain_ids([3, 1, 3]), _plain_ids(5), _plain_ids("APL"), _plain_ids([1, True])
+        ([3, 1, 3], [5], None, None)
+    """
+    if isinstance(criteria, (pd.Series, np.ndarray)):
+        if criteria.dtype.kind not in "iu":
+            return None
+        return [int(v) for v in criteria.tolist()]
+    values = criteria if isinstance(criteria, (list, tuple)) else [criteria]
+    if values and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        return [int(v) for v in values]
+    return None
 
 
 def _names_rois(criteria: Any, client: Client) -> bool:
@@ -393,37 +857,113 @@ def _export_threshold(rois: list[str] | None, min_roi_weight: int, min_total_wei
 
 
 def _roi_rows(
-    totals: pd.DataFrame, rows: pd.DataFrame, primary: set[str], include_nonprimary: bool
+    totals: pd.DataFrame,
+    rows: pd.DataFrame,
+    primary: set[str],
+    include_nonprimary: bool,
+    weights: Sequence[str] = ("weight",),
 ) -> pd.DataFrame:
+    """The per-ROI rows (primary ROIs, or all with ``include_nonprimary``) and a
+    ``NotPrimary`` row per connection for each ``weights`` column's total outside the primary
+    ROIs (kept where one of them is positive)."""
+    weights = list(weights)
+    keys = ["bodyId_pre", "bodyId_post"]
     rows = rows[rows["roi"] != NOT_PRIMARY]
     keep = rows if include_nonprimary else rows[rows["roi"].isin(primary)]
     primary_rows = rows[rows["roi"].isin(primary)]
-    in_primary = primary_rows.groupby(["bodyId_pre", "bodyId_post"], as_index=False).agg(
-        primary=("weight", "sum")
+    in_primary = primary_rows.groupby(keys, as_index=False)[weights].sum()
+    outside = totals[[*keys, *weights]].merge(
+        in_primary, on=keys, how="left", suffixes=("", "_primary")
     )
-    outside = totals.merge(in_primary, on=["bodyId_pre", "bodyId_post"], how="left")
-    outside["weight"] = outside["weight"] - outside["primary"].fillna(0).astype("int64")
-    outside = outside[outside["weight"] > 0].assign(roi=NOT_PRIMARY)
-    table = pd.concat(
-        [
-            keep[["bodyId_pre", "bodyId_post", "roi", "weight"]],
-            outside[["bodyId_pre", "bodyId_post", "roi", "weight"]],
-        ],
-        ignore_index=True,
-    )
+    for name in weights:
+        outside[name] = outside[name] - outside[f"{name}_primary"].fillna(0).astype("int64")
+    outside = outside[(outside[weights] > 0).any(axis=1)].assign(roi=NOT_PRIMARY)
+    columns = [*keys, "roi", *weights]
+    table = pd.concat([keep[columns], outside[columns]], ignore_index=True)
     table["roi"] = table["roi"].astype(object)
-    return table.astype({"bodyId_pre": "int64", "bodyId_post": "int64", "weight": "int64"})
+    return table.astype({c: "int64" for c in columns if c != "roi"})
+
+
+_CONNECTION = "_connection"
+
+
+def _indexed_roi_rows(
+    fetched: pd.DataFrame,
+    keep: np.ndarray[Any, Any],
+    rows: pd.DataFrame,
+    primary: set[str],
+    include_nonprimary: bool,
+    weights: Sequence[str],
+) -> pd.DataFrame:
+    """:func:`_roi_rows` for rows that carry their connection's position in ``fetched``
+    (``keep`` marks the connections of the result): the same table, from array sums."""
+    roi = rows["roi"].to_numpy(dtype=object)
+    named = roi != NOT_PRIMARY
+    in_primary = rows["roi"].isin(primary).to_numpy() & named
+    kept = rows[named & (in_primary | include_nonprimary)]
+    connection = rows[_CONNECTION].to_numpy()
+    outside: dict[str, np.ndarray[Any, Any]] = {}
+    for name in weights:
+        inside = np.bincount(
+            connection[in_primary],
+            weights=rows[name].to_numpy()[in_primary].astype(np.float64),
+            minlength=len(fetched),
+        )
+        outside[name] = fetched[name].to_numpy() - np.rint(inside).astype(np.int64)
+    positive = np.zeros(len(fetched), dtype=bool)
+    for values in outside.values():
+        positive |= values > 0
+    chosen = keep & positive
+    extra = pd.DataFrame(
+        {
+            "bodyId_pre": fetched["bodyId_pre"].to_numpy()[chosen],
+            "bodyId_post": fetched["bodyId_post"].to_numpy()[chosen],
+            "roi": pd.Series([NOT_PRIMARY] * int(chosen.sum()), dtype=object),
+            **{name: values[chosen] for name, values in outside.items()},
+        }
+    )
+    columns = ["bodyId_pre", "bodyId_post", "roi", *weights]
+    table = pd.concat([kept[columns], extra[columns]], ignore_index=True)
+    table["roi"] = table["roi"].astype(object)
+    typed: pd.DataFrame = table.astype({c: "int64" for c in columns if c != "roi"})
+    return typed
+
+
+def _sorted_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The per-ROI rows by pre, post, weight (strongest first), then ROI name: one lexsort
+    (each row's key is unique: one row per connection and ROI).
+
+    Example:
+        >>> t = pd.DataFrame({"bodyId_pre": [2, 1, 1], "bodyId_post": [5, 5, 5],
+        ...                   "roi": ["b", "b", "a"], "weight": [1, 3, 3]})
+        >>> _sorted_rows(t).values.tolist()
+        [[1, 5, 'a', 3], [1, 5, 'b', 3], [2, 5, 'b', 1]]
+    """
+    codes, _ = pd.factorize(table["roi"].to_numpy(dtype=object), sort=True)
+    order = np.lexsort(
+        (
+            codes,
+            -table["weight"].to_numpy(),
+            table["bodyId_post"].to_numpy(),
+            table["bodyId_pre"].to_numpy(),
+        )
+    )
+    ordered: pd.DataFrame = table.iloc[order].reset_index(drop=True)
+    return ordered
 
 
 def _export(
-    directory: Path, neurons_df: pd.DataFrame, roi_conn: pd.DataFrame, totals: pd.DataFrame
+    directory: Path,
+    neurons_df: pd.DataFrame,
+    roi_conn: pd.DataFrame | None,
+    totals: pd.DataFrame,
+    extras: Sequence[str] = (),
 ) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     neurons_df.to_csv(directory / "neurons.csv", index=False)
-    roi_conn.to_csv(directory / "roi-connections.csv", index=False)
-    total = totals[["bodyId_pre", "bodyId_post", "weight"]].drop_duplicates(
-        ["bodyId_pre", "bodyId_post"]
-    )
+    if roi_conn is not None:
+        roi_conn.to_csv(directory / "roi-connections.csv", index=False)
+    total = totals[[*_TOTAL_COLUMNS, *extras]].drop_duplicates(["bodyId_pre", "bodyId_post"])
     total = total.sort_values(["bodyId_pre", "bodyId_post"], kind="stable")
     total.astype("int64").to_csv(directory / "total-connections.csv", index=False)
 
@@ -462,12 +1002,26 @@ def _map(
 
 @inject_client
 def fetch_traced_adjacencies(
-    export_dir: str | Path | None = None, batch_size: int = 200, *, client: Client | None = None
+    export_dir: str | Path | None = None,
+    batch_size: int = 200,
+    *,
+    weight_props: str | Sequence[str] | None = "all",
+    omit_rois: bool = False,
+    threads: int = 4,
+    client: Client | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`fetch_adjacencies` between all Traced, non-cropped neurons."""
+    """:func:`fetch_adjacencies` between all Traced, non-cropped neurons (neuprint-python's
+    arguments)."""
     traced = NeuronCriteria(status="Traced", cropped=False, client=client)
     return fetch_adjacencies(
-        traced, traced, export_dir=export_dir, batch_size=batch_size, client=client
+        traced,
+        traced,
+        export_dir=export_dir,
+        batch_size=batch_size,
+        weight_props=weight_props,
+        omit_rois=omit_rois,
+        threads=threads,
+        client=client,
     )
 
 

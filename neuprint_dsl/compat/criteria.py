@@ -42,6 +42,7 @@ import pandas as pd
 from ..errors import InvalidArgument, InvalidValue, QueryTypeError, UnknownROI
 from ..expr import (
     And,
+    IsIn,
     Predicate,
     PredicateLike,
     SupportsPredicate,
@@ -282,13 +283,33 @@ def _as_list(value: object, key: str) -> list[object]:
         items = list(value)
     else:
         return [_scalar(value)]
+    if set(map(type, items)) <= _PLAIN_SCALARS:  # nothing to convert (fast path)
+        return items
     return [_scalar(v) for v in items]
 
 
+#: value types that :func:`_scalar` returns unchanged
+_PLAIN_SCALARS: Final = frozenset({int, str, float, bool, type(None)})
+
+
 def _unique(values: Iterable[object]) -> list[object]:
+    """``values`` without repeats, in first-seen order, in linear time: two values repeat
+    when they are equal and of the same type (``1``, ``1.0`` and ``True`` all stay); a value
+    unequal to itself (NaN) never repeats.
+
+    Example:
+        >>> _unique([3, 1, 3, 1.0, True, "a", "a", float("nan"), float("nan")])
+        [3, 1, 1.0, True, 'a', nan, nan]
+    """
     out: list[object] = []
+    seen: set[tuple[type, object]] = set()
     for v in values:
-        if not any(type(v) is type(u) and v == u for u in out):
+        if v != v:  # NaN: equal to nothing, as the comparison of values says
+            out.append(v)
+            continue
+        key = (type(v), v)
+        if key not in seen:
+            seen.add(key)
             out.append(v)
     return out
 
@@ -309,6 +330,8 @@ def _kind_noun(kinds: tuple[str, ...]) -> str:
 def _check_values(key: str, values: list[object]) -> list[object]:
     """Validate the elements of one list keyword (nulls allowed except for ints)."""
     if key in _INT_KEYS:
+        if set(map(type, values)) <= {int}:  # fast path: plain ints (bool is not int here)
+            return values
         for v in values:
             if isinstance(v, bool) or not isinstance(v, int):
                 raise InvalidArgument(
@@ -340,6 +363,12 @@ def _check_values(key: str, values: list[object]) -> list[object]:
 def _values_expr(key: str, values: list[object], regex: bool) -> Predicate:
     """One field against a non-empty list of values: any of them (None/IsNull = or missing)."""
     field = _field(key)
+    if key in _INT_KEYS and not regex:
+        # _check_values let only ints through, so equal values are of one type (linear
+        # dedupe); IsIn checks their range at once
+        values = list(dict.fromkeys(values))
+        if len(values) > 1:
+            return IsIn(field.operand, tuple(values))
     if values == [NotNull]:
         return field.not_null()
     nulls = any(v is None or v is IsNull for v in values)

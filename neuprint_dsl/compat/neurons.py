@@ -8,8 +8,9 @@ any DSL predicate is accepted as criteria.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Any
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from ..execute import run
 from ..frames import shape
 from ..query import neurons
 from .client import Client, inject_client
-from .criteria import as_criteria, criteria_label
+from .criteria import NeuronCriteria, as_criteria, criteria_label
 
 #: neuprint-python's leading columns, in its order; the rest follow sorted
 CORE_NEURON_COLS = [
@@ -45,24 +46,129 @@ CORE_NEURON_COLS = [
 _COUNTS = ["pre", "post", "downstream", "upstream", "mito", "soma"]
 
 
+#: neuprint-python 0.6.4's ``CORE_NEURON_COLS``: what ``returned_columns="core"`` returns
+#: (those the dataset has; ``inputRois``/``outputRois`` are made from ``roiInfo``)
+NEUPRINT_CORE_COLUMNS = (
+    "bodyId",
+    "instance",
+    "type",
+    "pre",
+    "post",
+    "downstream",
+    "upstream",
+    "mito",
+    "size",
+    "status",
+    "cropped",
+    "statusLabel",
+    "cellBodyFiber",
+    "somaRadius",
+    "somaLocation",
+    "inputRois",
+    "outputRois",
+    "roiInfo",
+)
+
+
+@overload
+def fetch_neurons(
+    criteria: Any = None,
+    *,
+    omit_rois: Literal[False] = False,
+    returned_columns: str | Sequence[str] = "all",
+    client: Client | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+@overload
+def fetch_neurons(
+    criteria: Any = None,
+    *,
+    omit_rois: Literal[True],
+    returned_columns: str | Sequence[str] = "all",
+    client: Client | None = None,
+) -> pd.DataFrame: ...
+@overload
+def fetch_neurons(
+    criteria: Any = None,
+    *,
+    omit_rois: bool,
+    returned_columns: str | Sequence[str] = "all",
+    client: Client | None = None,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]: ...
 @inject_client
 def fetch_neurons(
-    criteria: Any, *, client: Client | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    criteria: Any = None,
+    *,
+    omit_rois: bool = False,
+    returned_columns: str | Sequence[str] = "all",
+    client: Client | None = None,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Properties and per-ROI synapse counts of the neurons matching ``criteria`` (bodyIds,
-    type/instance strings, a NeuronCriteria, or any DSL predicate).
+    type/instance strings, a NeuronCriteria, or any DSL predicate; ``None``: every neuron).
 
-    Returns ``(neurons_df, roi_counts_df)`` like neuprint-python: every neuron property,
+    Returns ``(neurons_df, roi_counts_df)`` like neuprint-python: the neuron properties,
     ``roiInfo`` parsed, ``inputRois``/``outputRois`` lists; one row per neuron and ROI with
     the counts, plus ``NotPrimary`` rows for synapses outside every primary ROI.
+
+    neuprint-python's keywords: ``omit_rois=True`` returns ``neurons_df`` alone, without
+    ``roiInfo`` (a smaller answer); ``returned_columns`` is ``"all"`` (default), ``"core"``
+    (those of :data:`NEUPRINT_CORE_COLUMNS` the dataset has) or a list of property names
+    (names the dataset does not have are left out, with a warning, as neuprint-python
+    ignores them). The columns come in neuprint-python's order: its core columns first.
+
+    Example:
+        >>> fetch_neurons(returned_columns="some")  # doctest: +SKIP
+        Traceback (most recent call last):
+        ...
+        neuprint_dsl.errors.InvalidArgument: returned_columns must be 'all', 'core' or a list of property names, not 'some'
     """
     assert client is not None
-    pred = as_criteria(criteria, client=client)
+    if not isinstance(omit_rois, bool):
+        raise InvalidArgument(f"omit_rois must be True or False, not {omit_rois!r}")
+    pred = as_criteria(NeuronCriteria() if criteria is None else criteria, client=client)
     keys = client.fetch_neuron_keys()
-    columns = [*_ordered([k for k in keys if k != "roiInfo"]), "roiInfo"]
-    label = criteria_label(criteria)
+    # roiInfo: always with the ROI counts, never without them (as neuprint-python)
+    columns = _ordered(k for k in _returned(returned_columns, keys) if k != "roiInfo")
+    if not omit_rois:
+        if "bodyId" not in columns:
+            raise InvalidArgument(
+                "returned_columns must include 'bodyId' unless omit_rois=True (the ROI counts "
+                "table is keyed by bodyId)"
+            )
+        columns.append("roiInfo")
+    label = criteria_label(criteria) if criteria is not None else "Neuron"
     frame = run(client.transport, neurons(pred, label=label, columns=columns))
+    if omit_rois:
+        return _locations(frame)
     return _neuron_tables(frame, client)
+
+
+def _returned(returned_columns: str | Sequence[str], keys: list[str]) -> list[str]:
+    """The properties ``returned_columns`` asks for, among the dataset's ``keys``."""
+    if isinstance(returned_columns, str):
+        if returned_columns == "all":
+            return list(keys)
+        if returned_columns == "core":
+            return [c for c in NEUPRINT_CORE_COLUMNS if c in keys]
+        raise InvalidArgument(
+            "returned_columns must be 'all', 'core' or a list of property names, "
+            f"not {returned_columns!r}"
+        )
+    if not isinstance(returned_columns, Iterable):
+        raise InvalidArgument(
+            "returned_columns must be 'all', 'core' or a list of property names, "
+            f"not {type(returned_columns).__name__}"
+        )
+    asked = list(dict.fromkeys(str(c) for c in returned_columns))
+    missing = [c for c in asked if c not in keys]
+    found = [c for c in asked if c in keys]
+    if missing:
+        warnings.warn(
+            f"returned_columns the dataset does not have are left out: {missing}",
+            stacklevel=4,
+        )
+    if not found:
+        raise InvalidArgument(f"none of returned_columns {asked} is a property of this dataset")
+    return found
 
 
 @inject_client
@@ -104,11 +210,17 @@ def _ordered(names: Iterable[str]) -> list[str]:
     return core + sorted(n for n in names if n not in CORE_NEURON_COLS)
 
 
-def _neuron_tables(frame: pd.DataFrame, client: Client) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _locations(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with the point columns as ``[x, y, z]`` lists."""
     frame = frame.copy()
     for column in ("somaLocation", "tosomaLocation", "rootLocation"):
         if column in frame.columns:
             frame[column] = [_point(v) for v in frame[column].tolist()]
+    return frame
+
+
+def _neuron_tables(frame: pd.DataFrame, client: Client) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frame = _locations(frame)
     infos = (
         [_roi_info(v) for v in frame["roiInfo"].tolist()]
         if "roiInfo" in frame
@@ -140,12 +252,15 @@ def _roi_info(value: Any) -> dict[str, dict[str, int]]:
 def _roi_counts(
     frame: pd.DataFrame, infos: list[dict[str, dict[str, int]]], primary: set[str]
 ) -> pd.DataFrame:
-    counts = [c for c in _COUNTS if any(c in v for i in infos for v in i.values())]
+    # neuprint-python's count columns: those of the neuron table
+    counts = [c for c in _COUNTS if c in frame.columns]
     rows: list[tuple[Any, ...]] = []
     bodies = frame["bodyId"].tolist() if "bodyId" in frame else []
     for body, info, position in zip(bodies, infos, range(len(frame)), strict=True):
         for roi in sorted(info):
             rows.append((body, roi, *(int(info[roi].get(c) or 0) for c in counts)))
+        if not counts:  # no totals to subtract from: no NotPrimary row
+            continue
         outside = []
         for c in counts:
             total = frame[c].iloc[position] if c in frame.columns else None
