@@ -175,7 +175,9 @@ def test_a_bad_database_path_fails_before_the_build(
     def never(directory: object) -> None:
         raise AssertionError("the export was read before the target was checked")
 
-    monkeypatch.setattr(package, "read_export", never)
+    monkeypatch.setattr(
+        importlib.import_module("neuprint_dsl.embedded.export"), "read_export", never
+    )
     with pytest.raises(LoadError) as info:
         package.load(export, target)
     assert info.value.path == str(target)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -171,21 +173,68 @@ def test_meta_says_synthetic(small: SampleInfo) -> None:
     assert re.fullmatch(r"neuprint-dsl \S+ sample v2", meta["generator"])
 
 
-def test_progress_reports_coarse_stages(tmp_path: Path) -> None:
+def test_progress_reports_stages_on_one_growing_scale(tmp_path: Path) -> None:
     calls: list[tuple[str, int, int]] = []
     generate_sample(tmp_path, neurons=50, edges=300, progress=lambda *a: calls.append(a))
     stages = [stage for stage, _, _ in calls]
-    assert stages[0] == "neurons" and stages[-1] == "writing"
+    assert stages[0] == "neurons" and stages[-2] == "writing" and stages[-1] == "done"
     assert stages.index("connections") < stages.index("synapses") < stages.index("writing")
-    assert set(stages) == {"neurons", "connections", "synapses", "writing"}
-    assert ("connections", 300, 300) in calls and calls[-1] == ("writing", 8, 8)
-    assert all(0 <= done <= total for _, done, total in calls)
+    assert set(stages) == {"neurons", "connections", "synapses", "writing", "done"}
+    totals = {total for _, _, total in calls}
+    assert len(totals) == 1 and calls[-1] == ("done", *totals, *totals)
+    done = [d for _, d, _ in calls]
+    assert done == sorted(done) and all(0 <= d <= t for _, d, t in calls)
     calls.clear()
     generate_sample(
         tmp_path, neurons=50, edges=300, synapses=False, progress=lambda *a: calls.append(a)
     )
-    assert {stage for stage, _, _ in calls} == {"neurons", "connections", "writing"}
-    assert calls[-1] == ("writing", 4, 4)
+    assert {stage for stage, _, _ in calls} == {"neurons", "connections", "writing", "done"}
+
+
+def test_large_samples_leave_synapses_out_unless_asked(tmp_path: Path) -> None:
+    from neuprint_dsl.embedded.sample import SYNAPSES_UP_TO_EDGES
+
+    small = generate_sample(tmp_path / "a", neurons=50, edges=300)
+    assert small.synapses > 0 and small.synapses_csv is not None
+    assert SYNAPSES_UP_TO_EDGES == 200_000
+    with mock.patch("neuprint_dsl.embedded.sample.SYNAPSES_UP_TO_EDGES", 299):
+        large = generate_sample(tmp_path / "b", neurons=50, edges=300)
+        asked = generate_sample(tmp_path / "c", neurons=50, edges=300, synapses=True)
+    assert large.synapses == 0 and large.synapses_csv is None
+    assert not (tmp_path / "b" / "synapses.csv").exists()
+    assert asked.synapses == small.synapses
+    for name in ("neurons.csv", "roi-connections.csv", "total-connections.csv"):
+        assert (tmp_path / "b" / name).read_bytes() == (tmp_path / "a" / name).read_bytes()
+
+
+def test_progress_never_stands_still_while_generating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow step (here: making the pairs, slowed down) still moves the bar every beat."""
+    import time
+
+    import neuprint_dsl.embedded.build as build
+    import neuprint_dsl.embedded.sample as sample
+
+    monkeypatch.setattr(build, "HEARTBEAT_S", 0.05)
+    real = sample._make_pairs
+
+    def slow(*args: object, **kwargs: object) -> object:
+        time.sleep(1.0)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sample, "_make_pairs", slow)
+    stamps: list[tuple[float, int]] = []
+    generate_sample(
+        tmp_path,
+        neurons=50,
+        edges=300,
+        synapses=False,
+        progress=lambda _s, done, _t: stamps.append((time.monotonic(), done)),
+    )
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(stamps)]
+    assert len(stamps) > 10 and max(gaps) < 0.5
+    assert all(b[1] >= a[1] for a, b in itertools.pairwise(stamps))
 
 
 # ---------------------------------------------------------------------------------------

@@ -44,8 +44,7 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .build import SCHEMA_VERSION, Progress, build_database, check_target
-from .export import read_export
+from .build import SCHEMA_VERSION, Progress, load_export
 from .sample import DEFAULT_SAMPLE, cache_dir, ensure_sample
 
 if TYPE_CHECKING:
@@ -68,9 +67,7 @@ def load(
     Accepts neuprint-python's ``fetch_adjacencies(export_dir=...)`` layout and the hemibrain
     ``traced-*.csv`` layout; returns the database path.
     """
-    check_target(db_path)  # before reading: a bad target fails at once, not after the build
-    export = read_export(export_dir)
-    return build_database(export, db_path, dataset=dataset, progress=progress)
+    return load_export(export_dir, db_path, dataset=dataset, progress=progress)
 
 
 def default_database(progress: Progress | None = None) -> Path:

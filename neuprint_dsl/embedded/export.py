@@ -83,6 +83,7 @@ KNOWN_KINDS: dict[str, str] = {
 }
 #: an integer cell, as every table reads it (surrounding spaces are stripped first)
 _PLAIN_INT = re.compile(r"-?[0-9]+")
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
 _TRUE = frozenset({"true", "True", "TRUE", "1"})
 _FALSE = frozenset({"false", "False", "FALSE", "0"})
 
@@ -339,6 +340,13 @@ def _parse_roi_info(text: str) -> dict[str, dict[str, int]]:
     value = json.loads(text)
     if not isinstance(value, dict):
         raise ValueError("expected a JSON object")
+    # the usual case, checked fast: every count a plain int, none of 19 digits or more
+    if (
+        all(type(counts) is dict for counts in value.values())
+        and {type(n) for counts in value.values() for n in counts.values()} <= {int}
+        and _LONG_DIGITS.search(text) is None
+    ):
+        return value
     out: dict[str, dict[str, int]] = {}
     for roi, counts in value.items():
         if not isinstance(counts, dict):

@@ -83,6 +83,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..errors import InvalidArgument
+from .build import _Stages
 from .rois import NOT_PRIMARY, PRIMARY_ROIS, ROI_HIERARCHY, SUPER_ROI_CHILDREN, all_rois
 
 __all__ = [
@@ -90,6 +91,7 @@ __all__ = [
     "GENERATOR_FORMAT",
     "NEURON_COLUMNS",
     "SAMPLE_VOLUME",
+    "SYNAPSES_UP_TO_EDGES",
     "SYNAPSE_FILE_NAMES",
     "SampleInfo",
     "cache_dir",
@@ -108,6 +110,12 @@ Naming = Literal["adjacencies", "traced"]
 
 DEFAULT_SAMPLE: Final[dict[str, int]] = {"neurons": 3000, "edges": 150_000, "seed": 0}
 """The arguments of the small sample that ``neuprint-dsl query`` uses out of the box."""
+
+SYNAPSES_UP_TO_EDGES: Final = 200_000
+"""Samples of at most this many connections include synapses unless told otherwise; larger
+ones only with ``synapses=True`` (``--synapses``): about six synapses per connection, so the
+25,000-neuron / 3,000,000-connection sample would have 18.8 million synapses (4.3 GB of
+database, a quarter of an hour to load) instead of 220 MB of CSV loading in about a minute."""
 
 GENERATOR_FORMAT: Final = "sample v2"
 """Version of the generated data; bump it whenever the output for given arguments changes."""
@@ -265,7 +273,9 @@ def ensure_sample(
     scratch = target.parent / f".{target.name}.tmp-{os.getpid()}"
     shutil.rmtree(scratch, ignore_errors=True)
     try:
-        generate_sample(scratch, neurons=neurons, edges=edges, seed=seed, progress=progress)
+        generate_sample(
+            scratch, neurons=neurons, edges=edges, seed=seed, synapses=True, progress=progress
+        )
         if target.exists():
             if _is_complete(target, neurons, edges, seed):  # another process won the race
                 return target
@@ -1592,21 +1602,24 @@ def generate_sample(
     edges: int = DEFAULT_SAMPLE["edges"],
     seed: int = DEFAULT_SAMPLE["seed"],
     naming: Naming = "adjacencies",
-    synapses: bool = True,
+    synapses: bool | None = None,
     progress: Progress | None = None,
 ) -> SampleInfo:
     """Generate a synthetic hemibrain-shaped sample into ``out_dir`` (created if needed).
 
     Writes ``neurons.csv``, ``roi-connections.csv``, ``total-connections.csv`` (with
     ``naming="traced"``: ``traced-neurons.csv``, ...) and ``meta.json``; with ``synapses``
-    (the default) also :data:`SYNAPSE_FILE_NAMES`: ``synapses.csv``,
-    ``synapse-connections.csv``, ``mitochondria.csv`` and ``closest-mitochondria.csv``. See
-    the module docstring for the model. The same arguments always give byte-identical files,
-    and the connection files do not depend on ``synapses``.
+    also :data:`SYNAPSE_FILE_NAMES`: ``synapses.csv``, ``synapse-connections.csv``,
+    ``mitochondria.csv`` and ``closest-mitochondria.csv`` (about six synapses per
+    connection). ``synapses=None`` (the default) means: only for samples of at most
+    :data:`SYNAPSES_UP_TO_EDGES` connections. See the module docstring for the model. The
+    same arguments always give byte-identical files, and the connection files do not depend
+    on ``synapses``.
 
-    ``progress``, if given, is called as ``progress(stage, done, total)`` at coarse steps of
-    the stages ``"neurons"``, ``"connections"``, ``"synapses"`` (only with ``synapses``) and
-    ``"writing"``.
+    ``progress``, if given, is called as ``progress(stage, done, total)`` through the stages
+    ``"neurons"``, ``"connections"``, ``"synapses"`` (only with synapses) and ``"writing"``,
+    then ``("done", total, total)``; ``done`` only grows, and moves at least once a second
+    (from a helper thread while one step runs).
 
     Raises ``ValueError`` for ``neurons < 2``, ``edges`` outside ``0..neurons*(neurons-1)``,
     a negative or non-integer ``seed``, or an unknown ``naming``.
@@ -1634,40 +1647,88 @@ def generate_sample(
     n, m, s = int(neurons), int(edges), int(seed)
     directory = Path(out_dir)
     rng = np.random.default_rng(s)
+    if synapses is None:
+        synapses = m <= SYNAPSES_UP_TO_EDGES
+    plan = _sample_plan(n, m, synapses)
+    stages = _Stages(progress, _TOTAL_UNITS)
+    budget = sum(seconds for _, seconds in plan)
+    upcoming = iter(plan)
 
-    if progress is not None:
-        progress("neurons", 0, n)
-    cells = _make_neurons(rng, n)
-    if progress is not None:
-        progress("neurons", n, n)
-        progress("connections", 0, m)
-    codes = _make_pairs(rng, cells, m, progress)
-    conns = _split_weights(rng, cells, codes)
-    del codes
-    counts = _roi_counts(cells, conns)
-    infos, totals = _roi_info(cells, counts)
-    table = _neuron_table(rng, cells, infos, totals)
-    del infos, totals
-    made: _Synapses | None = None
+    def advance() -> None:
+        name, seconds = next(upcoming)
+        stages.step(name, _TOTAL_UNITS * seconds / budget, seconds)
+
+    completed = False
+    try:
+        advance()  # neurons
+        cells = _make_neurons(rng, n)
+        advance()  # connections: the pairs
+        codes = _make_pairs(rng, cells, m, lambda _s, done, total: stages.within(done, total))
+        advance()  # connections: weights, ROI counts, the neuron table
+        conns = _split_weights(rng, cells, codes)
+        del codes
+        counts = _roi_counts(cells, conns)
+        infos, totals = _roi_info(cells, counts)
+        table = _neuron_table(rng, cells, infos, totals)
+        del infos, totals
+        made: _Synapses | None = None
+        if synapses:
+            advance()  # synapses
+            # A generator of its own, so the connection files do not depend on ``synapses``.
+            made = _make_synapses(np.random.default_rng([s, 6]), cells, conns, counts)
+        del counts
+        info = _write_sample(directory, naming, n, m, s, cells, conns, table, made, advance)
+        completed = True
+    finally:
+        stages.close(completed)
+    return info
+
+
+#: the units of a sample generation's progress bar
+_TOTAL_UNITS: Final = 100_000
+
+
+def _sample_plan(neurons: int, edges: int, synapses: bool) -> list[tuple[str, float]]:
+    """The steps of :func:`generate_sample` with rough seconds on an idle 2-core machine
+    (they share the progress bar out; about 5.6 synapses per connection)."""
+    plan = [
+        ("neurons", 0.05 + neurons * 40e-6),
+        ("connections", 0.05 + edges * 2.5e-6),
+        ("connections", 0.05 + edges * 4e-6 + neurons * 40e-6),
+    ]
+    count = 5.6 * edges
     if synapses:
-        if progress is not None:
-            progress("synapses", 0, 1)
-        # A generator of its own, so the connection files do not depend on ``synapses``.
-        made = _make_synapses(np.random.default_rng([s, 6]), cells, conns, counts)
-        if progress is not None:
-            progress("synapses", 1, 1)
-    del counts
+        plan.append(("synapses", 0.05 + count * 2e-6))
+    plan += [
+        ("writing", 0.05 + neurons * 120e-6),
+        ("writing", 0.05 + edges * 1.1e-6),
+        ("writing", 0.05 + edges * 0.7e-6),
+    ]
+    if synapses:
+        plan += [("writing", 0.05 + count * f) for f in (0.8e-6, 0.3e-6, 0.02e-6, 0.5e-6)]
+    return plan
 
+
+def _write_sample(
+    directory: Path,
+    naming: Naming,
+    n: int,
+    m: int,
+    s: int,
+    cells: _Neurons,
+    conns: _Connections,
+    table: pd.DataFrame,
+    made: _Synapses | None,
+    advance: Callable[[], None],
+) -> SampleInfo:
+    """Write the files of :func:`generate_sample`; ``advance()`` before each file."""
     directory.mkdir(parents=True, exist_ok=True)
     neurons_name, roi_name, total_name = sample_file_names(naming)
     paths = (directory / neurons_name, directory / roi_name, directory / total_name)
-    steps = 4 if made is None else 4 + len(SYNAPSE_FILE_NAMES)
-    if progress is not None:
-        progress("writing", 0, steps)
+    advance()
     table.to_csv(paths[0], index=False, lineterminator="\n", encoding="utf-8")
     del table
-    if progress is not None:
-        progress("writing", 1, steps)
+    advance()
     body = cells.body_ids
     _write_csv(
         paths[1],
@@ -1679,13 +1740,10 @@ def generate_sample(
             conns.roi_weight,
         ],
     )
-    if progress is not None:
-        progress("writing", 2, steps)
+    advance()
     _write_csv(
         paths[2], TOTAL_CONNECTION_COLUMNS, [body[conns.pre], body[conns.post], conns.weight]
     )
-    if progress is not None:
-        progress("writing", 3, steps)
     meta: dict[str, Any] = {
         "dataset": DATASET_NAME,
         "synthetic": True,
@@ -1702,11 +1760,9 @@ def generate_sample(
     if made is not None:
         synapse_paths = tuple(directory / name for name in SYNAPSE_FILE_NAMES)
 
-        def step(done: int) -> None:
-            if progress is not None:
-                progress("writing", 3 + done, steps)
-
-        _write_synapse_files(synapse_paths, body, made, step)
+        advance()
+        # after each of the first three files, the next step (the fourth is the last)
+        _write_synapse_files(synapse_paths, body, made, lambda k: advance() if k < 4 else None)
         meta |= {
             "postHighAccuracyThreshold": _POST_HIGH_ACCURACY_THRESHOLD,
             "synapses": int(made.body.size),
@@ -1716,8 +1772,6 @@ def generate_sample(
         }
     meta_path = directory / "meta.json"
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    if progress is not None:
-        progress("writing", steps, steps)
     return SampleInfo(
         directory=directory,
         neurons_csv=paths[0],
