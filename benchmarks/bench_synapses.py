@@ -20,11 +20,16 @@ What is measured (one run):
   (outside ``X``) holding most synapses of those bodies; split also into its compile and engine
   steps; (b) ``fetch_mean_synapses(ids1000, client=client)`` (neuprint-python's function, on a
   ``Client`` over the embedded database, default ``batch_size``) for several sets of 1,000
-  bodyIds, and beside it the single statement ``db.run(synapses(N.bodyId.isin(ids1000)))``.
+  bodyIds, and beside it the single statement ``db.run(synapses(N.bodyId.isin(ids1000)))``;
+  (c) issue 15: ``fetch_synapses(ids1000, client=client)``, ``fetch_mean_synapses`` with its
+  aggregation in the engine and with the rows grouped in pandas instead, and the 1,000-id
+  statement's engine run alone, + ``get_as_df``, + Arrow (``get_as_arrow().to_pandas``).
 * ``pandas``: the same results with plain pandas on ``synapses.csv``: (a) cold
   (``pd.read_csv`` + filter + sort) and warm (the DataFrame in memory: filter + sort), ROI
   membership from the primary ``roi`` column and ``rois.ancestors`` for the super-level ROI;
-  (b) warm: filter + ``groupby(["bodyId", "roi", "type"])`` count and mean x/y/z/confidence.
+  (b) warm: filter + ``groupby(["bodyId", "roi", "type"])`` count and mean x/y/z/confidence;
+  (c) warm: filter + sort (fetch_synapses's table). Issue 15's target is printed as written,
+  with both medians and the ratio of each part.
   Untimed checks compare every result: (a) the rows as sorted tuples, (b) the counts exactly
   and the means to 1e-4 relative; a difference is printed as ``MISMATCH``.
 
@@ -89,6 +94,15 @@ CONFIDENCE = 0.9
 #: The columns of ``synapses(...)`` and the order its rows come in.
 SYN_COLUMNS = ["bodyId", "type", "roi", "x", "y", "z", "confidence"]
 SYN_ORDER = ["bodyId", "type", "x", "y", "z", "roi"]
+#: The order of fetch_synapses's rows (the statement's, then confidence).
+FETCH_ORDER = [*SYN_ORDER, "confidence"]
+#: Issue 15's target for the two compat functions, as written there.
+ISSUE15_TARGET = (
+    "`fetch_synapses` and `fetch_mean_synapses` for 1,000 neurons: at most 2x pandas in "
+    "memory; aggregate inside the engine where that is faster; convert results through "
+    "Arrow where that is faster than `get_as_df`."
+)
+ISSUE15_RATIO = 2.0
 MEAN_KEYS = ["bodyId", "roi", "type"]
 MEAN_VALUES = ["x", "y", "z", "confidence"]
 MEAN_RTOL = 1e-4
@@ -181,6 +195,15 @@ def pandas_synapses(
     return chosen[SYN_COLUMNS].sort_values(SYN_ORDER, ignore_index=True)
 
 
+def pandas_fetch_synapses(
+    frame: pd.DataFrame, ids: Sequence[int], threshold: float
+) -> pd.DataFrame:
+    """fetch_synapses's table (default criteria: confidence above the dataset threshold, one
+    row per synapse with its primary ROI) with a pandas filter and sort."""
+    chosen = frame[frame["bodyId"].isin(ids) & (frame["confidence"] > threshold)]
+    return chosen[SYN_COLUMNS].sort_values(FETCH_ORDER, ignore_index=True, na_position="last")
+
+
 def pandas_mean(
     frame: pd.DataFrame, ids: Sequence[int], primary_rois: Sequence[str], threshold: float
 ) -> pd.DataFrame:
@@ -202,8 +225,10 @@ def pandas_mean(
 
 
 def query_rows(setup: Setup, repeats: int, mean_repeats: int) -> list[Row]:
-    from neuprint_dsl.compat import fetch_mean_synapses
+    import neuprint_dsl.compat.synapses as compat_synapses
+    from neuprint_dsl.compat import fetch_mean_synapses, fetch_synapses
     from neuprint_dsl.cypher import to_cypher
+    from neuprint_dsl.transports.embedded import _arrow_frame, _df_frame
 
     db, client = setup.db, setup.client
     stmts, all1000, sets1000 = setup.syn_stmts, setup.all1000_stmts, setup.ids1000
@@ -225,6 +250,38 @@ def query_rows(setup: Setup, repeats: int, mean_repeats: int) -> list[Row]:
     def run_all(i: int) -> int:
         return len(db.run(all1000[i % len(all1000)]))
 
+    def fetch1000(i: int) -> int:
+        return len(fetch_synapses(sets1000[i % len(sets1000)], client=client))
+
+    def mean_in_pandas(i: int) -> int:  # fetch_mean_synapses's other path: rows, then groupby
+        saved = compat_synapses._AGGREGATING_DIALECTS
+        compat_synapses._AGGREGATING_DIALECTS = frozenset()
+        try:
+            return mean(i)
+        finally:
+            compat_synapses._AGGREGATING_DIALECTS = saved
+
+    compiled1000 = [to_cypher(s, "ladybug", schema=db.schema) for s in all1000]
+
+    def engine_only(i: int) -> Any:
+        stmt = compiled1000[i % len(compiled1000)]
+        return db._conn.execute(stmt.text, dict(stmt.params))
+
+    results = [engine_only(i) for i in range(len(compiled1000))]  # read again and again
+
+    def engine_df(i: int) -> int:
+        result = results[i % len(results)]
+        result.reset_iterator()
+        return len(_df_frame(result, result.get_column_data_types()))
+
+    def engine_arrow(i: int) -> int:
+        result = results[i % len(results)]
+        result.reset_iterator()
+        return len(_arrow_frame(result.get_as_arrow(0), result.get_column_data_types()))
+
+    def engine_bare(i: int) -> int:
+        return int(engine_only(i).get_num_tuples())
+
     x, y = setup.rois
     label = f"100 ids, conf > {CONFIDENCE}, {x} or {y}"
     return [
@@ -235,8 +292,18 @@ def query_rows(setup: Setup, repeats: int, mean_repeats: int) -> list[Row]:
             engine, repeats, warm100),
         Row("compat.mean1000", "fetch_mean_synapses(ids1000, client=client)", "dsl", mean,
             mean_repeats, warm1000),
+        Row("compat.mean1000.rows", "  the same, rows grouped in pandas (no engine aggregation)",
+            "dsl", mean_in_pandas, mean_repeats, warm1000),
         Row("dsl.syn1000_all", "  db.run(synapses(N.bodyId.isin(ids1000))), one statement",
             "dsl", run_all, mean_repeats, warm1000),
+        Row("engine.syn1000", "    its engine run alone (conn.execute, no conversion)",
+            "dsl", engine_bare, mean_repeats, warm1000),
+        Row("conv.syn1000.df", "    its result to pandas: get_as_df (exact ints)", "dsl",
+            engine_df, mean_repeats, warm1000),
+        Row("conv.syn1000.arrow", "    its result to pandas: Arrow (exact ints; used now)",
+            "dsl", engine_arrow, mean_repeats, warm1000),
+        Row("compat.syn1000", "fetch_synapses(ids1000, client=client)", "dsl", fetch1000,
+            mean_repeats, warm1000),
     ]  # fmt: skip
 
 
@@ -257,6 +324,9 @@ def pandas_rows(
     def mean(i: int) -> int:
         return len(pandas_mean(frame, sets1000[i % len(sets1000)], primary, threshold))
 
+    def fetch1000(i: int) -> int:
+        return len(pandas_fetch_synapses(frame, sets1000[i % len(sets1000)], threshold))
+
     return [
         Row("pandas.syn100_warm", "in memory: filter + sort", "pandas", warm, repeats,
             max(2, len(sets100))),
@@ -264,6 +334,8 @@ def pandas_rows(
             cold, 1),
         Row("pandas.mean1000_warm", "in memory: filter + groupby count/mean", "pandas", mean,
             mean_repeats, max(2, len(sets1000))),
+        Row("pandas.syn1000_warm", "in memory: filter + sort (fetch_synapses's table)", "pandas",
+            fetch1000, mean_repeats, max(2, len(sets1000))),
     ]  # fmt: skip
 
 
@@ -276,7 +348,7 @@ def run_checks(
     """Compare the DSL's and fetch_mean_synapses's results with pandas on synapses.csv."""
     import numpy as np
 
-    from neuprint_dsl.compat import fetch_mean_synapses
+    from neuprint_dsl.compat import fetch_mean_synapses, fetch_synapses
 
     db = setup.db
     checks: list[dict[str, Any]] = []
@@ -370,6 +442,29 @@ def run_checks(
                 f"{worst:.2e}"
             )
     k = len(setup.ids1000)
+    mean_problems, mean_sizes = problems, sizes
+    same_rows, sizes, problems = 0, [], []
+    for n, ids in enumerate(setup.ids1000):
+        got = fetch_synapses(ids, client=setup.client).astype({"type": str})
+        base = pandas_fetch_synapses(frame, ids, setup.threshold)
+        base["confidence"] = base["confidence"].astype("float32")  # fetch_synapses's dtype
+        got["roi"] = got["roi"].fillna("")  # a synapse outside every primary ROI
+        base["roi"] = base["roi"].fillna("")
+        a, b = as_tuples(got, SYN_COLUMNS), as_tuples(base, SYN_COLUMNS)
+        sizes.append(len(a))
+        if sorted(a) != sorted(b):
+            problems.append(f"set {n + 1}: fetch_synapses {len(a)} rows, pandas {len(b)}")
+        elif a != b:
+            problems.append(f"set {n + 1}: same rows, another order")
+        else:
+            same_rows += 1
+    add(
+        "fetch_synapses(1,000 ids) == pandas filter + sort (rows and order)",
+        same_rows == k and not problems,
+        f"{same_rows}/{k} id sets identical ({', '.join(f'{s:,}' for s in sizes)} rows)"
+        + ("; " + "; ".join(problems) if problems else ""),
+    )
+    problems, sizes = mean_problems, mean_sizes
     add(
         "fetch_mean_synapses(1,000 ids) == pandas groupby",
         same == k and not problems,
@@ -478,6 +573,9 @@ def compute_ratios(by_name: dict[str, Row]) -> list[dict[str, Any]]:
         ("dsl.syn100.engine", "pandas.syn100_warm", "engine only vs in-memory"),
         ("compat.mean1000", "pandas.mean1000_warm", "fetch_mean_synapses vs in-memory groupby"),
         ("dsl.syn1000_all", "pandas.mean1000_warm", "one synapses() statement vs groupby"),
+        ("compat.syn1000", "pandas.syn1000_warm", "fetch_synapses vs in-memory filter + sort"),
+        ("compat.mean1000", "compat.mean1000.rows", "engine aggregation vs rows + pandas"),
+        ("conv.syn1000.arrow", "conv.syn1000.df", "result conversion: Arrow vs get_as_df"),
     )
     out = []
     for num, den, meaning in pairs:
@@ -497,7 +595,7 @@ def print_checks_and_ratios(checks: list[dict[str, Any]], ratios: list[dict[str,
     )
     for r in ratios:
         value = "-" if r["ratio"] is None else f"{r['ratio']:.3f}"
-        print(f"  {r['numerator']:<18} / {r['denominator']:<20} {value:>7}   {r['meaning']}")
+        print(f"  {r['numerator']:<20} / {r['denominator']:<20} {value:>7}   {r['meaning']}")
     print()
 
 
@@ -531,6 +629,45 @@ def bars(steps: list[Step], by_name: dict[str, Row], synapse_count: int) -> list
             }
         )
     return out
+
+
+def issue15_rows(by_name: dict[str, Row]) -> list[dict[str, Any]]:
+    """Issue 15's target, part by part: each measured ratio and whether it holds."""
+
+    def ratio(num: str, den: str) -> float | None:
+        a, b = by_name[num].median_ms, by_name[den].median_ms
+        return None if a is None or not b else a / b
+
+    out = []
+    for num, den, what, limit in (
+        ("compat.syn1000", "pandas.syn1000_warm", "fetch_synapses, 1,000 neurons / pandas in "
+         "memory", ISSUE15_RATIO),
+        ("compat.mean1000", "pandas.mean1000_warm", "fetch_mean_synapses, 1,000 neurons / "
+         "pandas in memory", ISSUE15_RATIO),
+        ("compat.mean1000", "compat.mean1000.rows", "aggregated in the engine / rows grouped "
+         "in pandas", 1.0),
+        ("conv.syn1000.arrow", "conv.syn1000.df", "result to pandas: Arrow / get_as_df", 1.0),
+    ):  # fmt: skip
+        value = ratio(num, den)
+        a, b = by_name[num].median_ms, by_name[den].median_ms
+        out.append({
+            "what": what, "numerator": num, "denominator": den, "ratio": value,
+            "medians": f"{fmt_ms(a)} / {fmt_ms(b)} ms", "limit": limit,
+            "pass": None if value is None else value <= limit,
+        })  # fmt: skip
+    return out
+
+
+def print_issue15(rows: list[dict[str, Any]]) -> None:
+    print("-- issue 15's target, as written:")
+    print(f"  {ISSUE15_TARGET}")
+    for r in rows:
+        value = "-" if r["ratio"] is None else f"{r['ratio']:.2f}x"
+        print(
+            f"  {r['what']:<58} {r['medians']:>22}  {value:>7}  "
+            f"(<= {r['limit']:g}x) {verdict(r['pass'])}"
+        )
+    print()
 
 
 def print_bars(bar_list: list[dict[str, Any]], load_avg: dict[str, float | None]) -> None:
@@ -619,6 +756,8 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         db.close()
     load_avg["after"] = load_average()
     bar_list = bars(steps, by_name, synapse_count)
+    issue15 = issue15_rows(by_name)
+    print_issue15(issue15)
     print_bars(bar_list, load_avg)
     print(f"peak RSS of this (query) process: {peak_rss_bytes() / MB:,.0f} MB")
 
@@ -667,6 +806,7 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             for r in rows
         ],
         "checks": checks,
+        "issue15": {"target": ISSUE15_TARGET, "rows": issue15},
         "ratios": ratios,
         "bars": bar_list,
         "query_process_peak_rss_bytes": peak_rss_bytes(),

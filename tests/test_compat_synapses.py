@@ -26,6 +26,7 @@ import pandas as pd
 import pytest
 
 import neuprint_dsl
+import neuprint_dsl.compat.synapses as compat_synapses
 from neuprint_dsl import N, S, UnknownROI
 from neuprint_dsl.compat import (
     Client,
@@ -615,6 +616,44 @@ def test_fetch_mean_synapses(case: str, by_roi: bool, export: Export, client: Cl
     conf = table.groupby(keys)["confidence"].mean().to_dict()
     expected_conf = [conf[row[: len(keys)]] for row in rows(got)]
     assert np.allclose(got["confidence"].to_numpy(), expected_conf, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("by_roi", [True, False])
+@pytest.mark.parametrize("case", sorted(MEAN_CASES))
+def test_fetch_mean_synapses_in_the_engine_is_the_pandas_path(
+    case: str, by_roi: bool, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The embedded engine aggregates; the answer is the one grouping every row in pandas
+    gives (counts and keys exactly, float32 means to one unit in the last place)."""
+    criteria, _, spec = MEAN_CASES[case]
+    sc = _sc(client, spec)
+    in_engine = fetch_mean_synapses(criteria, sc, by_roi=by_roi, client=client)
+    monkeypatch.setattr(compat_synapses, "_AGGREGATING_DIALECTS", frozenset())
+    in_pandas = fetch_mean_synapses(criteria, sc, by_roi=by_roi, client=client)
+    assert len(in_engine) > 10
+    values = ["x", "y", "z", "confidence"]
+    pd.testing.assert_frame_equal(in_engine.drop(columns=values), in_pandas.drop(columns=values))
+    for column in values:
+        np.testing.assert_allclose(in_engine[column], in_pandas[column], rtol=2e-7)
+
+
+def test_fetch_synapses_in_the_engine_ignores_small_batches(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the embedded engine, batch_size=10 still sends at least 1,000 bodies per query
+    (the same answer, fewer queries); the rows come in the documented order."""
+    sent: list[Any] = []
+    execute = type(client.transport).execute
+    monkeypatch.setattr(
+        type(client.transport),
+        "execute",
+        lambda self, stmt: sent.append(stmt) or execute(self, stmt),
+    )
+    got = fetch_synapses(NC(status="Traced"), batch_size=10, client=client)
+    assert len(sent) == 2  # the bodies, then their synapses in one query
+    order = compat_synapses.SYNAPSE_ORDER
+    resorted = got.assign(type=got["type"].astype(str)).sort_values(order, kind="stable")
+    assert list(resorted.index) == list(range(len(got)))
 
 
 def test_fetch_mean_synapses_batches_agree(export: Export, client: Client) -> None:

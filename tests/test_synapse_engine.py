@@ -7,9 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import ladybug
+import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from neuprint_dsl import (
     CapabilityError,
@@ -18,17 +21,22 @@ from neuprint_dsl import (
     M,
     N,
     S,
+    UnknownROI,
     evaluate,
     mitochondria,
+    neurons,
     parse,
     synapse_connections,
     synapses,
 )
+from neuprint_dsl.compat.synapses import _is_sorted
+from neuprint_dsl.cypher.synapse_aggregate import mean_synapses_cypher
 from neuprint_dsl.embedded import load
 from neuprint_dsl.embedded.rois import ancestors
 from neuprint_dsl.embedded.sample import generate_sample
 from neuprint_dsl.errors import QueryTypeError
 from neuprint_dsl.expr import Predicate
+from neuprint_dsl.transports.embedded import exact_frame
 
 from .strategies import predicates
 from .test_engine import _predicate_values, _storable
@@ -284,3 +292,146 @@ def test_a_database_without_synapses_refuses_synapse_queries(tmp_path: Path) -> 
 def test_every_statement_form_runs(sample: tuple[Embedded, Path], stmt_text: str) -> None:
     db, _ = sample
     assert len(db.run(stmt_text)) > 0
+
+
+# ---------------------------------------------------------------------------------------
+# fetch_mean_synapses's aggregation inside the engine, and Arrow conversion
+
+
+def _pandas_means(rows: pd.DataFrame, by_roi: bool) -> pd.DataFrame:
+    """The aggregation as fetch_mean_synapses's pandas path computes it (null ROIs kept)."""
+    keys = ["bodyId", "roi", "type"] if by_roi else ["bodyId", "type"]
+    grouped = rows.groupby(keys, dropna=False, sort=True).agg(
+        count=("x", "size"),
+        x=("x", "mean"),
+        y=("y", "mean"),
+        z=("z", "mean"),
+        confidence=("confidence", "mean"),
+    )
+    return grouped.reset_index()
+
+
+def _assert_same_means(got: pd.DataFrame, want: pd.DataFrame, by_roi: bool) -> None:
+    keys = ["bodyId", "roi", "type"] if by_roi else ["bodyId", "type"]
+    got = got.fillna({"roi": ""}) if by_roi else got
+    want = want.fillna({"roi": ""}) if by_roi else want
+    got = got.sort_values(keys, ignore_index=True)
+    want = want.sort_values(keys, ignore_index=True)
+    assert list(got.columns) == list(want.columns)
+    for key in keys:
+        assert got[key].astype(object).tolist() == want[key].astype(object).tolist()
+    assert got["count"].astype("int64").tolist() == want["count"].astype("int64").tolist()
+    for column in ("x", "y", "z", "confidence"):
+        np.testing.assert_allclose(
+            got[column].to_numpy(dtype=float), want[column].to_numpy(dtype=float), rtol=1e-9
+        )
+
+
+@pytest.mark.parametrize("label", ["Neuron", "Segment"])
+@pytest.mark.parametrize("by_roi", [True, False])
+@pytest.mark.parametrize("primary_only", [True, False])
+@pytest.mark.parametrize(
+    "where",
+    [
+        S.confidence > 0.5,
+        (S.type == "pre") & (S.roi("CX") | S.roi("MB(R)")),
+        ~S.roi("CX") & (S.z > 20000),
+    ],
+    ids=["confidence", "pre-in-rois", "not-cx"],
+)
+def test_mean_synapses_in_the_engine_match_pandas(
+    sample: tuple[Embedded, Path], where: Predicate, primary_only: bool, by_roi: bool, label: str
+) -> None:
+    db, _ = sample
+    bodies = N.bodyId.isin(db.run(neurons(columns=["bodyId"]))["bodyId"].tolist()[::3])
+    stmt = mean_synapses_cypher(
+        bodies,
+        where,
+        primary_only=primary_only,
+        by_roi=by_roi,
+        label=label,  # type: ignore[arg-type]
+        dialect="ladybug",
+        schema=db.schema,
+    )
+    got = db.execute(stmt).to_frame()
+    rows = db.run(
+        synapses(bodies, where, primary_only=primary_only if by_roi else True, label=label)  # type: ignore[arg-type]
+    )
+    want = _pandas_means(rows, by_roi)
+    assert len(want) > 10
+    if not by_roi:
+        assert got["count"].sum() == len(rows)  # each synapse once
+    _assert_same_means(got, want, by_roi)
+
+
+def test_mean_synapses_cypher_validates_and_compiles_for_neo4j(
+    sample: tuple[Embedded, Path],
+) -> None:
+    db, _ = sample
+    with pytest.raises(UnknownROI):
+        mean_synapses_cypher(N.type == "APL", S.roi("no such roi"), schema=db.schema)
+    text = mean_synapses_cypher(N.type == "APL", S.confidence > 0.5, dialect="neo4j").text
+    assert "avg(s.location.x) AS x" in text and "count(*) AS count" in text
+
+
+_FRAME_QUERIES = [
+    "UNWIND [9007199254740993, NULL, -5] AS x RETURN x, CAST(x % 1000 AS INT32) AS i32",
+    "UNWIND [1, NULL] AS x RETURN CAST(x AS UINT64) AS u, CAST(x AS INT8) AS i8",
+    "UNWIND [1, 2, NULL] AS x RETURN x = 1 AS b, CAST(x AS DOUBLE) AS d, "
+    "CASE WHEN x = 1 THEN 'p' ELSE NULL END AS s",
+    "UNWIND [1, 2, NULL] AS x RETURN ['a', CAST(x AS STRING)] AS l, [9007199254740993, x] AS il",
+    "UNWIND [1, 2] AS x RETURN x = 1 AS b, CAST(x AS FLOAT) AS f, 'é' AS s, [x = 1] AS bl",
+    "UNWIND [1, 2] AS x WITH x WHERE x > 5 RETURN x, 's' AS s, [x] AS l",
+    "UNWIND [1, 2] AS x RETURN {a: x} AS st",  # not Arrow: read with get_as_df
+    "UNWIND [1, NULL] AS x RETURN CASE WHEN x = 1 THEN [1] ELSE NULL END AS l, "
+    "CAST(NULL AS STRING) AS s, CAST(NULL AS STRING[]) AS sl, CAST(NULL AS BOOL) AS b",
+]
+
+
+@pytest.mark.parametrize("query", _FRAME_QUERIES)
+def test_exact_frame_through_arrow_is_get_as_df_with_exact_ints(query: str) -> None:
+    conn = ladybug.Connection(ladybug.Database(":memory:"))
+    got = exact_frame(conn.execute(query))
+    result: Any = conn.execute(query)
+    expected = result.get_as_df()  # the engine's own frame, integers read again exactly
+    result.reset_iterator()
+    python = result.get_all()
+    for i, kind in enumerate(result.get_column_data_types()):
+        if kind.startswith(("INT", "UINT")) and not kind.endswith("]"):
+            dtype = "UInt64" if kind == "UINT64" else "Int64"
+            if expected.iloc[:, i].dtype.kind == "f":
+                values: Any = [r[i] for r in python]
+                expected.isetitem(i, pd.array(values, dtype=dtype))
+    pd.testing.assert_frame_equal(got, expected)
+    assert got.map(repr).values.tolist() == expected.map(repr).values.tolist()
+
+
+def test_exact_frame_keeps_big_ids_exact() -> None:
+    conn = ladybug.Connection(ladybug.Database(":memory:"))
+    frame = exact_frame(
+        conn.execute("UNWIND [9007199254740993, NULL] AS x RETURN x, [x] AS l, x IS NULL AS b")
+    )
+    assert frame["x"].tolist()[0] == 9007199254740993
+    assert frame["x"].isna().tolist() == [False, True]
+    assert frame["l"].tolist() == [[9007199254740993], [None]]
+    assert frame["b"].tolist() == [False, True]
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),
+            st.one_of(st.none(), st.sampled_from(["a", "b", "é"])),
+            st.one_of(st.none(), st.sampled_from([0.5, 1.5, float("nan")])),
+        ),
+        max_size=12,
+    )
+)
+@example(rows=[(0, None, None), (0, "a", None)])
+@example(rows=[(1, "a", 0.5), (0, "b", 0.5)])
+def test_is_sorted_agrees_with_a_stable_sort(rows: list[tuple[Any, ...]]) -> None:
+    frame = pd.DataFrame(rows, columns=["a", "s", "f"]).astype({"a": "int64", "f": "float64"})
+    keys = ["a", "s", "f"]
+    moved = frame.sort_values(keys, kind="stable", na_position="last").index
+    assert _is_sorted(frame, keys) == (list(moved) == list(range(len(frame))))

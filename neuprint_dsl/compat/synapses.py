@@ -46,6 +46,7 @@ import pandas as pd
 
 from ..cypher.dialects import get_dialect
 from ..cypher.literals import quote_string, render_number
+from ..cypher.synapse_aggregate import mean_synapses_cypher
 from ..errors import InvalidArgument, InvalidValue, UnknownROI
 from ..execute import run
 from ..expr import TRUE, Predicate, PredicateLike, and_, not_, or_, shown_text
@@ -182,22 +183,76 @@ def _empty_frame(dtypes: dict[str, Any]) -> pd.DataFrame:
 
 def _sorted(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
     """The batches joined and sorted by ``keys`` (the statement's order, extended so that
-    rows equal in it, e.g. two synapses at one location, never come out in varying order)."""
-    frame = pd.concat(frames, ignore_index=True)
+    rows equal in it, e.g. two synapses at one location, never come out in varying order).
+    Batches the engine already sent in that order are only checked, not sorted again."""
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if _is_sorted(frame, keys):
+        return frame
     return frame.sort_values(keys, kind="stable", na_position="last")
+
+
+def _is_sorted(frame: pd.DataFrame, keys: list[str]) -> bool:
+    """Whether ``frame``'s rows are in ascending order of ``keys`` with missing values last
+    (so that a stable ``sort_values(keys, na_position="last")`` would not move any row).
+
+    Example:
+        >>> frame = pd.DataFrame({"a": [1, 1, 2, 2], "b": ["x", "y", "x", None]})
+        >>> _is_sorted(frame, ["a", "b"]), _is_sorted(frame.iloc[::-1], ["a", "b"])
+        (True, False)
+    """
+    if len(frame) < 2:
+        return True
+    tied = np.ones(len(frame) - 1, dtype=bool)  # pairs of rows equal in the keys so far
+    for key in keys:
+        column = frame[key]
+        if isinstance(column.dtype, pd.CategoricalDtype):  # ordered by category, not value
+            return False
+        numeric = column.dtype.kind in "iuf"
+        values = column.to_numpy() if numeric else column.to_numpy(dtype=object)
+        before, after = values[:-1], values[1:]
+        if column.dtype.kind in "iu":
+            missing_before = missing_after = np.zeros(len(tied), dtype=bool)
+        else:
+            missing_before, missing_after = pd.isna(before), pd.isna(after)
+        both = ~missing_before & ~missing_after
+        less = np.zeros(len(tied), dtype=bool)
+        greater = np.zeros(len(tied), dtype=bool)
+        try:
+            less[both] = before[both] < after[both]
+            greater[both] = before[both] > after[both]
+        except TypeError:  # values without an order between them (lists, mixed kinds)
+            return False
+        if (tied & (greater | (missing_before & ~missing_after))).any():
+            return False
+        tied &= ~(less | (~missing_before & missing_after))
+        if not tied.any():
+            break
+    return True
 
 
 def _cast(frame: pd.DataFrame, dtypes: dict[str, Any]) -> pd.DataFrame:
     """``frame[list(dtypes)]`` with those dtypes; object columns keep ``None`` for missing."""
     out = frame[list(dtypes)].copy()
     for column, dtype in dtypes.items():
-        if dtype is object:
+        if dtype is SYN_TYPE:  # from codes: ``astype`` hashes every string (several x slower)
+            raw = out[column].to_numpy(dtype=object)
+            codes = np.select([raw == "pre", raw == "post"], [0, 1], -1).astype(np.int8)
+            out[column] = pd.Categorical.from_codes(codes, dtype=SYN_TYPE)
+        elif dtype is object:
             values = out[column].astype(object)
             out[column] = values.where(values.notna(), None)
         else:
             out[column] = out[column].astype(dtype)
     return out.reset_index(drop=True)
 
+
+#: dialects whose engine runs in this process: fetch_mean_synapses aggregates in the engine
+#: (measured 2-4x faster than grouping the rows in pandas; the neo4j text stays the row
+#: query neuPrint's goldens record); both functions take at least ENGINE_BATCH_SIZE bodies
+#: per query there (each query costs: for fetch_synapses 1,000 measured 2x faster than
+#: neuprint-python's default 10, for fetch_mean_synapses 1.2x faster than its 100)
+_AGGREGATING_DIALECTS = frozenset({"ladybug"})
+ENGINE_BATCH_SIZE = 1000
 
 #: row order of fetch_synapses (the statement's, plus confidence to break ties)
 SYNAPSE_ORDER = ["bodyId", "type", "x", "y", "z", "roi", "confidence"]
@@ -494,7 +549,8 @@ def fetch_synapses(
 ) -> pd.DataFrame:
     """The synapses of the bodies matching ``neuron_criteria`` that satisfy
     ``synapse_criteria`` (default ``SynapseCriteria()``: every synapse above the dataset's
-    confidence threshold), ``batch_size`` bodies per query, with a progress bar.
+    confidence threshold), ``batch_size`` bodies per query (on the embedded engine at least
+    1,000: the answer is the same, fewer queries are faster), with a progress bar.
 
     Rows ``bodyId, type, roi, x, y, z, confidence``. ROI criteria in ``neuron_criteria`` only
     choose bodies. With ``primary_only=True`` each synapse is one row and ``roi`` its primary
@@ -509,6 +565,9 @@ def fetch_synapses(
     assert client is not None
     sc = _resolve_synapse_criteria(synapse_criteria, client)
     _check_nt(nt, client)
+    in_engine = getattr(client.transport, "dialect", None) in _AGGREGATING_DIALECTS
+    if in_engine:  # batches only make the progress bar finer there; each query costs
+        batch_size = max(_positive_int(batch_size, "batch_size"), ENGINE_BATCH_SIZE)
     batches, label = _body_batches(client, neuron_criteria, batch_size)
     where = sc.to_expr()
 
@@ -553,7 +612,8 @@ def fetch_mean_synapses(
     ordered by body, ROI and type. With ``by_roi=True`` the ROIs are those of
     ``synapse_criteria`` if it names any, else every primary ROI (``primary_only=False``:
     every ROI, so a synapse counts once in each ROI containing it); synapses outside them are
-    left out. Computed ``batch_size`` bodies at a time.
+    left out. Computed ``batch_size`` bodies at a time; on the embedded engine at least 1,000
+    at a time, counted and averaged inside the engine.
 
     Example:
         >>> from neuprint_dsl.compat import SynapseCriteria as SC
@@ -563,6 +623,9 @@ def fetch_mean_synapses(
     if not isinstance(by_roi, (bool, np.bool_)):
         raise InvalidArgument(f"by_roi should be boolean, not {by_roi!r}")
     sc = _resolve_synapse_criteria(synapse_criteria, client)
+    in_engine = getattr(client.transport, "dialect", None) in _AGGREGATING_DIALECTS
+    if in_engine:  # as in fetch_synapses: fewer, larger queries (the same answer)
+        batch_size = max(_positive_int(batch_size, "batch_size"), ENGINE_BATCH_SIZE)
     batches, label = _body_batches(client, neuron_criteria, batch_size)
     where = sc.to_expr()
     if by_roi:
@@ -573,8 +636,21 @@ def fetch_mean_synapses(
     dtypes = _MEAN_DTYPES if by_roi else {k: v for k, v in _MEAN_DTYPES.items() if k != "roi"}
     keys = ["bodyId", "roi", "type"] if by_roi else ["bodyId", "type"]
 
+    primary_only = sc.primary_only if by_roi else True  # one row per synapse
+
     def fetch(batch: list[int]) -> pd.DataFrame:
-        primary_only = sc.primary_only if by_roi else True  # one row per synapse
+        if in_engine:  # the engine counts and averages: a few rows instead of every synapse
+            statement = mean_synapses_cypher(
+                N.bodyId.isin(batch),
+                where,
+                primary_only=primary_only,
+                by_roi=by_roi,
+                label=label,
+                dialect=client.transport.dialect,
+                schema=client.transport.schema,
+            )
+            means: pd.DataFrame = client.transport.execute(statement).to_frame()
+            return means[means["roi"].isin(rois)] if by_roi else means
         rows = run(
             client.transport,
             synapses(N.bodyId.isin(batch), where, primary_only=primary_only, label=label),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -334,20 +335,71 @@ _INT_TYPES = {
 
 
 def exact_frame(result: Any) -> pd.DataFrame:
-    """A query result as a DataFrame in which integers are exact: the engine's own
-    ``get_as_df`` turns an integer column with a NULL into float64, which rounds every value
-    above 2**53; such columns are read again as nullable ``Int64`` from the Python values.
+    """A query result as a DataFrame in which integers are exact: an integer column with a
+    NULL becomes nullable ``Int64`` (``UInt64`` for ``UINT64``), never float64, which would
+    round every value above 2**53.
+
+    Results whose columns are all scalars (integers, floats, strings, booleans) or lists of
+    them are read through Arrow (``get_as_arrow``), which is about twice as fast as the
+    engine's ``get_as_df`` and gives the same frame: lists as Python lists, a missing boolean
+    as NaN. Other results (nodes, structs, maps, dates) and empty ones are read with
+    ``get_as_df``.
 
     Example:
         >>> import ladybug
         >>> conn = ladybug.Connection(ladybug.Database(":memory:"))
         >>> frame = exact_frame(conn.execute(
-        ...     "UNWIND [9007199254740993, NULL] AS x RETURN x"))
-        >>> frame["x"].tolist()
-        [9007199254740993, <NA>]
+        ...     "UNWIND [9007199254740993, NULL] AS x RETURN x, [x] AS l"))
+        >>> frame["x"].tolist(), frame["l"].tolist()
+        ([9007199254740993, <NA>], [[9007199254740993], [None]])
     """
+    types: list[str] = result.get_column_data_types()
+    if all(_arrow_readable(kind) for kind in types) and result.get_num_tuples():
+        return _arrow_frame(result.get_as_arrow(0), types)
+    return _df_frame(result, types)
+
+
+#: scalar column types that Arrow hands to pandas as get_as_df does (integers aside)
+_ARROW_SCALARS = frozenset({*_INT_TYPES, "DOUBLE", "FLOAT", "STRING", "BOOL"})
+
+
+def _arrow_readable(kind: str) -> bool:
+    """Whether a column of engine type ``kind`` is read through Arrow (scalars, lists of
+    scalars)."""
+    while kind.endswith("[]"):
+        kind = kind[:-2]
+    return kind in _ARROW_SCALARS
+
+
+def _arrow_frame(table: Any, types: list[str]) -> pd.DataFrame:
+    """``table`` as get_as_df would give it, with exact integers."""
+    columns: dict[int, Any] = {}
+    for i, kind in enumerate(types):
+        column = table.column(i)
+        if kind.endswith("[]"):  # a missing list is NaN in get_as_df's frame
+            values: Any = pd.Series(
+                [math.nan if v is None else v for v in column.to_pylist()], dtype=object
+            )
+        elif kind == "STRING" and column.null_count == len(column):  # as get_as_df: object
+            values = pd.Series([math.nan] * len(column), dtype=object)
+        elif kind in _INT_TYPES and column.null_count:
+            dtype = pd.UInt64Dtype() if _INT_TYPES[kind] == "UInt64" else pd.Int64Dtype()
+            values = column.to_pandas(types_mapper=lambda _t, d=dtype: d)
+        elif kind == "BOOL" and column.null_count:
+            values = pd.Series(
+                [math.nan if v is None else v for v in column.to_pylist()], dtype=object
+            )
+        else:
+            values = column.to_pandas()
+        columns[i] = values
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
+    frame.columns = pd.Index(list(table.column_names))
+    return frame
+
+
+def _df_frame(result: Any, types: list[str]) -> pd.DataFrame:
+    """The engine's ``get_as_df``, with integer columns holding a NULL read again exactly."""
     frame: pd.DataFrame = result.get_as_df()
-    types = result.get_column_data_types()
     inexact = [
         i
         for i, kind in enumerate(types)

@@ -1,0 +1,104 @@
+"""Per-body synapse counts and mean positions, aggregated inside the engine.
+
+:func:`mean_synapses_cypher` compiles the query behind ``fetch_mean_synapses``: the same
+``MATCH``, neuron ``WHERE``, synapse ``WHERE`` and ROI binding as the
+:class:`~neuprint_dsl.query.Synapses` statement (built by the same compiler methods, so the
+two can never disagree on which synapses match or which ROI each one is in), and then,
+instead of one row per synapse, one row per body, ROI and synapse type with ``count(*)`` and
+``avg`` of ``x``, ``y``, ``z`` and ``confidence``. Ladybug does this about 2-4x faster than
+returning the rows and grouping them in pandas (``benchmarks/bench_synapses.py``), and the
+answer is a few thousand rows instead of hundreds of thousands.
+
+Rows whose ROI is missing (a synapse outside every primary ROI, or in no ROI at all) form
+their own group with a null ``roi``; callers that want only some ROIs filter the aggregated
+rows afterwards (filtering ROIs inside the engine measured 2x slower).
+
+Example:
+    >>> from neuprint_dsl import N, S
+    >>> stmt = mean_synapses_cypher(N.bodyId.isin([1, 2]), S.confidence > 0.5, dialect="ladybug")
+    >>> print(stmt.text)
+    MATCH (n:Neuron)
+    WHERE n.bodyId IN $bodyId
+    MATCH (n)-[:Contains]->(s:Synapse)
+    WITH n, s
+    WHERE s.confidence > $confidence
+    RETURN n.bodyId AS bodyId, s.roi AS roi, s.type AS type, count(*) AS count, avg(s.x) AS x, avg(s.y) AS y, avg(s.z) AS z, avg(s.confidence) AS confidence
+    >>> stmt.columns
+    ('bodyId', 'roi', 'type', 'count', 'x', 'y', 'z', 'confidence')
+"""
+
+from __future__ import annotations
+
+from ..expr import TRUE, Entity, Predicate, PredicateLike
+from ..query import Label, Synapses
+from .compiler import CypherCompiler
+from .dialects import Dialect, get_dialect
+from .schema import GraphSchema
+from .statement import CypherStatement
+
+__all__ = ["MEAN_SYNAPSE_COLUMNS", "mean_synapses_cypher"]
+
+#: Columns of the aggregated rows (``roi`` is left out with ``by_roi=False``).
+MEAN_SYNAPSE_COLUMNS = ("bodyId", "roi", "type", "count", "x", "y", "z", "confidence")
+
+
+def mean_synapses_cypher(
+    neurons: PredicateLike,
+    where: PredicateLike = TRUE,
+    *,
+    primary_only: bool = True,
+    by_roi: bool = True,
+    label: Label = "Neuron",
+    dialect: str | Dialect = "ladybug",
+    schema: GraphSchema | None = None,
+) -> CypherStatement:
+    """The synapses of ``synapses(neurons, where, primary_only=..., label=...)`` aggregated
+    per body, ROI and type (``by_roi=False``: per body and type, each synapse once): columns
+    ``bodyId, roi, type, count, x, y, z, confidence``, the last four the means. With
+    ``primary_only=False`` a synapse counts once in each ROI containing it. With a
+    ``schema``, the synapse statement is validated first (unknown ROIs and fields raise).
+
+    Example:
+        >>> from neuprint_dsl import N
+        >>> stmt = mean_synapses_cypher(N.type == "KC", by_roi=False)
+        >>> stmt.text.splitlines()[-1]
+        'RETURN n.bodyId AS bodyId, s.type AS type, count(*) AS count, avg(s.x) AS x, avg(s.y) AS y, avg(s.z) AS z, avg(s.confidence) AS confidence'
+    """
+    statement = Synapses(
+        neurons,
+        where,
+        primary_only=primary_only if by_roi else True,
+        label=label,
+    )
+    compiler = CypherCompiler(get_dialect(dialect), schema)
+    if schema is not None:
+        from ..validate import validate  # imported here: validate imports this package
+
+        validate(statement, schema)
+    return _aggregate(compiler, statement, by_roi)
+
+
+def _aggregate(compiler: CypherCompiler, stmt: Synapses, by_roi: bool) -> CypherStatement:
+    """The MATCH and WHERE clauses of ``compiler.synapses(stmt)``, then the aggregation."""
+    d = compiler.dialect
+    compiler._require("synapses", mito=False)
+    compiler.line(f"MATCH {d.node_pattern('n', stmt.label)}")
+    compiler.where([(stmt.neurons, {Entity.NEURON: "n"})])
+    compiler.line(f"MATCH {d.synapse_pattern('n', 's')}")
+    where: Predicate = stmt.where
+    compiler._point_where(["n", "s"], [(where, {Entity.SYNAPSE: "s"})])
+    roi = compiler._point_rois(["n", "s"], "s", stmt.primary_only)
+    returned = [f"{compiler._read('n', 'bodyId')} AS bodyId"]
+    if by_roi:
+        returned.append(roi if roi == "roi" else f"{roi} AS roi")
+    returned += [
+        f"{compiler._point_read('s', 'type', Entity.SYNAPSE)} AS type",
+        "count(*) AS count",
+        *(f"avg({d.coordinate('s', a)}) AS {a}" for a in "xyz"),
+        f"avg({compiler._point_read('s', 'confidence', Entity.SYNAPSE)}) AS confidence",
+    ]
+    compiler.line("RETURN " + ", ".join(returned))
+    columns = (
+        MEAN_SYNAPSE_COLUMNS if by_roi else tuple(c for c in MEAN_SYNAPSE_COLUMNS if c != "roi")
+    )
+    return compiler._finish(columns)
