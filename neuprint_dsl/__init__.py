@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+from . import plot as plot  # neuprint_dsl.plot.connectivity_matrix (matplotlib loaded on use)
 from .cypher import CypherStatement, GraphSchema, to_cypher
 
 # the function embedded(path=None) -> Embedded replaces the subpackage as this package's
@@ -24,6 +25,7 @@ from .errors import (
     InvalidArgument,
     InvalidPattern,
     InvalidValue,
+    MissingDependency,
     NeuprintDSLError,
     QuerySyntaxError,
     QueryTimeout,
@@ -37,10 +39,12 @@ from .errors import (
 )
 from .expr import FALSE, TRUE, Entity, Predicate, and_, not_, or_
 from .fields import E, M, N, S
+from .graph import to_networkx
 from .interpret import evaluate
 from .neuronjson import NeuronJsonPlan, to_neuronjson
 from .normalize import simplify, to_dnf, to_nnf
 from .query import (
+    Aggregate,
     Connections,
     Mitochondria,
     Neurons,
@@ -48,6 +52,7 @@ from .query import (
     Statement,
     SynapseConnections,
     Synapses,
+    agg,
     connections,
     mitochondria,
     neurons,
@@ -60,6 +65,7 @@ from .transports import Embedded
 __all__ = [
     "FALSE",
     "TRUE",
+    "Aggregate",
     "CapabilityError",
     "Connections",
     "CypherStatement",
@@ -72,6 +78,7 @@ __all__ = [
     "InvalidPattern",
     "InvalidValue",
     "M",
+    "MissingDependency",
     "Mitochondria",
     "N",
     "NeuprintDSLError",
@@ -92,6 +99,7 @@ __all__ = [
     "UnknownField",
     "UnknownROI",
     "UnsupportedCypher",
+    "agg",
     "and_",
     "connections",
     "embedded",
@@ -107,6 +115,7 @@ __all__ = [
     "synapses",
     "to_cypher",
     "to_dnf",
+    "to_networkx",
     "to_neuronjson",
     "to_nnf",
     "to_text",

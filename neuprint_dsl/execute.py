@@ -17,7 +17,15 @@ from .cypher import to_cypher
 from .errors import InvalidArgument
 from .expr import Predicate, as_predicate
 from .frames import shape
-from .query import STATEMENT_TYPES, Connections, Mitochondria, Neurons, SynapseConnections, Synapses
+from .query import (
+    STATEMENT_TYPES,
+    Connections,
+    Mitochondria,
+    Neurons,
+    SynapseConnections,
+    Synapses,
+    column_name,
+)
 from .text import parse
 from .transports.base import CypherTransport
 
@@ -81,9 +89,22 @@ def run(transport: CypherTransport, query: Any) -> pd.DataFrame:
     table = transport.execute(compiled)
     if isinstance(statement, (Neurons, Connections)):
         kinds = schema.node_kinds() if schema is not None else {}
-        return shape(table.to_frame(), kinds)
+        return shape(table.to_frame(), kinds, required_ints=_never_missing(statement))
     kinds, required = _point_columns(statement)
     return shape(table.to_frame(), kinds, required_ints=required)
+
+
+def _never_missing(statement: Neurons | Connections) -> frozenset[str]:
+    """Int columns of neurons and connections that are never missing: counts (of a group,
+    of neurons, of connections) and returned ROI counts (a missing ROI counts 0)."""
+    if isinstance(statement, Connections):
+        return _GROUP_COUNTS if statement.group_keys else frozenset()
+    names = {column_name(c) for c in statement.columns or () if not isinstance(c, str)}
+    names |= {a.name for a in statement.aggregates if a.function == "count"}
+    return frozenset(names)
+
+
+_GROUP_COUNTS = frozenset({"n_pre", "n_post", "n_connections"})
 
 
 def _point_columns(

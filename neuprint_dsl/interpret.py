@@ -17,10 +17,14 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from .errors import InvalidValue
 from .expr import (
+    INT64_MAX,
+    INT64_MIN,
     And,
     Compare,
     CompareOp,
@@ -201,4 +205,242 @@ _EVAL: dict[type[Predicate], Callable[[Any, Record], bool]] = {
     Or: _or,
 }
 
-__all__ = ["evaluate", "operand_value", "roi_count", "select", "values_equal"]
+
+# ---------------------------------------------------------------------------------------
+# statements: ordering, limits and aggregation (the oracle of every backend's rows)
+
+Row = dict[str, Any]
+_KIND_RANK = {"str": 0, "bool": 1, "number": 2}
+
+
+def _order_value(value: Any) -> tuple[int, Any]:
+    """A value's place among present values of one key: strings, then booleans, then
+    numbers (Neo4j's order of kinds), each in its natural order (strings by code point)."""
+    kind = value_kind(value)
+    if kind in _KIND_RANK:
+        return (_KIND_RANK[kind], value)
+    return (3, repr(value))
+
+
+def order_rows(
+    rows: Iterable[Row], keys: Sequence[tuple[str, bool]], limit: int | None = None
+) -> list[Row]:
+    """``rows`` ordered by ``keys`` (column, descending) as every backend orders them:
+    missing values (``None``, NaN or absent) last whichever the direction, ties kept in
+    their order (sort is stable), then the first ``limit`` rows.
+
+    Example:
+        >>> rows = [{"b": 1, "pre": None}, {"b": 2, "pre": 5}, {"b": 3, "pre": 9}]
+        >>> [r["b"] for r in order_rows(rows, [("pre", True)])]
+        [3, 2, 1]
+        >>> [r["b"] for r in order_rows(rows, [("pre", False)], limit=2)]
+        [2, 3]
+    """
+    out = list(rows)
+    for name, descending in reversed(keys):  # stable sorts, last key first
+        present = [r for r in out if not _missing(r.get(name))]
+        absent = [r for r in out if _missing(r.get(name))]
+        present.sort(key=lambda r: _order_value(r[name]), reverse=descending)
+        out = present + absent
+    return out if limit is None else out[:limit]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def group_key(value: Any) -> tuple[str, Any]:
+    """The grouping identity of a value: its kind and value, so ``1`` and ``1.0`` group
+    together but ``True`` and ``1`` do not; every missing value is one group.
+
+    Example:
+        >>> group_key(1) == group_key(1.0), group_key(True) == group_key(1)
+        (True, False)
+    """
+    if _missing(value):
+        return ("null", None)
+    if isinstance(value, list):
+        return ("list", tuple(value))
+    return (value_kind(value), value)
+
+
+def aggregate_values(function: str, values: Sequence[Any]) -> Any:
+    """One aggregate over a group's values: ``count`` (rows), ``sum`` (0 when no number),
+    ``mean``, ``min``, ``max`` (``None`` when no number); values that are not numbers
+    (missing ones) are left out.
+
+    Example:
+        >>> aggregate_values("sum", [1, None, 2]), aggregate_values("mean", [None])
+        (3, None)
+    """
+    if function == "count":
+        return len(values)
+    numbers = [v for v in values if value_kind(v) == "number" and not _missing(v)]
+    exact = all(isinstance(v, int) for v in numbers)
+    if function == "sum":
+        total = sum(numbers) if exact else math.fsum(numbers)
+        if exact and not INT64_MIN <= total <= INT64_MAX:
+            raise InvalidValue(
+                f"a sum of {len(numbers)} integers is {total}, beyond the 64-bit range "
+                "(every engine refuses it)"
+            )
+        return total
+    if not numbers:
+        return None
+    if function == "mean":  # ints: their exact sum, rounded once
+        return (sum(numbers) if exact else math.fsum(numbers)) / len(numbers)
+    return min(numbers) if function == "min" else max(numbers)
+
+
+def neuron_rows(statement: Any, records: Iterable[Record]) -> list[Row]:
+    """The rows of a ``neurons`` statement on neuron records (those of its label), by the
+    semantics every backend keeps: filtered by ``where``, ordered (missing values last; ties
+    by ``bodyId``, or by the group keys), grouped and aggregated, limited. Without
+    ``return`` the rows hold every property of the record.
+
+    Example:
+        >>> from neuprint_dsl import N, neurons
+        >>> recs = [{"bodyId": 1, "type": "KC", "pre": 3}, {"bodyId": 2, "type": "KC", "pre": 4},
+        ...         {"bodyId": 3, "pre": 1}]
+        >>> neuron_rows(neurons(N.pre > 0).group_by("type"), recs)
+        [{'type': 'KC', 'count': 2}, {'type': None, 'count': 1}]
+    """
+    from .query import column_name
+
+    chosen = select(statement.where, records)
+    if statement.group_keys:
+        groups: dict[tuple[Any, ...], list[Record]] = {}
+        for record in chosen:
+            key = tuple(group_key(record.get(k)) for k in statement.group_keys)
+            groups.setdefault(key, []).append(record)
+        rows = []
+        for members in groups.values():
+            row = {k: members[0].get(k) for k in statement.group_keys}
+            for agg in statement.aggregates:
+                values = members if agg.field is None else [_column(agg.field, r) for r in members]
+                row[agg.name] = aggregate_values(agg.function, values)
+            rows.append(row)
+        return order_rows(rows, statement_order(statement), statement.limit)
+    # the keys' values (ROI counts too) beside each record's position
+    keyed = [
+        {"#": i, **{column_name(k.field): _column(k.field, r) for k in statement.order_by}}
+        for i, r in enumerate(chosen)
+    ]
+    for row, record in zip(keyed, chosen, strict=True):
+        row.setdefault("bodyId", record.get("bodyId"))
+    ordered = [
+        chosen[row["#"]] for row in order_rows(keyed, statement_order(statement), statement.limit)
+    ]
+    if statement.columns is None:
+        return [dict(r) for r in ordered]
+    return [{column_name(c): _column(c, r) for c in statement.columns} for r in ordered]
+
+
+def _column(column: Any, record: Record) -> Any:
+    if isinstance(column, str):
+        return record.get(column)
+    return roi_count(record.get("roiInfo"), column.roi, column.side)
+
+
+def connection_rows(
+    statement: Any, neurons: Iterable[Record], edges: Iterable[Record]
+) -> list[Row]:
+    """The rows of a ``connections`` statement on neuron records and edge records
+    (``bodyId_pre``, ``bodyId_post``, ``weight``, ``roiInfo`` ``{roi: {"post": n}}``), as every
+    backend computes them: per connection, per (connection, ROI) with ``per_roi``, or grouped
+    by neuron properties (``weight`` summed; ``n_pre``/``n_post`` distinct neurons;
+    ``n_connections``), then ordered and limited.
+
+    Example:
+        >>> from neuprint_dsl import connections
+        >>> ns = [{"bodyId": 1, "type": "KC"}, {"bodyId": 2, "type": "KC"}, {"bodyId": 3, "type": "MBON"}]
+        >>> es = [{"bodyId_pre": 1, "bodyId_post": 3, "weight": 4}, {"bodyId_pre": 2, "bodyId_post": 3, "weight": 1}]
+        >>> connection_rows(connections(group_by="type"), ns, es)
+        [{'type_pre': 'KC', 'type_post': 'MBON', 'weight': 5, 'n_pre': 2, 'n_post': 1, 'n_connections': 2}]
+    """
+    from .expr import Compare, CompareOp, Entity, RoiCount, and_, or_
+
+    by_id = {r["bodyId"]: r for r in neurons}
+    edge_pred = statement.where
+    if statement.rois is not None:
+        in_rois = (
+            Compare(RoiCount(Entity.EDGE, r, "post"), CompareOp.GT, 0) for r in statement.rois
+        )
+        edge_pred = and_(edge_pred, or_(*in_rois))
+    up, down = as_predicate(statement.upstream), as_predicate(statement.downstream)
+    matched = []
+    for edge in edges:
+        pre, post = by_id.get(edge["bodyId_pre"]), by_id.get(edge["bodyId_post"])
+        if pre is None or post is None:
+            continue
+        if evaluate(up, pre) and evaluate(down, post) and evaluate(edge_pred, edge):
+            matched.append((pre, post, edge))
+    rows: list[tuple[Record, Record, Row]] = []
+    for pre, post, edge in matched:
+        base = {"bodyId_pre": pre["bodyId"], "bodyId_post": post["bodyId"]}
+        if statement.per_roi:
+            info = edge.get("roiInfo")
+            info = json.loads(info) if isinstance(info, str) else info or {}
+            for roi in info:
+                weight = roi_count(info, roi, "post")
+                if weight > 0 and (statement.rois is None or roi in statement.rois):
+                    rows.append((pre, post, {**base, "roi": roi, "weight": weight}))
+        else:
+            row = {**base, "weight": edge["weight"]}
+            for prop in ("type", "instance"):
+                row[f"{prop}_pre"], row[f"{prop}_post"] = pre.get(prop), post.get(prop)
+            rows.append((pre, post, row))
+    if not statement.group_keys:
+        return order_rows([r for _, _, r in rows], statement_order(statement), statement.limit)
+    groups: dict[tuple[Any, ...], list[tuple[Record, Record, Row]]] = {}
+    for pre, post, row in rows:
+        key = tuple(group_key(side.get(k)) for side in (pre, post) for k in statement.group_keys)
+        if statement.per_roi:
+            key += (row["roi"],)
+        groups.setdefault(key, []).append((pre, post, row))
+    out = []
+    for members in groups.values():
+        pre, post, first = members[0]
+        group: Row = {}
+        for side, record in (("pre", pre), ("post", post)):
+            for k in statement.group_keys:
+                group[f"{k}_{side}"] = record.get(k)
+        if statement.per_roi:
+            group["roi"] = first["roi"]
+        group["weight"] = sum(r["weight"] for _, _, r in members)
+        group["n_pre"] = len({r["bodyId_pre"] for _, _, r in members})
+        group["n_post"] = len({r["bodyId_post"] for _, _, r in members})
+        group["n_connections"] = len(members)
+        out.append(group)
+    return order_rows(out, statement_order(statement), statement.limit)
+
+
+def statement_order(statement: Any) -> list[tuple[str, bool]]:
+    """The complete order of a statement's rows: its ``order by`` keys, then its default
+    keys not already used (which break ties).
+
+    Example:
+        >>> from neuprint_dsl import connections
+        >>> statement_order(connections(order_by="type_pre"))
+        [('type_pre', False), ('weight', True), ('bodyId_pre', False), ('bodyId_post', False)]
+    """
+    from .query import column_name
+
+    keys = [(column_name(k.field), k.descending) for k in statement.order_by]
+    used = {k for k, _ in keys}
+    return keys + [k for k in statement.default_order() if k[0] not in used]
+
+
+__all__ = [
+    "aggregate_values",
+    "connection_rows",
+    "evaluate",
+    "group_key",
+    "neuron_rows",
+    "operand_value",
+    "order_rows",
+    "roi_count",
+    "select",
+    "statement_order",
+    "values_equal",
+]

@@ -863,3 +863,38 @@ def _str_matches(q: str | re.Pattern[str], kind: str, value: Any) -> bool:
     if isinstance(q, str):
         return q in candidates
     return any(q.search(c) is not None for c in candidates)
+
+
+# ---------------------------------------------------------------------------------------
+# ordering, limits and aggregation on the client (DVID has none)
+
+
+def client_rows(
+    records: Iterable[Mapping[str, Any]], statement: Any, field_names: Mapping[str, str]
+) -> tuple[list[dict[str, Any]], list[str] | None]:
+    """The rows of a ``neurons`` statement computed on DVID records that already passed its
+    ``where`` (keys as DVID names them), by the reference interpreter's rules
+    (:func:`neuprint_dsl.interpret.neuron_rows`): ordered (missing values last, ties by body
+    id), grouped and aggregated (a missing key is a group of its own), limited; returned
+    ROI counts read ``roiInfo`` (0 when a record has none). Also returns the result's
+    columns (DVID names), or ``None`` when the statement returns every field.
+
+    Example:
+        >>> from neuprint_dsl import parse
+        >>> recs = [{"bodyid": 1, "type": "KC", "pre": 2}, {"bodyid": 2, "type": "KC", "pre": 5},
+        ...         {"bodyid": 3, "pre": 1}]
+        >>> rows, columns = client_rows(recs, parse("neurons group by type return count, sum(pre)"), {"bodyId": "bodyid"})
+        >>> rows, columns
+        ([{'type': 'KC', 'count': 2, 'sum_pre': 7}, {'type': None, 'count': 1, 'sum_pre': 1}], ['type', 'count', 'sum_pre'])
+    """
+    from .expr import TRUE
+    from .interpret import neuron_rows
+
+    to_dsl = {dvid: dsl for dsl, dvid in field_names.items()}
+    renamed = [_renamed(r, to_dsl) for r in records]
+    rows = neuron_rows(attrs.evolve(statement, where=TRUE), renamed)
+    out = [_renamed(row, field_names) for row in rows]
+    columns = statement.result_columns()
+    if columns is None:
+        return out, None
+    return out, [field_names.get(c, c) for c in columns]

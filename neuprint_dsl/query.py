@@ -21,14 +21,16 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from .errors import InvalidValue, QueryTypeError
+from .errors import InvalidValue, QueryTypeError, UnknownField
 from .expr import (
     INT64_MAX,
     TRUE,
     Entity,
     Predicate,
     PredicateLike,
+    Prop,
     Renderable,
+    RoiCount,
     as_predicate,
     check_text,
     entities,
@@ -131,42 +133,107 @@ def _names(value: Iterable[str] | str | None, what: str) -> tuple[str, ...] | No
     return tuple(sorted(names) if unordered else names)
 
 
-def _columns(value: Iterable[str] | str | None) -> tuple[str, ...] | None:
-    names = _names(value, "columns")
-    if names == ():
+def column_name(column: str | RoiCount) -> str:
+    """The DataFrame column name of a returned property or ROI count.
+
+    Example:
+        >>> from neuprint_dsl import N
+        >>> column_name("pre"), column_name(N.inputs("MB(R)").operand)
+        ('pre', 'inputs(MB(R))')
+    """
+    if isinstance(column, str):
+        return column
+    function = "inputs" if column.side == "post" else "outputs"
+    return f"{function}({column.roi})"
+
+
+def _column_item(item: object, what: str, counts: bool = True) -> str | RoiCount:
+    """One column / key: a name, ``N.pre`` (its name), or ``N.inputs("X")`` (a count)."""
+    from .fields import Field
+
+    if isinstance(item, Field):
+        item = item.operand
+    if isinstance(item, Prop):
+        if item.entity is not Entity.NEURON:
+            raise QueryTypeError(f"{what} must be neuron fields (N.*), not {item!r}")
+        return item.name
+    if isinstance(item, RoiCount):
+        if not counts:
+            raise QueryTypeError(f"{what} must be property names, not an ROI count")
+        if item.entity is not Entity.NEURON:
+            raise QueryTypeError(f"{what} must be neuron ROI counts (N.inputs, N.outputs)")
+        return item
+    if isinstance(item, str):
+        item = check_text(item, f"each of {what}")
+        if item:
+            return item
+    kinds = "names, N fields or N.inputs(...)/N.outputs(...)" if counts else "names"
+    raise QueryTypeError(f"{what} must be non-empty {kinds}, not {item!r}")
+
+
+def _column_list(value: object, what: str, counts: bool = True) -> tuple[str | RoiCount, ...]:
+    from .fields import Field
+
+    if isinstance(value, (str, Field, Prop, RoiCount)):
+        value = [value]
+    items, unordered = value_items(value, what)
+    columns = [_column_item(item, what, counts) for item in items]
+    names = [column_name(c) for c in columns]
+    if len(set(names)) != len(names):
+        raise InvalidValue(f"{what} contain duplicates: {names!r}")
+    if unordered:
+        columns.sort(key=column_name)
+    return tuple(columns)
+
+
+def _columns(value: object) -> tuple[str | RoiCount, ...] | None:
+    if value is None:
+        return None
+    columns = _column_list(value, "columns")
+    if columns == ():
         raise InvalidValue("columns must be None (the default columns) or a non-empty list")
-    return names
+    return columns
+
+
+def _group_keys(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return tuple(str(k) for k in _column_list(value, "group by keys", counts=False))
 
 
 def _rois(value: Iterable[str] | str | None) -> tuple[str, ...] | None:
     return _names(value, "rois")
 
 
-def _order_name(name: object) -> str:
-    name = check_text(name, "an order by key")
-    if not name:
-        raise InvalidValue("an order by key must be a non-empty str, not ''")
-    return name
+def _order_target(target: object) -> str | RoiCount:
+    return _column_item(target, "an order by key")
 
 
 @attrs.frozen(slots=True)
 class OrderKey:
-    """One ``order by`` key: a property name and a direction."""
+    """One ``order by`` key: a property or result column name (or a neuron's ROI count, in
+    ``neurons``) and a direction."""
 
-    field: str = attrs.field(converter=_order_name)
+    field: str | RoiCount = attrs.field(converter=_order_target)
     descending: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+
+def _is_target(value: object) -> bool:
+    from .fields import Field
+
+    return isinstance(value, (str, Field, Prop, RoiCount))
 
 
 def _order_keys(value: object) -> tuple[OrderKey, ...]:
     if value is None:
         return ()
-    if isinstance(value, (str, OrderKey)) or _is_pair(value):
+    if isinstance(value, OrderKey) or _is_target(value) or _is_pair(value):
         value = [value]
     keys = []
     for item in value:  # type: ignore[attr-defined]
         if isinstance(item, OrderKey):
             keys.append(item)
-        elif isinstance(item, str):
+        elif _is_target(item):
             keys.append(OrderKey(item))
         elif _is_pair(item):
             keys.append(OrderKey(item[0], item[1] == "desc"))
@@ -181,26 +248,322 @@ def _is_pair(value: object) -> bool:
     return (
         isinstance(value, tuple)
         and len(value) == 2
-        and isinstance(value[0], str)
+        and _is_target(value[0])
         and value[1] in ("asc", "desc")
     )
 
 
-class Statement(Renderable):
-    """Base of every statement: printing and compiling shortcuts."""
+# ---------------------------------------------------------------------------------------
+# aggregates
+
+AGGREGATE_FUNCTIONS: tuple[str, ...] = ("count", "sum", "mean", "min", "max")
+"""The aggregate functions of a grouped ``neurons`` statement."""
+
+
+def _aggregate_field(value: object) -> str | RoiCount | None:
+    if value is None:
+        return None
+    return _column_item(value, "an aggregate's field")
+
+
+@attrs.frozen(slots=True)
+class Aggregate:
+    """One aggregate of a grouped ``neurons`` statement: ``count`` (neurons in the group),
+    or ``sum``/``mean``/``min``/``max`` of a numeric property or ROI count. Build them with
+    :data:`agg`.
+
+    Example:
+        >>> from neuprint_dsl import N, agg
+        >>> agg.sum("pre").name, agg.mean(N.inputs("MB(R)")).name, agg.count().name
+        ('sum_pre', 'mean_inputs(MB(R))', 'count')
+    """
+
+    function: str
+    field: str | RoiCount | None = attrs.field(default=None, converter=_aggregate_field)
+
+    def __attrs_post_init__(self) -> None:
+        if self.function not in AGGREGATE_FUNCTIONS:
+            raise InvalidValue(
+                f"unknown aggregate {self.function!r}; use one of " + ", ".join(AGGREGATE_FUNCTIONS)
+            )
+        if self.function == "count":
+            if self.field is not None:
+                raise InvalidValue("count counts the neurons of a group: it takes no field")
+            return
+        if self.field is None:
+            raise InvalidValue(f"{self.function} needs a numeric field, e.g. {self.function}(pre)")
+        if isinstance(self.field, str):
+            from .fields import AnyField, FloatField, IntField, N
+
+            declared = N.declared().get(self.field, AnyField)
+            if declared not in (IntField, FloatField, AnyField):
+                raise QueryTypeError(
+                    f"{self.function}({self.field}) needs a numeric field, but N.{self.field} "
+                    f"is {declared.type_name and _article(declared.type_name)} field"
+                )
+
+    @property
+    def name(self) -> str:
+        """The result column: ``count``, ``sum_pre``, ``mean_inputs(MB(R))``, ..."""
+        if self.field is None:
+            return self.function
+        return f"{self.function}_{column_name(self.field)}"
+
+
+def _article(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
+class _Aggregates:
+    """Builders of :class:`Aggregate` (``agg.count()``, ``agg.sum("pre")``, ...)."""
 
     __slots__ = ()
+
+    def count(self) -> Aggregate:
+        """The number of neurons in each group (column ``count``).
+
+        Example:
+            >>> agg.count()
+            Aggregate(function='count', field=None)
+        """
+        return Aggregate("count")
+
+    def sum(self, field: object) -> Aggregate:
+        """The sum of a numeric property or ROI count (0 for a group with no values).
+
+        Example:
+            >>> agg.sum("pre").name
+            'sum_pre'
+        """
+        return Aggregate("sum", field)
+
+    def mean(self, field: object) -> Aggregate:
+        """The mean of the values present (missing for a group with none).
+
+        Example:
+            >>> agg.mean("post").name
+            'mean_post'
+        """
+        return Aggregate("mean", field)
+
+    def min(self, field: object) -> Aggregate:
+        """The smallest value present (missing for a group with none).
+
+        Example:
+            >>> agg.min("size").name
+            'min_size'
+        """
+        return Aggregate("min", field)
+
+    def max(self, field: object) -> Aggregate:
+        """The largest value present (missing for a group with none).
+
+        Example:
+            >>> agg.max("size").name
+            'max_size'
+        """
+        return Aggregate("max", field)
+
+
+agg = _Aggregates()
+"""Aggregates for ``neurons(...).group_by(..., aggregates=[agg.count(), agg.sum("pre")])``."""
+
+COUNT = Aggregate("count")
+
+
+def _aggregates(value: object) -> tuple[Aggregate, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, Aggregate):
+        value = [value]
+    items, _ = value_items(value, "aggregates")
+    out = []
+    for item in items:
+        if not isinstance(item, Aggregate):
+            raise QueryTypeError(
+                f"aggregates must be built with agg.count(), agg.sum(f), ..., not {item!r}"
+            )
+        out.append(item)
+    names = [a.name for a in out]
+    if len(set(names)) != len(names):
+        raise InvalidValue(f"aggregates contain duplicates: {names!r}")
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------
+# result columns (the names ``order by`` refers to outside ungrouped ``neurons``)
+
+#: Neuron properties ``connections(...)`` returns for each side, as ``<name>_pre/_post``.
+CONNECTION_PROPERTIES: tuple[str, ...] = ("type", "instance")
+#: Columns of a grouped ``connections`` statement after its keys.
+CONNECTION_AGGREGATES: tuple[str, ...] = ("weight", "n_pre", "n_post", "n_connections")
+#: Columns of ``synapses(...)`` (then those of the closest mitochondrion, if asked for).
+SYNAPSE_COLUMNS: tuple[str, ...] = ("bodyId", "type", "roi", "x", "y", "z", "confidence")
+CLOSEST_MITO_COLUMNS: tuple[str, ...] = (
+    "mitoType",
+    "distance",
+    "size",
+    "mx",
+    "my",
+    "mz",
+    "r0",
+    "r1",
+    "r2",
+)
+#: Columns of ``synapse_connections(...)`` (then ``_pre``/``_post`` closest-mito columns).
+SYNAPSE_CONNECTION_COLUMNS: tuple[str, ...] = (
+    "bodyId_pre",
+    "bodyId_post",
+    "roi_pre",
+    "roi_post",
+    "x_pre",
+    "y_pre",
+    "z_pre",
+    "x_post",
+    "y_post",
+    "z_post",
+    "confidence_pre",
+    "confidence_post",
+)
+CONNECTION_MITO_FIELDS: tuple[str, ...] = ("mitoType", "distance", "mitoSize", "mx", "my", "mz")
+#: Columns of ``mitochondria(...)``.
+MITO_COLUMNS: tuple[str, ...] = (
+    "bodyId",
+    "mitoType",
+    "roi",
+    "x",
+    "y",
+    "z",
+    "size",
+    "r0",
+    "r1",
+    "r2",
+)
+
+
+def _check_order_columns(stmt: Statement, columns: tuple[str, ...]) -> None:
+    for key in stmt.order_by:  # type: ignore[attr-defined]
+        if not isinstance(key.field, str) or key.field not in columns:
+            name = column_name(key.field)
+            kind = type(stmt).__name__.lower()
+            raise UnknownField(name, columns, where=f"the order by of {kind} (its columns)")
+
+
+class Statement(Renderable):
+    """Base of every statement: printing and compiling shortcuts, and the fluent
+    ``ordered_by`` / ``with_limit``."""
+
+    __slots__ = ()
+
+    def ordered_by(self, *keys: object) -> Any:
+        """The same statement ordered by ``keys`` (names, ``(name, "desc")`` pairs,
+        :class:`OrderKey`); replaces any earlier order.
+
+        Example:
+            >>> from neuprint_dsl import N, connections
+            >>> print(connections(N.type == "APL").ordered_by(("weight", "desc")).with_limit(3))
+            connections from type = "APL" order by weight desc limit 3
+        """
+        return attrs.evolve(self, order_by=list(keys))  # type: ignore[misc]
+
+    def with_limit(self, limit: int | None) -> Any:
+        """The same statement returning at most ``limit`` rows: the smaller of ``limit`` and
+        its own limit (``None`` leaves it unchanged). What ``--limit`` on the command line
+        uses, so the engine or server stops early.
+
+        Example:
+            >>> from neuprint_dsl import neurons
+            >>> print(neurons(limit=5).with_limit(10)), print(neurons().with_limit(10))
+            neurons limit 5
+            neurons limit 10
+            (None, None)
+        """
+        limit = _limit(limit)
+        current: int | None = self.limit  # type: ignore[attr-defined]
+        if limit is None or (current is not None and current <= limit):
+            return self
+        return attrs.evolve(self, limit=limit)  # type: ignore[misc]
+
+    def result_columns(self) -> tuple[str, ...] | None:
+        """The result's column names, when the statement alone decides them (``None`` for
+        ``neurons`` without ``return``: the dataset's default columns).
+
+        Example:
+            >>> from neuprint_dsl import connections
+            >>> connections(group_by="type").result_columns()
+            ('type_pre', 'type_post', 'weight', 'n_pre', 'n_post', 'n_connections')
+        """
+        raise NotImplementedError
+
+    def default_order(self) -> list[tuple[str, bool]]:
+        """The result columns the rows are ordered by after the ``order by`` keys (column,
+        descending); they break ties.
+
+        Example:
+            >>> from neuprint_dsl import neurons
+            >>> neurons().default_order()
+            [('bodyId', False)]
+        """
+        raise NotImplementedError
 
 
 @attrs.frozen(slots=True, repr=False)
 class Neurons(Statement):
-    """Fetch the neurons (or segments) matching ``where``; see :func:`neurons`."""
+    """Fetch the neurons (or segments) matching ``where``; see :func:`neurons`.
+
+    With ``group_keys`` it returns one row per distinct combination of the keys' values
+    (missing is a value of its own), the keys then the ``aggregates``."""
 
     where: Predicate = attrs.field(default=TRUE, converter=_neuron_where)
     label: Label = attrs.field(default="Neuron", validator=_check_label)
-    columns: tuple[str, ...] | None = attrs.field(default=None, converter=_columns)
+    columns: tuple[str | RoiCount, ...] | None = attrs.field(default=None, converter=_columns)
     order_by: tuple[OrderKey, ...] = attrs.field(default=(), converter=_order_keys)
     limit: int | None = attrs.field(default=None, converter=_limit)
+    group_keys: tuple[str, ...] = attrs.field(default=(), converter=_group_keys)
+    aggregates: tuple[Aggregate, ...] = attrs.field(default=(), converter=_aggregates)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.group_keys:
+            if self.aggregates:
+                raise InvalidValue(
+                    "aggregates (count, sum, mean, min, max) need group by keys: "
+                    "neurons(...).group_by('type', aggregates=[...])"
+                )
+            return
+        if self.columns is not None:
+            raise InvalidValue(
+                "a grouped neurons statement returns its keys and aggregates, not columns: "
+                "pass aggregates=[agg.count(), agg.sum('pre'), ...]"
+            )
+        if not self.aggregates:
+            object.__setattr__(self, "aggregates", (COUNT,))
+        columns = self.result_columns()
+        assert columns is not None
+        if len(set(columns)) != len(columns):
+            raise InvalidValue(f"a group by key and an aggregate have the same name: {columns}")
+        _check_order_columns(self, columns)
+
+    def group_by(self, *keys: object, aggregates: object = None) -> Neurons:
+        """One row per distinct value of ``keys`` (property names or ``N`` fields): the keys,
+        then ``aggregates`` (default: ``count``).
+
+        Example:
+            >>> from neuprint_dsl import N, neurons, agg
+            >>> q = neurons(N.type.matches("KC.*")).group_by("type", aggregates=[agg.count(), agg.sum("pre")])
+            >>> print(q)
+            neurons where type =~ "KC.*" group by type return count, sum(pre)
+        """
+        return attrs.evolve(self, group_keys=list(keys), aggregates=aggregates, columns=None)
+
+    def default_order(self) -> list[tuple[str, bool]]:
+        return [(k, False) for k in self.group_keys or ("bodyId",)]
+
+    def result_columns(self) -> tuple[str, ...] | None:
+        if self.group_keys:
+            return (*self.group_keys, *(a.name for a in self.aggregates))
+        if self.columns is None:
+            return None
+        return tuple(column_name(c) for c in self.columns)
 
 
 @attrs.frozen(slots=True, repr=False)
@@ -214,10 +577,19 @@ class Connections(Statement):
     per_roi: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     upstream_label: Label = attrs.field(default="Neuron", validator=_check_label)
     downstream_label: Label = attrs.field(default="Neuron", validator=_check_label)
+    order_by: tuple[OrderKey, ...] = attrs.field(default=(), converter=_order_keys)
+    limit: int | None = attrs.field(default=None, converter=_limit)
+    group_keys: tuple[str, ...] = attrs.field(default=(), converter=_group_keys)
 
     def __attrs_post_init__(self) -> None:
         if self.rois is not None and not self.rois:
             raise InvalidValue("rois must be None (any ROI) or a non-empty list of ROI names")
+        if not (self.group_keys or self.order_by):
+            return
+        columns = self.result_columns()
+        if len(set(columns)) != len(columns):
+            raise InvalidValue(f"group by keys give columns of the same name: {columns}")
+        _check_order_columns(self, columns)
 
     @property
     def label(self) -> Label:
@@ -236,6 +608,37 @@ class Connections(Statement):
             )
         return self.upstream_label
 
+    def group_by(self, *keys: object) -> Connections:
+        """Connectivity between groups: one row per (pre value, post value) of ``keys``
+        (neuron properties, e.g. ``"type"``; per ROI too with ``per_roi``) with the summed
+        ``weight`` and the numbers of distinct upstream neurons, downstream neurons and
+        connections (``n_pre``, ``n_post``, ``n_connections``).
+
+        Example:
+            >>> from neuprint_dsl import N, connections
+            >>> print(connections(N.type.matches("KC.*"), N.type.matches("MBON.*")).group_by("type"))
+            connections from type =~ "KC.*" to type =~ "MBON.*" group by type
+        """
+        return attrs.evolve(self, group_keys=list(keys))
+
+    def default_order(self) -> list[tuple[str, bool]]:
+        if self.group_keys:
+            keys = [(f"{k}_{s}", False) for s in ("pre", "post") for k in self.group_keys]
+            return [("weight", True), *keys, *([("roi", False)] if self.per_roi else [])]
+        if self.per_roi:
+            return [("bodyId_pre", False), ("bodyId_post", False), ("weight", True), ("roi", False)]
+        return [("weight", True), ("bodyId_pre", False), ("bodyId_post", False)]
+
+    def result_columns(self) -> tuple[str, ...]:
+        roi = ("roi",) if self.per_roi else ()
+        if self.group_keys:
+            keys = tuple(f"{k}_{side}" for side in ("pre", "post") for k in self.group_keys)
+            return (*keys, *roi, *CONNECTION_AGGREGATES)
+        if self.per_roi:
+            return ("bodyId_pre", "bodyId_post", "roi", "weight")
+        props = (f"{p}_{side}" for p in CONNECTION_PROPERTIES for side in ("pre", "post"))
+        return ("bodyId_pre", "bodyId_post", "weight", *props)
+
 
 @attrs.frozen(slots=True, repr=False)
 class Synapses(Statement):
@@ -247,6 +650,19 @@ class Synapses(Statement):
     primary_only: bool = attrs.field(default=True, validator=_flag)
     label: Label = attrs.field(default="Neuron", validator=_check_label)
     closest_mitochondria: bool = attrs.field(default=False, validator=_flag)
+    order_by: tuple[OrderKey, ...] = attrs.field(default=(), converter=_order_keys)
+    limit: int | None = attrs.field(default=None, converter=_limit)
+
+    def __attrs_post_init__(self) -> None:
+        if self.order_by:
+            _check_order_columns(self, self.result_columns())
+
+    def default_order(self) -> list[tuple[str, bool]]:
+        return [(k, False) for k in ("bodyId", "type", "x", "y", "z", "roi")]
+
+    def result_columns(self) -> tuple[str, ...]:
+        mito = CLOSEST_MITO_COLUMNS if self.closest_mitochondria else ()
+        return (*SYNAPSE_COLUMNS, *mito)
 
 
 @attrs.frozen(slots=True, repr=False)
@@ -263,10 +679,37 @@ class SynapseConnections(Statement):
     upstream_label: Label = attrs.field(default="Neuron", validator=_check_label)
     downstream_label: Label = attrs.field(default="Neuron", validator=_check_label)
     closest_mitochondria: bool = attrs.field(default=False, validator=_flag)
+    order_by: tuple[OrderKey, ...] = attrs.field(default=(), converter=_order_keys)
+    limit: int | None = attrs.field(default=None, converter=_limit)
 
     def __attrs_post_init__(self) -> None:
         if self.rois is not None and not self.rois:
             raise InvalidValue("rois must be None (any ROI) or a non-empty list of ROI names")
+        if not self.order_by:
+            return
+        columns = self.result_columns()
+        if not self.primary_only:  # the ROI columns hold lists: no order between them
+            columns = tuple(c for c in columns if c not in ("roi_pre", "roi_post"))
+        _check_order_columns(self, columns)
+
+    def default_order(self) -> list[tuple[str, bool]]:
+        keys = (
+            "bodyId_pre",
+            "bodyId_post",
+            "x_pre",
+            "y_pre",
+            "z_pre",
+            "x_post",
+            "y_post",
+            "z_post",
+        )
+        return [(k, False) for k in keys]
+
+    def result_columns(self) -> tuple[str, ...]:
+        mito: tuple[str, ...] = ()
+        if self.closest_mitochondria:
+            mito = tuple(f"{f}_{s}" for s in ("pre", "post") for f in CONNECTION_MITO_FIELDS)
+        return (*SYNAPSE_CONNECTION_COLUMNS, *mito)
 
 
 @attrs.frozen(slots=True, repr=False)
@@ -278,6 +721,18 @@ class Mitochondria(Statement):
     where: Predicate = attrs.field(default=TRUE, converter=_mito_where)
     primary_only: bool = attrs.field(default=True, validator=_flag)
     label: Label = attrs.field(default="Neuron", validator=_check_label)
+    order_by: tuple[OrderKey, ...] = attrs.field(default=(), converter=_order_keys)
+    limit: int | None = attrs.field(default=None, converter=_limit)
+
+    def __attrs_post_init__(self) -> None:
+        if self.order_by:
+            _check_order_columns(self, self.result_columns())
+
+    def default_order(self) -> list[tuple[str, bool]]:
+        return [(k, False) for k in ("bodyId", "x", "y", "z", "mitoType", "roi")]
+
+    def result_columns(self) -> tuple[str, ...]:
+        return MITO_COLUMNS
 
 
 STATEMENT_TYPES: tuple[type[Statement], ...] = (
@@ -289,6 +744,9 @@ STATEMENT_TYPES: tuple[type[Statement], ...] = (
 )
 """Every statement class (the roots the compilers and the printer accept)."""
 
+OrderBy: TypeAlias = "Iterable[Any] | str | OrderKey | tuple[Any, str] | None"
+"""What ``order_by`` takes: names, fields, ``(name, "asc" | "desc")`` pairs, OrderKey."""
+
 AST: TypeAlias = "Predicate | Neurons | Connections | Synapses | SynapseConnections | Mitochondria"
 
 
@@ -296,21 +754,26 @@ def neurons(
     where: PredicateLike | None = None,
     *,
     label: Label = "Neuron",
-    columns: Iterable[str] | None = None,
-    order_by: Iterable[str | tuple[str, str] | OrderKey] | str | None = None,
+    columns: Iterable[Any] | None = None,
+    order_by: OrderBy = None,
     limit: int | None = None,
+    group_by: Iterable[Any] | str | None = None,
+    aggregates: Iterable[Aggregate] | Aggregate | None = None,
 ) -> Neurons:
     """Neurons (``label="Neuron"``) or all segments (``"Segment"``) matching ``where``.
 
-    ``columns`` picks the properties returned (default: the usual neuPrint ones);
-    ``order_by`` takes names or ``(name, "desc")`` pairs (default: ``bodyId``).
+    ``columns`` picks the properties returned (default: the usual neuPrint ones), ROI counts
+    too (``N.inputs("MB(R)")``, column ``inputs(MB(R))``); ``order_by`` takes names, fields
+    or ``(name, "desc")`` pairs (missing values last in either direction; ties by
+    ``bodyId``). ``group_by`` returns one row per distinct value of its keys with
+    ``aggregates`` (default ``count``; see :data:`agg`).
 
     Example:
         >>> from neuprint_dsl import N, neurons
         >>> print(neurons(N.type.is_null(), order_by="bodyId", limit=20))
         neurons where type is null order by bodyId limit 20
     """
-    return Neurons(where, label, columns, order_by, limit)
+    return Neurons(where, label, columns, order_by, limit, group_by, aggregates)
 
 
 def connections(
@@ -323,6 +786,9 @@ def connections(
     label: Label = "Neuron",
     upstream_label: Label | None = None,
     downstream_label: Label | None = None,
+    order_by: OrderBy = None,
+    limit: int | None = None,
+    group_by: Iterable[Any] | str | None = None,
 ) -> Connections:
     """Connections from neurons matching ``upstream`` to neurons matching ``downstream``.
 
@@ -330,7 +796,9 @@ def connections(
     connections with weight in at least one of those ROIs; ``per_roi=True`` returns one row per
     (pre, post, ROI) like neuprint-python's adjacency table, restricted to ``rois`` if given.
     ``label`` ("Neuron" or "Segment") applies to both sides unless ``upstream_label`` or
-    ``downstream_label`` says otherwise.
+    ``downstream_label`` says otherwise. ``order_by`` names result columns (default: weight
+    descending, then ``bodyId_pre``, ``bodyId_post``); ``group_by`` aggregates inside the
+    engine (see :meth:`Connections.group_by`).
 
     Example:
         >>> from neuprint_dsl import N, E, connections
@@ -345,6 +813,9 @@ def connections(
         per_roi,
         label if upstream_label is None else upstream_label,
         label if downstream_label is None else downstream_label,
+        order_by,
+        limit,
+        group_by,
     )
 
 
@@ -355,6 +826,8 @@ def synapses(
     primary_only: bool = True,
     label: Label = "Neuron",
     closest_mitochondria: bool = False,
+    order_by: OrderBy = None,
+    limit: int | None = None,
 ) -> Synapses:
     """The synapses matching ``where`` (``S`` fields) of the neurons matching ``neurons``.
 
@@ -370,7 +843,7 @@ def synapses(
         >>> print(synapses(N.type == "ExR2", (S.type == "pre") & S.roi("EB")))
         synapses of type = "ExR2" where type = "pre" and roi("EB")
     """
-    return Synapses(neurons, where, primary_only, label, closest_mitochondria)
+    return Synapses(neurons, where, primary_only, label, closest_mitochondria, order_by, limit)
 
 
 def synapse_connections(
@@ -385,6 +858,8 @@ def synapse_connections(
     upstream_label: Label | None = None,
     downstream_label: Label | None = None,
     closest_mitochondria: bool = False,
+    order_by: OrderBy = None,
+    limit: int | None = None,
 ) -> SynapseConnections:
     """The synapse pairs (pre synapse -> post synapse) from neurons matching ``upstream`` to
     neurons matching ``downstream``.
@@ -414,6 +889,8 @@ def synapse_connections(
         label if upstream_label is None else upstream_label,
         label if downstream_label is None else downstream_label,
         closest_mitochondria,
+        order_by,
+        limit,
     )
 
 
@@ -423,6 +900,8 @@ def mitochondria(
     *,
     primary_only: bool = True,
     label: Label = "Neuron",
+    order_by: OrderBy = None,
+    limit: int | None = None,
 ) -> Mitochondria:
     """The mitochondria matching ``where`` (``M`` fields) of the neurons matching ``neurons``.
 
@@ -434,4 +913,4 @@ def mitochondria(
         >>> print(mitochondria(N.type.matches("ExR.*"), M.roi("FB") & (M.size >= 100000)))
         mitochondria of type =~ "ExR.*" where roi("FB") and size >= 100000
     """
-    return Mitochondria(neurons, where, primary_only, label)
+    return Mitochondria(neurons, where, primary_only, label, order_by, limit)

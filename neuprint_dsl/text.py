@@ -35,7 +35,9 @@ from .errors import (
     InvalidPatternInQuery,
     NeuprintDSLError,
     QuerySyntaxError,
+    QueryTypeError,
     TypeErrorInQuery,
+    UnknownField,
 )
 from .expr import (
     FALSE,
@@ -68,13 +70,18 @@ from .expr import (
 )
 from .fields import NAMESPACES, AnyField, BoolField, CountField, Field
 from .query import (
+    AGGREGATE_FUNCTIONS,
+    COUNT,
+    Aggregate,
     Connections,
     Label,
     Mitochondria,
     Neurons,
     OrderKey,
+    Statement,
     SynapseConnections,
     Synapses,
+    column_name,
 )
 
 if TYPE_CHECKING:
@@ -238,6 +245,7 @@ _TERMINAL_NAMES = {
     "ALL_ROIS": "'all rois'",
     "MIN_WEIGHT": "'min weight'",
     "WITH_CLOSEST": "'with closest mitochondria'",
+    "_GROUP": "'group'",
     "$END": "end of input",
     "<END-OF-FILE>": "end of input",
     **{prefix + word.upper(): f"'{word}'" for word in KEYWORDS for prefix in ("", "_")},
@@ -406,25 +414,157 @@ class _Builder:
         self,
         label: Token,
         where: Node | None,
+        group: Tree[Token] | None,
         columns: Tree[Token] | None,
         order: Tree[Token] | None,
         limit: Token | None,
     ) -> Neurons:
-        names = None if columns is None else self.distinct_names(columns.children, "column")
-        keys: list[OrderKey] = []
-        for key in order.children if order is not None else ():
-            name, direction = cast("list[Token | None]", cast("Tree[Token]", key).children)
-            assert name is not None
-            keys.append(
-                OrderKey(self.name(name), direction is not None and direction.type == "DESC")
-            )
         pred = self.opt_pred(where, Entity.NEURON)
         kind: Label = "Segment" if label.type == "SEGMENTS" else "Neuron"
-        count = None if limit is None else self.limit(limit)
+        keys = self.group_keys(group)
+        names: tuple[str | RoiCount, ...] | None = None
+        aggregates: tuple[Aggregate, ...] = ()
+        if columns is not None:
+            if keys:
+                aggregates = self.aggregates(columns)
+            else:
+                names = self.columns(columns)
+        return self.build(  # type: ignore[no-any-return]
+            Neurons,
+            label,
+            order,
+            pred,
+            kind,
+            names,
+            self.order_keys(order, Entity.NEURON if not keys else None),
+            self.opt_limit(limit),
+            keys,
+            aggregates,
+        )
+
+    def build(self, cls: Any, keyword: Token, order: Tree[Token] | None, *args: Any) -> Any:
+        """``cls(*args)``; an order by key that is not a result column is reported at it."""
         try:
-            return Neurons(pred, kind, names, tuple(keys), count)
+            return cls(*args)
+        except UnknownField as err:
+            if order is not None:
+                for key in order.children:
+                    node = cast("Tree[Token]", key).children[0]
+                    if node is not None and self.key_text(node) == err.name:
+                        raise self.error(str(err), _first_token(node)) from None
+            raise self.error(str(err), keyword) from None
         except (TypeError, ValueError) as err:  # not expected: the checks above come first
-            raise self.error(str(err), label) from None
+            raise self.error(str(err), keyword) from None
+
+    def key_text(self, node: Node) -> str:
+        """The column name an order by key names."""
+        if isinstance(node, str):
+            return self.name(node)
+        name, roi = cast("list[Token]", node.children)
+        return f"{name}({self.string(roi)})"
+
+    def group_keys(self, node: Tree[Token] | None) -> tuple[str, ...]:
+        if node is None:
+            return ()
+        return self.distinct_names(node.children, "group by key")
+
+    def columns(self, node: Tree[Token]) -> tuple[str | RoiCount, ...]:
+        """The ``return`` list of neurons without ``group by``: properties and ROI counts."""
+        out: list[str | RoiCount] = []
+        seen: set[str] = set()
+        for child in node.children:
+            if not isinstance(child, str) and child.data == "aggregate":
+                raise self.error(
+                    f"{child.children[0]}(...) is an aggregate: it needs 'group by' before "
+                    "'return'",
+                    _first_token(child),
+                )
+            column = self.column_operand(child)
+            name = column_name(column)
+            if name in seen:
+                raise self.error(f"column {name!r} is listed twice", _first_token(child))
+            seen.add(name)
+            out.append(column)
+        return tuple(out)
+
+    def column_operand(self, node: Node) -> str | RoiCount:
+        operand = self.operand(node, Entity.NEURON)
+        if isinstance(operand, InRoi):
+            raise self.error(
+                f"{self.call_text(node)} is a condition, not a column; inputs() and outputs() "
+                "give synapse counts",
+                _first_token(node),
+            )
+        if isinstance(operand, Prop):
+            if not operand.name:
+                raise self.error("column names must not be empty", _first_token(node))
+            return operand.name
+        return operand
+
+    def aggregates(self, node: Tree[Token]) -> tuple[Aggregate, ...]:
+        """The ``return`` list after ``group by``: ``count``, ``sum(f)``, ``mean(f)``, ..."""
+        out: list[Aggregate] = []
+        for child in node.children:
+            token = _first_token(child)
+            if isinstance(child, str) and self.name(child) == "count" and child.type == "IDENT":
+                aggregate = COUNT
+            elif isinstance(child, str) or child.data != "aggregate":
+                raise self.error(
+                    "after 'group by', return lists aggregates: count, "
+                    + ", ".join(f"{f}(field)" for f in AGGREGATE_FUNCTIONS[1:])
+                    + " (the group keys come first anyway)",
+                    token,
+                )
+            else:
+                function, argument = child.children
+                if function == "count":
+                    raise self.error(
+                        "count counts the neurons of each group: write count, without a field",
+                        token,
+                    )
+                if function not in AGGREGATE_FUNCTIONS:
+                    close = [_AGGREGATE_SYNONYMS.get(str(function).lower(), "")]
+                    close = [c for c in close if c] or difflib.get_close_matches(
+                        str(function), AGGREGATE_FUNCTIONS[1:], 1
+                    )
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    raise self.error(
+                        f"unknown aggregate {str(function)!r} (use count, "
+                        + ", ".join(AGGREGATE_FUNCTIONS[1:])
+                        + f"){hint}",
+                        token,
+                    )
+                try:
+                    aggregate = Aggregate(str(function), self.column_operand(argument))
+                except QueryTypeError as err:
+                    raise TypeErrorInQuery(
+                        str(err), self.text, token.line or 1, token.column or 1
+                    ) from None
+            if aggregate.name in (a.name for a in out):
+                raise self.error(f"{aggregate.name} is listed twice", token)
+            out.append(aggregate)
+        return tuple(out)
+
+    def order_keys(self, node: Tree[Token] | None, entity: Entity | None) -> tuple[OrderKey, ...]:
+        """``order by`` keys: neuron properties and ROI counts (``entity``), or result
+        column names (``None``)."""
+        keys: list[OrderKey] = []
+        for key in node.children if node is not None else ():
+            target, direction = cast("list[Any]", cast("Tree[Token]", key).children)
+            if entity is None:
+                if not isinstance(target, str):
+                    raise self.error(
+                        "order by names a result column here, not a function",
+                        _first_token(target),
+                    )
+                field: str | RoiCount = self.name(cast("Token", target))
+            else:
+                field = self.column_operand(target)
+            keys.append(OrderKey(field, direction is not None and direction.type == "DESC"))
+        return tuple(keys)
+
+    def opt_limit(self, token: Token | None) -> int | None:
+        return None if token is None else self.limit(token)
 
     def owner(self, node: Tree[Token] | None) -> tuple[Predicate, Label]:
         """The bodies of ``synapses of ...`` / ``mitochondria of ...``: predicate and label."""
@@ -442,10 +582,23 @@ class _Builder:
         where: Node | None,
         all_rois: Token | None,
         closest: Token | None,
+        order: Tree[Token] | None,
+        limit: Token | None,
     ) -> Synapses:
         bodies, label = self.owner(owner)
         pred = self.opt_pred(where, Entity.SYNAPSE)
-        return Synapses(bodies, pred, all_rois is None, label, closest is not None)
+        return self.build(  # type: ignore[no-any-return]
+            Synapses,
+            keyword,
+            order,
+            bodies,
+            pred,
+            all_rois is None,
+            label,
+            closest is not None,
+            self.order_keys(order, None),
+            self.opt_limit(limit),
+        )
 
     def mitochondria(
         self,
@@ -453,9 +606,21 @@ class _Builder:
         owner: Tree[Token] | None,
         where: Node | None,
         all_rois: Token | None,
+        order: Tree[Token] | None,
+        limit: Token | None,
     ) -> Mitochondria:
         bodies, label = self.owner(owner)
-        return Mitochondria(bodies, self.opt_pred(where, Entity.MITO), all_rois is None, label)
+        return self.build(  # type: ignore[no-any-return]
+            Mitochondria,
+            keyword,
+            order,
+            bodies,
+            self.opt_pred(where, Entity.MITO),
+            all_rois is None,
+            label,
+            self.order_keys(order, None),
+            self.opt_limit(limit),
+        )
 
     def synapse_connections(
         self,
@@ -470,6 +635,8 @@ class _Builder:
         weight: Token | None,
         all_rois: Token | None,
         closest: Token | None,
+        order: Tree[Token] | None,
+        limit: Token | None,
     ) -> SynapseConnections:
         roi_names = self.roi_list(in_rois, rois)
         pre_label, post_label = self.labels(labels)
@@ -478,7 +645,10 @@ class _Builder:
             if not weight.isdigit():
                 raise self.error("min weight takes a non-negative whole number", weight)
             threshold = self.limit(weight)
-        return SynapseConnections(
+        return self.build(  # type: ignore[no-any-return]
+            SynapseConnections,
+            keyword,
+            order,
             self.opt_pred(upstream, Entity.NEURON),
             self.opt_pred(downstream, Entity.NEURON),
             self.opt_pred(where, Entity.SYNAPSE),
@@ -488,6 +658,8 @@ class _Builder:
             pre_label,
             post_label,
             closest is not None,
+            self.order_keys(order, None),
+            self.opt_limit(limit),
         )
 
     def roi_list(self, in_rois: Token | None, rois: Tree[Token] | None) -> tuple[str, ...] | None:
@@ -526,18 +698,30 @@ class _Builder:
         in_rois: Token | None,
         rois: Tree[Token] | None,
         per_roi: Token | None,
+        group: Tree[Token] | None,
+        order: Tree[Token] | None,
+        limit: Token | None,
     ) -> Connections:
         roi_names = self.roi_list(in_rois, rois)
         up = self.opt_pred(upstream, Entity.NEURON)
         down = self.opt_pred(downstream, Entity.NEURON)
         edge = self.opt_pred(where, Entity.EDGE)
         pre_label, post_label = self.labels(labels)
-        try:
-            return Connections(
-                up, down, edge, roi_names, per_roi is not None, pre_label, post_label
-            )
-        except (TypeError, ValueError) as err:  # not expected: the checks above come first
-            raise self.error(str(err), keyword) from None
+        return self.build(  # type: ignore[no-any-return]
+            Connections,
+            keyword,
+            order,
+            up,
+            down,
+            edge,
+            roi_names,
+            per_roi is not None,
+            pre_label,
+            post_label,
+            self.order_keys(order, None),
+            self.opt_limit(limit),
+            self.group_keys(group),
+        )
 
     def opt_pred(self, node: Node | None, entity: Entity) -> Predicate:
         return TRUE if node is None else self.pred(node, entity)
@@ -877,6 +1061,10 @@ def _first_token(node: Node) -> Token:
     return node
 
 
+#: what other languages call the aggregates (Cypher's avg is mean here)
+_AGGREGATE_SYNONYMS = {"avg": "mean", "average": "mean", "total": "sum", "minimum": "min"}
+_AGGREGATE_SYNONYMS["maximum"] = "max"
+
 _LEAVES = {
     "compare": _Builder.compare,
     "isin": _Builder.isin,
@@ -975,14 +1163,36 @@ def _neurons_text(stmt: Neurons) -> str:
     parts = ["segments" if stmt.label == "Segment" else "neurons"]
     if stmt.where != TRUE:
         parts.append("where " + _pred_text(stmt.where, 0))
+    if stmt.group_keys:
+        parts.append("group by " + ", ".join(map(_name, stmt.group_keys)))
+        if stmt.aggregates != (COUNT,):
+            parts.append("return " + ", ".join(map(_aggregate_text, stmt.aggregates)))
     if stmt.columns is not None:
-        parts.append(" ".join(["return", ", ".join(map(_name, stmt.columns))]).rstrip())
-    if stmt.order_by:
-        keys = (_name(k.field) + (" desc" if k.descending else "") for k in stmt.order_by)
+        parts.append("return " + ", ".join(map(_column_text, stmt.columns)))
+    return " ".join(parts + _order_text(stmt))
+
+
+def _column_text(column: str | RoiCount) -> str:
+    return _name(column) if isinstance(column, str) else _operand_text(column)
+
+
+def _aggregate_text(aggregate: Aggregate) -> str:
+    if aggregate.field is None:
+        return aggregate.function
+    return f"{aggregate.function}({_column_text(aggregate.field)})"
+
+
+def _order_text(stmt: Statement) -> list[str]:
+    """The ``order by`` and ``limit`` clauses of any statement."""
+    parts = []
+    order: tuple[OrderKey, ...] = stmt.order_by  # type: ignore[attr-defined]
+    if order:
+        keys = (_column_text(k.field) + (" desc" if k.descending else "") for k in order)
         parts.append("order by " + ", ".join(keys))
-    if stmt.limit is not None:
-        parts.append(f"limit {stmt.limit}")
-    return " ".join(parts)
+    limit: int | None = stmt.limit  # type: ignore[attr-defined]
+    if limit is not None:
+        parts.append(f"limit {limit}")
+    return parts
 
 
 def _label_of(token: Token) -> Label:
@@ -995,7 +1205,9 @@ def _connections_text(stmt: Connections) -> str:
         parts.append("in rois " + _list_text(stmt.rois))
     if stmt.per_roi:
         parts.append("per roi")
-    return " ".join(parts)
+    if stmt.group_keys:
+        parts.append("group by " + ", ".join(map(_name, stmt.group_keys)))
+    return " ".join(parts + _order_text(stmt))
 
 
 def _sides_text(stmt: Connections | SynapseConnections) -> list[str]:
@@ -1025,7 +1237,7 @@ def _owned_text(stmt: Synapses | Mitochondria) -> str:
         parts.append("all rois")
     if isinstance(stmt, Synapses) and stmt.closest_mitochondria:
         parts.append("with closest mitochondria")
-    return " ".join(parts)
+    return " ".join(parts + _order_text(stmt))
 
 
 def _synapse_connections_text(stmt: SynapseConnections) -> str:
@@ -1038,7 +1250,7 @@ def _synapse_connections_text(stmt: SynapseConnections) -> str:
         parts.append("all rois")
     if stmt.closest_mitochondria:
         parts.append("with closest mitochondria")
-    return " ".join(parts)
+    return " ".join(parts + _order_text(stmt))
 
 
 def _pred_text(pred: Predicate, level: int) -> str:

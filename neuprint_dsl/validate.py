@@ -90,9 +90,15 @@ def validate(statement: Any, schema: GraphSchema | None) -> None:
     if isinstance(statement, Neurons):
         check.predicate(statement.where, "the where of neurons")
         for column in statement.columns or ():
-            check.field(Prop(Entity.NEURON, column), "return")
-        for key in statement.order_by:
-            check.field(Prop(Entity.NEURON, key.field), "order by")
+            check.column(column, "return")
+        if not statement.group_keys:  # grouped: keys name result columns
+            for key in statement.order_by:
+                check.column(key.field, "order by")
+        for name in statement.group_keys:
+            check.field(Prop(Entity.NEURON, name), "group by")
+        for aggregate in statement.aggregates:
+            if aggregate.field is not None:
+                check.column(aggregate.field, "return")
     elif isinstance(statement, (Connections, SynapseConnections)):
         what = "connections" if isinstance(statement, Connections) else "synapse connections"
         check.predicate(statement.upstream, f"the from of {what}")
@@ -100,6 +106,8 @@ def validate(statement: Any, schema: GraphSchema | None) -> None:
         check.predicate(statement.where, f"the where of {what}")
         for roi in statement.rois or ():
             check.roi(roi, f"the rois of {what}")
+        for name in getattr(statement, "group_keys", ()):
+            check.field(Prop(Entity.NEURON, name), "group by")
     elif isinstance(statement, (Synapses, Mitochondria)):
         what = "synapses" if isinstance(statement, Synapses) else "mitochondria"
         check.predicate(statement.neurons, f"the neurons of {what}")
@@ -158,6 +166,13 @@ class _Checker:
         if kind is None:
             raise UnknownField(prop.name, known, where=where)
         return None if kind == UNKNOWN else kind
+
+    def column(self, column: str | RoiCount, where: str) -> None:
+        """Check a returned / ordered neuron property or ROI count."""
+        if isinstance(column, RoiCount):
+            self.roi(column.roi, where)
+        else:
+            self.field(Prop(Entity.NEURON, column), where)
 
     def roi(self, roi: str, where: str) -> None:
         """Raise :class:`UnknownROI` if the dataset's ROIs are known and lack ``roi``."""

@@ -15,8 +15,10 @@ from neuprint_dsl import (
     QueryTypeError,
     UnknownField,
     UnknownROI,
+    agg,
     connections,
     neurons,
+    parse,
 )
 from neuprint_dsl.cypher import GraphSchema, to_cypher
 from neuprint_dsl.cypher.literals import quote_identifier, quote_string, render_literal
@@ -158,7 +160,7 @@ GOLDEN = {
           AND n.type CONTAINS 'ab'
           AND n.pre > 2.5
         RETURN n.bodyId AS bodyId
-        ORDER BY n.pre DESC, n.bodyId
+        ORDER BY n.pre IS NULL, n.pre DESC, n.bodyId
         LIMIT 5
         """,
     ),
@@ -197,7 +199,91 @@ GOLDEN = {
         ORDER BY bodyId_pre, bodyId_post, weight DESC, roi
         """,
     ),
+    # issue 14: order / limit on every kind, ROI counts as columns, group by
+    "connections ordered and limited": (
+        connections(N.type == "APL", order_by=[("type_post", "desc"), "weight"], limit=3),
+        """
+        MATCH (n:Neuron)-[e:ConnectsTo]->(m:Neuron)
+        WHERE n.type = 'APL'
+        RETURN n.bodyId AS bodyId_pre, m.bodyId AS bodyId_post, e.weight AS weight, n.type AS type_pre, m.type AS type_post, n.instance AS instance_pre, m.instance AS instance_post
+        ORDER BY type_post IS NULL, type_post DESC, weight, bodyId_pre, bodyId_post
+        LIMIT 3
+        """,
+    ),
+    "roi counts returned and ordered": (
+        neurons(
+            N.roi("MB(R)"),
+            columns=["bodyId", N.outputs("MB(R)")],
+            order_by=[(N.outputs("MB(R)"), "desc")],
+            limit=2,
+        ),
+        """
+        MATCH (n:Neuron)
+        WHERE n.`MB(R)`
+        RETURN n.bodyId AS bodyId, coalesce(apoc.convert.fromJsonMap(n.roiInfo)['MB(R)'].pre, 0) AS `outputs(MB(R))`
+        ORDER BY coalesce(apoc.convert.fromJsonMap(n.roiInfo)['MB(R)'].pre, 0) DESC, n.bodyId
+        LIMIT 2
+        """,
+    ),
+    "connections grouped per roi": (
+        connections(N.type.isin(["KCab", "KCg-m"]), per_roi=True, group_by=["type", "status"]),
+        """
+        MATCH (n:Neuron)-[e:ConnectsTo]->(m:Neuron)
+        WHERE n.type IN ['KCab', 'KCg-m']
+        WITH n, m, apoc.convert.fromJsonMap(e.roiInfo) AS roiInfo
+        UNWIND keys(roiInfo) AS roi
+        WITH n, m, roi, coalesce(roiInfo[roi].post, 0) AS roi_weight
+        WHERE roi_weight > 0
+        RETURN n.type AS type_pre, n.status AS status_pre, m.type AS type_post, m.status AS status_post, roi, sum(roi_weight) AS weight, count(DISTINCT n.bodyId) AS n_pre, count(DISTINCT m.bodyId) AS n_post, count(*) AS n_connections
+        ORDER BY weight DESC, type_pre, status_pre, type_post, status_post, roi
+        """,
+    ),
+    "neurons grouped": (
+        neurons(N.pre > 10)
+        .group_by("type", aggregates=[agg.count(), agg.max("size"), agg.sum(N.inputs("FB"))])
+        .ordered_by(("max_size", "desc"))
+        .with_limit(5),
+        """
+        MATCH (n:Neuron)
+        WHERE n.pre > 10
+        RETURN n.type AS type, count(*) AS `count`, max(n.size) AS max_size, sum(coalesce(apoc.convert.fromJsonMap(n.roiInfo)['FB'].post, 0)) AS `sum_inputs(FB)`
+        ORDER BY max_size IS NULL, max_size DESC, type
+        LIMIT 5
+        """,
+    ),
+    "synapses ordered and limited": (
+        parse('synapses of type = "APL" order by confidence desc limit 4'),
+        """
+        MATCH (n:Neuron)
+        WHERE n.type = 'APL'
+        MATCH (n)-[:Contains]->(:SynapseSet)-[:Contains]->(s:Synapse)
+        WITH DISTINCT n, s
+        MATCH (meta:Meta)
+        RETURN n.bodyId AS bodyId, s.type AS type, [k IN meta.primaryRois WHERE s[k] = true][0] AS roi, s.location.x AS x, s.location.y AS y, s.location.z AS z, s.confidence AS confidence
+        ORDER BY confidence IS NULL, confidence DESC, bodyId, type, x, y, z, roi
+        LIMIT 4
+        """,
+    ),
 }
+
+
+def test_ladybug_sort_keys_work_around_its_order_bugs() -> None:
+    """Ladybug puts -0.0 before every negative double (float keys go through ``x + 0.0``),
+    and after an aggregation it sometimes misorders rows when a later key holds nulls (keys
+    are null-free there: ``x IS NULL, coalesce(x, zero)``); neo4j is left as is."""
+    stmt = neurons(columns=["bodyId"], order_by=[("somaRadius", "desc")])
+    assert to_cypher(stmt, "ladybug").text.splitlines()[-1] == (
+        "ORDER BY (n.somaRadius + 0.0) IS NULL, coalesce((n.somaRadius + 0.0), 0.0) DESC, n.bodyId"
+    )
+    grouped = connections(group_by="statusLabel", per_roi=True)
+    schema = GraphSchema(node_properties={"bodyId": "int", "statusLabel": "str"})
+    assert to_cypher(grouped, "ladybug", schema=schema).text.splitlines()[-1] == (
+        "ORDER BY weight DESC, statusLabel_pre IS NULL, coalesce(statusLabel_pre, ''), "
+        "statusLabel_post IS NULL, coalesce(statusLabel_post, ''), roi"
+    )
+    assert to_cypher(stmt, "neo4j").text.splitlines()[-1] == (
+        "ORDER BY n.somaRadius IS NULL, n.somaRadius DESC, n.bodyId"
+    )
 
 
 @pytest.mark.parametrize("name", list(GOLDEN))

@@ -22,6 +22,7 @@ lists each with the smallest leaf that disagrees on its own (see docs/testing.md
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import re
@@ -33,14 +34,17 @@ from typing import Any
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from neuprint_dsl import TRUE, N, evaluate, neurons, to_neuronjson
+from neuprint_dsl import TRUE, N, agg, evaluate, neurons, to_neuronjson
 from neuprint_dsl.cypher import to_cypher
 from neuprint_dsl.embedded.build import build_database
 from neuprint_dsl.embedded.export import Export
-from neuprint_dsl.errors import NeuprintDSLError, TransportError
+from neuprint_dsl.errors import InvalidValue, NeuprintDSLError, TransportError
 from neuprint_dsl.expr import And, Not, Or, Predicate, and_, or_
+from neuprint_dsl.interpret import neuron_rows, values_equal
 from neuprint_dsl.neuronjson import match
+from neuprint_dsl.query import Aggregate, Neurons
 from neuprint_dsl.transports import Embedded, LocalNeuronJson
 
 from .conftest import DifferentialTally
@@ -402,3 +406,136 @@ def test_typed_refusals_are_counted_not_failed(worlds: list[World]) -> None:
     assert check_case(worlds[0], N["typo"] == "x", tally) == []
     assert check_case(worlds[0], N.roi("NOPE(R)"), tally) == []
     assert dict(tally.refusals) == {("embedded", "UnknownField"): 1, ("embedded", "UnknownROI"): 1}
+
+
+# ---------------------------------------------------------------------------------------
+# ordered, limited and grouped statements (issue 14): the same worlds, whole row lists
+
+#: fields with one order on every engine (lists have none)
+_SCALARS = [name for name, kind in DIFF_SCHEMA.items() if kind != "list"]
+_INTS = [name for name, kind in DIFF_SCHEMA.items() if kind == "int"]
+_NUMBERS = [name for name, kind in DIFF_SCHEMA.items() if kind in ("int", "float")]
+
+
+@st.composite
+def ordered_statements(draw: st.DrawFn) -> Neurons:
+    """A neurons statement with order by keys, a limit, and often a group by.
+
+    Every statement has a total order (ties by ``bodyId``, or by the group keys, which are
+    unique per row), so the row lists are compared as lists, floats to 12 digits."""
+    where = draw(diff_predicates(max_leaves=3, oddities=False))
+    limit = draw(st.none() | st.integers(0, 25))
+    if draw(st.booleans()):
+        keys = draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from([*_SCALARS, N.inputs("FB"), N.outputs("mb(r)")]),
+                    st.sampled_from(["asc", "desc"]),
+                ),
+                max_size=3,
+            )
+        )
+        return neurons(where, columns=["bodyId", "type"], order_by=keys, limit=limit)
+    group = draw(st.lists(st.sampled_from(_SCALARS), min_size=1, max_size=2, unique=True))
+    aggregates = draw(
+        st.lists(
+            st.one_of(
+                st.just(agg.count()),
+                st.builds(Aggregate, st.sampled_from(["min", "max"]), st.sampled_from(_NUMBERS)),
+                st.builds(Aggregate, st.sampled_from(["sum", "mean"]), st.sampled_from(_INTS)),
+                st.builds(Aggregate, st.just("sum"), st.just(N.inputs("MB(R)"))),
+            ),
+            min_size=1,
+            max_size=3,
+            unique_by=lambda a: a.name,
+        )
+    )
+    statement = neurons(where).group_by(*group, aggregates=aggregates)
+    columns = statement.result_columns() or ()
+    order = draw(
+        st.lists(
+            st.tuples(st.sampled_from(columns), st.sampled_from(["asc", "desc"])),
+            max_size=2,
+            unique_by=lambda k: k[0],
+        )
+    )
+    return statement.ordered_by(*order).with_limit(limit)
+
+
+def _frame_rows(frame: pd.DataFrame, rename: dict[str, str]) -> list[dict[str, Any]]:
+    frame = frame.rename(columns=rename)
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")  # type: ignore[no-any-return]
+
+
+def _same_rows(got: list[dict[str, Any]], expected: list[dict[str, Any]]) -> bool:
+    if len(got) != len(expected):
+        return False
+    for a, b in zip(got, expected, strict=True):
+        if a.keys() != b.keys():
+            return False
+        for key, x in a.items():
+            y = b[key]
+            if isinstance(x, float) and isinstance(y, (int, float)) and not isinstance(y, bool):
+                if not math.isclose(x, y, rel_tol=1e-12):
+                    return False
+            elif not (values_equal(x, y) or x is y is None or (isinstance(x, list) and x == y)):
+                return False
+    return True
+
+
+def check_statement(world: World, statement: Neurons, tally: DifferentialTally) -> list[str]:
+    """Run an ordered / grouped statement on the embedded engine and the DVID store; the
+    disagreements with ``neuron_rows``. A sum beyond 64 bits is refused by the interpreter
+    (InvalidValue) and must fail on every backend too."""
+    try:
+        expected: list[dict[str, Any]] | None = neuron_rows(statement, world.records)
+    except InvalidValue:
+        expected = None
+    problems = []
+    runs = {
+        "embedded": lambda: _frame_rows(world.db.run(statement), {}),
+        "neuronjson": lambda: _frame_rows(world.store.run(statement), {"bodyid": "bodyId"}),
+    }
+    for backend, call in runs.items():
+        try:
+            got = call()
+        except NeuprintDSLError as err:
+            if expected is None:
+                tally.refused(backend, "sum beyond 64 bits")
+                continue
+            problems.append(f"{backend}: {type(err).__name__}: {str(err).splitlines()[0]}")
+            continue
+        if expected is None:
+            problems.append(f"{backend}: answered a sum beyond 64 bits")
+        elif not _same_rows(got, expected):
+            problems.append(f"{backend}: {got[:3]} ... instead of {expected[:3]} ...")
+    tally.case(bool(problems))
+    return problems
+
+
+@settings(
+    max_examples=max(100, settings().max_examples),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(statement=ordered_statements())
+# -0.0 and 0.0 are one group and tie in an order (then by bodyId)
+@example(statement=neurons(columns=["bodyId", "type"], order_by=[("somaRadius", "desc")]))
+@example(statement=neurons().group_by("somaRadius", aggregates=[agg.count()]))
+# sums near 2**63: exact, or refused everywhere
+@example(statement=neurons().group_by("cropped", aggregates=[agg.sum("size"), agg.mean("size")]))
+# hostile strings order by code point on every backend; a field name with a space
+@example(statement=neurons(columns=["bodyId", "type"], order_by=["odd name", "type"], limit=9))
+@example(statement=neurons().group_by("odd name", "type").ordered_by(("count", "desc")))
+def test_ordered_and_grouped_statements_agree(
+    statement: Neurons, worlds: list[World], differential_tally: DifferentialTally
+) -> None:
+    started = time.perf_counter()
+    problems = []
+    for world in worlds:
+        found = check_statement(world, statement, differential_tally)
+        problems += [f"world {world.seed}: {p}" for p in found]
+    differential_tally.seconds += time.perf_counter() - started
+    if problems and SURVEY:
+        differential_tally.disagree(statement.to_text(), problems, [])
+        return
+    assert not problems, f"{statement.to_text()}\n" + "\n".join(problems)

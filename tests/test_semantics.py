@@ -6,11 +6,14 @@ from __future__ import annotations
 import pickle
 from typing import Any
 
+import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from neuprint_dsl import FALSE, TRUE, E, InvalidPattern, N, and_, evaluate, not_, or_
+from neuprint_dsl import FALSE, TRUE, E, InvalidPattern, N, agg, and_, evaluate, neurons, not_, or_
 from neuprint_dsl.expr import And, Not, Or, Predicate
+from neuprint_dsl.interpret import neuron_rows, order_rows
 from neuprint_dsl.normalize import dnf_clauses, is_literal, simplify, to_dnf, to_nnf
 
 from .strategies import EDGE_SCHEMA, predicates, records
@@ -213,3 +216,75 @@ def test_dnf_size_guard() -> None:
     big = and_(*[(N[f"a{i}"] == 1) | (N[f"b{i}"] == 1) for i in range(14)])
     with pytest.raises(ValueError, match="more than 4096 clauses"):
         dnf_clauses(big)
+
+
+# ---------------------------------------------------------------------------------------
+# statements: the oracle's order, limits and groups (issue 14) against pandas
+
+_GROUP_RECORD = st.fixed_dictionaries(
+    {
+        "type": st.none() | st.sampled_from(["KC", "KCab", "MBON", "", "é", "😀"]),
+        "status": st.none() | st.sampled_from(["Traced", "Orphan"]),
+        "pre": st.none() | st.integers(-5, 50),
+        "r": st.none() | st.sampled_from([0.5, -0.0, 0.0, 2.25, -3.0]),
+    }
+)
+
+
+@given(st.lists(_GROUP_RECORD, max_size=30), st.sampled_from([["type"], ["type", "status"]]))
+@example([{"type": None, "status": None, "pre": None, "r": None}], ["type"])
+def test_groups_match_pandas_with_missing_keys_kept(
+    items: list[dict[str, Any]], keys: list[str]
+) -> None:
+    records = [{"bodyId": i + 1, **r} for i, r in enumerate(items)]
+    statement = neurons().group_by(
+        *keys,
+        aggregates=[agg.count(), agg.sum("pre"), agg.mean("pre"), agg.max("r"), agg.min("r")],
+    )
+    got = neuron_rows(statement, records)
+    frame = pd.DataFrame(records, columns=["bodyId", "type", "status", "pre", "r"])
+    frame["pre"] = frame["pre"].astype("Int64")
+    frame["r"] = frame["r"].astype("float64")
+    expected = (
+        frame.groupby(keys, dropna=False)
+        .agg(
+            count=("bodyId", "size"),
+            sum_pre=("pre", "sum"),
+            mean_pre=("pre", "mean"),
+            max_r=("r", "max"),
+            min_r=("r", "min"),
+        )
+        .reset_index()
+        .sort_values(keys, na_position="last", kind="stable")
+    )
+    assert len(got) == len(expected)
+    for row, (_, want) in zip(got, expected.iterrows(), strict=True):
+        for key in keys:
+            assert row[key] == (None if pd.isna(want[key]) else want[key])
+        assert row["count"] == want["count"] and row["sum_pre"] == want["sum_pre"]
+        for name in ("mean_pre", "max_r", "min_r"):
+            if pd.isna(want[name]):
+                assert row[name] is None
+            else:
+                assert row[name] == pytest.approx(want[name], rel=1e-12)
+    assert sum(r["count"] for r in got) == len(records)
+
+
+@given(
+    st.lists(_GROUP_RECORD, max_size=30),
+    st.lists(st.tuples(st.sampled_from(["type", "pre", "r"]), st.booleans()), max_size=2),
+    st.none() | st.integers(0, 10),
+)
+def test_order_matches_pandas_with_missing_last(
+    items: list[dict[str, Any]], keys: list[tuple[str, bool]], limit: int | None
+) -> None:
+    records = [{"bodyId": i + 1, **r} for i, r in enumerate(items)]
+    statement = neurons(
+        columns=["bodyId"], order_by=[(k, "desc" if d else "asc") for k, d in keys], limit=limit
+    )
+    got = [r["bodyId"] for r in neuron_rows(statement, records)]
+    frame = pd.DataFrame(records, columns=["bodyId", "type", "pre", "r"])
+    for name, descending in reversed([*keys, ("bodyId", False)]):  # stable, last key first
+        frame = frame.sort_values(name, ascending=not descending, na_position="last", kind="stable")
+    assert got == frame["bodyId"].tolist()[:limit]
+    assert order_rows([{"x": None}, {"x": 1}], [("x", True)]) == [{"x": 1}, {"x": None}]

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import pickle
 import re
+from typing import Any
 
+import attrs
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from neuprint_dsl import E, N, connections, neurons
-from neuprint_dsl.errors import InvalidPattern, QuerySyntaxError
+from neuprint_dsl.errors import InvalidPattern, InvalidValue, QuerySyntaxError, QueryTypeError
 from neuprint_dsl.expr import (
     FALSE,
     INT64_MAX,
@@ -37,7 +39,16 @@ from neuprint_dsl.expr import (
 )
 from neuprint_dsl.fields import NAMESPACES
 from neuprint_dsl.patterns import check_pattern
-from neuprint_dsl.query import Connections, Neurons, OrderKey
+from neuprint_dsl.query import (
+    COUNT,
+    Aggregate,
+    Connections,
+    Mitochondria,
+    Neurons,
+    OrderKey,
+    Synapses,
+    column_name,
+)
 from neuprint_dsl.text import KEYWORDS, _grammar_path, parse, to_text
 
 # ---------------------------------------------------------------------------------------
@@ -542,27 +553,85 @@ def _predicates(entity: Entity) -> st.SearchStrategy[Predicate]:
 _COLUMN_NAMES = st.lists(_NAMES, min_size=1, max_size=4, unique=True)
 
 
-def _statements() -> st.SearchStrategy[Neurons | Connections]:
+_ROI_COUNTS = st.builds(
+    RoiCount, st.just(Entity.NEURON), _TEXT.filter(bool), st.sampled_from(["pre", "post"])
+)
+_LIMITS = st.none() | st.integers(0, 2**63 - 1)
+
+
+def _or_none(make: Any, *args: Any) -> Any:
+    """``make(*args)``, or None when the combination is refused (filtered out)."""
+    try:
+        return make(*args)
+    except (InvalidValue, QueryTypeError):
+        return None
+
+
+def _ordered(statement: Any) -> st.SearchStrategy[Any]:
+    """``statement`` with order by keys drawn from its result columns, and a limit."""
+    keys = st.lists(
+        st.builds(OrderKey, st.sampled_from(statement.result_columns()), st.booleans()),
+        max_size=3,
+    )
+    return st.tuples(keys, _LIMITS).map(
+        lambda kl: attrs.evolve(statement, order_by=kl[0], limit=kl[1])
+    )
+
+
+def _aggregates() -> st.SearchStrategy[Aggregate | None]:
+    return st.one_of(
+        st.just(COUNT),
+        st.builds(
+            lambda f, x: _or_none(Aggregate, f, x),
+            st.sampled_from(["sum", "mean", "min", "max"]),
+            _NAMES | _ROI_COUNTS,
+        ),
+    )
+
+
+def _statements() -> st.SearchStrategy[Any]:
     labels = st.sampled_from(["Neuron", "Segment"])
     neuron_preds = _predicates(Entity.NEURON)
+    grouped = st.builds(
+        lambda *a: _or_none(Neurons, *a),
+        neuron_preds,
+        labels,
+        st.none(),
+        st.just(()),
+        st.none(),
+        st.lists(_NAMES, min_size=1, max_size=3, unique=True),
+        st.lists(_aggregates().filter(lambda a: a is not None), max_size=3),
+    )
+    grouped_connections = st.builds(
+        lambda *a: _or_none(Connections, *a),
+        neuron_preds,
+        neuron_preds,
+        _predicates(Entity.EDGE),
+        st.none() | st.lists(_TEXT.filter(bool), min_size=1, max_size=3, unique=True),
+        st.booleans(),
+        labels,
+        labels,
+        st.just(()),
+        st.none(),
+        st.lists(_NAMES, max_size=2, unique=True),
+    )
     return st.one_of(
         st.builds(
             Neurons,
             neuron_preds,
             labels,
-            st.none() | _COLUMN_NAMES,
-            st.lists(st.builds(OrderKey, _NAMES, st.booleans()), max_size=3),
-            st.none() | st.integers(0, 2**63 - 1),
+            st.none()
+            | st.lists(_NAMES | _ROI_COUNTS, min_size=1, max_size=4, unique_by=column_name),
+            st.lists(st.builds(OrderKey, _NAMES | _ROI_COUNTS, st.booleans()), max_size=3),
+            _LIMITS,
         ),
+        grouped.filter(lambda s: s is not None).flatmap(_ordered),
+        grouped_connections.filter(lambda s: s is not None).flatmap(_ordered),
         st.builds(
-            Connections,
-            neuron_preds,
-            neuron_preds,
-            _predicates(Entity.EDGE),
-            st.none() | st.lists(_TEXT.filter(bool), min_size=1, max_size=3, unique=True),
-            st.booleans(),
-            labels,
-            labels,
+            Synapses, neuron_preds, st.just(TRUE), st.booleans(), labels, st.booleans()
+        ).flatmap(_ordered),
+        st.builds(Mitochondria, neuron_preds, st.just(TRUE), st.booleans(), labels).flatmap(
+            _ordered
         ),
     )
 

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from ..errors import CapabilityError, InvalidArgument, UnknownROI
+from ..errors import CapabilityError, InvalidArgument, QueryTypeError, UnknownROI
 from ..expr import (
     TRUE,
     And,
@@ -51,7 +52,22 @@ from ..expr import (
     value_kind,
 )
 from ..interpret import evaluate
-from ..query import Connections, Mitochondria, Neurons, SynapseConnections, Synapses
+from ..query import (
+    CLOSEST_MITO_COLUMNS,
+    CONNECTION_MITO_FIELDS,
+    CONNECTION_PROPERTIES,
+    MITO_COLUMNS,
+    SYNAPSE_COLUMNS,
+    SYNAPSE_CONNECTION_COLUMNS,
+    Aggregate,
+    Connections,
+    Mitochondria,
+    Neurons,
+    OrderKey,
+    SynapseConnections,
+    Synapses,
+    column_name,
+)
 from .dialects import Dialect, get_dialect
 from .literals import exact_number_comparison, exact_number_list
 from .schema import UNKNOWN, GraphSchema
@@ -74,51 +90,47 @@ NEURON_COLUMNS: tuple[str, ...] = (
     "somaRadius",
     "cellBodyFiber",
 )
-#: Neuron properties ``connections(...)`` returns for each side, as ``<name>_pre/_post``.
-CONNECTION_PROPERTIES: tuple[str, ...] = ("type", "instance")
-#: Columns of ``synapses(...)`` (then those of the closest mitochondrion, if asked for).
-SYNAPSE_COLUMNS: tuple[str, ...] = ("bodyId", "type", "roi", "x", "y", "z", "confidence")
-CLOSEST_MITO_COLUMNS: tuple[str, ...] = (
-    "mitoType",
-    "distance",
-    "size",
-    "mx",
-    "my",
-    "mz",
-    "r0",
-    "r1",
-    "r2",
-)
-#: Columns of ``synapse_connections(...)`` (then ``_pre``/``_post`` closest-mito columns).
-SYNAPSE_CONNECTION_COLUMNS: tuple[str, ...] = (
-    "bodyId_pre",
-    "bodyId_post",
-    "roi_pre",
-    "roi_post",
-    "x_pre",
-    "y_pre",
-    "z_pre",
-    "x_post",
-    "y_post",
-    "z_post",
-    "confidence_pre",
-    "confidence_post",
-)
-CONNECTION_MITO_FIELDS: tuple[str, ...] = ("mitoType", "distance", "mitoSize", "mx", "my", "mz")
-#: Columns of ``mitochondria(...)``.
-MITO_COLUMNS: tuple[str, ...] = (
-    "bodyId",
-    "mitoType",
-    "roi",
-    "x",
-    "y",
-    "z",
-    "size",
-    "r0",
-    "r1",
-    "r2",
-)
 _POINT_AXES = frozenset({"x", "y", "z"})
+__all__ = [
+    "CLOSEST_MITO_COLUMNS",
+    "CONNECTION_MITO_FIELDS",
+    "CONNECTION_PROPERTIES",
+    "MITO_COLUMNS",
+    "NEURON_COLUMNS",
+    "SYNAPSE_COLUMNS",
+    "SYNAPSE_CONNECTION_COLUMNS",
+    "CypherCompiler",
+    "to_cypher",
+]
+#: Result columns that are never null (a descending key needs no nulls-last guard).
+_NEVER_NULL = frozenset(
+    {"bodyId", "bodyId_pre", "bodyId_post", "weight", "n_pre", "n_post", "n_connections"}
+    | {"count", "x", "y", "z", "x_pre", "y_pre", "z_pre", "x_post", "y_post", "z_post"}
+)
+#: Kinds of the nullable result columns of synapses, mitochondria and synapse connections.
+_POINT_COLUMN_KINDS: dict[str, str | None] = {
+    **dict.fromkeys(("type", "roi", "mitoType", "roi_pre", "roi_post"), "str"),
+    **dict.fromkeys(("confidence", "distance", "r0", "r1", "r2"), "float"),
+    **dict.fromkeys(("size", "mitoSize", "mx", "my", "mz"), "int"),
+}
+_POINT_COLUMN_KINDS.update(
+    {
+        f"{c}_{s}": _POINT_COLUMN_KINDS.get(c)
+        for c in CONNECTION_MITO_FIELDS
+        for s in ("pre", "post")
+    }
+)
+_POINT_COLUMN_KINDS.update(
+    {f"confidence_{s}": "float" for s in ("pre", "post")} | {"mitoType_pre": "str"}
+)
+#: A zero of each kind: a null-free sort key is ``x IS NULL, coalesce(x, zero)``.
+_ZEROS = {"str": "''", "int": "0", "float": "0.0", "bool": "false"}
+#: One ORDER BY key: expression parts, descending, may be null, kind (when known).
+SortKey = tuple[list[Part], bool, bool, str | None]
+#: Schema kinds a key can be ordered or grouped by (the same order on every engine).
+_SCALAR_KINDS = frozenset({"str", "int", "float", "bool"})
+_NUMBER_KINDS = frozenset({"int", "float"})
+_CYPHER_AGGREGATES = {"sum": "sum", "mean": "avg", "min": "min", "max": "max"}
 
 _OR, _AND, _ATOM = 1, 2, 3
 _STRING_OPS = {
@@ -207,6 +219,12 @@ def to_cypher(
 Bindings = dict[Entity, str]
 
 
+def _namespace(entity: Entity) -> Any:
+    from ..fields import E, M, N, S
+
+    return {Entity.NEURON: N, Entity.EDGE: E, Entity.SYNAPSE: S, Entity.MITO: M}[entity]
+
+
 class CypherCompiler:
     """Compiles one statement; a new compiler per statement (it collects parameters)."""
 
@@ -223,23 +241,155 @@ class CypherCompiler:
         d = self.dialect
         self.line(f"MATCH {d.node_pattern('n', stmt.label)}")
         self.where([(stmt.where, {Entity.NEURON: "n"})])
+        if stmt.group_keys:
+            return self._grouped_neurons(stmt)
         columns = stmt.columns if stmt.columns is not None else self._default_columns()
-        if self.schema is None:
+        if self.schema is None and all(isinstance(c, str) for c in columns):
             self.line(_return_clause(d, columns))
         else:
-            self.line(
-                "RETURN " + ", ".join(f"{self._read('n', c)} AS {d.alias(c)}" for c in columns)
+            returned: list[Part] = ["RETURN "]
+            for i, column in enumerate(columns):
+                returned += [", "] if i else []
+                returned += [*self._column(column), f" AS {d.alias(column_name(column))}"]
+            self.line(*returned)
+        keys: list[SortKey] = []
+        for key in stmt.order_by:
+            nullable = isinstance(key.field, str) and key.field != "bodyId"
+            expr = self._column(key.field)
+            kind = None
+            if isinstance(key.field, str):
+                self._check_orderable(Prop(Entity.NEURON, key.field), "order by")
+                kind = self._neuron_kind(key.field)
+                if kind == "float":
+                    expr = self._float_key(expr)
+            keys.append((expr, key.descending, nullable, kind))
+        if "bodyId" not in {k.field for k in stmt.order_by}:
+            keys.append(([self._read("n", "bodyId")], False, False, None))
+        self._order_by(keys)
+        self._limit(stmt.limit)
+        return self._finish(tuple(column_name(c) for c in columns))
+
+    def _grouped_neurons(self, stmt: Neurons) -> CypherStatement:
+        """``neurons ... group by``: one row per distinct key, aggregated in the engine."""
+        d = self.dialect
+        returned: list[Part] = ["RETURN "]
+        for key in stmt.group_keys:
+            self._check_orderable(Prop(Entity.NEURON, key), "group by")
+            returned += [f"{self._read('n', key)} AS {d.alias(key)}, "]
+        for i, aggregate in enumerate(stmt.aggregates):
+            returned += [", "] if i else []
+            returned += [*self._aggregate(aggregate), f" AS {d.alias(aggregate.name)}"]
+        self.line(*returned)
+        keys = [(str(k.field), k.descending) for k in stmt.order_by]
+        used = {k for k, _ in keys}
+        keys += [k for k in stmt.default_order() if k[0] not in used]
+        never_null = frozenset(a.name for a in stmt.aggregates if a.function in ("count", "sum"))
+        kinds = {k: self._neuron_kind(k) for k in stmt.group_keys}
+        for a in stmt.aggregates:
+            field = a.field if isinstance(a.field, str) else None
+            kinds[a.name] = (
+                "float" if a.function == "mean" else self._neuron_kind(field) if field else "int"
             )
-        keys = [(k.field, k.descending) for k in stmt.order_by]
-        if "bodyId" not in {f for f, _ in keys}:
-            keys.append(("bodyId", False))
-        self.line(
-            "ORDER BY "
-            + ", ".join(self._read("n", f) + (" DESC" if desc else "") for f, desc in keys)
-        )
-        if stmt.limit is not None:
-            self.line(f"LIMIT {stmt.limit}")
-        return self._finish(tuple(columns))
+        self._order_by_columns(keys, never_null, kinds)
+        self._limit(stmt.limit)
+        columns = stmt.result_columns()
+        assert columns is not None
+        return self._finish(columns)
+
+    def _aggregate(self, aggregate: Aggregate) -> list[Part]:
+        if aggregate.function == "count":
+            return ["count(*)"]
+        assert aggregate.field is not None
+        if isinstance(aggregate.field, str):
+            prop = Prop(Entity.NEURON, aggregate.field)
+            kind = self._kind(prop) if self.schema is not None else None
+            if self.schema is not None and kind != UNKNOWN and kind not in _NUMBER_KINDS:
+                raise QueryTypeError(
+                    f"{aggregate.function}({aggregate.field}) needs a numeric property, but "
+                    f"{aggregate.field!r} is {'missing' if kind is None else 'a ' + kind} "
+                    "in this dataset"
+                )
+            kind = (
+                kind if kind in _NUMBER_KINDS else _declared_number_kind(Entity.NEURON, prop.name)
+            )
+        else:
+            kind = "int"
+        value = self._column(aggregate.field)
+        return self.dialect.aggregate(_CYPHER_AGGREGATES[aggregate.function], value, kind)
+
+    def _column(self, column: str | RoiCount) -> list[Part]:
+        """A returned neuron property, or ROI count, of ``n``."""
+        if isinstance(column, str):
+            return [self._read("n", column)]
+        self._check_roi(column.roi)
+        return self._operand(column, {Entity.NEURON: "n"})
+
+    def _check_orderable(self, prop: Prop, what: str) -> None:
+        """Refuse ordering / grouping by a list, point or JSON property (engines order them
+        differently, or not at all)."""
+        kind = self._kind(prop) if self.schema is not None else None
+        if kind is None or kind == UNKNOWN:
+            from ..fields import ListField, PointField
+
+            declared = type(_namespace(prop.entity)).declared().get(prop.name)
+            if declared in (ListField, PointField):
+                kind = "list" if declared is ListField else "point"
+            else:
+                return
+        if kind not in _SCALAR_KINDS:
+            raise QueryTypeError(
+                f"cannot {what} {prop.name!r}: it is a {kind} property (only strings, "
+                "numbers and booleans have one order on every engine)"
+            )
+
+    def _order_by(self, keys: list[SortKey]) -> None:
+        """ORDER BY (expression parts, descending, may be null, kind): missing values last
+        in either direction (Cypher puts nulls first when descending)."""
+        out: list[Part] = ["ORDER BY "]
+        null_free = self.dialect.null_free_sort_keys
+        for i, (expr, desc, nullable, kind) in enumerate(keys):
+            out += [", "] if i else []
+            if nullable and null_free and kind in _ZEROS:
+                out += [*expr, " IS NULL, coalesce(", *expr, f", {_ZEROS[kind]})"]
+                out += [" DESC"] if desc else []
+                continue
+            if desc and nullable:
+                out += [*expr, " IS NULL, "]
+            out += [*expr, " DESC"] if desc else expr
+        self.line(*out)
+
+    def _order_by_columns(
+        self,
+        keys: list[tuple[str, bool]],
+        never_null: frozenset[str] = _NEVER_NULL,
+        kinds: Mapping[str, str | None] = _POINT_COLUMN_KINDS,
+    ) -> None:
+        """ORDER BY result columns (aliases); ``never_null`` need no nulls-last guard,
+        ``kinds`` are the columns' kinds where known."""
+        out: list[SortKey] = []
+        for name, desc in keys:
+            expr: list[Part] = [self.dialect.alias(name)]
+            kind = kinds.get(name)
+            if kind == "float":
+                expr = self._float_key(expr)
+            out.append((expr, desc, name not in never_null, kind))
+        self._order_by(out)
+
+    def _float_key(self, expr: list[Part]) -> list[Part]:
+        """A float ORDER BY key as the engine orders it right (``x + 0.0`` where the engine
+        misplaces -0.0)."""
+        return ["(", *expr, " + 0.0)"] if self.dialect.negative_zero_first else expr
+
+    def _neuron_kind(self, name: str) -> str | None:
+        """The kind of a neuron property: the schema's, else the declared field's."""
+        if self.schema is not None:
+            kind = self.schema.node_kind(name)
+            return None if kind == UNKNOWN else kind
+        return _declared_number_kind(Entity.NEURON, name)
+
+    def _limit(self, limit: int | None) -> None:
+        if limit is not None:
+            self.line(f"LIMIT {limit}")
 
     def connections(self, stmt: Connections) -> CypherStatement:
         """Compile a :class:`~neuprint_dsl.query.Connections` statement."""
@@ -271,12 +421,17 @@ class CypherCompiler:
             if stmt.rois is not None:
                 condition += [" AND roi IN ", self.param("rois", list(stmt.rois))]
             self.line(*condition)
+            if stmt.group_keys:
+                return self._grouped_connections(stmt, "roi_weight")
             self.line(
                 f"RETURN {pre} AS bodyId_pre, {post} AS bodyId_post, roi, roi_weight AS weight"
             )
-            self.line("ORDER BY bodyId_pre, bodyId_post, weight DESC, roi")
+            self._order_with_defaults(stmt.order_by, stmt.default_order())
+            self._limit(stmt.limit)
             return self._finish(("bodyId_pre", "bodyId_post", "roi", "weight"))
         weight = self._read("e", "weight", Entity.EDGE)
+        if stmt.group_keys:
+            return self._grouped_connections(stmt, weight)
         returned = [f"{pre} AS bodyId_pre", f"{post} AS bodyId_post", f"{weight} AS weight"]
         columns = ["bodyId_pre", "bodyId_post", "weight"]
         for prop in CONNECTION_PROPERTIES:
@@ -284,8 +439,63 @@ class CypherCompiler:
                 returned.append(f"{self._read(var, prop)} AS {d.alias(f'{prop}_{side}')}")
                 columns.append(f"{prop}_{side}")
         self.line("RETURN " + ", ".join(returned))
-        self.line(f"ORDER BY {weight} DESC, {pre}, {post}")
+        if stmt.order_by:
+            self._order_with_defaults(
+                stmt.order_by,
+                stmt.default_order(),
+                kinds=self._side_kinds(CONNECTION_PROPERTIES),
+            )
+        else:
+            self.line(f"ORDER BY {weight} DESC, {pre}, {post}")
+        self._limit(stmt.limit)
         return self._finish(tuple(columns))
+
+    def _grouped_connections(self, stmt: Connections, weight: str) -> CypherStatement:
+        """``connections ... group by``: connectivity between groups, aggregated in the
+        engine (one row per key pair, and ROI with ``per roi``)."""
+        d = self.dialect
+        returned = []
+        for var, side in (("n", "pre"), ("m", "post")):
+            for key in stmt.group_keys:
+                self._check_orderable(Prop(Entity.NEURON, key), "group by")
+                returned.append(f"{self._read(var, key)} AS {d.alias(f'{key}_{side}')}")
+        if stmt.per_roi:
+            returned.append("roi")
+        pre, post = self._read("n", "bodyId"), self._read("m", "bodyId")
+        total = d.aggregate("sum", [weight], "int")
+        returned += [
+            f"{''.join(p for p in total if isinstance(p, str))} AS weight",
+            f"count(DISTINCT {pre}) AS n_pre",
+            f"count(DISTINCT {post}) AS n_post",
+            "count(*) AS n_connections",
+        ]
+        self.line("RETURN " + ", ".join(returned))
+        self._order_with_defaults(
+            stmt.order_by,
+            stmt.default_order(),
+            frozenset({"weight", "n_pre", "n_post", "n_connections", "roi"}),
+            self._side_kinds(stmt.group_keys),
+        )
+        self._limit(stmt.limit)
+        return self._finish(stmt.result_columns())
+
+    def _order_with_defaults(
+        self,
+        order: tuple[OrderKey, ...],
+        defaults: list[tuple[str, bool]],
+        never_null: frozenset[str] = _NEVER_NULL,
+        kinds: Mapping[str, str | None] = _POINT_COLUMN_KINDS,
+    ) -> None:
+        """ORDER BY the statement's keys (result columns), then the default keys not used
+        (which break every tie)."""
+        keys = [(str(k.field), k.descending) for k in order]
+        used = {k for k, _ in keys}
+        keys += [k for k in defaults if k[0] not in used]
+        self._order_by_columns(keys, never_null, kinds)
+
+    def _side_kinds(self, names: tuple[str, ...] | list[str]) -> dict[str, str | None]:
+        """Kinds of the ``<name>_pre`` / ``<name>_post`` columns of a connection row."""
+        return {f"{k}_{s}": self._neuron_kind(k) for k in names for s in ("pre", "post")}
 
     def synapses(self, stmt: Synapses) -> CypherStatement:
         """Compile a :class:`~neuprint_dsl.query.Synapses` statement."""
@@ -323,7 +533,7 @@ class CypherCompiler:
             ]
             columns += CLOSEST_MITO_COLUMNS
         self.line("RETURN " + ", ".join(returned))
-        self.line("ORDER BY bodyId, type, x, y, z, roi")
+        self._point_order(stmt)
         return self._finish(tuple(columns))
 
     def mitochondria(self, stmt: Mitochondria) -> CypherStatement:
@@ -346,7 +556,7 @@ class CypherCompiler:
             *(f"{self._point_read('mito', r, Entity.MITO)} AS {r}" for r in ("r0", "r1", "r2")),
         ]
         self.line("RETURN " + ", ".join(returned))
-        self.line("ORDER BY bodyId, x, y, z, mitoType, roi")
+        self._point_order(stmt)
         return self._finish(MITO_COLUMNS)
 
     def synapse_connections(self, stmt: SynapseConnections) -> CypherStatement:
@@ -412,8 +622,16 @@ class CypherCompiler:
             *mito_returned,
         ]
         self.line("RETURN " + ", ".join(returned))
-        self.line("ORDER BY bodyId_pre, bodyId_post, x_pre, y_pre, z_pre, x_post, y_post, z_post")
+        self._point_order(stmt)
         return self._finish(tuple(columns))
+
+    def _point_order(self, stmt: Synapses | Mitochondria | SynapseConnections) -> None:
+        """ORDER BY and LIMIT of a synapse-level statement: its keys, then the defaults."""
+        if stmt.order_by:
+            self._order_with_defaults(stmt.order_by, stmt.default_order())
+        else:
+            self.line("ORDER BY " + ", ".join(k for k, _ in stmt.default_order()))
+        self._limit(stmt.limit)
 
     def _point_where(
         self,

@@ -86,6 +86,13 @@ class Dialect:
 
     #: whether an edge's ROI weight is an expression on the edge (else: ConnectsToRoi rows)
     edge_roi_counts_inline: ClassVar[bool] = True
+    #: whether ORDER BY puts -0.0 before every negative double (Ladybug 0.x does): float
+    #: keys are then ordered by ``x + 0.0``, which is +0.0 for -0.0
+    negative_zero_first: ClassVar[bool] = False
+    #: whether ORDER BY may misplace rows when a key after the first holds nulls (Ladybug
+    #: 0.x, nondeterministically, after an aggregation): keys are then written null-free,
+    #: ``x IS NULL, coalesce(x, <zero of its kind>)``, which orders exactly the same
+    null_free_sort_keys: ClassVar[bool] = False
 
     def roi_flag(self, var: str, roi: Param) -> list[Part]:
         """The test "``var`` has a synapse in ROI ``roi``" (neuPrint's boolean property)."""
@@ -111,6 +118,17 @@ class Dialect:
             'any(x IN '
         """
         return ["any(x IN ", *operand, " WHERE x IN ", values, ")"]
+
+    def aggregate(self, function: str, value: list[Part], kind: str | None) -> list[Part]:
+        """``function`` (``sum``, ``avg``, ``min``, ``max``) of ``value`` over a group;
+        ``kind`` is the value's kind when known (``"int"``, ``"float"``). A sum over no
+        values is 0 (Neo4j's ``sum`` already gives 0).
+
+        Example:
+            >>> get_dialect("ladybug").aggregate("sum", ["n.pre"], "int")
+            ['CAST(coalesce(sum(', 'n.pre', '), 0) AS INT64)']
+        """
+        return [f"{function}(", *value, ")"]
 
     def roi_info(self, var: str) -> str:
         """The parsed per-ROI counts map of ``var``."""
@@ -237,6 +255,8 @@ class Ladybug(Dialect):
         return quote_identifier(name)
 
     edge_roi_counts_inline = False
+    negative_zero_first = True
+    null_free_sort_keys = True
 
     def roi_flag(self, var: str, roi: Param) -> list[Part]:
         # one BOOL column per ROI, its name's capitals escaped: Ladybug's column names are
@@ -265,6 +285,14 @@ class Ladybug(Dialect):
                 out.append(pattern[i])
                 i += 1
         return "".join(out)
+
+    def aggregate(self, function: str, value: list[Part], kind: str | None) -> list[Part]:
+        # Ladybug sums INT64 as INT128 (a Decimal in Python) and gives null for no values
+        if function != "sum":
+            return [f"{function}(", *value, ")"]
+        if kind == "int":
+            return ["CAST(coalesce(sum(", *value, "), 0) AS INT64)"]
+        return ["coalesce(sum(", *value, "), 0)"]
 
     def roi_info(self, var: str) -> str:
         return f"{var}.roiInfo"

@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import CapabilityError, InvalidArgument, LoadError
-from ..neuronjson import NeuronJsonPlan, Query, to_neuronjson
-from ..query import Neurons
+from ..neuronjson import NeuronJsonPlan, Query, client_rows, to_neuronjson
+from ..query import Neurons, column_name
 
 Record = Mapping[str, Any]
 SHOW = (None, "user", "time", "all")
@@ -54,12 +54,29 @@ class NeuronJsonTransport:
             statement.where, strict, field_names=self.field_names, kinds=self.kinds
         )
 
-    def run(self, query: Any, *, strict: bool = False, show: str | None = None) -> pd.DataFrame:
+    def run(
+        self,
+        query: Any,
+        *,
+        strict: bool = False,
+        show: str | None = None,
+        bodyid_column: str = "bodyid",
+    ) -> pd.DataFrame:
         """Run ``neurons(...)`` (or text, or a neuron predicate): one row per body, a
         ``bodyid`` int64 column first, sorted by body id. ``show`` keeps ``*_user``/``*_time``
-        fields (``"user"``, ``"time"`` or ``"all"``)."""
+        fields (``"user"``, ``"time"`` or ``"all"``). ``bodyid_column="bodyId"`` names the
+        body-id column as neuPrint results do, so the two join without renaming.
+
+        Example:
+            >>> from neuprint_dsl.transports import LocalNeuronJson
+            >>> LocalNeuronJson([{"bodyid": 5, "type": "KC"}]).run(
+            ...     'type = "KC"', bodyid_column="bodyId").columns.tolist()
+            ['bodyId', 'type']
+        """
         if show not in SHOW:
             raise InvalidArgument(f"show must be one of {SHOW}, not {show!r}")
+        if not isinstance(bodyid_column, str) or not bodyid_column:
+            raise InvalidArgument(f"bodyid_column must be a column name, not {bodyid_column!r}")
         statement = _statement(query)
         plan = to_neuronjson(
             statement.where, strict, field_names=self.field_names, kinds=self.kinds
@@ -70,7 +87,16 @@ class NeuronJsonTransport:
             records = self.all_records(show)
         else:
             records = self.query_records(plan.query, show)
-        return records_frame(plan.filter(records), statement, plan.field_names)
+        frame = records_frame(plan.filter(records), statement, plan.field_names)
+        key = plan.field_names.get("bodyId", "bodyid")
+        if bodyid_column != key:
+            if bodyid_column in frame.columns:
+                raise InvalidArgument(
+                    f"bodyid_column={bodyid_column!r}: the records already have a field of "
+                    f"that name; choose another name"
+                )
+            frame = frame.rename(columns={key: bodyid_column})
+        return frame
 
 
 def _statement(query: Any) -> Neurons:
@@ -99,38 +125,33 @@ def records_frame(
                 "the annotation store", f"a record without an integer {key!r}: {dict(record)!r}"
             )
         by_id.setdefault(body, record)
-    rows = [by_id[b] for b in sorted(by_id)]
-    for order in reversed(statement.order_by):  # stable sorts, last key first
-        name = field_names.get(order.field, order.field)
-        present = [r for r in rows if _sortable(r.get(name))]
-        missing = [r for r in rows if not _sortable(r.get(name))]
-        present.sort(key=lambda r: _sort_key(r.get(name)), reverse=order.descending)
-        rows = present + missing
-    if statement.limit is not None:
-        rows = rows[: statement.limit]
-    columns = _columns(rows, statement, field_names, key)
+    # ordering, grouping and limit: the reference interpreter's rules (neuronjson.client_rows)
+    rows, wanted = client_rows([by_id[b] for b in sorted(by_id)], statement, field_names)
+    if statement.group_keys:
+        columns = list(wanted or ())
+    else:
+        columns = _columns(rows, statement, field_names, key)
     frame = pd.DataFrame(
         {c: pd.Series([r.get(c) for r in rows], dtype=object) for c in columns},
         index=pd.RangeIndex(len(rows)),
     )
-    frame[key] = frame[key].astype("int64")
+    if key in frame.columns:  # int64; uint64 if an id is 2**63 or more (DVID keys are uint64)
+        low, high = (min(by_id), max(by_id)) if by_id else (0, 0)
+        wide = low >= 0 and high >= 2**63
+        if low < -(2**63) or high >= 2 ** (64 if wide else 63):
+            raise LoadError(
+                "the annotation store",
+                f"body ids from {low} to {high} fit neither int64 nor uint64",
+            )
+        frame[key] = frame[key].astype("uint64") if wide else frame[key].astype("int64")
     return frame
-
-
-def _sortable(value: Any) -> bool:
-    return isinstance(value, (int, float, str)) and not isinstance(value, bool)
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    # numbers before strings, so that mixed values still sort deterministically
-    return (0, value) if isinstance(value, (int, float)) else (1, value)
 
 
 def _columns(
     rows: Sequence[Record], statement: Neurons, field_names: Mapping[str, str], key: str
 ) -> list[str]:
     if statement.columns is not None:
-        wanted = [field_names.get(c, c) for c in statement.columns]
+        wanted = [field_names.get(c, c) for c in map(column_name, statement.columns)]
         return [key, *[c for c in wanted if c != key]]
     seen: dict[str, None] = {}
     for row in rows:
