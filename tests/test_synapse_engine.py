@@ -435,3 +435,32 @@ def test_is_sorted_agrees_with_a_stable_sort(rows: list[tuple[Any, ...]]) -> Non
     keys = ["a", "s", "f"]
     moved = frame.sort_values(keys, kind="stable", na_position="last").index
     assert _is_sorted(frame, keys) == (list(moved) == list(range(len(frame))))
+
+
+def test_many_synapse_rows_come_back_in_the_promised_order() -> None:
+    """Ladybug misorders a large result (~300k rows) whose last ORDER BY key, ``roi``, holds
+    nulls (34999 before 34513 on equal earlier keys); the compiler writes every nullable
+    default key null-free on Ladybug, so the rows follow bodyId, type, x, y, z, roi."""
+    from itertools import pairwise
+
+    import neuprint_dsl
+    from neuprint_dsl.query import synapses as synapse_rows
+
+    db = neuprint_dsl.embedded()  # the default sample: 296,042 synapses for these bodies
+    ids = db.fetch_custom("MATCH (n:Neuron) RETURN n.bodyId AS b ORDER BY b LIMIT 1000")["b"]
+    frame = db.run(synapse_rows(N.bodyId.isin(ids.tolist())))
+    assert len(frame) > 200_000
+    keys = ["bodyId", "type", "x", "y", "z", "roi"]
+
+    def key(row: list[object]) -> tuple[tuple[int, object], ...]:
+        return tuple(
+            (1, "")
+            if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+            else (0, str(v))
+            if k in ("type", "roi")
+            else (0, v)
+            for k, v in zip(keys, row, strict=True)
+        )
+
+    ordered = [key(r) for r in frame[keys].astype(object).values.tolist()]
+    assert all(a <= b for a, b in pairwise(ordered))
