@@ -876,6 +876,7 @@ _GRAPH_TEST = re.compile(
     r"|>= (?P<least>-?\d+))\)?"
 )
 _GRAPH_READ = re.compile(r"([nme])\.(\w+)(?: (DESC))?")
+_GRAPH_COALESCE = re.compile(r"coalesce\(([nme])\.(\w+), 0\)")  # a missing value reads 0
 
 
 def graph_answer(
@@ -909,8 +910,8 @@ def graph_answer(
                 return None
             if test is not None:
                 tests.append(test)
-        returns = [r.split(" AS ") for r in found["returns"].split(", ")]
-        reads = [_GRAPH_READ.fullmatch(r[0]) for r in returns]
+        returns = [r.split(" AS ") for r in re.split(r", (?![^(]*\))", found["returns"])]
+        reads = [_GRAPH_READ.fullmatch(r[0]) or _GRAPH_COALESCE.fullmatch(r[0]) for r in returns]
         keys = [_GRAPH_READ.fullmatch(k) for k in found["order"].split(", ")]
         if any(len(r) != 2 for r in returns) or None in reads or None in keys:
             return None
@@ -936,7 +937,15 @@ def graph_answer(
             assert key is not None
             rows.sort(key=lambda r, k=key: read(r, k.group(1), k.group(2)), reverse=bool(key[3]))
         columns = [alias for _, alias in returns]
-        table = [[read(r, m.group(1), m.group(2)) for m in reads if m is not None] for r in rows]
+        table = [
+            [
+                0 if v is None and m.re is _GRAPH_COALESCE else v
+                for m in reads
+                if m is not None
+                for v in [read(r, m.group(1), m.group(2))]
+            ]
+            for r in rows
+        ]
         return columns, table
 
     return answer

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from neuprint_dsl.compat import Client, clear_default_client
 from neuprint_dsl.compat.connectivity import fetch_adjacencies
@@ -180,3 +182,38 @@ def test_whole_float_counts_and_missing_roi_info(server: FakeNeuprint) -> None:
         [1, 10, "NotPrimary", 3],
         [2, 10, "NotPrimary", 2],  # no roiInfo: every synapse outside the primary ROIs
     ]
+
+
+# ---------------------------------------------------------------------------------------
+# the batch's roiInfo texts: decoded all at once, each exactly as json.loads reads it
+
+_COUNTS = st.dictionaries(
+    st.text(max_size=8),
+    st.dictionaries(st.sampled_from(["pre", "post", "weightHP"]), st.integers(0, 2**40)),
+    max_size=6,
+)
+
+
+@given(st.lists(_COUNTS, max_size=20))
+@example([{"MB(R)": {"pre": 1, "post": 2}}, {}])
+def test_roi_infos_are_json_loads_of_each_text(infos: list[dict[str, Any]]) -> None:
+    from neuprint_dsl.compat.connectivity import _roi_infos
+
+    texts = [json.dumps(i) for i in infos]
+    ids = list(range(len(texts)))
+    assert _roi_infos(texts, ids, ids) == [json.loads(t) for t in texts]
+
+
+def test_roi_infos_fall_back_text_by_text() -> None:
+    from neuprint_dsl.compat.connectivity import _roi_infos
+
+    # NaN is JSON to json.loads but not to msgspec: the whole batch is read text by text
+    texts = ['{"FB": {"post": 1}}', '{"EB": {"post": NaN}}', None]
+    got = _roi_infos(texts, [1, 2, 3], [4, 5, 6])
+    assert got[0] == {"FB": {"post": 1}} and got[2] == {}
+    assert list(got[1]) == ["EB"] and got[1]["EB"]["post"] != got[1]["EB"]["post"]
+    # a text that is not one JSON object names its connection
+    with pytest.raises(TransportError, match=r"connection 2 -> 5 is not a JSON object"):
+        _roi_infos(['{"FB": {}}', "[1]"], [1, 2], [4, 5])
+    with pytest.raises(TransportError, match=r"connection 2 -> 5 is not JSON"):
+        _roi_infos(['{"FB": {}}', '{"FB": {}}, {"EB": {}}'], [1, 2], [4, 5])

@@ -1008,3 +1008,69 @@ def test_large_bodyid_lists_are_quick() -> None:
 def test_out_of_range_bodyid_is_refused() -> None:
     with pytest.raises(InvalidValue, match="64 bits"):
         NC(bodyId=[1, 2**63])
+
+
+# ---------------------------------------------------------------------------------------
+# long id lists: the literal writer's fast path for plain ints gives the value-by-value text
+
+
+class _Int(int):
+    """An int subclass: not a plain int, so it takes the general path."""
+
+
+@given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), max_size=30))
+@example([])
+@example([0, -1, 2**53 + 1])
+def test_int_list_literal_is_the_value_by_value_text(values: list[int]) -> None:
+    from neuprint_dsl.cypher.literals import render_literal
+
+    slow = "[" + ", ".join(render_literal(v) for v in values) + "]"
+    assert render_literal(values) == slow
+    assert render_literal(tuple(values)) == slow
+
+
+def test_int_list_literal_fast_path_leaves_out_bools_and_subclasses() -> None:
+    from neuprint_dsl.cypher.literals import render_literal
+
+    assert render_literal([1, True, 2]) == "[1, true, 2]"  # not "[1, True, 2]"
+    assert render_literal([1, _Int(7)]) == "[1, 7]"
+    assert render_literal([1, 2.0, None]) == "[1, 2.0, null]"
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(min_value=-(2**64), max_value=2**64),
+            st.floats(allow_nan=False, allow_infinity=False),
+        ),
+        max_size=20,
+    ),
+    st.sampled_from(["int", "float", None]),
+    st.sampled_from(["neo4j", "ladybug"]),
+)
+@example([2**53 + 1], None, "neo4j")
+@example([1, 2**60], "int", "neo4j")
+def test_exact_number_list_fast_path_is_the_per_value_rule(
+    values: list[int | float], kind: str | None, engine: str
+) -> None:
+    from neuprint_dsl.cypher.literals import exact_number_comparison, exact_number_list
+    from neuprint_dsl.errors import InvalidValue
+
+    try:
+        per_value = [exact_number_comparison("=", v, kind, engine=engine) for v in values]
+    except InvalidValue:
+        with pytest.raises(InvalidValue):
+            exact_number_list(values, kind, engine=engine)
+        return
+    want = [e[1] for e in per_value if e is not None]
+    got = exact_number_list(values, kind, engine=engine)
+    assert got == want
+    assert [type(v) for v in got] == [type(v) for v in want]
+
+
+def test_long_id_list_cypher_is_the_joined_ids() -> None:
+    from neuprint_dsl import to_cypher
+
+    ids = list(range(5_000_000_000, 5_000_200_000))
+    text = to_cypher(NeuronCriteria(bodyId=ids)).inline()
+    assert ("[" + ", ".join(map(str, ids)) + "]") in text

@@ -703,7 +703,7 @@ SIMPLE_CASES: dict[str, SimpleCase] = {
 @pytest.mark.parametrize("case", list(SIMPLE_CASES))
 def test_fetch_simple_connections(export: Export, case: str) -> None:
     up, down, up_set, down_set, options = SIMPLE_CASES[case](export)
-    got = fetch_simple_connections(up, down, **options)
+    got = fetch_simple_connections(up, down, weight_props=None, **options)
     columns, rows = expected_simple(export, up_set, down_set, **options)
     assert rows, "the case should select some connections"
     assert list(got.columns) == columns
@@ -997,7 +997,7 @@ def test_fetch_common_connectivity(export: Export, case: str) -> None:
     criteria, members = make(export)
     expected = expected_common(export, members, direction, min_weight)
     assert expected, "the case should find common partners"
-    got = fetch_common_connectivity(criteria, direction, min_weight)
+    got = fetch_common_connectivity(criteria, direction, min_weight, weight_props=None)
     base = ["bodyId_pre", "bodyId_post", "weight", "type_pre", "type_post"]
     columns = [*base, "instance_pre", "instance_post"]
     assert list(got.columns[: len(columns)]) == columns

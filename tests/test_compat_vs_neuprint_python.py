@@ -433,3 +433,119 @@ def test_setup_debug_logging_shows_both_libraries_queries(
     compat_client._FOLLOWED[0] = None
     fetch_neurons(bodies[:2], client=ours)
     assert "Performing cypher query" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------
+# weight_props on fetch_simple_connections and fetch_common_connectivity, fetch_custom's
+# use_arrow, Client.fetch_synapse_nt_keys
+
+
+@pytest.mark.parametrize("weight_props", ["all", None, "weightHP", ["weight"]])
+def test_fetch_simple_connections_weight_props(
+    ours: Client, theirs: Any, bodies: list[int], weight_props: Any
+) -> None:
+    from neuprint_dsl.compat.connectivity import fetch_simple_connections
+
+    ids = bodies[:40]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # both warn alike (checked for fetch_adjacencies)
+        mine = fetch_simple_connections(ids, None, weight_props=weight_props, client=ours)
+        other = neuprint.fetch_simple_connections(
+            ids, None, weight_props=weight_props, client=theirs
+        )
+    assert len(mine) > 0
+    extra = ["weightHP"] if weight_props in ("all", "weightHP") else []
+    assert list(mine.columns[: 3 + len(extra)]) == ["bodyId_pre", "bodyId_post", "weight", *extra]
+    assert mine.columns[3 + len(extra)] == "type_pre"
+    assert str(mine["weight"].dtype) == "int64"
+    same_table(mine, other)
+
+
+@pytest.mark.parametrize("direction", ["upstream", "downstream"])
+@pytest.mark.parametrize("weight_props", ["all", None])
+def test_fetch_common_connectivity_weight_props(
+    ours: Client, theirs: Any, bodies: list[int], direction: str, weight_props: Any
+) -> None:
+    from neuprint_dsl.compat.connectivity import fetch_common_connectivity
+
+    ids = bodies[:2]
+    mine = fetch_common_connectivity(
+        ids,
+        direction,
+        weight_props=weight_props,
+        client=ours,  # type: ignore[arg-type]
+    )
+    other = neuprint.fetch_common_connectivity(
+        ids, direction, weight_props=weight_props, client=theirs
+    )
+    assert ("weightHP" in mine.columns) == (weight_props == "all")
+    same_table(mine, other)
+
+
+def _arrow_requests(server: FakeNeuprint) -> int:
+    return sum(r.path.endswith("/arrow") for r in server.requests)
+
+
+def test_fetch_custom_use_arrow(ours: Client, theirs: Any, server: FakeNeuprint) -> None:
+    q = "MATCH (n:Neuron) RETURN n.bodyId AS bodyId, n.type AS type ORDER BY n.bodyId LIMIT 30"
+    for use_arrow in (False, None):
+        same_table(
+            ours.fetch_custom(q, use_arrow=use_arrow), theirs.fetch_custom(q, use_arrow=use_arrow)
+        )
+    # this server (1.7.0) has no Arrow route: both refuse use_arrow=True
+    with pytest.raises(RuntimeError, match="Arrow"):
+        theirs.fetch_custom(q, use_arrow=True)
+    with pytest.raises(neuprint_dsl.errors.CapabilityError, match=r"1\.7\.3"):
+        ours.fetch_custom(q, use_arrow=True)
+    with pytest.raises(InvalidArgument, match="format='json'"):
+        ours.fetch_custom(q, format="json", use_arrow=True)
+    with pytest.raises(InvalidArgument, match="use_arrow must be"):
+        ours.fetch_custom(q, use_arrow="yes")  # type: ignore[call-overload]
+    # a server with the Arrow route: accepted, and answered through JSON (no Arrow request)
+    server.version = "1.7.3"
+    try:
+        fresh = Client(server.url)
+        before = _arrow_requests(server)
+        same_table(fresh.fetch_custom(q, use_arrow=True), theirs.fetch_custom(q))
+        assert _arrow_requests(server) == before
+    finally:
+        server.version = "1.7.0"
+        clear_default_client()
+
+
+def test_fetch_synapse_nt_keys(ours: Client, theirs: Any, db: Client) -> None:
+    # this dataset's Meta has no ntSynapseProperties: both fall back to the :Synapse query
+    assert ours.fetch_synapse_nt_keys() == theirs.fetch_synapse_nt_keys() == []
+    # a server whose Meta node lists them: their keys, sorted, fetched once
+    db.meta["ntSynapseProperties"] = {"ntGabaProb": "float", "ntAcetylcholineProb": "float"}
+    fake = FakeNeuprint()
+    fake.version = "1.7.0"
+    try:
+        serve_embedded(fake, db)
+        fake.start()
+        mine = Client(fake.url)
+        other = neuprint_python_client(fake.url)
+        want = ["ntAcetylcholineProb", "ntGabaProb"]
+        assert mine.fetch_synapse_nt_keys() == want
+        assert other.fetch_synapse_nt_keys() == want
+        asked = len(fake.requests)
+        assert mine.fetch_synapse_nt_keys() == want  # cached: no request
+        assert len(fake.requests) == asked
+    finally:
+        del db.meta["ntSynapseProperties"]
+        fake.stop()
+        clear_default_client()
+
+
+def test_simple_connections_weight_props_on_the_embedded_engine(
+    ours: Client, db: Client, bodies: list[int]
+) -> None:
+    from neuprint_dsl.compat.connectivity import fetch_simple_connections
+
+    ids = bodies[:40]
+    kw: dict[str, Any] = {"weight_props": "all", "properties": ["type"]}
+    here = fetch_simple_connections(ids, None, client=db, **kw)
+    there = fetch_simple_connections(ids, None, client=ours, **kw)
+    assert "weightHP" in here.columns
+    assert str(here["weightHP"].dtype) == "int64"
+    same_table(here.drop(columns="conn_roiInfo"), there.drop(columns="conn_roiInfo"))

@@ -36,7 +36,7 @@ import pandas as pd
 
 from ..errors import CapabilityError, InvalidArgument, NeuprintDSLError, TransportError
 from ..transports.embedded import Embedded
-from ..transports.neuprint_http import NeuprintHTTP
+from ..transports.neuprint_http import ARROW_MIN_VERSION, NeuprintHTTP, _parse_version
 from .endpoints import ServerEndpoints
 
 logger = logging.getLogger("neuprint_dsl")
@@ -93,6 +93,7 @@ class Client(ServerEndpoints):
         )
         self._meta: dict[str, Any] | None = None
         self._meta_lock = threading.Lock()
+        self._nt_keys: list[str] | None = None
         with _LOCK:
             _CLIENTS.add(self)
             _ORDER.append(weakref.ref(self))
@@ -113,19 +114,57 @@ class Client(ServerEndpoints):
 
     @overload
     def fetch_custom(
-        self, cypher: str, dataset: str = "", format: Literal["pandas"] = "pandas"
+        self,
+        cypher: str,
+        dataset: str = "",
+        format: Literal["pandas"] = "pandas",
+        use_arrow: bool | None = False,
     ) -> pd.DataFrame: ...
     @overload
-    def fetch_custom(self, cypher: str, dataset: str = "", *, format: Literal["json"]) -> Any: ...
-    def fetch_custom(self, cypher: str, dataset: str = "", format: str = "pandas") -> Any:
+    def fetch_custom(
+        self,
+        cypher: str,
+        dataset: str = "",
+        *,
+        format: Literal["json"],
+        use_arrow: bool | None = False,
+    ) -> Any: ...
+    def fetch_custom(
+        self,
+        cypher: str,
+        dataset: str = "",
+        format: str = "pandas",
+        use_arrow: bool | None = False,
+    ) -> Any:
         """Run raw Cypher in neuPrint's dialect (on the embedded engine it is translated, see
         docs/neuprint-cypher.md; what is not translated raises UnsupportedCypher).
 
         ``format="json"`` returns ``{"columns": [...], "data": [[...], ...]}``.
+
+        ``use_arrow`` is neuprint-python 0.6.4's argument and is checked as it checks it
+        (``True`` with ``format="json"``, or with a neuPrint server older than 1.7.3, is
+        refused), but the answer always comes through ``/api/custom/custom``: neuPrintHTTP's
+        Arrow route can drop values of a hand-written query's columns (it types each column
+        from its first row), and the kinds of such columns are not known, so an Arrow answer
+        could not be checked (docs/http.md). The table is the one a correct Arrow answer has.
+
+        Example:
+            >>> Client(transport=object()).fetch_custom("RETURN 1", format="json", use_arrow=True)
+            Traceback (most recent call last):
+            ...
+            neuprint_dsl.errors.InvalidArgument: use_arrow=True cannot return format='json' (Arrow answers are tables)
         """
         _follow_neuprint_logger()
         if format not in ("pandas", "json"):
             raise InvalidArgument(f"format must be 'pandas' or 'json', not {format!r}")
+        if use_arrow not in (True, False, None) or not isinstance(use_arrow, (bool, type(None))):
+            raise InvalidArgument(f"use_arrow must be True, False or None, not {use_arrow!r}")
+        if use_arrow and format == "json":
+            raise InvalidArgument(
+                "use_arrow=True cannot return format='json' (Arrow answers are tables)"
+            )
+        if use_arrow:
+            self._require_arrow()
         if dataset and dataset != self.dataset:
             raise InvalidArgument(
                 f"this client is for dataset {self.dataset!r}; create another Client for {dataset!r}"
@@ -147,6 +186,26 @@ class Client(ServerEndpoints):
         raise CapabilityError(
             "raw Cypher", type(self.transport).__name__, ("NeuprintHTTP", "Embedded")
         )
+
+    def _require_arrow(self) -> None:
+        """Refuse ``use_arrow=True`` where neuprint-python refuses it: a server without
+        ``/api/custom/arrow`` (before 1.7.3), or a transport that is not a neuPrint server."""
+        if not isinstance(self.transport, NeuprintHTTP):
+            raise CapabilityError(
+                "use_arrow=True (neuPrintHTTP's Arrow route)",
+                type(self.transport).__name__,
+                ("NeuprintHTTP", "use_arrow=False"),
+            )
+        version = self.transport.server_version or self.transport.fetch_version()
+        self.transport.server_version = version
+        parsed = _parse_version(version)
+        if parsed is None or parsed < ARROW_MIN_VERSION:
+            raise CapabilityError(
+                f"use_arrow=True: the neuPrint server {self.server} is version {version}, "
+                f"and /api/custom/arrow needs {'.'.join(map(str, ARROW_MIN_VERSION))} or later",
+                "NeuprintHTTP",
+                ("use_arrow=False",),
+            )
 
     # -- dataset metadata ------------------------------------------------------------------
 
@@ -197,6 +256,47 @@ class Client(ServerEndpoints):
             names = frame["key"].tolist()
         rois = set(self.all_rois)
         return sorted(k for k in names if k not in rois)
+
+    def fetch_synapse_nt_keys(self) -> list[str]:
+        """The ``:Synapse`` properties about neurotransmitters, sorted (neuprint-python's
+        method): the keys of the Meta node's ``ntSynapseProperties``, else the keys starting
+        with ``nt`` of one presynaptic ``:Synapse`` (``[]``, with a warning in the log, when
+        there is none). Fetched once, then cached.
+
+        Example:
+            >>> import tempfile, neuprint_dsl
+            >>> from neuprint_dsl.embedded import load
+            >>> from neuprint_dsl.embedded.sample import generate_sample
+            >>> tmp = tempfile.mkdtemp()
+            >>> _ = generate_sample(tmp, neurons=20, edges=40, seed=5)
+            >>> c = Client(transport=neuprint_dsl.embedded(load(tmp, f"{tmp}/g.lbug")))
+            >>> c.fetch_synapse_nt_keys()
+            []
+            >>> clear_default_client()
+        """
+        if self._nt_keys is None:
+            self._nt_keys = self._find_nt_keys()
+        return list(self._nt_keys)
+
+    def _find_nt_keys(self) -> list[str]:
+        stored = self.meta.get("ntSynapseProperties")
+        if isinstance(stored, dict):
+            return sorted(str(k) for k in stored)
+        if stored is not None:
+            raise TransportError(
+                f"the Meta node's ntSynapseProperties is {stored!r:.100}, not a JSON map"
+            )
+        found = self.fetch_custom(
+            "MATCH (s:Synapse {type: 'pre'}) "
+            "WITH [k IN keys(s) WHERE k STARTS WITH 'nt'] AS nt_keys "
+            "RETURN nt_keys LIMIT 1",
+            format="json",
+        )
+        data = found.get("data") if isinstance(found, dict) else None
+        if not data:
+            logger.warning("No synapse neurotransmitter keys found in the database.")
+            return []
+        return sorted(str(k) for k in data[0][0] or [])
 
 
 def default_dataset(

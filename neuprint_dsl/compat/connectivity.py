@@ -23,6 +23,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, Literal
 
@@ -162,8 +163,9 @@ def _with_properties(
     client: Client,
     properties: Sequence[str],
     optional: frozenset[str] = frozenset(),
+    extras: Sequence[str] = (),
 ) -> pd.DataFrame:
-    base = ["bodyId_pre", "bodyId_post", "weight"]
+    base = ["bodyId_pre", "bodyId_post", "weight", *extras]
     out = frame[base].copy()
     if not properties:
         return out
@@ -189,6 +191,7 @@ def fetch_simple_connections(
     min_weight: int = 1,
     properties: Sequence[str] = DEFAULT_PROPERTIES,
     *,
+    weight_props: str | Sequence[str] | None = "all",
     client: Client | None = None,
 ) -> pd.DataFrame:
     """Connections from ``upstream_criteria`` to ``downstream_criteria`` neurons.
@@ -198,11 +201,15 @@ def fetch_simple_connections(
     the connection (``{roi: {"pre": n, "post": n}}``, every ROI of the hierarchy; on neuPrint
     the edge's own ``roiInfo``, parsed as neuprint-python does; ``post`` only on an embedded
     database whose export had no synapse pairs); strongest first. ``rois`` keeps connections
-    with weight in at least one of those ROIs (super-level ROIs included).
+    with weight in at least one of those ROIs (super-level ROIs included). ``weight_props``
+    adds connection-strength columns after ``weight``, as in :func:`fetch_adjacencies`
+    (``"all"``, one name, a list, or ``None`` for ``weight`` alone; ``min_weight`` filters on
+    ``weight`` only).
     """
     assert client is not None
     if upstream_criteria is None and downstream_criteria is None:
         raise InvalidArgument("give upstream_criteria, downstream_criteria or both")
+    extras = weight_properties(weight_props, client)
     up, up_label = _side(upstream_criteria, client)
     down, down_label = _side(downstream_criteria, client)
     roi_list = [rois] if isinstance(rois, str) else list(rois) if rois else None
@@ -216,6 +223,7 @@ def fetch_simple_connections(
         roi_list,
         list(properties),
         _tolerated(properties),
+        extras,
     )
 
 
@@ -229,18 +237,22 @@ def _simple_connections(
     rois: list[str] | None,
     properties: list[str],
     optional: frozenset[str] = frozenset(),
+    extras: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """The fetch_simple_connections table: strongest first, properties, conn_roiInfo."""
+    """The fetch_simple_connections table: strongest first, the ``extras`` weights,
+    properties, conn_roiInfo."""
     labels: dict[str, Any] = {"upstream_label": up_label, "downstream_label": down_label}
     where = E.weight >= min_weight
     statement = connections(up, down, where=where, rois=rois, **labels)
     if getattr(client.transport, "dialect", None) == "neo4j":
-        frame, roi_info = _neuprint_connections(client.transport, statement)
-        out = _with_properties(frame, client, properties, optional)
+        frame, roi_info = _neuprint_connections(client.transport, statement, extras)
+        out = _with_properties(frame, client, properties, optional, extras)
         out["conn_roiInfo"] = pd.Series(roi_info, dtype=object, index=out.index)
         return out.reset_index(drop=True)
     frame = run(client.transport, statement)
-    out = _with_properties(frame, client, properties, optional)
+    if extras:
+        frame = _embedded_weights(client, frame[_TOTAL_COLUMNS], extras)
+    out = _with_properties(frame, client, properties, optional, extras)
     info = _embedded_conn_roi_info(client, out)
     if info is None:
         per_roi = run(client.transport, connections(up, down, where=where, per_roi=True, **labels))
@@ -256,25 +268,39 @@ def _simple_connections(
 
 
 def _neuprint_connections(
-    transport: Any, statement: Connections
+    transport: Any, statement: Connections, extras: Sequence[str] = ()
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """The connections table on neuPrint, and each row's ``ConnectsTo.roiInfo`` parsed, from
-    one query: the compiled statement also returning ``e.roiInfo AS conn_roiInfo``, as
-    neuprint-python's own query does (so every ROI neuPrint stores, with ``pre`` and ``post``)."""
+    one query: the compiled statement also returning the ``extras`` weights
+    (``coalesce(e.p, 0)``) and ``e.roiInfo AS conn_roiInfo``, as neuprint-python's own query
+    does (so every ROI neuPrint stores, with ``pre`` and ``post``)."""
     schema = transport.schema
     compiled = to_cypher(statement, transport.dialect, schema=schema)
-    with_info = _with_return(
-        compiled,
-        "RETURN ",
-        lambda line: f"{line}, e.roiInfo AS conn_roiInfo",
-        (*compiled.columns, "conn_roiInfo"),
-    )
+    # the extras right after the weight, as neuprint-python asks (names from a fixed list)
+    added = "".join(f", coalesce(e.{p}, 0) AS {p}" for p in extras)
+    columns = list(compiled.columns)
+    at = columns.index("weight") + 1
+    columns[at:at] = extras
+
+    def rewrite(line: str) -> str:
+        with_extras, count = _WEIGHT_ITEM.subn(lambda m: m[0] + added, line)
+        if count != 1:
+            raise TransportError(f"cannot find the weight in this RETURN: {line}")
+        return f"{with_extras}, e.roiInfo AS conn_roiInfo"
+
+    with_info = _with_return(compiled, "RETURN ", rewrite, (*columns, "conn_roiInfo"))
     frame = transport.execute(with_info).to_frame()
     raw = frame.pop("conn_roiInfo")
+    weights = {p: _int_column(frame.pop(p).tolist(), p) for p in extras}
     kinds = schema.node_kinds() if schema is not None else {}
     table = shape(frame, kinds)
+    for p in extras:
+        table[p] = weights[p]
     rows = zip(raw, table["bodyId_pre"], table["bodyId_post"], strict=True)
     return table, [_parsed_roi_info(v, int(a), int(b)) for v, a, b in rows]
+
+
+_WEIGHT_ITEM = re.compile(r"(?<=[ ,])e\.weight AS weight(?=,|$)")
 
 
 def _with_return(
@@ -645,7 +671,8 @@ def _neuprint_adjacencies(
     answer = transport.execute(one)
     # the answer's columns as lists: no DataFrame per batch until the rows are made
     if isinstance(answer.rows, pd.DataFrame):
-        data = [answer.rows.iloc[:, i].tolist() for i in range(len(columns))]
+        block = answer.rows.to_numpy()  # one 2-d array (object, or int64 for all-int answers)
+        data = [block[:, i].tolist() for i in range(len(columns))]
     else:
         data = [list(c) for c in zip(*answer.rows, strict=True)] or [[] for _ in columns]
     counts = [*_TOTAL_COLUMNS, *extras]
@@ -660,15 +687,21 @@ def _neuprint_adjacencies(
         bodies = (data[0] + data[1], read)
     if not with_rois:
         return totals, _concat([], _ROW_COLUMNS), set(), bodies
-    pres, posts, weights = data[0], data[1], data[2]
-    keep = [i for i, w in enumerate(weights) if w >= min_total_weight]
-    infos = _roi_infos([data[-1][i] for i in keep], [(pres[i], posts[i]) for i in keep])
-    # one entry per (connection, ROI key), flattened by comprehensions (no per-entry calls)
-    owner: list[int] = np.repeat(
-        np.array(keep, dtype=np.int64), [len(info) for info in infos]
-    ).tolist()
-    rois = [roi for info in infos for roi in info]
-    entries = [entry for info in infos for entry in info.values()]
+    pres, posts = data[0], data[1]
+    kept = totals["weight"].to_numpy() >= min_total_weight
+    if kept.all():  # the usual case (the batch asked for weight >= min_total_weight)
+        keep = np.arange(len(kept), dtype=np.int64)
+        infos = _roi_infos(data[-1], pres, posts)
+    else:
+        keep = np.flatnonzero(kept)
+        chosen = keep.tolist()
+        infos = _roi_infos(
+            [data[-1][i] for i in chosen], [pres[i] for i in chosen], [posts[i] for i in chosen]
+        )
+    # one entry per (connection, ROI key), flattened in C (no Python code per entry)
+    owner = np.repeat(keep, list(map(len, infos)))
+    rois = list(chain.from_iterable(infos))
+    entries = list(chain.from_iterable(map(dict.values, infos)))
     if not set(map(type, entries)) <= {dict}:
         k = next(k for k, e in enumerate(entries) if type(e) is not dict)
         raise TransportError(
@@ -677,12 +710,13 @@ def _neuprint_adjacencies(
         )
     found: set[str] = set()
     columns_of: dict[str, list[int]] = {}
+    keys = set().union(*entries) if extras else set()  # every count name of the batch
     for name in ("weight", *extras):
         key = "post" if name == "weight" else name
-        if name != "weight" and not any(key in e for e in entries):
+        if name != "weight" and key not in keys:
             columns_of[name] = [0] * len(entries)
             continue
-        values = [e.get(key) for e in entries]
+        values: list[Any] = list(map(dict.get, entries, repeat(key)))
         if name != "weight":
             found.add(name)
         if not set(map(type, values)) <= {int}:  # missing: 0 (coalesce(..., 0)); or checked
@@ -691,7 +725,7 @@ def _neuprint_adjacencies(
                 for k, v in enumerate(values)
             ]
         columns_of[name] = values
-    index = np.array(owner, dtype=np.int64)
+    index = owner
     arrays = {name: np.array(values, dtype=np.int64) for name, values in columns_of.items()}
     positive = np.zeros(len(entries), dtype=bool)
     for array in arrays.values():
@@ -737,13 +771,23 @@ def _map_decoder() -> Callable[[str], dict[str, Any]] | None:
 _DECODE_MAP = _map_decoder()
 
 
-def _roi_infos(values: list[Any], pairs: list[tuple[int, int]]) -> list[dict[str, Any]]:
+def _roi_infos(values: list[Any], pres: list[Any], posts: list[Any]) -> list[dict[str, Any]]:
     """The connections' ``roiInfo`` (JSON text) as dicts, each text parsed as json.loads
     parses it (whole, an object; by msgspec when installed, which gives the same dicts and
     refuses what it cannot give the same); anything else goes through :func:`_parsed_roi_info`,
-    which accepts a map and names the connection of a bad value."""
+    which accepts a map and names the connection (``pres[i] -> posts[i]``) of a bad value.
+
+    Example:
+        >>> _roi_infos(['{"FB": {"pre": 1, "post": 2}}', None], [1, 2], [3, 4])
+        [{'FB': {'pre': 1, 'post': 2}}, {}]
+    """
+    if _DECODE_MAP is not None and set(map(type, values)) <= {str}:
+        try:  # every text at once, in C; a text msgspec refuses: each on its own below
+            return list(map(_DECODE_MAP, values))
+        except ValueError:
+            pass
     out: list[dict[str, Any]] = []
-    for value, (pre, post) in zip(values, pairs, strict=True):
+    for value, pre, post in zip(values, pres, posts, strict=True):
         if type(value) is str and _DECODE_MAP is not None:
             try:
                 out.append(_DECODE_MAP(value))
@@ -1032,15 +1076,18 @@ def fetch_common_connectivity(
     min_weight: int = 1,
     properties: Sequence[str] = DEFAULT_PROPERTIES,
     *,
+    weight_props: str | Sequence[str] | None = "all",
     client: Client | None = None,
 ) -> pd.DataFrame:
     """Partners connected to *every* neuron matching ``criteria`` (the Common Connectivity
-    page): upstream partners (matched neurons in the ``_post`` columns) or downstream ones."""
+    page): upstream partners (matched neurons in the ``_post`` columns) or downstream ones.
+    ``weight_props`` adds connection-strength columns as in :func:`fetch_simple_connections`."""
     assert client is not None
     if search_direction not in ("upstream", "downstream"):
         raise InvalidArgument(
             f"search_direction must be 'upstream' or 'downstream', not {search_direction!r}"
         )
+    extras = weight_properties(weight_props, client)
     matched, label = _side(criteria, client)
     members = run(client.transport, neurons(matched, label=label, columns=["bodyId"]))["bodyId"]
     if members.empty:
@@ -1057,8 +1104,10 @@ def fetch_common_connectivity(
     reach = frame.groupby(partner)[member].nunique()
     common = sorted(int(b) for b in reach[reach == members.nunique()].index)
     if not common:  # nothing to ask the server for
-        frame = frame.iloc[0:0]
-        out = _with_properties(frame, client, list(properties), _tolerated(properties))
+        frame = frame.iloc[0:0][_TOTAL_COLUMNS]
+        for name in extras:
+            frame[name] = pd.Series([], dtype="int64")
+        out = _with_properties(frame, client, list(properties), _tolerated(properties), extras)
         out["conn_roiInfo"] = pd.Series([], dtype=object)
         return out.reset_index(drop=True)
     partners = N.bodyId.isin(common)
@@ -1074,6 +1123,7 @@ def fetch_common_connectivity(
             None,
             list(properties),
             _tolerated(properties),
+            extras,
         )
     return _simple_connections(
         client,
@@ -1085,6 +1135,7 @@ def fetch_common_connectivity(
         None,
         list(properties),
         _tolerated(properties),
+        extras,
     )
 
 
