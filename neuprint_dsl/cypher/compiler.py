@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from ..errors import CapabilityError, InvalidArgument, QueryTypeError, UnknownROI
 from ..expr import (
@@ -69,7 +69,7 @@ from ..query import (
     column_name,
 )
 from .dialects import Dialect, get_dialect
-from .literals import exact_number_comparison, exact_number_list
+from .literals import EXACT_DOUBLE_INT, all_plain_ints, exact_number_comparison, exact_number_list
 from .schema import UNKNOWN, GraphSchema
 from .statement import CypherStatement, Param, Part
 
@@ -820,6 +820,12 @@ class CypherCompiler:
         """``pred`` with its numbers rewritten so that every engine compares them exactly
         (:func:`~neuprint_dsl.cypher.literals.exact_number_comparison`); ``None``: false for
         every number of the property's kind."""
+        if isinstance(pred, IsIn) and pred.values and all_plain_ints(pred.values):
+            # body-id lists: plain ints stay as they are (exact_number_list's rule), no copy
+            kind = self._number_kind(pred.operand)
+            ints = cast("tuple[int, ...]", pred.values)
+            if kind == "int" or max(map(abs, ints)) <= EXACT_DOUBLE_INT:
+                return pred
         raw = [pred.value] if isinstance(pred, Compare) else list(pred.values)
         if not raw or value_kind(raw[0]) != "number":
             return pred

@@ -175,18 +175,18 @@ def render_literal(value: object, *, escape_colon: bool = True, surrogates: bool
     if isinstance(value, str):
         return quote_string(value, escape_colon=escape_colon, surrogates=surrogates)
     if isinstance(value, (list, tuple)):
-        if _all_plain_ints(value):  # long id lists: one join instead of a call per value
+        if all_plain_ints(value):  # long id lists: one join instead of a call per value
             return "[" + ", ".join(map(str, value)) + "]"
         items = (render_literal(v, escape_colon=escape_colon, surrogates=surrogates) for v in value)
         return "[" + ", ".join(items) + "]"
     raise QueryTypeError(f"cannot write {type(value).__name__} {value!r} as a Cypher literal")
 
 
-def _all_plain_ints(values: Sequence[object]) -> bool:
+def all_plain_ints(values: Sequence[object]) -> bool:
     """True if every item is exactly an ``int`` (not a ``bool`` or another int subclass).
 
     Example:
-        >>> _all_plain_ints([1, 2]), _all_plain_ints([1, True]), _all_plain_ints([])
+        >>> all_plain_ints([1, 2]), all_plain_ints([1, True]), all_plain_ints([])
         (True, False, True)
     """
     return set(map(type, values)) <= {int}
@@ -303,7 +303,7 @@ def exact_number_list(
         >>> exact_number_list([1.0, 2.0**53, 2.0**70], "int")
         [1.0, 9007199254740992]
     """
-    if _all_plain_ints(values) and (
+    if all_plain_ints(values) and (
         kind == "int" or not values or max(map(abs, values)) <= EXACT_DOUBLE_INT
     ):
         return list(values)  # every plain int kept as it is (exact_number_comparison's rule)
