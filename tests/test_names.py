@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -499,14 +500,22 @@ def recording(node_properties: dict[str, str]) -> Recording:
     )
 
     def answer(cypher: str) -> Any:
+        if cypher.startswith("MATCH (n:Meta)"):  # the dataset's Meta node, as neuPrint stores it
+            node = {"dataset": "recorded", "neuronProperties": json.dumps(node_properties)}
+            return pd.DataFrame({"n": [node]})
         width = cypher.split("RETURN ", 1)[1].split("\n")[0].count(" AS ")
         if "AS roi" in cypher:
             return [[1, 2, "FB", 5]]
         if "AS bodyId_pre" in cypher:
-            row: list[Any] = [1, 2, 5, *["x"] * (width - 3)]
-            if "AS conn_roiInfo" in cypher:  # neuPrint's own roiInfo, a JSON string
-                row[-1] = '{"FB": {"pre": 2, "post": 5}}'
-            return [row]
+            aliases = [a.split(",")[0] for a in cypher.split("RETURN ", 1)[1].split(" AS ")[1:]]
+            known = {
+                "bodyId_pre": 1,
+                "bodyId_post": 2,
+                "weight": 5,
+                "weightHP": 4,
+                "conn_roiInfo": '{"FB": {"pre": 2, "post": 5}}',  # neuPrint's JSON string
+            }
+            return [[known.get(a.split()[0], "x") for a in aliases]]
         return [[1, *["x"] * (width - 1)], [2, *["y"] * (width - 1)]]
 
     return Recording(answer, schema=schema)
