@@ -49,21 +49,7 @@ _COUNTS = ["pre", "post", "downstream", "upstream", "mito", "soma"]
 #: neuprint-python 0.6.4's ``CORE_NEURON_COLS``: what ``returned_columns="core"`` returns
 #: (those the dataset has; ``inputRois``/``outputRois`` are made from ``roiInfo``)
 NEUPRINT_CORE_COLUMNS = (
-    "bodyId",
-    "instance",
-    "type",
-    "pre",
-    "post",
-    "downstream",
-    "upstream",
-    "mito",
-    "size",
-    "status",
-    "cropped",
-    "statusLabel",
-    "cellBodyFiber",
-    "somaRadius",
-    "somaLocation",
+    *CORE_NEURON_COLS[: CORE_NEURON_COLS.index("somaLocation") + 1],
     "inputRois",
     "outputRois",
     "roiInfo",
