@@ -50,7 +50,9 @@ Method: ``time.perf_counter_ns`` around single calls after one warm-up call each
 taken round-robin across rows (run 1 of every row, then run 2, ...), the garbage collector is
 collected before and disabled during each call (``--keep-gc`` leaves it on); the median is
 reported with the fastest and slowest run, and the 1-minute load average before and after (the
-machine may be shared). The targets are printed as PASS or MISS, never asserted.
+machine may be shared). The target, at least 3x neuprint-python on the neuron table (issue
+15 raised issue 12's 2x to 3x), is printed as PASS or MISSED with the measured ratio, never
+asserted; the executor's typed run is judged against the same 3x.
 """
 
 from __future__ import annotations
@@ -94,9 +96,10 @@ NEURON_KINDS = {
     "bodyId": "int", "type": "str", "instance": "str", "status": "str", "pre": "int",
     "post": "int", "size": "int", "somaRadius": "float", "cropped": "bool",
 }  # fmt: skip
-TARGET_RATIO = 2.0
+#: issue 15: "bench_http_decode checks 2x where the target was 3x" (issue 12 asked for 2x)
+TARGET_RATIO = 3.0
 TARGET = (
-    "decode of a 1,000,000-row neuron table with strings, floats and nulls: >= 2x neuprint-python"
+    "decode of a 1,000,000-row neuron table with strings, floats and nulls: >= 3x neuprint-python"
 )
 
 
@@ -322,8 +325,8 @@ def main(argv: list[str] | None = None) -> int:
 
     decode = ratio("npy.neurons", "dsl.neurons.decode")
     typed = ratio("npy.neurons", "dsl.neurons.run")
-    verdict = "PASS" if decode >= TARGET_RATIO else "MISS"
-    typed_verdict = "PASS" if typed >= TARGET_RATIO else "MISS"
+    verdict = "PASS" if decode >= TARGET_RATIO else "MISSED"
+    typed_verdict = "PASS" if typed >= TARGET_RATIO else "MISSED"
     ratios = {
         "neurons.decode": decode,
         "neurons.run": typed,
@@ -333,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         "ints.arrow": ratio("npy.ints.arrow", "dsl.ints.arrow"),
     }
     print()
-    print(f"target: {TARGET}")
+    print(f"target: {TARGET} (load average {os.getloadavg()[0]:.2f})")
     print(
         f"  npy.neurons {median['npy.neurons']:.3f} s / dsl.neurons.decode "
         f"{median['dsl.neurons.decode']:.3f} s = {decode:.2f}x  {verdict}"

@@ -39,6 +39,7 @@ from .expr import (
     And,
     Compare,
     CompareOp,
+    Const,
     ContainsAny,
     Entity,
     InRoi,
@@ -46,6 +47,7 @@ from .expr import (
     IsNull,
     Matches,
     Not,
+    Or,
     Predicate,
     PredicateLike,
     Prop,
@@ -53,7 +55,6 @@ from .expr import (
     StringTest,
     and_,
     as_predicate,
-    entities,
     value_kind,
 )
 from .fields import BoolField, Field, FloatField, IntField, ListField, N, PointField, StrField
@@ -180,27 +181,32 @@ def to_neuronjson(
         [{'bodyid': [1, 2]}, {'type': 'exists/0'}]
     """
     pred = as_predicate(expr)
-    if entities(pred) - {Entity.NEURON}:
-        raise QueryTypeError("neuronjson queries take neuron predicates (N.*) only")
     names = {**DEFAULT_FIELD_NAMES, **(field_names or {})}
-    known = {**DECLARED_KINDS, **(kinds or {})}
+    known = {**DECLARED_KINDS, **(kinds or {})} if kinds else DECLARED_KINDS
     try:
-        clauses = dnf_clauses(pred)
+        clauses = _dnf(pred, False, MAX_DNF_CLAUSES)  # refuses a field of another record
     except DNFTooLarge:
+        if not _neuron_only(pred):  # a leaf _dnf had not reached yet
+            raise _not_neurons() from None
         return _superset_plan(pred, strict, names, known)
     if not clauses:
         return NeuronJsonPlan(pred, None, None, True, names, ("the predicate is unsatisfiable",))
     objects: list[dict[str, Any]] = []
     notes: list[str] = []
     exact = True
-    conditions: dict[Predicate, tuple[str | None, Any, str]] = {}  # DNF repeats literals
+    # the DNF repeats each literal object in many clauses: one condition per object (by id,
+    # which skips hashing); an equal literal elsewhere gets an equal condition, and its note
+    # is written once (``noted``), as for the first
+    conditions: dict[int, tuple[str | None, Any, str]] = {}
+    noted: set[Predicate] = set()
     for clause in clauses:
         obj: dict[str, Any] = {}
         for literal in clause:
-            condition = conditions.get(literal)
+            condition = conditions.get(id(literal))
             if condition is None:
-                condition = conditions[literal] = _condition(literal, names, known)
-                if condition[2]:
+                condition = conditions[id(literal)] = _condition(literal, names, known)
+                if condition[2] and literal not in noted:
+                    noted.add(literal)
                     notes.append(f"{literal}: {condition[2]}")
             key, value, why = condition
             if why:
@@ -227,7 +233,7 @@ def to_neuronjson(
 
 
 def _superset_plan(
-    pred: Predicate, strict: bool, names: dict[str, str], kinds: dict[str, str]
+    pred: Predicate, strict: bool, names: dict[str, str], kinds: Mapping[str, str]
 ) -> NeuronJsonPlan:
     """The plan of a predicate whose DNF is too large to send: the server gets the plan of
     the largest prefix of its top-level conjuncts whose DNF fits (a query every matching
@@ -256,11 +262,95 @@ def _superset_plan(
     return NeuronJsonPlan(pred, query, None if nothing else pred, nothing, names, tuple(notes))
 
 
+def _not_neurons() -> QueryTypeError:
+    return QueryTypeError("neuronjson queries take neuron predicates (N.*) only")
+
+
+def _neuron_only(pred: Predicate) -> bool:
+    """True if every field and ROI test in ``pred`` is a neuron's (what
+    ``entities(pred) <= {NEURON}`` says, without building the set)."""
+    pending = [pred]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (And, Or)):
+            pending.extend(node.items)
+        elif isinstance(node, Not):
+            pending.append(node.item)
+        elif isinstance(node, InRoi):
+            if node.entity is not Entity.NEURON:
+                return False
+        elif isinstance(node, _LEAVES) and node.operand.entity is not Entity.NEURON:
+            return False
+    return True
+
+
+_LEAVES = (Compare, IsIn, Matches, StringTest, IsNull, ContainsAny)
+
+
+def _dnf(pred: Predicate, negate: bool, limit: int) -> list[tuple[Predicate, ...]]:
+    """``dnf_clauses(not_(pred) if negate else pred)`` computed in one pass, without building
+    the negation normal form: the same clauses, in the same order, with the same literals
+    (a negated leaf is the predicate's own ``Not`` node, or one ``Not(leaf)`` per leaf that De
+    Morgan negates), and :class:`DNFTooLarge` when they would pass ``limit``; a leaf on
+    another record than a neuron raises :class:`QueryTypeError` (see :func:`_neuron_only`).
+    Predicates are canonical (no And directly in an And, no constant inside a junction, no Not
+    of a Not or of a constant), so the flattening and folding of ``to_nnf`` never change the
+    clauses.
+
+    Example:
+        >>> from neuprint_dsl import N
+        >>> from neuprint_dsl.normalize import dnf_clauses
+        >>> p = ~((N.pre > 1) & ((N.type == "a") | N.cropped))
+        >>> _dnf(p, False, 10) == dnf_clauses(p)
+        True
+    """
+    if isinstance(pred, Not):
+        if not negate and not isinstance(pred.item, (And, Or)):  # a negated leaf
+            _check_neuron(pred.item)
+            return [(pred,)]  # the literal is this node itself (equal to Not(leaf))
+        return _dnf(pred.item, not negate, limit)
+    if isinstance(pred, (And, Or)):
+        if isinstance(pred, And) is not negate:  # a conjunction: the product of the items
+            result: list[tuple[Predicate, ...]] = [()]
+            for item in pred.items:
+                options = _dnf(item, negate, limit)
+                if len(result) * len(options) > limit:
+                    raise DNFTooLarge(limit)
+                result = [a + b for a in result for b in options]
+            return result
+        out: list[tuple[Predicate, ...]] = []
+        for item in pred.items:
+            out += _dnf(item, negate, limit)
+            if len(out) > limit:
+                raise DNFTooLarge(limit)
+        return out
+    if isinstance(pred, Const):
+        return [()] if bool(pred.value) is not negate else []
+    _check_neuron(pred)
+    return [(Not(pred),)] if negate else [(pred,)]
+
+
+def _check_neuron(leaf: Predicate) -> None:
+    """Refuse a leaf on another record than a neuron (an edge's weight, a synapse's type)."""
+    if isinstance(leaf, InRoi):
+        entity = leaf.entity
+    elif isinstance(leaf, _LEAVES):
+        entity = leaf.operand.entity
+    else:
+        return
+    if entity is not Entity.NEURON:
+        raise _not_neurons()
+
+
 def _unique(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if len(objects) == 1:
+        return objects
     seen: set[str] = set()
     out = []
     for obj in objects:
-        key = json.dumps(obj, sort_keys=True)
+        # the same objects as json.dumps(obj, sort_keys=True) tells apart: the values are
+        # JSON values (str, int, lists of them), whose repr is as exact as their JSON
+        key = repr(sorted(obj.items()))
         if key not in seen:
             seen.add(key)
             out.append(obj)
