@@ -11,8 +11,9 @@ Profiles (``HYPOTHESIS_PROFILE`` selects one; docs/testing.md has the details):
   (``HYPOTHESIS_PROFILE=thorough .venv/bin/python -m pytest ...``); run before resolving an
   issue about semantics.
 
-Tests that build a database per example scale their example counts down from these, and
-tests/test_differential.py scales up (at least 550 examples, 3x the profile's).
+Expensive property tests take their example counts from :func:`examples` instead: per profile
+and per cost (a database built per example, the cross-backend differential), so that ``ci``
+stays inside the ten-minute budget while ``thorough`` runs at least as many examples as before.
 """
 
 from __future__ import annotations
@@ -39,6 +40,46 @@ settings.register_profile(
     "thorough", max_examples=2000, derandomize=False, database=None, **_COMMON
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+#: Examples per property test, by profile and by what one example costs (docs/testing.md):
+#:
+#: * ``property``: an in-memory check (the profile's ``max_examples``);
+#: * ``engine``: a real Ladybug database built and queried per example (tests/test_engine.py);
+#: * ``differential``: one predicate on four databases, three backends each
+#:   (tests/test_differential.py);
+#: * ``statements``: an ordered / grouped statement on four databases, two backends each
+#:   (tests/test_differential.py).
+#:
+#: ``ci`` runs fewer of the expensive ones (the suite has a ten-minute budget on two shared
+#: cores); ``dev`` and ``thorough`` run as many as before the budget (``thorough``: 500 engine
+#: examples, 6,000 differential ones). A pinned ``@example`` always runs, in every profile.
+EXAMPLES: dict[str, dict[str, int]] = {
+    "dev": {"property": 200, "engine": 50, "differential": 600, "statements": 200},
+    "ci": {"property": 100, "engine": 12, "differential": 250, "statements": 50},
+    "thorough": {"property": 2000, "engine": 500, "differential": 6000, "statements": 2000},
+}
+#: the shares of ``property`` for a profile registered elsewhere (not in :data:`EXAMPLES`)
+_SHARE = {"property": 1.0, "engine": 0.25, "differential": 3.0, "statements": 1.0}
+
+
+def profile_name() -> str:
+    """The name of the active Hypothesis profile (``ci``, ``dev``, ``thorough`` or another)."""
+    current = getattr(settings, "get_current_profile_name", None)
+    name = current() if current is not None else getattr(settings, "_current_profile", None)
+    return str(name or "default")
+
+
+def examples(cost: str) -> int:
+    """How many examples a property test of this ``cost`` runs under the active profile.
+
+    ``cost`` is a key of :data:`EXAMPLES` (``property``, ``engine``, ``differential``,
+    ``statements``). A profile not in the table gets the shares of its ``max_examples`` that
+    ``dev`` uses (a quarter for ``engine``, three times for ``differential``), at least 10.
+    """
+    table = EXAMPLES.get(profile_name())
+    if table is not None:
+        return table[cost]
+    return max(10, round(settings().max_examples * _SHARE[cost]))
 
 
 class DifferentialTally:

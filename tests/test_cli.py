@@ -1,4 +1,13 @@
-"""The command line, run as a real console script in a subprocess."""
+"""The command line, run as a separate process.
+
+Most commands run in a child forked from one Python process that has imported neuprint_dsl
+(tests/forkserver.py): a real process with its own arguments, environment, standard streams,
+file-size limit and exit status, without paying Python's start and the imports each time.
+The tests about the process itself (the console script on ``PATH``, a closed pipe, the
+sample built on first use, and one of each kind of failed write) start the real
+``neuprint-dsl`` script. Commands that only need click's parsing run in-process (``crun``,
+``invoke``).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +23,24 @@ from typing import Any
 
 import pytest
 
+from .forkserver import ForkServer
+
 ROOT = Path(__file__).resolve().parent.parent
+
+_SERVER: list[ForkServer] = []  # this module's fork server, started on first use
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_the_fork_server() -> Iterator[None]:
+    yield
+    while _SERVER:
+        _SERVER.pop().close()
+
+
+def _environment(env: dict[str, str]) -> dict[str, str]:
+    """The commands' environment: ours, none of the terminal variables, and ``env``."""
+    base = {k: v for k, v in os.environ.items() if k not in ("NEUPRINT_DSL_TERMINAL", "COLUMNS")}
+    return {**base, "PYTHONPATH": str(ROOT), **env}
 
 
 def run(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -22,13 +48,31 @@ def run(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess[st
     return run_env(env, *args)
 
 
-def run_env(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the CLI with extra environment variables (and none of the terminal ones)."""
+def run_env(
+    env: dict[str, str],
+    *args: str,
+    stdout: Path | str | None = None,
+    fsize_limit: int | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a process forked from this module's fork server, with extra
+    environment variables (and none of the terminal ones); standard output captured, or
+    written to the file ``stdout``, under an optional file-size limit."""
+    if not _SERVER:
+        _SERVER.append(ForkServer())
+    return _SERVER[0].run(args, env=_environment(env), stdout=stdout, fsize_limit=fsize_limit)
+
+
+def console_script() -> list[str]:
+    """The ``neuprint-dsl`` console script next to this Python (or ``python -m``)."""
     script = shutil.which("neuprint-dsl", path=str(Path(sys.executable).parent))
-    command = [script] if script else [sys.executable, "-m", "neuprint_dsl.cli"]
-    base = {k: v for k, v in os.environ.items() if k not in ("NEUPRINT_DSL_TERMINAL", "COLUMNS")}
-    full = {**base, "PYTHONPATH": str(ROOT), **env}
-    return subprocess.run([*command, *args], capture_output=True, text=True, env=full, timeout=300)
+    return [script] if script else [sys.executable, "-m", "neuprint_dsl.cli"]
+
+
+def run_real(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the ``neuprint-dsl`` console script itself, in a new Python process."""
+    env = _environment({} if cache is None else {"NEUPRINT_DSL_CACHE": str(cache)})
+    command = [*console_script(), *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +89,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_compile_inline_neo4j() -> None:
-    result = run("compile", 'type =~ "MBON.*" and roi("MB(R)")', "--inline")
+    result = run_real("compile", 'type =~ "MBON.*" and roi("MB(R)")', "--inline")  # on PATH
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[:3] == [
         "MATCH (n:Neuron)",
@@ -140,7 +184,7 @@ def test_sample_refuses_bad_sizes(tmp_path: Path) -> None:
 
 def test_main_job_builds_the_sample_on_first_use(tmp_path: Path) -> None:
     query = 'neurons where type =~ "MBON.*" and roi("MB(R)")'
-    first = run("query", query, cache=tmp_path)
+    first = run_real("query", query, cache=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "MBON" in first.stdout and "bodyId" in first.stdout
     again = run("query", query, cache=tmp_path)
@@ -455,26 +499,27 @@ def test_help_examples_run(database: Path) -> None:
 
 
 def run_limited(
-    args: list[str], stdout: Any, limit: int = 20_000
+    args: list[str], stdout: Path | str, limit: int = 20_000, real: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """Run the CLI with a file-size limit (RLIMIT_FSIZE) of ``limit`` bytes."""
+    """Run the CLI with a file-size limit (RLIMIT_FSIZE) of ``limit`` bytes, standard output
+    to the file ``stdout``; in a forked process, or the console script itself (``real``)."""
     resource = pytest.importorskip("resource")
+    if not real:
+        return run_env({}, *args, stdout=stdout, fsize_limit=limit)
 
     def set_limit() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    script = shutil.which("neuprint-dsl", path=str(Path(sys.executable).parent))
-    command = [script] if script else [sys.executable, "-m", "neuprint_dsl.cli"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [*command, *args],
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        timeout=300,
-        preexec_fn=set_limit,
-    )
+    with open(stdout, "w") as handle:
+        return subprocess.run(
+            [*console_script(), *args],
+            stdout=handle,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_environment({}),
+            timeout=300,
+            preexec_fn=set_limit,
+        )
 
 
 @pytest.mark.parametrize("output_format", ["csv", "json", "table"])
@@ -482,42 +527,48 @@ def test_a_file_size_limit_is_an_error(database: Path, tmp_path: Path, output_fo
     query = ["query", "connections where weight >= 1", "--db", str(database)]
     args = [*query, "--format", output_format]
     out = tmp_path / "out.txt"
-    with out.open("w") as handle:
-        result = run_limited(args, handle)
+    # csv: the console script itself; json and table: a forked process (the same answer)
+    result = run_limited(args, out, real=output_format == "csv")
     assert result.returncode == 1
     assert result.stderr.strip() == "error: cannot write standard output: File too large"
     assert out.stat().st_size == 20_000
     # -o: the error, and no truncated file (an existing file is left as it was)
     target = tmp_path / "o.csv"
     target.write_text("before\n")
-    result = run_limited([*args, "-o", str(target)], subprocess.DEVNULL)
+    result = run_limited([*args, "-o", str(target)], os.devnull)
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: cannot write {target}: File too large"
     assert target.read_text() == "before\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv", "out.txt"]
     # the same command within the limit works
-    fine = run_limited([*args, "-o", str(target)], subprocess.DEVNULL, limit=100_000_000)
+    fine = run_limited([*args, "-o", str(target)], os.devnull, limit=100_000_000)
     assert fine.returncode == 0, fine.stderr
     assert len(target.read_text()) > 20_000
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
 def test_a_full_disk_is_an_error(database: Path) -> None:
-    script = shutil.which("neuprint-dsl", path=str(Path(sys.executable).parent))
-    command = [script] if script else [sys.executable, "-m", "neuprint_dsl.cli"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    csv = ["query", 'type = "APL"', "--db", str(database), "--format", "csv"]
+    with open("/dev/full", "w") as full:  # the console script itself, once
+        real = subprocess.run(
+            [*console_script(), *csv],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_environment({}),
+            timeout=300,
+        )
+    forked = run_env({}, *csv, stdout="/dev/full")
+    assert (real.returncode, real.stderr) == (forked.returncode, forked.stderr)
     for args in (
-        ["query", 'type = "APL"', "--db", str(database), "--format", "csv"],
+        csv,
         ["query", 'type = "APL"', "--db", str(database)],
         ["format", "pre > 1"],
         ["compile", "pre > 1"],
         ["info", "--db", str(database)],
         ["rois", "--db", str(database)],
     ):
-        with open("/dev/full", "w") as full:
-            result = subprocess.run(
-                [*command, *args], stdout=full, stderr=subprocess.PIPE, text=True, env=env
-            )
+        result = run_env({}, *args, stdout="/dev/full")
         assert result.returncode == 1, args
         assert result.stderr.strip().endswith(
             "error: cannot write standard output: No space left on device"
@@ -528,14 +579,11 @@ def test_a_full_disk_is_an_error(database: Path) -> None:
 
 
 def test_a_closed_pipe_stops_quietly(database: Path) -> None:
-    script = shutil.which("neuprint-dsl", path=str(Path(sys.executable).parent))
-    command = [script] if script else [sys.executable, "-m", "neuprint_dsl.cli"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        [*command, "query", "connections where weight >= 1", "--db", str(database)],
+    process = subprocess.Popen(  # the console script itself
+        [*console_script(), "query", "connections where weight >= 1", "--db", str(database)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=env,
+        env=_environment({}),
     )
     assert process.stdout is not None and process.stderr is not None
     assert process.stdout.readline().startswith(b"bodyId_pre")

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,8 @@ from neuprint_dsl.display import (
     terminal_layout,
 )
 from neuprint_dsl.errors import InvalidArgument
+
+from .forkserver import ForkServer
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -51,10 +54,22 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
+_SERVER: list[ForkServer] = []  # this module's fork server, started on first use
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_the_fork_server() -> Iterator[None]:
+    yield
+    while _SERVER:
+        _SERVER.pop().close()
+
+
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*command(), *args], capture_output=True, text=True, env=cli_env(**env), timeout=300
-    )
+    """The command in its own process, forked from this module's fork server
+    (tests/forkserver.py); test_real_pseudo_terminal starts the console script itself."""
+    if not _SERVER:
+        _SERVER.append(ForkServer())
+    return _SERVER[0].run(args, env=cli_env(**env))
 
 
 def crun(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -47,7 +47,7 @@ from neuprint_dsl.neuronjson import match
 from neuprint_dsl.query import Aggregate, Neurons
 from neuprint_dsl.transports import Embedded, LocalNeuronJson
 
-from .conftest import DifferentialTally
+from .conftest import DifferentialTally, examples
 from .strategies import (
     DIFF_FLOATS,
     DIFF_INTS,
@@ -61,7 +61,8 @@ from .strategies import (
 WORLDS = 4
 RECORDS = 60
 #: each example checks one predicate on every database: WORLDS cases per example
-EXAMPLES = max(550, 3 * settings().max_examples)
+#: (ci 250 examples, dev 600, thorough 6,000: tests/conftest.py)
+EXAMPLES = examples("differential")
 SURVEY = bool(os.environ.get("DIFFERENTIAL_SURVEY"))
 
 
@@ -514,7 +515,7 @@ def check_statement(world: World, statement: Neurons, tally: DifferentialTally) 
 
 
 @settings(
-    max_examples=max(100, settings().max_examples),
+    max_examples=examples("statements"),  # ci 50, dev 200, thorough 2,000
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 @given(statement=ordered_statements())

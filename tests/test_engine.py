@@ -22,9 +22,11 @@ from neuprint_dsl.embedded.export import Export
 from neuprint_dsl.expr import Entity, Predicate
 from neuprint_dsl.transports import Embedded
 
+from .conftest import examples
 from .strategies import EDGE_SCHEMA, NEURON_SCHEMA, ROIS, predicates, records
 
-EXAMPLES = max(10, settings().max_examples // 4)  # each example builds a database
+#: each example builds a database: ci runs 12, dev 50, thorough 500 (tests/conftest.py)
+EXAMPLES = examples("engine")
 
 
 def _storable(value: Any) -> bool:

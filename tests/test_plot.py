@@ -4,7 +4,6 @@ connection tables as networkx graphs."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -485,13 +484,16 @@ def test_docs_page_exists_and_is_linked() -> None:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "neuprint_dsl.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"},
-    )
+    """The command in this process (click's runner; matplotlib already uses Agg here): the
+    command line's own process behaviour is tested in tests/test_cli.py."""
+    from click.testing import CliRunner
+
+    from neuprint_dsl.cli import cli as command
+
+    result = CliRunner().invoke(command, list(args), env={"MPLBACKEND": "Agg"})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
 
 
 def test_cli_plot(db_path: Path, tmp_path: Path) -> None:

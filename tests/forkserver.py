@@ -1,0 +1,190 @@
+"""Run the ``neuprint-dsl`` command (or an example script) in a real, separate process, fast.
+
+Starting Python and importing neuprint_dsl (pandas, pyarrow, requests, Ladybug) costs about a
+second of CPU, which on two shared cores is several seconds per command; tests/test_cli.py
+runs dozens of commands. :class:`ForkServer` pays it once: it starts one Python process
+that imports ``neuprint_dsl.cli`` and then, for each command, **forks** a child that
+
+* takes the given argument list, environment (the whole of it) and working directory,
+* has its standard input on ``/dev/null``, its standard output and error on the given files
+  (or ``/dev/full``, a file of the test's), and an optional file-size limit (``RLIMIT_FSIZE``),
+* calls the console script's entry point (``neuprint_dsl.cli:main``), or runs a script as
+  ``python script.py`` would (``runpy``, ``__name__ == "__main__"``),
+* and ends the way a real process ends: ``sys.exit`` unwinds to the interpreter, which
+  flushes the standard streams, runs ``atexit`` and reports the exit status (an uncaught
+  exception prints its traceback and exits 1).
+
+So a command sees exactly what a fresh ``neuprint-dsl`` process sees, except that the
+modules were imported before its environment was set (neuprint_dsl reads the environment
+when called, never at import). Tests that are about the process itself (the console script
+on ``PATH``, a closed pipe, the sample built on first use) still start real processes.
+
+tests/test_cli.py starts one per module; run
+``python tests/forkserver.py`` by hand to see the protocol: one JSON request per line on
+standard input, one JSON answer (``{"returncode": n}``) per line on standard output.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+#: What the server runs once, before any command: the imports, and the text parser that
+#: ``parse`` builds on first use (``functools.cache``; a fresh process builds the same one).
+WARM_UP = "import neuprint_dsl.cli\nfrom neuprint_dsl import parse\nparse('neurons where pre > 1')"
+
+
+class ForkServer:
+    """The client: starts the server process and runs commands through it."""
+
+    def __init__(self, warm_up: str = WARM_UP) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self._process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), warm_up],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        self._answer({}, timeout=300)  # the imports are done
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: str | Path | None = None,
+        stdout: str | Path | None = None,
+        fsize_limit: int | None = None,
+        script: str | Path | None = None,
+        timeout: float = 300,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``neuprint-dsl ARGS`` (or ``python SCRIPT ARGS``) in a forked child.
+
+        ``stdout`` names the file standard output goes to (``/dev/full``, a file the test
+        opened ...); without it the output is captured and returned, as is standard error.
+        The result is what :func:`subprocess.run` with ``capture_output=True`` returns.
+        """
+        argv = [str(a) for a in args]
+        with tempfile.TemporaryDirectory(prefix="forkrun-") as tmp:
+            out = Path(tmp) / "stdout"
+            err = Path(tmp) / "stderr"
+            request = {
+                "argv": argv,
+                "env": dict(env),
+                "cwd": str(cwd if cwd is not None else Path.cwd()),
+                "stdout": str(stdout if stdout is not None else out),
+                "stderr": str(err),
+                "fsize_limit": fsize_limit,
+                "script": None if script is None else str(script),
+            }
+            assert self._process.stdin is not None
+            self._process.stdin.write(json.dumps(request) + "\n")
+            self._process.stdin.flush()
+            code = self._answer(request, timeout)["returncode"]
+            captured = out.read_text(encoding="utf-8", errors="replace") if stdout is None else ""
+            errors = err.read_text(encoding="utf-8", errors="replace")
+        return subprocess.CompletedProcess(argv, code, captured, errors)
+
+    def _answer(self, request: Mapping[str, Any], timeout: float) -> dict[str, Any]:
+        assert self._process.stdout is not None
+        ready, _, _ = select.select([self._process.stdout], [], [], timeout)
+        line = self._process.stdout.readline() if ready else ""
+        if not line:
+            self.close()
+            raise RuntimeError(f"the fork server did not answer in {timeout} s: {request}")
+        return json.loads(line)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Stop the server process."""
+        if self._process.poll() is None:
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+
+
+# -- the server process -------------------------------------------------------------------
+
+
+def _child(request: dict[str, Any]) -> None:
+    """In the forked child: become the command's process and run it (never returns)."""
+    os.setsid()  # its own process group, like a command started from a shell
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    out = request["stdout"]
+    for fd, (path, mode) in enumerate(
+        [
+            (os.devnull, os.O_RDONLY),
+            (out, os.O_WRONLY | os.O_APPEND if out.startswith("/dev/") else flags),
+            (request["stderr"], flags),
+        ]
+    ):
+        opened = os.open(path, mode, 0o644)
+        os.dup2(opened, fd)
+        os.close(opened)
+    if request["fsize_limit"] is not None:
+        import resource
+
+        limit = int(request["fsize_limit"])
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    script = request["script"]
+    if script is not None:
+        import runpy
+
+        sys.argv = [script, *request["argv"]]
+        sys.path[0] = os.path.dirname(os.path.abspath(script))
+        runpy.run_path(script, run_name="__main__")
+        raise SystemExit(0)
+    from neuprint_dsl.cli import main
+
+    sys.argv = ["neuprint-dsl", *request["argv"]]
+    sys.path[0] = os.path.dirname(sys.executable)  # as for the console script
+    main()
+    raise SystemExit(0)
+
+
+def _serve(warm_up: str) -> None:
+    exec(warm_up, {"__name__": "__warm_up__"})
+    # the objects made so far are never garbage: keep the collector (in the children too)
+    # off them, so a child does not copy every page of them when it runs or exits
+    gc.collect()
+    gc.freeze()
+    answers = os.fdopen(os.dup(1), "w")  # the answers; fd 1 itself is the child's stdout
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    answers.write("{}\n")
+    answers.flush()
+    for line in sys.stdin:
+        request = json.loads(line)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            answers.close()
+            _child(request)  # SystemExit unwinds from here to the interpreter's exit
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        answers.write(json.dumps({"returncode": code}) + "\n")
+        answers.flush()
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1] if len(sys.argv) > 1 else WARM_UP)
