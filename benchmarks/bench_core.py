@@ -8,26 +8,32 @@ Run from the repository root::
 
 What is measured (single-threaded, one process, one run):
 
-* ``dsl.*``: building a neuron predicate with the fluent API (``N.type.matches(...) & ...``),
-  compiling it with ``to_cypher(pred, "neo4j")`` and rendering ``.inline()`` (the text the
-  neuPrintHTTP transport sends), and both together.
-* ``text.*``: ``neuprint_dsl.text.parse`` on the same query written as text, and
-  parse + compile + inline end to end. Skipped, with the reason, while the text module is
-  missing or the query does not parse; a warning if the parse differs from the fluent form.
-* ``npy.*``: neuprint-python (``neuprint``) building ``NeuronCriteria(...)`` and its WHERE text
-  via ``all_conditions()`` (the fragment ``fetch_neurons`` puts after ``MATCH``), with an
-  offline stand-in ``Client`` for its ROI validation. ``NeuronCriteria`` has no
-  ``instance startswith``, so the comparable DSL rows use a 5-leaf predicate without it.
+* ``dsl.compile6`` / ``dsl.compile30``: compiling a pre-built neuron predicate of 6 / 30
+  conditions to a whole statement (``MATCH ... WHERE ... RETURN`` 14 columns ``ORDER BY``):
+  ``to_cypher(pred, "neo4j").inline()`` (the text the neuPrintHTTP transport sends) and, for
+  the ``_ladybug`` rows, ``to_cypher(pred, "ladybug")`` with its ``.text`` and ``.params``
+  (what the embedded transport sends).
+* ``npy.where6`` / ``npy.where30``: neuprint-python's ``NeuronCriteria.all_conditions()`` on a
+  pre-built criteria of the *same* conditions (its WHERE text), with an offline stand-in
+  ``Client`` for its ROI validation. The 6 conditions are the ones both can express:
+  ``type`` regex, an ROI, ``status``, ``cropped`` false or missing, ``min_pre``,
+  ``min_post``. The 30 are listed in :data:`NC_KWARGS_30`. The DSL predicates are checked to
+  be exactly what ``neuprint_dsl.compat.NeuronCriteria`` makes of the same keywords.
+* ``dsl.build6``, ``dsl.build_compile6``, ``npy.construct_*``: building as well.
+* ``text.*``: ``neuprint_dsl.text.parse`` on a 6-leaf query written as text (with
+  ``instance startswith``), and parse + compile + inline.
+* ``build.chain*``: ``a & b & c & ...`` over 100 / 1,000 / 10,000 pre-built leaves (time per
+  leaf; linear building keeps it flat), and ``and_(*leaves)`` beside it.
 
 Method: ``time.perf_counter_ns`` around batches of ``iterations`` calls of one zero-argument
 callable, after a warm-up; ``repeats`` batches per row, taken round-robin across the rows so
 load changes on a shared machine hit every row alike; the reported figure is the median of the
-per-op times of the batches (the fastest and slowest batch are printed beside it). The 1-minute
-load average before and after the run is printed: on a busy machine, trust the ratios more than
-the absolute numbers. The cyclic garbage collector is collected before and disabled during each
-batch (as ``timeit`` does), unless ``--keep-gc``. The cost of the benchmark loop itself (one
-Python call per op) is measured and printed, not subtracted. Timings are informational:
-nothing here asserts on them.
+per-op times of the batches (the fastest and slowest batch are printed beside it). Ratios are
+ratios of those medians. The 1-minute load average before and after the run is printed: on a
+busy machine, trust the ratios more than the absolute numbers. The cyclic garbage collector
+is collected before and disabled during each batch (as ``timeit`` does), unless ``--keep-gc``.
+The cost of the benchmark loop itself (one Python call per op) is measured and printed, not
+subtracted. Timings are informational: nothing here asserts on them.
 """
 
 from __future__ import annotations
@@ -50,17 +56,75 @@ from _machine import load_average, machine_info, package_version  # benchmarks/_
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: The typical query, as text (6 leaves) and without the ``startswith`` leaf (5 leaves).
+#: The text-language query of the parse rows (6 leaves, one ``instance startswith``).
 QUERY_TEXT_6 = (
     'type =~ "MBON.*" and roi("MB(R)") and status = "Traced" and not cropped '
     'and pre >= 100 and instance startswith "MBON"'
 )
-QUERY_TEXT_5 = (
-    'type =~ "MBON.*" and roi("MB(R)") and status = "Traced" and not cropped and pre >= 100'
-)
 
-#: Targets from the project brief, in ops/second, by row name.
-TARGETS: dict[str, float] = {"dsl.compile6": 20_000.0, "text.parse6": 5_000.0}
+#: The 6 conditions of the compile rows, as NeuronCriteria keywords (both sides express them).
+NC_KWARGS_6: dict[str, Any] = {
+    "type": "MBON.*",
+    "rois": ["MB(R)"],
+    "status": "Traced",
+    "cropped": False,
+    "min_pre": 100,
+    "min_post": 50,
+}
+#: The ROIs of the 30-condition criteria (every one required: ``roi_req="all"``).
+ROIS_30: tuple[str, ...] = (
+    "MB(R)", "CA(R)", "PED(R)", "aL(R)", "a'L(R)", "bL(R)", "b'L(R)", "gL(R)", "SMP(R)", "SIP(R)",
+)  # fmt: skip
+#: The 30 conditions: a type regex, status, statusLabel, cropped false or missing, min_pre,
+#: min_post, somaLocation not null, 13 exact string properties and 10 required ROIs
+#: (``somaLocation`` is added as neuprint's / the DSL's ``NotNull``).
+NC_KWARGS_30: dict[str, Any] = {
+    "type": "MBON.*",
+    "regex": True,
+    "status": "Traced",
+    "statusLabel": "Roughly traced",
+    "cropped": False,
+    "min_pre": 100,
+    "min_post": 200,
+    "cellBodyFiber": "PDM01",
+    "class_": "MBON",
+    "somaSide": "R",
+    "hemilineage": "LHl1",
+    "superclass": "central",
+    "subclass": "MBON_a",
+    "predictedNt": "acetylcholine",
+    "consensusNt": "acetylcholine",
+    "origin": "brain",
+    "modality": "central",
+    "longTract": "none",
+    "entryNerve": "none",
+    "exitNerve": "none",
+    "rois": list(ROIS_30),
+    "roi_req": "all",
+}
+CHAIN_SIZES = (100, 1_000, 10_000)
+
+#: Targets of issue 15 that this script measures, word for word.
+TARGET_COMPILE = (
+    "Compile at least 25,000/s and at least 7x neuprint-python's `all_conditions()` on the "
+    "same 6 conditions (and on 30 conditions)"
+)
+TARGET_PARSE = "parse at least 5,000/s"
+TARGET_LINEAR = "building with `&` linear"
+COMPILE_OPS = 25_000.0
+COMPILE_RATIO = 7.0
+PARSE_OPS = 5_000.0
+#: "linear": the time per leaf of the longest chain within this factor of the shortest's
+LINEAR_SLACK = 2.0
+
+#: ops/s targets by row name (shown beside the row).
+TARGETS: dict[str, float] = {
+    "dsl.compile6": COMPILE_OPS,
+    "dsl.compile6_ladybug": COMPILE_OPS,
+    "dsl.compile30": COMPILE_OPS,
+    "dsl.compile30_ladybug": COMPILE_OPS,
+    "text.parse6": PARSE_OPS,
+}
 
 #: A hemibrain-like ROI list for the stand-in client (the 63 primary ROIs plus some parents).
 #: neuprint-python turns ``client.all_rois`` into a set on every WHERE it builds, so its size
@@ -85,13 +149,16 @@ STANDIN_OTHER_ROIS: tuple[str, ...] = (
 
 @dataclass
 class Row:
-    """One benchmark row: a callable, or the reason it could not run."""
+    """One benchmark row: a callable, or the reason it could not run. ``per`` divides the
+    time of one call (e.g. the leaves of a chain), so the row reports time per item."""
 
     name: str
     label: str
     group: str
     fn: Callable[[], object] | None = None
     skipped: str | None = None
+    per: int = 1
+    iterations: int | None = None  # calls per batch, when not the settings' default
     median_ns: float | None = None
     min_ns: float | None = None
     max_ns: float | None = None
@@ -138,12 +205,14 @@ def measure(rows: list[Row], settings: Settings) -> None:
     runnable = [r for r in rows if r.fn is not None]
     for row in runnable:
         assert row.fn is not None
-        for _ in range(settings.warmup):
+        for _ in range(settings.warmup if row.iterations is None else 1):
             row.fn()
     for _ in range(settings.repeats):
         for row in runnable:
             assert row.fn is not None
-            row.batch_ns_per_op.append(time_batch(row.fn, settings.iterations, settings.disable_gc))
+            n = settings.iterations if row.iterations is None else row.iterations
+            per_call = time_batch(row.fn, n, settings.disable_gc)
+            row.batch_ns_per_op.append(per_call / row.per)
     for row in runnable:
         row.median_ns = statistics.median(row.batch_ns_per_op)
         row.min_ns = min(row.batch_ns_per_op)
@@ -161,93 +230,176 @@ def loop_overhead_ns(settings: Settings) -> float:
 # -- neuprint-dsl ----------------------------------------------------------------------------
 
 
-def import_dsl() -> tuple[Any, Callable[..., Any]]:
-    """``N`` and ``to_cypher``, importing from the repository root if not installed."""
+def import_dsl() -> Any:
+    """The ``neuprint_dsl`` package, importing from the repository root if not installed."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    dsl = importlib.import_module("neuprint_dsl")
-    cypher = importlib.import_module("neuprint_dsl.cypher")
-    return dsl.N, cypher.to_cypher
+    return importlib.import_module("neuprint_dsl")
+
+
+def build6() -> Any:
+    """The 6 conditions with the fluent API."""
+    N = import_dsl().N
+    return (
+        N.type.matches("MBON.*")
+        & N.roi("MB(R)")
+        & (N.status == "Traced")
+        & ~N.cropped
+        & (N.pre >= 100)
+        & (N.post >= 50)
+    )
+
+
+def build30() -> Any:
+    """The 30 conditions with the fluent API (in the order compat.NeuronCriteria gives)."""
+    N = import_dsl().N
+    pred = N.type.matches("MBON.*") & (N.status == "Traced")
+    pred &= N.statusLabel == "Roughly traced"
+    pred &= ~N.cropped
+    for key in (
+        "cellBodyFiber", "class_", "consensusNt", "entryNerve", "exitNerve", "hemilineage",
+        "longTract", "modality", "origin", "predictedNt", "somaSide", "subclass", "superclass",
+    ):  # fmt: skip
+        pred &= N[key.rstrip("_")] == NC_KWARGS_30[key]
+    pred &= (N.pre >= 100) & (N.post >= 200) & N.somaLocation.not_null()
+    for roi in sorted(ROIS_30):
+        pred &= N.roi(roi)
+    return pred
+
+
+def same_conditions(pred: Any, kwargs: dict[str, Any], notes: list[str], what: str) -> bool:
+    """Check that ``pred`` is what ``neuprint_dsl.compat.NeuronCriteria(**kwargs)`` means
+    (the DSL's translation of neuprint-python's criteria), as a set of conditions."""
+    compat = importlib.import_module("neuprint_dsl.compat")
+    extra = {"somaLocation": compat.NotNull} if kwargs is NC_KWARGS_30 else {}
+    expected = compat.NeuronCriteria(**kwargs, **extra).to_expr()
+    ok = set(pred.items) == set(expected.items) and len(pred.items) == len(expected.items)
+    notes.append(
+        f"check: the DSL's {what} == compat.NeuronCriteria(same keywords).to_expr() "
+        f"({len(pred.items)} conditions): {'ok' if ok else 'MISMATCH'}"
+    )
+    if not ok:
+        notes.append(f"    DSL:    {pred}\n    compat: {expected}")
+    return ok
 
 
 def dsl_rows(notes: list[str]) -> tuple[list[Row], Any, Any]:
-    """Fluent build / compile rows; also returns the 6- and 5-leaf predicates."""
-    N, to_cypher = import_dsl()
-
-    def build6() -> Any:
-        return (
-            N.type.matches("MBON.*")
-            & N.roi("MB(R)")
-            & (N.status == "Traced")
-            & ~N.cropped
-            & (N.pre >= 100)
-            & N.instance.startswith("MBON")
-        )
-
-    def build5() -> Any:
-        return (
-            N.type.matches("MBON.*")
-            & N.roi("MB(R)")
-            & (N.status == "Traced")
-            & ~N.cropped
-            & (N.pre >= 100)
-        )
-
-    pred6, pred5 = build6(), build5()
+    """Build and compile rows; also returns the 6- and 30-condition predicates."""
+    to_cypher = importlib.import_module("neuprint_dsl.cypher").to_cypher
+    pred6, pred30 = build6(), build30()
+    same_conditions(pred6, NC_KWARGS_6, notes, "6-condition predicate")
+    same_conditions(pred30, NC_KWARGS_30, notes, "30-condition predicate")
     # Show what is being timed once, so a wrong compilation is visible rather than just fast.
-    notes.append("DSL 6-leaf neo4j inline text (what dsl.compile6 produces):")
+    notes.append("DSL 6-condition neo4j inline text (what dsl.compile6 produces):")
     notes.append(indent(to_cypher(pred6, "neo4j").inline(), "    "))
+    lb = to_cypher(pred6, "ladybug")
+    notes.append("DSL 6-condition ladybug WHERE (dsl.compile6_ladybug; text + params):")
+    where = [line for line in lb.text.splitlines() if line.startswith(("WHERE", "  AND"))]
+    notes.append(indent("\n".join(where) + f"\nparams {dict(lb.params)}", "    "))
 
-    def compile6() -> str:
-        return str(to_cypher(pred6, "neo4j").inline())
+    def inline(pred: Any) -> Callable[[], object]:
+        return lambda: to_cypher(pred, "neo4j").inline()
 
-    def build_compile6() -> str:
-        return str(to_cypher(build6(), "neo4j").inline())
+    def text_params(pred: Any) -> Callable[[], object]:
+        def run() -> object:
+            stmt = to_cypher(pred, "ladybug")
+            return stmt.text, stmt.params
 
-    def compile5() -> str:
-        return str(to_cypher(pred5, "neo4j").inline())
-
-    def build_compile5() -> str:
-        return str(to_cypher(build5(), "neo4j").inline())
+        return run
 
     rows = [
-        Row("dsl.build6", "fluent build, 6 leaves", "dsl", build6),
-        Row("dsl.compile6", "to_cypher(pred6,'neo4j').inline()", "dsl", compile6),
-        Row("dsl.build_compile6", "build + compile + inline, 6 leaves", "dsl", build_compile6),
-        Row("dsl.compile5", "to_cypher(pred5).inline(), pre-built", "cmp", compile5),
-        Row("dsl.build_compile5", "build + compile + inline, 5 leaves", "cmp", build_compile5),
+        Row("dsl.build6", "fluent build, 6 conditions", "dsl", build6),
+        Row("dsl.compile6", "to_cypher(pred6,'neo4j').inline()", "dsl", inline(pred6)),
+        Row(
+            "dsl.compile6_ladybug",
+            "to_cypher(pred6,'ladybug') text+params",
+            "dsl",
+            text_params(pred6),
+        ),
+        Row(
+            "dsl.build_compile6",
+            "build + compile + inline, 6 conditions",
+            "dsl",
+            lambda: to_cypher(build6(), "neo4j").inline(),
+        ),
+        Row("dsl.build30", "fluent build, 30 conditions", "dsl30", build30),
+        Row("dsl.compile30", "to_cypher(pred30,'neo4j').inline()", "dsl30", inline(pred30)),
+        Row(
+            "dsl.compile30_ladybug",
+            "to_cypher(pred30,'ladybug') text+params",
+            "dsl30",
+            text_params(pred30),
+        ),
     ]
-    return rows, pred6, pred5
+    return rows, pred6, pred30
 
 
-def text_rows(pred6: Any, pred5: Any, notes: list[str]) -> list[Row]:
+def chain_leaves(settings: Settings) -> int:
+    """Leaves built in one batch of a chain row (10,000 a batch in a quick run, 20,000 in a
+    full one)."""
+    return max(CHAIN_SIZES) * max(1, settings.iterations // 1_000)
+
+
+def chain_rows(settings: Settings, notes: list[str]) -> list[Row]:
+    """``a & b & ...`` over n pre-built leaves (time per leaf), and ``and_(*leaves)``."""
+    dsl = import_dsl()
+    N, and_ = dsl.N, dsl.and_
+    rows = []
+    for n in CHAIN_SIZES:
+        leaves = [N.pre > i for i in range(n)]
+
+        def chain(leaves: list[Any] = leaves) -> Any:
+            pred = leaves[0]
+            for leaf in leaves[1:]:
+                pred = pred & leaf
+            return pred
+
+        def flat(leaves: list[Any] = leaves) -> Any:
+            return and_(*leaves)
+
+        same = chain() == flat() and len(chain().items) == n
+        notes.append(
+            f"check: chain of {n:,} leaves == and_(*leaves): {'ok' if same else 'MISMATCH'}"
+        )
+        # the same number of leaves in every batch, whatever the chain's length, so that a
+        # busy machine preempts the batches of every size alike
+        iterations = chain_leaves(settings) // n
+        rows.append(Row(f"build.chain{n}", f"a & b & ... , {n:,} leaves, per leaf", "chain",
+                        chain, per=n, iterations=iterations))  # fmt: skip
+        rows.append(Row(f"build.and_{n}", f"and_(*leaves), {n:,} leaves, per leaf", "chain",
+                        flat, per=n, iterations=iterations))  # fmt: skip
+    return rows
+
+
+def text_rows(notes: list[str]) -> list[Row]:
     """Parse rows, or skipped rows saying why."""
     names = [
         ("text.parse6", "text.parse, 6 leaves", "text"),
         ("text.parse_compile6", "parse + compile + inline, 6 leaves", "text"),
-        ("text.parse_compile5", "parse + compile + inline, 5 leaves", "cmp"),
     ]
     try:
         parse = importlib.import_module("neuprint_dsl.text").parse
     except (ImportError, AttributeError) as exc:
-        why = (
-            f"neuprint_dsl.text.parse is not importable yet ({type(exc).__name__}: {exc}); "
-            "rerun once neuprint_dsl/text.py exists"
-        )
+        why = f"neuprint_dsl.text.parse is not importable ({type(exc).__name__}: {exc})"
         return [Row(n, label, g, skipped=why) for n, label, g in names]
-
-    _, to_cypher = import_dsl()
-    for text, pred, leaves in ((QUERY_TEXT_6, pred6, 6), (QUERY_TEXT_5, pred5, 5)):
-        try:
-            parsed = parse(text)
-        except Exception as exc:  # report, do not hide: this is a finding, not a skip
-            why = f"parse({text!r}) raised {type(exc).__name__}: {exc}"
-            return [Row(n, label, g, skipped=why) for n, label, g in names]
-        if parsed != pred:
-            notes.append(
-                f"WARNING: parse(text, {leaves} leaves) != fluent predicate:\n"
-                f"    parsed: {parsed!r}\n    fluent: {pred!r}"
-            )
+    dsl = import_dsl()
+    N, to_cypher = dsl.N, dsl.to_cypher
+    fluent = (
+        N.type.matches("MBON.*")
+        & N.roi("MB(R)")
+        & (N.status == "Traced")
+        & ~N.cropped
+        & (N.pre >= 100)
+        & N.instance.startswith("MBON")
+    )
+    try:
+        parsed = parse(QUERY_TEXT_6)
+    except Exception as exc:  # report, do not hide: this is a finding, not a skip
+        why = f"parse({QUERY_TEXT_6!r}) raised {type(exc).__name__}: {exc}"
+        return [Row(n, label, g, skipped=why) for n, label, g in names]
+    notes.append(
+        f"check: parse(text) == the fluent predicate: {'ok' if parsed == fluent else 'MISMATCH'}"
+    )
 
     def parse6() -> Any:
         return parse(QUERY_TEXT_6)
@@ -255,10 +407,7 @@ def text_rows(pred6: Any, pred5: Any, notes: list[str]) -> list[Row]:
     def parse_compile6() -> str:
         return str(to_cypher(parse(QUERY_TEXT_6), "neo4j").inline())
 
-    def parse_compile5() -> str:
-        return str(to_cypher(parse(QUERY_TEXT_5), "neo4j").inline())
-
-    fns: list[Callable[[], object]] = [parse6, parse_compile6, parse_compile5]
+    fns: list[Callable[[], object]] = [parse6, parse_compile6]
     return [Row(n, label, g, fn) for (n, label, g), fn in zip(names, fns, strict=True)]
 
 
@@ -308,9 +457,10 @@ def make_standin_client(neuprint: Any) -> Any:
 def neuprint_rows(neuron_columns: tuple[str, ...], notes: list[str]) -> tuple[list[Row], str]:
     """neuprint-python rows (or skipped rows) and its version string."""
     names = [
-        ("npy.where", "NC.all_conditions(), pre-built NC", "cmp"),
-        ("npy.construct_where", "NC(...) + all_conditions()", "cmp"),
-        ("npy.construct_query", "NC(...) + fetch_neurons-style text", "cmp"),
+        ("npy.where6", "NC.all_conditions(), pre-built, 6 conditions", "dsl"),
+        ("npy.construct_where6", "NC(...) + all_conditions(), 6 conditions", "dsl"),
+        ("npy.construct_query6", "NC(...) + fetch_neurons-style text, 6", "dsl"),
+        ("npy.where30", "NC.all_conditions(), pre-built, 30 conditions", "dsl30"),
     ]
     try:
         neuprint = importlib.import_module("neuprint")
@@ -325,18 +475,10 @@ def neuprint_rows(neuron_columns: tuple[str, ...], notes: list[str]) -> tuple[li
     client = make_standin_client(neuprint)
 
     def construct() -> Any:
-        return NC(
-            type="MBON.*", rois=["MB(R)"], status="Traced", cropped=False, min_pre=100,
-            client=client,
-        )  # fmt: skip
+        return NC(**NC_KWARGS_6, client=client)
 
-    nc = construct()
-
-    def where() -> str:
-        return str(nc.all_conditions())
-
-    def construct_where() -> str:
-        return str(construct().all_conditions())
+    nc6 = construct()
+    nc30 = NC(**NC_KWARGS_30, somaLocation=neuprint.NotNull, client=client)
 
     # fetch_neurons() (neuprint/queries/neurons.py) assembles its statement like this, after
     # asking the server for the column list; here the columns are the DSL's default columns
@@ -357,25 +499,48 @@ def neuprint_rows(neuron_columns: tuple[str, ...], notes: list[str]) -> tuple[li
         ORDER BY n.bodyId
     """
 
-    notes.append("neuprint-python WHERE text (what npy.where produces):")
-    notes.append(indent(where(), "    "))
+    where30 = nc30.all_conditions()
+    notes.append("neuprint-python WHERE text, 6 conditions (what npy.where6 produces):")
+    notes.append(indent(nc6.all_conditions(), "    "))
+    count30 = sum(1 for line in where30.splitlines() if line.strip().startswith(("n.", "AND", "(")))
+    count30 += where30.count(" AND n.")  # the ROIs share one parenthesised line
+    notes.append(f"neuprint-python WHERE text, 30 conditions: {count30} conditions")
     rows = [
-        Row(names[0][0], names[0][1], "cmp", where),
-        Row(names[1][0], names[1][1], "cmp", construct_where),
-        Row(names[2][0], names[2][1], "cmp", construct_query),
+        Row(names[0][0], names[0][1], names[0][2], nc6.all_conditions),
+        Row(names[1][0], names[1][1], names[1][2], lambda: construct().all_conditions()),
+        Row(names[2][0], names[2][1], names[2][2], construct_query),
+        Row(names[3][0], names[3][1], names[3][2], nc30.all_conditions),
     ]
     return rows, version
 
 
 # -- reporting -------------------------------------------------------------------------------
 
-#: (numerator row, denominator row, what the ratio means)
-RATIOS: tuple[tuple[str, str, str], ...] = (
-    ("dsl.compile5", "npy.where", "pre-built query -> text"),
-    ("dsl.build_compile5", "npy.construct_where", "build + text (DSL: full statement)"),
-    ("dsl.build_compile5", "npy.construct_query", "build + full statement text"),
-    ("text.parse_compile5", "npy.construct_where", "text query -> Cypher vs NC -> WHERE"),
+#: (numerator row, denominator row, what the ratio means, target or None)
+RATIOS: tuple[tuple[str, str, str, float | None], ...] = (
+    ("dsl.compile6", "npy.where6", "6 conditions, pre-built -> text (neo4j)", COMPILE_RATIO),
+    (
+        "dsl.compile6_ladybug",
+        "npy.where6",
+        "6 conditions, pre-built -> text (ladybug)",
+        COMPILE_RATIO,
+    ),
+    ("dsl.compile30", "npy.where30", "30 conditions, pre-built -> text (neo4j)", COMPILE_RATIO),
+    (
+        "dsl.compile30_ladybug",
+        "npy.where30",
+        "30 conditions, pre-built -> text (ladybug)",
+        COMPILE_RATIO,
+    ),
+    ("dsl.build_compile6", "npy.construct_where6", "build + text (DSL: full statement)", None),
+    ("dsl.build_compile6", "npy.construct_query6", "build + full statement text", None),
 )
+TITLES = {
+    "dsl": "6 conditions (type regex, ROI, status, cropped, min_pre, min_post), side by side",
+    "dsl30": "30 conditions (NC_KWARGS_30), side by side",
+    "chain": "building with & (time per leaf)",
+    "text": "text language (6 leaves, with `instance startswith`)",
+}
 
 
 def fmt_us(ns: float | None) -> str:
@@ -386,18 +551,82 @@ def fmt_ops(ops: float | None) -> str:
     return "-" if ops is None else f"{ops:,.0f}"
 
 
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "MISSED")
+
+
 def compute_ratios(rows: dict[str, Row]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for num, den, what in RATIOS:
+    for num, den, what, target in RATIOS:
         a, b = rows[num].ops_per_s, rows[den].ops_per_s
+        ratio = None if a is None or b is None else a / b
         out.append(
             {
                 "numerator": num,
                 "denominator": den,
                 "meaning": what,
-                "ratio": None if a is None or b is None else a / b,
+                "ratio": ratio,
+                "target": target,
+                "met": None if target is None or ratio is None else ratio >= target,
             }
         )
+    return out
+
+
+def target_lines(rows: dict[str, Row], ratios: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every target of the issue this script measures, with its figures and verdict."""
+    by_num = {(r["numerator"], r["denominator"]): r for r in ratios}
+    out: list[dict[str, Any]] = []
+    for n in (6, 30):
+        for dialect, suffix in (("neo4j", ""), ("ladybug", "_ladybug")):
+            row = rows[f"dsl.compile{n}{suffix}"]
+            ratio = by_num[(row.name, f"npy.where{n}")]
+            ops = row.ops_per_s
+            ops_ok = None if ops is None else ops >= COMPILE_OPS
+            out.append(
+                {
+                    "target": TARGET_COMPILE,
+                    "case": f"{n} conditions, {dialect}",
+                    "measured": f"{fmt_ops(ops)}/s (>= {COMPILE_OPS:,.0f}/s: {verdict(ops_ok)}); "
+                    + (
+                        "-"
+                        if ratio["ratio"] is None
+                        else f"{ratio['ratio']:.1f}x npy.where{n} (>= {COMPILE_RATIO:.0f}x: "
+                        f"{verdict(ratio['met'])})"
+                    ),
+                    "met": None
+                    if ops_ok is None or ratio["met"] is None
+                    else ops_ok and ratio["met"],
+                }
+            )
+    per_leaf = [rows[f"build.chain{n}"].median_ns for n in CHAIN_SIZES]
+    if None in per_leaf:
+        growth, linear_ok = None, None
+    else:
+        growth = per_leaf[-1] / per_leaf[0]  # type: ignore[operator]
+        linear_ok = growth <= LINEAR_SLACK
+    figures = " / ".join(fmt_us(ns) for ns in per_leaf)
+    sizes = " / ".join(f"{n:,}" for n in CHAIN_SIZES)
+    out.append(
+        {
+            "target": TARGET_LINEAR,
+            "case": "a & b & c & ...",
+            "measured": f"µs per leaf at {sizes} leaves: {figures}; "
+            + ("-" if growth is None else f"{CHAIN_SIZES[-1]:,} vs {CHAIN_SIZES[0]}: {growth:.2f}x")
+            + f" (<= {LINEAR_SLACK:.0f}x: {verdict(linear_ok)})",
+            "met": linear_ok,
+        }
+    )
+    ops = rows["text.parse6"].ops_per_s
+    parse_ok = None if ops is None else ops >= PARSE_OPS
+    out.append(
+        {
+            "target": TARGET_PARSE,
+            "case": "text.parse6",
+            "measured": f"{fmt_ops(ops)}/s (>= {PARSE_OPS:,.0f}/s: {verdict(parse_ok)})",
+            "met": parse_ok,
+        }
+    )
     return out
 
 
@@ -405,6 +634,7 @@ def print_report(
     info: dict[str, Any],
     rows: list[Row],
     ratios: list[dict[str, Any]],
+    targets: list[dict[str, Any]],
     notes: list[str],
     loop_overhead_ns: float,
 ) -> None:
@@ -423,8 +653,9 @@ def print_report(
     print(f"  versions: {versions}")
     print(
         f"  method: median of {s['repeats']} batches x {s['iterations']:,} calls "
-        f"(warm-up {s['warmup']:,}); gc {'disabled' if s['disable_gc'] else 'enabled'} "
-        f"during batches; loop overhead {loop_overhead_ns:.0f} ns/op, not subtracted"
+        f"(warm-up {s['warmup']:,}; chain rows: {chain_leaves(Settings(**s)):,} leaves a batch); "
+        f"gc {'disabled' if s['disable_gc'] else 'enabled'} during batches; loop overhead "
+        f"{loop_overhead_ns:.0f} ns/op, not subtracted"
     )
     print()
     for note in notes:
@@ -433,25 +664,19 @@ def print_report(
 
     width = max(len(r.label) for r in rows)
     header = f"{'row':<22} {'what':<{width}} {'µs/op':>9} {'min-max µs':>15} {'ops/s':>11}  target"
-    titles = {
-        "dsl": "neuprint-dsl, fluent API (6 leaves)",
-        "text": "neuprint-dsl, text language (6 leaves)",
-        "cmp": "side by side, 5 leaves (NeuronCriteria has no `instance startswith`)",
-    }
-    for group in ("dsl", "text", "cmp"):
-        print(f"-- {titles[group]}")
+    for group in ("dsl", "dsl30", "chain", "text"):
+        print(f"-- {TITLES[group]}")
         print(header)
         for r in (r for r in rows if r.group == group):
             target = TARGETS.get(r.name)
-            verdict = ""
+            mark = ""
             if target is not None:
                 ops = r.ops_per_s
-                ok = "n/a" if ops is None else ("met" if ops >= target else "MISSED")
-                verdict = f">= {target:,.0f}/s: {ok}"
+                mark = f">= {target:,.0f}/s: {verdict(None if ops is None else ops >= target)}"
             spread = "-" if r.min_ns is None else f"{fmt_us(r.min_ns)}-{fmt_us(r.max_ns)}"
             print(
                 f"{r.name:<22} {r.label:<{width}} {fmt_us(r.median_ns):>9} {spread:>15} "
-                f"{fmt_ops(r.ops_per_s):>11}  {verdict}"
+                f"{fmt_ops(r.ops_per_s):>11}  {mark}"
             )
             if r.skipped:
                 print(f"{'':<22} SKIPPED: {r.skipped}")
@@ -460,18 +685,38 @@ def print_report(
     print("-- ratios (neuprint-dsl ops/s / neuprint-python ops/s; > 1 means the DSL is faster)")
     for rt in ratios:
         value = "-" if rt["ratio"] is None else f"{rt['ratio']:.2f}x"
-        print(f"  {rt['numerator']:<20} / {rt['denominator']:<20} {value:>8}   {rt['meaning']}")
+        goal = "" if rt["target"] is None else f"  >= {rt['target']:.0f}x: {verdict(rt['met'])}"
+        print(
+            f"  {rt['numerator']:<21} / {rt['denominator']:<20} {value:>8}   {rt['meaning']}{goal}"
+        )
     print()
     print(
         "Notes: the DSL rows produce a whole statement (MATCH ... WHERE ... RETURN 14 columns "
         "... ORDER BY),\n"
-        "npy.where / npy.construct_where only the WHERE fragment; npy.construct_query adds "
+        "npy.where* / npy.construct_where6 only the WHERE fragment; npy.construct_query6 adds "
         "fetch_neurons'\n"
         "MATCH/RETURN/ORDER BY assembly for the same columns (+ roiInfo) but not its column "
         "discovery\n"
         "round trip. The DSL's `not cropped` and NeuronCriteria's cropped=False mean the same "
-        "(false or missing)."
+        "(false or missing).\n"
+        "Nothing compiled is cached between calls except what depends on the dialect alone "
+        "(property and ROI-flag\n"
+        "texts by name, the default RETURN/ORDER BY clause, translated regexes by pattern, "
+        "parameter-name stems)."
     )
+    print()
+    print("== issue 15 targets, as written (this run) ==")
+    print(
+        f"   1-min load average {info['machine']['load_average_1min']} before, "
+        f"{info['load_average_1min_after']} after; 2 cores shared, so ratios count more "
+        "than ops/s"
+    )
+    last = None
+    for t in targets:
+        if t["target"] != last:
+            print(t["target"])
+            last = t["target"]
+        print(f"   {verdict(t['met']):<6}  {t['case']:<22} {t['measured']}")
 
 
 def run(settings: Settings) -> dict[str, Any]:
@@ -479,15 +724,17 @@ def run(settings: Settings) -> dict[str, Any]:
     notes: list[str] = []
     loop_overhead = loop_overhead_ns(settings)
 
-    rows_dsl, pred6, pred5 = dsl_rows(notes)
-    rows_text = text_rows(pred6, pred5, notes)
+    rows_dsl, _, _ = dsl_rows(notes)
     neuron_columns = importlib.import_module("neuprint_dsl.cypher").NEURON_COLUMNS
     rows_npy, npy_version = neuprint_rows(tuple(neuron_columns), notes)
-    rows = [*rows_dsl, *rows_text, *rows_npy]
+    rows_text = text_rows(notes)
+    rows_chain = chain_rows(settings, notes)
+    rows = [*rows_dsl, *rows_npy, *rows_chain, *rows_text]
     measure(rows, settings)
 
     by_name = {r.name: r for r in rows}
     ratios = compute_ratios(by_name)
+    targets = target_lines(by_name, ratios)
     info: dict[str, Any] = {
         "machine": machine,
         "versions": {
@@ -499,7 +746,7 @@ def run(settings: Settings) -> dict[str, Any]:
         "settings": asdict(settings),
         "load_average_1min_after": load_average(),
     }
-    print_report(info, rows, ratios, notes, loop_overhead)
+    print_report(info, rows, ratios, targets, notes, loop_overhead)
     return {
         **info,
         "loop_overhead_ns": loop_overhead,
@@ -509,6 +756,7 @@ def run(settings: Settings) -> dict[str, Any]:
                 "label": r.label,
                 "group": r.group,
                 "skipped": r.skipped,
+                "per": r.per,
                 "median_us": None if r.median_ns is None else r.median_ns / 1000,
                 "min_us": None if r.min_ns is None else r.min_ns / 1000,
                 "max_us": None if r.max_ns is None else r.max_ns / 1000,
@@ -519,6 +767,7 @@ def run(settings: Settings) -> dict[str, Any]:
             for r in rows
         ],
         "ratios": ratios,
+        "targets": targets,
     }
 
 

@@ -13,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from .cypher import to_cypher
+from .cypher import CypherStatement, to_cypher
 from .errors import InvalidArgument
 from .expr import Predicate, as_predicate
 from .frames import shape
+from .interpret import statement_order
 from .query import (
     STATEMENT_TYPES,
     Connections,
@@ -86,12 +87,69 @@ def run(transport: CypherTransport, query: Any) -> pd.DataFrame:
     schema = transport.schema  # a neuPrint transport fetches it once, on first use
     # with a schema, to_cypher validates the names and kinds: nothing runs if one is unknown
     compiled = to_cypher(statement, transport.dialect, schema=schema)
-    table = transport.execute(compiled)
+    sorted_here = _sort_in_transport(statement, compiled, transport)
+    if sorted_here is not None:
+        table = transport.execute(sorted_here[0], order=sorted_here[1])  # type: ignore[call-arg]
+    else:
+        table = transport.execute(compiled)
     if isinstance(statement, (Neurons, Connections)):
         kinds = schema.node_kinds() if schema is not None else {}
         return shape(table.to_frame(), kinds, required_ints=_never_missing(statement))
     kinds, required = _point_columns(statement)
     return shape(table.to_frame(), kinds, required_ints=required)
+
+
+def _sort_in_transport(
+    statement: Statement, compiled: CypherStatement, transport: CypherTransport
+) -> tuple[CypherStatement, list[tuple[str, bool]]] | None:
+    """For per-ROI connection rows on the embedded engine: ``compiled`` without its final
+    ORDER BY, and the keys the transport sorts the engine's Arrow result by instead (the
+    same order: the keys are the result columns ``bodyId_pre``, ``bodyId_post``, ``roi``,
+    ``weight``, never null, and together unique; measured 2x faster than Ladybug's ORDER BY
+    at 100,000+ rows, docs/embedded.md). ``None``: the engine sorts.
+
+    Example:
+        >>> from neuprint_dsl import N, connections
+        >>> from neuprint_dsl.cypher import to_cypher
+        >>> from neuprint_dsl.transports import Embedded
+        >>> stmt = connections(N.type == "KC", per_roi=True)
+        >>> class Lb:  # a stand-in embedded transport
+        ...     dialect = "ladybug"
+        ...     execute = Embedded.execute
+        >>> stripped, keys = _sort_in_transport(stmt, to_cypher(stmt, "ladybug"), Lb())
+        >>> stripped.text.splitlines()[-1], keys[:2]
+        ('RETURN n.bodyId AS bodyId_pre, m.bodyId AS bodyId_post, roi, roi_weight AS weight', [('bodyId_pre', False), ('bodyId_post', False)])
+    """
+    if not (
+        isinstance(statement, Connections)
+        and statement.per_roi
+        and not statement.group_keys
+        and statement.limit is None
+        and compiled.dialect == "ladybug"
+        and getattr(type(transport), "execute", None) is _embedded_execute()
+    ):
+        return None
+    parts = compiled.parts
+    cut = len(parts) - 1 - parts[::-1].index("\n") if "\n" in parts else -1
+    if cut < 0 or parts[cut + 1 : cut + 2] != ("ORDER BY ",):
+        return None
+    keys = statement_order(statement)
+    if any(name not in _PER_ROI_COLUMNS for name, _ in keys):
+        return None
+    stripped = CypherStatement(
+        parts[:cut], compiled.dialect, compiled.columns, compiled.render_literal
+    )
+    return stripped, keys
+
+
+#: per-ROI connection rows: every column is never null (ROI names are required in an export)
+_PER_ROI_COLUMNS = frozenset({"bodyId_pre", "bodyId_post", "roi", "weight"})
+
+
+def _embedded_execute() -> Any:
+    from .transports.embedded import Embedded
+
+    return Embedded.execute
 
 
 def _never_missing(statement: Neurons | Connections) -> frozenset[str]:

@@ -25,7 +25,16 @@ import math
 import sys
 from collections.abc import Callable, Iterable, KeysView, Mapping
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeAlias, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Literal,
+    Protocol,
+    TypeAlias,
+    cast,
+    runtime_checkable,
+)
 
 import attrs
 
@@ -49,6 +58,10 @@ class Entity(enum.Enum):
     EDGE = "edge"
     SYNAPSE = "synapse"
     MITO = "mitochondrion"
+
+    # members are singletons compared by identity: hash them by identity too (Enum's own
+    # __hash__ is a Python call; the compiler looks fields' kinds up in dicts)
+    __hash__ = object.__hash__
 
     @property
     def namespace(self) -> str:
@@ -429,16 +442,16 @@ class Combinable:
     __slots__ = ()
 
     def __and__(self, other: PredicateLike) -> Predicate:
-        return and_(self, other)  # type: ignore[arg-type]
+        return _join2(And, TRUE, FALSE, self, other)
 
     def __rand__(self, other: PredicateLike) -> Predicate:
-        return and_(other, self)  # type: ignore[arg-type]
+        return _join2(And, TRUE, FALSE, other, self)
 
     def __or__(self, other: PredicateLike) -> Predicate:
-        return or_(self, other)  # type: ignore[arg-type]
+        return _join2(Or, FALSE, TRUE, self, other)
 
     def __ror__(self, other: PredicateLike) -> Predicate:
-        return or_(other, self)  # type: ignore[arg-type]
+        return _join2(Or, FALSE, TRUE, other, self)
 
     def __invert__(self) -> Predicate:
         return not_(self)  # type: ignore[arg-type]
@@ -527,6 +540,8 @@ class CompareOp(enum.Enum):
     GT = ">"
     GE = ">="
 
+    __hash__ = object.__hash__  # identity, as for Entity
+
 
 class StringOp(enum.Enum):
     """Literal (never regex) string tests."""
@@ -534,6 +549,8 @@ class StringOp(enum.Enum):
     STARTS_WITH = "startswith"
     ENDS_WITH = "endswith"
     CONTAINS = "contains"
+
+    __hash__ = object.__hash__  # identity, as for Entity
 
 
 def _check_operand(_: Any, __: Any, operand: Any) -> None:
@@ -678,11 +695,15 @@ def nesting_depth(pred: Predicate) -> int:
 def _set_depth(node: Not | And | Or, items: tuple[Predicate, ...]) -> None:
     depth = 1 + max(map(nesting_depth, items))
     if depth > MAX_NESTING:
-        raise NestingTooDeep(
-            f"and / or / not nested {depth} levels deep; the limit is {MAX_NESTING} (join many "
-            "conditions flat with and_(*parts) / or_(*parts), which do not nest)"
-        )
+        _too_deep(depth)
     object.__setattr__(node, "depth", depth)
+
+
+def _too_deep(depth: int) -> None:
+    raise NestingTooDeep(
+        f"and / or / not nested {depth} levels deep; the limit is {MAX_NESTING} (join many "
+        "conditions flat with and_(*parts) / or_(*parts), which do not nest)"
+    )
 
 
 def _items(items: Iterable[Predicate]) -> tuple[Predicate, ...]:
@@ -704,6 +725,24 @@ def _junction_items(cls_name: str) -> Any:
     return check
 
 
+def _lazy_items(self: And | Or, name: str) -> Any:
+    """``__getattr__`` of And / Or: makes ``items`` of a node that ``&`` / ``|`` built as a
+    view of a shared buffer (see :func:`_join2`) on first read; nothing else is missing."""
+    if name == "items":
+        chain = self._chain
+        if chain is not None:
+            buf, n = chain
+            items = tuple(buf) if len(buf) == n else tuple(buf[:n])
+            object.__setattr__(self, "items", items)
+            object.__setattr__(self, "_chain", None)
+            return items
+        try:  # another thread has just made them
+            return object.__getattribute__(self, "items")
+        except AttributeError:
+            pass
+    raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
 @attrs.frozen(slots=True, cache_hash=True, repr=False)
 class And(Predicate):
     """Conjunction of two or more predicates (never directly nested, never constants)."""
@@ -711,9 +750,15 @@ class And(Predicate):
     precedence: ClassVar[int] = 2
     items: tuple[Predicate, ...] = attrs.field(converter=_items, validator=_junction_items("And"))
     depth: int = attrs.field(init=False, eq=False, repr=False)  # see nesting_depth()
+    #: (buffer, length) until ``items`` is first read, for a node ``&`` built (_join2)
+    _chain: tuple[list[Predicate], int] | None = attrs.field(
+        init=False, default=None, eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         _set_depth(self, self.items)
+
+    __getattr__ = _lazy_items
 
 
 @attrs.frozen(slots=True, cache_hash=True, repr=False)
@@ -723,9 +768,25 @@ class Or(Predicate):
     precedence: ClassVar[int] = 1
     items: tuple[Predicate, ...] = attrs.field(converter=_items, validator=_junction_items("Or"))
     depth: int = attrs.field(init=False, eq=False, repr=False)  # see nesting_depth()
+    #: (buffer, length) until ``items`` is first read, for a node ``|`` built (_join2)
+    _chain: tuple[list[Predicate], int] | None = attrs.field(
+        init=False, default=None, eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         _set_depth(self, self.items)
+
+    __getattr__ = _lazy_items
+
+
+#: slots attrs adds to And / Or besides their fields (the cached hash), set to None by
+#: _chained as attrs' __init__ does
+_EXTRA_SLOTS = {
+    cls: tuple(
+        name for name in cls.__slots__ if name not in ("items", "depth", "_chain", "__weakref__")
+    )
+    for cls in (And, Or)
+}
 
 
 # ---------------------------------------------------------------------------------------
@@ -768,6 +829,67 @@ def _junction(
     if len(items) == 1:
         return items[0]
     return cls(tuple(items))
+
+
+def _chained(cls: type[And] | type[Or], buf: list[Predicate], depth: int) -> Predicate:
+    """A new ``cls`` whose items are ``buf`` as it is now (already checked and flattened),
+    without copying them: its ``items`` tuple is made when first read."""
+    if depth > MAX_NESTING:
+        _too_deep(depth)
+    node = object.__new__(cls)
+    setter = object.__setattr__
+    setter(node, "depth", depth)
+    setter(node, "_chain", (buf, len(buf)))
+    for name in _EXTRA_SLOTS[cls]:
+        setter(node, name, None)
+    return node
+
+
+def _join2(
+    cls: type[And] | type[Or], unit: Const, zero: Const, left: object, right: object
+) -> Predicate:
+    """``left & right`` (or ``|``): :func:`_junction` of two parts, in time independent of
+    how many items ``left`` holds.
+
+    A chain ``a & b & c & ...`` appends each new item to one buffer shared by the nodes of
+    the chain (each node sees the first ``n`` items, which never change), as a Go slice
+    grows; the new node needs no check of the items it shares, and its depth comes from
+    the parts' depths. A node that is not the last of its buffer copies it once."""
+    a = as_predicate(left)
+    b = as_predicate(right)
+    ta, tb = type(a), type(b)
+    if (
+        ta is Const
+        or tb is Const
+        or (ta is not cls and isinstance(a, cls))
+        or (tb is not cls and isinstance(b, cls))
+    ):  # constants (and subclasses of And / Or): as _junction does
+        return _junction(cls, unit, zero, (a, b))
+    if ta is cls:
+        left_node = cast("And | Or", a)
+        chain = left_node._chain
+        if chain is None:
+            buf, n = list(left_node.items), len(left_node.items)
+        else:
+            buf, n = chain
+        if tb is cls:
+            right_node = cast("And | Or", b)
+            new: tuple[Predicate, ...] = right_node.items
+            depth = max(left_node.depth, right_node.depth)
+        else:
+            new = (b,)
+            depth = max(left_node.depth, 1 + nesting_depth(b))
+        if len(buf) == n:  # the last node of its buffer: append in place
+            buf.extend(new)  # atomic: another thread appending too shows in the length
+            if len(buf) == n + len(new):
+                return _chained(cls, buf, depth)
+        buf = buf[:n]
+        buf.extend(new)
+        return _chained(cls, buf, depth)
+    if tb is cls:
+        right_node = cast("And | Or", b)
+        return _chained(cls, [a, *right_node.items], max(1 + nesting_depth(a), right_node.depth))
+    return _chained(cls, [a, b], 1 + max(nesting_depth(a), nesting_depth(b)))
 
 
 def and_(*parts: PredicateLike) -> Predicate:
@@ -835,3 +957,37 @@ def entities(pred: Predicate) -> set[Entity]:
         ['edge', 'neuron']
     """
     return {op.entity for op in operands(pred)}
+
+
+_OPERAND_LEAVES = frozenset({Compare, IsIn, Matches, StringTest, IsNull, ContainsAny})
+
+
+def single_entity(pred: Predicate, entity: Entity) -> bool:
+    """True if every field and ROI test in ``pred`` belongs to ``entity`` (a quicker
+    ``entities(pred) <= {entity}``, without generators).
+
+    Example:
+        >>> from neuprint_dsl import N, E
+        >>> single_entity((N.pre > 1) & ~N.roi("FB"), Entity.NEURON)
+        True
+        >>> single_entity((N.pre > 1) | (E.weight > 2), Entity.NEURON)
+        False
+    """
+    stack: list[Predicate] = [pred]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        node = pop()
+        cls = type(node)
+        if cls is And or cls is Or:
+            extend(node.items)  # type: ignore[attr-defined]
+        elif cls is Not:
+            push(node.item)  # type: ignore[attr-defined]
+        elif cls in _OPERAND_LEAVES:
+            if node.operand.entity is not entity:  # type: ignore[attr-defined]
+                return False
+        elif cls is InRoi:
+            if node.entity is not entity:  # type: ignore[attr-defined]
+                return False
+        elif cls is not Const and not entities(node) <= {entity}:
+            return False
+    return True

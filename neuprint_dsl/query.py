@@ -34,6 +34,7 @@ from .expr import (
     as_predicate,
     check_text,
     entities,
+    single_entity,
     value_items,
 )
 
@@ -45,6 +46,8 @@ def _predicate(value: object, entity: Entity, role: str) -> Predicate:
     if value is None:
         return TRUE
     pred = as_predicate(value)
+    if single_entity(pred, entity):
+        return pred
     wrong = entities(pred) - {entity}
     if wrong:
         other = ", ".join(sorted(e.value for e in wrong))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from ..errors import CapabilityError, InvalidArgument, QueryTypeError, UnknownROI
@@ -49,6 +49,7 @@ from ..expr import (
     and_,
     as_predicate,
     or_,
+    single_entity,
     value_kind,
 )
 from ..interpret import evaluate
@@ -68,8 +69,14 @@ from ..query import (
     Synapses,
     column_name,
 )
-from .dialects import Dialect, get_dialect
-from .literals import EXACT_DOUBLE_INT, all_plain_ints, exact_number_comparison, exact_number_list
+from .dialects import Dialect, Ladybug, Neo4j, get_dialect
+from .literals import (
+    EXACT_DOUBLE_INT,
+    all_plain_ints,
+    exact_number_comparison,
+    exact_number_list,
+    literal_renderer,
+)
 from .schema import UNKNOWN, GraphSchema
 from .statement import CypherStatement, Param, Part
 
@@ -158,6 +165,92 @@ def _return_clause(dialect: Dialect, columns: tuple[str, ...]) -> str:
     )
 
 
+#: Dialect classes whose methods are pure functions of their arguments: the compiler may
+#: cache what they return (per dialect instance) and take its fast paths with them.
+_BUILTIN_DIALECTS: tuple[type[Dialect], ...] = (Neo4j, Ladybug)
+
+
+@functools.lru_cache(maxsize=256)
+def _match_line(dialect: Dialect, label: str) -> str:
+    return f"MATCH {dialect.node_pattern('n', label)}"
+
+
+@functools.lru_cache(maxsize=64)
+def _default_neuron_tail(dialect: Dialect) -> str:
+    """The RETURN of the default columns and the ORDER BY of ``neurons`` without a schema
+    or options, as a line after the WHERE."""
+    return (
+        f"\n{_return_clause(dialect, NEURON_COLUMNS)}\nORDER BY {_property(dialect, 'n', 'bodyId')}"
+    )
+
+
+def _param_base(hint: str) -> str:
+    """A parameter name made of ``hint`` (letters, digits and ``_`` only; starts with a
+    letter)."""
+    base = _PARAM_CHARS.sub("_", hint).strip("_") or "p"
+    base = base if base[0].isalpha() else "p_" + base
+    if len(_PARAM_BASES) < 4096:
+        _PARAM_BASES[hint] = base
+    return base
+
+
+#: parameter name bases by hint (field names), as :func:`_param_base` made them
+_PARAM_BASES: dict[str, str] = {}
+
+
+@functools.lru_cache(maxsize=64)
+def _renderer(dialect: Dialect) -> Callable[[Any], str]:
+    """How ``CypherStatement.inline`` writes this dialect's literals: ``dialect.literal``,
+    or the same as a quicker function for a built-in dialect."""
+    if type(dialect) in _BUILTIN_DIALECTS:
+        return literal_renderer(
+            escape_colon=dialect.escape_colon, surrogates=dialect.surrogate_escapes
+        )
+    return dialect.literal
+
+
+#: Param(name, value) without NamedTuple's Python-level __new__
+_new_param = cast("Callable[[type[Param], tuple[str, Any]], Param]", tuple.__new__)
+
+
+@functools.lru_cache(maxsize=64)
+def _dialect_tables(
+    dialect: Dialect,
+) -> tuple[
+    bool,
+    dict[tuple[str, str], tuple[str, str, str]],
+    dict[tuple[str, str], str],
+    Callable[[Any], str],
+]:
+    """What every compile in ``dialect`` shares: whether it is a built-in dialect (pure
+    methods); ``(dialect.property(var, name), parameter name stem, "<property> = ")`` by
+    ``(var, name)`` and
+    :func:`_roi_flag` by ``(var, roi)`` (each filled as the compiler meets them, at most
+    4,096); and the literal renderer."""
+    return type(dialect) in _BUILTIN_DIALECTS, {}, {}, _renderer(dialect)
+
+
+@functools.lru_cache(maxsize=4096)
+def _regex(dialect: Dialect, pattern: str, ignore_case: bool) -> str:
+    """``dialect.regex`` of a built-in dialect (a pure function of the pattern)."""
+    return dialect.regex(pattern, ignore_case)
+
+
+@functools.lru_cache(maxsize=4096)
+def _roi_flag(dialect: Dialect, var: str, roi: str) -> str | None:
+    """``dialect.roi_flag`` of a built-in dialect as one string (``None`` if it is not one)."""
+    parts = dialect.roi_flag(var, Param("roi", roi))
+    return parts[0] if len(parts) == 1 and isinstance(parts[0], str) else None
+
+
+_OP_TEXT = {op: f" {op.value} " for op in CompareOp}
+_STRING_OP_TEXT = {op: f" {text} " for op, text in _STRING_OPS.items()}
+_NEURON_N: dict[Entity, str] = {Entity.NEURON: "n"}
+_POINT_ENTITIES = (Entity.SYNAPSE, Entity.MITO)
+_NEURON = Entity.NEURON
+_EXACT_FLOAT = float(EXACT_DOUBLE_INT)
+
+
 Rendered = tuple[list[Part], int]
 
 
@@ -195,6 +288,11 @@ def to_cypher(
     if schema is not None and not isinstance(schema, GraphSchema):
         raise InvalidArgument(f"schema must be a GraphSchema or None, not {schema!r}")
     compiler = CypherCompiler(get_dialect(dialect), schema)
+    if schema is None and isinstance(ast, Predicate):  # the commonest call first
+        try:  # what Neurons(ast) compiles to, its check of the fields' kinds made on the way
+            return compiler.default_neurons(ast, "Neuron", check=True)
+        except KeyError:  # a field of another kind: Neurons(ast) raises QueryTypeError
+            return CypherCompiler(compiler.dialect).neurons(Neurons(ast))
     if schema is not None:
         from ..validate import validate  # imported here: validate imports this package
 
@@ -210,7 +308,10 @@ def to_cypher(
     if isinstance(ast, Mitochondria):
         return compiler.mitochondria(ast)
     if isinstance(ast, Predicate) or hasattr(ast, "__predicate__"):
-        return compiler.neurons(Neurons(as_predicate(ast)))
+        pred = as_predicate(ast)
+        if schema is None and single_entity(pred, Entity.NEURON):
+            return compiler.default_neurons(pred, "Neuron")  # what Neurons(pred) compiles to
+        return compiler.neurons(Neurons(pred))
     raise InvalidArgument(
         f"to_cypher takes a statement or a predicate, not {type(ast).__name__} {ast!r:.80}"
     )
@@ -232,15 +333,45 @@ class CypherCompiler:
         self.dialect = dialect
         self.schema = schema
         self.parts: list[Part] = []
+        #: every parameter name given out -> how many were made from it as a base
         self._param_names: dict[str, int] = {}
+        builtin, self._props, self._flags, self._render = _dialect_tables(dialect)
+        self._rois = schema.rois if schema is not None else None
+        #: leaves of the usual kinds go through _leaf_run (built-in dialects, no folding)
+        self._fast = builtin and (schema is None or not dialect.strict_properties)
 
     # -- statements ----------------------------------------------------------------------
 
+    def default_neurons(
+        self, where: Predicate, label: str, stmt: Neurons | None = None, *, check: bool = False
+    ) -> CypherStatement:
+        """Compile ``neurons(where, label=label)`` (default columns and order, no limit, or
+        ``stmt`` when given). ``where`` must use neuron fields only: with ``check`` a field
+        of another kind raises ``KeyError``, else it is not checked."""
+        d = self.dialect
+        self.line(_match_line(d, label))
+        self.where([(where, _NEURON_N)], check=Entity.NEURON if check else None)
+        if self.schema is None:  # the same RETURN and ORDER BY every time
+            self.parts.append(_default_neuron_tail(d))
+            return CypherStatement(tuple(self.parts), d.name, NEURON_COLUMNS, self._render)
+        return self._neurons_rest(stmt if stmt is not None else Neurons(where, label))  # type: ignore[arg-type]
+
     def neurons(self, stmt: Neurons) -> CypherStatement:
         """Compile a :class:`~neuprint_dsl.query.Neurons` statement."""
+        if (
+            stmt.columns is None
+            and not stmt.order_by
+            and stmt.limit is None
+            and not stmt.group_keys
+        ):
+            return self.default_neurons(stmt.where, stmt.label, stmt)
+        self.line(_match_line(self.dialect, stmt.label))
+        self.where([(stmt.where, _NEURON_N)])
+        return self._neurons_rest(stmt)
+
+    def _neurons_rest(self, stmt: Neurons) -> CypherStatement:
+        """The clauses of ``neurons`` after its WHERE."""
         d = self.dialect
-        self.line(f"MATCH {d.node_pattern('n', stmt.label)}")
-        self.where([(stmt.where, {Entity.NEURON: "n"})])
         if stmt.group_keys:
             return self._grouped_neurons(stmt)
         columns = stmt.columns if stmt.columns is not None else self._default_columns()
@@ -267,6 +398,8 @@ class CypherCompiler:
             keys.append(([self._read("n", "bodyId")], False, False, None))
         self._order_by(keys)
         self._limit(stmt.limit)
+        if columns is NEURON_COLUMNS:
+            return self._finish(NEURON_COLUMNS)
         return self._finish(tuple(column_name(c) for c in columns))
 
     def _grouped_neurons(self, stmt: Neurons) -> CypherStatement:
@@ -394,13 +527,21 @@ class CypherCompiler:
     def connections(self, stmt: Connections) -> CypherStatement:
         """Compile a :class:`~neuprint_dsl.query.Connections` statement."""
         d = self.dialect
+        # per-ROI rows needing nothing of the connection: match them alone where the
+        # dialect keeps them as rows (one match instead of two; the same rows)
+        alone = (
+            d.roi_rows_alone("e", "n", "m", stmt.upstream, stmt.downstream, stmt.where)
+            if stmt.per_roi
+            else None
+        )
+        rel = alone[0] if alone else "e:ConnectsTo"
         pattern = (
-            f"{d.node_pattern('n', stmt.upstream_label)}-[e:ConnectsTo]->"
+            f"{d.node_pattern('n', stmt.upstream_label)}-[{rel}]->"
             f"{d.node_pattern('m', stmt.downstream_label)}"
         )
         self.line(f"MATCH {pattern}")
         edge = stmt.where
-        if stmt.rois is not None:
+        if stmt.rois is not None and alone is None:  # else implied by `roi IN $rois` below
             in_rois = (
                 Compare(RoiCount(Entity.EDGE, r, "post"), CompareOp.GT, 0) for r in stmt.rois
             )
@@ -410,12 +551,13 @@ class CypherCompiler:
                 (stmt.upstream, {Entity.NEURON: "n"}),
                 (stmt.downstream, {Entity.NEURON: "m"}),
                 (edge, {Entity.EDGE: "e"}),
-            ]
+            ],
+            extra=[alone[1]] if alone else None,
         )
         pre, post = self._read("n", "bodyId"), self._read("m", "bodyId")
         if stmt.per_roi:
             self._require_roi_weights("per-ROI connection rows")
-            for clause in d.per_roi_rows("e", "n", "m"):
+            for clause in [alone[2]] if alone else d.per_roi_rows("e", "n", "m"):
                 self.line(clause)
             condition: list[Part] = ["WHERE roi_weight > 0"]
             if stmt.rois is not None:
@@ -705,38 +847,79 @@ class CypherCompiler:
         self.parts.extend(parts)
 
     def param(self, hint: str, value: Any) -> Param:
-        """A new parameter named after ``hint`` (deduplicated: ``type``, ``type_2``, ...)."""
-        base = _PARAM_CHARS.sub("_", hint).strip("_") or "p"
-        if not base[0].isalpha():
-            base = "p_" + base
-        count = self._param_names.get(base, 0) + 1
-        self._param_names[base] = count
-        return Param(base if count == 1 else f"{base}_{count}", value)
+        """A new parameter named after ``hint`` (deduplicated: ``type``, ``type_2``, ...;
+        never a name given before, even to a field called ``type_2``)."""
+        base = _PARAM_BASES.get(hint) or _param_base(hint)
+        names = self._param_names
+        count = names.get(base)
+        if count is None:  # the first: the base itself
+            names[base] = 1
+            return _new_param(Param, (base, value))
+        # base_2, base_3, ... skipping any name given before (a field may be called type_2)
+        count = max(count, 1)
+        while True:
+            count += 1
+            name = f"{base}_{count}"
+            if name not in names:
+                break
+        names[base] = count
+        names[name] = 0  # given out (0: not used as a base yet)
+        return _new_param(Param, (name, value))
 
     def where(
         self,
         conjuncts: list[tuple[Predicate, Bindings]],
         extra: list[str] | list[list[Part]] | None = None,
+        *,
+        check: Entity | None = None,
     ) -> None:
         """A WHERE clause, one top-level conjunct per line (nothing when all are TRUE);
-        ``extra`` conditions (already Cypher) come first."""
+        ``extra`` conditions (already Cypher) come first. With ``check``, a field or ROI
+        test of another kind of record raises ``KeyError`` (the caller names the error)."""
         first = True
         for condition in extra or ():
             parts = [condition] if isinstance(condition, str) else condition
             self.line("WHERE " if first else "  AND ", *parts)
             first = False
+        out = self.parts
+        fast = self._fast
         for pred, bindings in conjuncts:
-            for item in pred.items if isinstance(pred, And) else (pred,):
+            items = pred.items if isinstance(pred, And) else (pred,)
+            i, n = 0, len(items)
+            while i < n:
+                # one line per conjunct, its "\n  AND " joined to its first part
+                prefix = ("\nWHERE " if out else "WHERE ") if first else "\n  AND "
+                if fast:  # leaves and negated leaves, written straight into the text
+                    j = self._leaf_run(items, i, bindings, False, out, prefix, "\n  AND ")
+                    if j > i:
+                        first = False
+                        i = j
+                        continue
+                item = items[i]
+                i += 1
+                if check is not None and not single_entity(item, check):
+                    raise KeyError(check)
                 if isinstance(item, Const) and item.value:
                     continue
                 parts, prec = self.predicate(item, bindings)
                 if prec < _AND:
-                    parts = ["(", *parts, ")"]
-                self.line("WHERE " if first else "  AND ", *parts)
+                    prefix += "("
+                    parts.append(")")
+                head = parts[0]
+                if isinstance(head, str):
+                    out.append(prefix + head)
+                else:
+                    out += [prefix, head]
+                out += parts[1:]
                 first = False
 
     def predicate(self, pred: Predicate, bindings: Bindings, negate: bool = False) -> Rendered:
         """Render a predicate (negated if ``negate``) as parts and its precedence."""
+        fast = self._fast
+        if fast and type(pred) in _FAST_LEAVES:
+            parts: list[Part] = []
+            if self._leaf_run((pred,), 0, bindings, negate, parts, "", ""):
+                return parts, _ATOM
         if isinstance(pred, Not):
             return self.predicate(pred.item, bindings, not negate)
         if isinstance(pred, (And, Or)):
@@ -744,14 +927,24 @@ class CypherCompiler:
             prec = _AND if is_and else _OR
             joiner = " AND " if is_and else " OR "
             out: list[Part] = []
-            for i, item in enumerate(pred.items):
-                parts, item_prec = self.predicate(item, bindings, negate)
-                if i:
-                    out.append(joiner)
+            items = pred.items
+            i, n = 0, len(items)
+            while i < n:
+                if fast:  # a run of leaves (atoms: never in parentheses)
+                    i = self._leaf_run(items, i, bindings, negate, out, joiner if i else "", joiner)
+                    if i == n:
+                        break
+                parts, item_prec = self.predicate(items[i], bindings, negate)
                 if item_prec < prec:
-                    out.extend(["(", *parts, ")"])
-                else:
-                    out.extend(parts)
+                    parts = ["(", *parts, ")"]
+                if i:
+                    head = parts[0]
+                    if isinstance(head, str):
+                        parts[0] = joiner + head
+                    else:
+                        out.append(joiner)
+                out += parts
+                i += 1
             return out, prec
         if isinstance(pred, Const):
             return [("false" if pred.value == negate else "true")], _ATOM
@@ -767,6 +960,130 @@ class CypherCompiler:
         return parts, _ATOM
 
     # -- leaves --------------------------------------------------------------------------
+
+    def _leaf_run(
+        self,
+        items: tuple[Predicate, ...],
+        i: int,
+        bindings: Bindings,
+        negate: bool,
+        out: list[Part],
+        prefix: str,
+        joiner: str,
+    ) -> int:
+        """Append ``items[i]``, ``items[i + 1]``, ... to ``out`` (negated if ``negate``),
+        the first after ``prefix`` and the others after ``joiner``, while they are the usual
+        leaves on a property or neuron ROI flags, or negations of those; return the index of
+        the first item not written, which :meth:`predicate` renders.
+
+        The same text and parameter names as :meth:`predicate` and :meth:`_leaf`: only
+        leaves that :meth:`_exact_numbers` keeps as they are and that no schema folds come
+        here. Written for speed (a loop, not a call per leaf): it is most of a compile."""
+        names = self._param_names
+        props = self._props
+        n = len(items)
+        while i < n:
+            pred: Any = items[i]
+            cls = type(pred)
+            neg = negate
+            if cls is Not:
+                pred = pred.item
+                cls = type(pred)
+                neg = not negate
+            if cls is InRoi:
+                if pred.entity is not Entity.NEURON:
+                    return i
+                roi = pred.roi
+                key = (bindings[Entity.NEURON], roi)
+                rois = self._rois
+                if rois is not None and roi not in rois:
+                    raise UnknownROI(roi, sorted(rois))
+                flag = self._flags.get(key)
+                if flag is None:
+                    flag = _roi_flag(self.dialect, *key)
+                    if flag is None:
+                        return i
+                    if len(self._flags) < 4096:
+                        self._flags[key] = flag
+                # the text reads the flag, but _leaf gives it a parameter (roi, roi_2, ...)
+                # that later ROI parameters count on; the name itself appears nowhere
+                names["roi"] = names.get("roi", 0) + 1
+                out.append(prefix + ("NOT coalesce(" + flag + ", false)" if neg else flag))
+                prefix = joiner
+                i += 1
+                continue
+            if cls not in _OPERAND_LEAVES:
+                return i
+            operand = pred.operand
+            if type(operand) is not Prop:
+                return i
+            entity = operand.entity
+            name = operand.name
+            if entity is not _NEURON and entity in _POINT_ENTITIES and name in _POINT_AXES:
+                return i
+            key = (bindings[entity], name)
+            known = props.get(key)
+            if known is None:
+                prop = self.dialect.property(*key)
+                known = (prop, _PARAM_BASES.get(name) or _param_base(name), prop + " = ")
+                if len(props) < 4096:
+                    props[key] = known
+            prop, base, equals = known
+            if cls is Compare:
+                value = pred.value
+                kind = type(value)
+                if kind is str:
+                    head = equals
+                elif kind is bool:
+                    text = prop + (" = true" if value else " = false")
+                    out.append(prefix + ("NOT coalesce(" + text + ", false)" if neg else text))
+                    prefix = joiner
+                    i += 1
+                    continue
+                elif (kind is int and -EXACT_DOUBLE_INT <= value <= EXACT_DOUBLE_INT) or (
+                    kind is float and value != 0 and -_EXACT_FLOAT < value < _EXACT_FLOAT
+                ):
+                    head = prop + _OP_TEXT[pred.op]
+                else:
+                    return i
+            elif cls is Matches:
+                value = _regex(self.dialect, pred.pattern, pred.ignore_case)
+                head = prop + " =~ "
+            elif cls is IsNull:
+                out.append(prefix + prop + (" IS NOT NULL" if neg else " IS NULL"))
+                prefix = joiner
+                i += 1
+                continue
+            elif cls is StringTest:
+                value = pred.value
+                if not value:
+                    return i
+                head = prop + _STRING_OP_TEXT[pred.op]
+            else:  # IsIn
+                values = pred.values
+                if not values:
+                    return i
+                first = type(values[0])
+                if first is int:
+                    if not all_plain_ints(values) or max(map(abs, values)) > EXACT_DOUBLE_INT:
+                        return i
+                elif first is not str:
+                    return i
+                value = list(values)
+                head = prop + " IN "
+            # self.param(name, value), its commonest case inline
+            if base in names:
+                param = self.param(name, value)
+            else:
+                names[base] = 1
+                param = _new_param(Param, (base, value))
+            if neg:
+                out += (prefix + "NOT coalesce(" + head, param, ", false)")
+            else:
+                out += (prefix + head, param)
+            prefix = joiner
+            i += 1
+        return i
 
     def _leaf(self, pred: Predicate, bindings: Bindings) -> list[Part]:
         if isinstance(pred, InRoi):
@@ -956,4 +1273,9 @@ class CypherCompiler:
         return tuple(c for c in NEURON_COLUMNS if self.schema.node_kind(c) is not None)
 
     def _finish(self, columns: tuple[str, ...]) -> CypherStatement:
-        return CypherStatement(tuple(self.parts), self.dialect.name, columns, self.dialect.literal)
+        return CypherStatement(tuple(self.parts), self.dialect.name, columns, self._render)
+
+
+#: leaf classes :meth:`CypherCompiler._leaf_run` renders (when it can)
+_OPERAND_LEAVES = frozenset({Compare, Matches, IsNull, StringTest, IsIn})
+_FAST_LEAVES = _OPERAND_LEAVES | {InRoi}

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ..errors import InvalidArgument, InvalidValue
+from ..expr import TRUE, And, Compare, Const, Entity, IsIn, Not, Or, Predicate, RoiCount
 from ..patterns import translate
 from .literals import is_plain_identifier, quote_identifier, quote_string, render_literal
 from .statement import Param, Part
@@ -38,6 +39,35 @@ def roi_column(roi: str) -> str:
     """
     escaped = "".join("^" + c.lower() if c.isupper() else ("^^" if c == "^" else c) for c in roi)
     return "roi:" + escaped
+
+
+def reads_only_roi_weights(pred: Predicate) -> bool:
+    """Whether a connection condition reads nothing of the connection but its per-ROI
+    weights (``E.roi_weight(...)`` comparisons, constants, and their and/or/not).
+
+    Such a condition has the same value for every row of one connection, and on an engine
+    that keeps per-ROI weights as rows of their own (Ladybug's ``ConnectsToRoi``) it is a
+    test on those rows: a per-ROI statement can then match the per-ROI rows alone
+    (:meth:`Dialect.roi_rows_alone`), without the connection.
+
+    Example:
+        >>> from neuprint_dsl import E
+        >>> reads_only_roi_weights((E.roi_weight("FB") > 2) | ~(E.roi_weight("EB") == 1))
+        True
+        >>> reads_only_roi_weights((E.roi_weight("FB") > 2) & (E.weight > 5))
+        False
+    """
+    if isinstance(pred, Const):
+        return True
+    if isinstance(pred, Not):
+        return reads_only_roi_weights(pred.item)
+    if isinstance(pred, (And, Or)):
+        return all(reads_only_roi_weights(item) for item in pred.items)
+    return (
+        isinstance(pred, (Compare, IsIn))
+        and isinstance(pred.operand, RoiCount)
+        and pred.operand.entity is Entity.EDGE
+    )
 
 
 class Dialect:
@@ -143,6 +173,30 @@ class Dialect:
         """The pattern matching one connection's per-ROI rows, bound to ``r`` (only for
         dialects with ``edge_roi_counts_inline = False``)."""
         raise NotImplementedError(f"{self.name} reads ROI weights from the connection itself")
+
+    def roi_rows_alone(
+        self,
+        rel: str,
+        pre: str,
+        post: str,
+        upstream: Predicate = TRUE,
+        downstream: Predicate = TRUE,
+        edge: Predicate = TRUE,
+    ) -> tuple[str, str, str] | None:
+        """For a per-ROI statement (``upstream``, ``downstream`` and connection condition
+        ``edge``) that this engine answers faster from its per-ROI rows alone, without the
+        connection: the relationship pattern (bound to ``rel``), the condition that keeps ROI
+        rows only, and the clause binding ``roi`` and ``roi_weight`` (keeping ``pre`` and
+        ``post``). ``None`` (always on Neo4j): the per-ROI rows come from the matched
+        connection (:meth:`per_roi_rows`).
+
+        Example:
+            >>> get_dialect("neo4j").roi_rows_alone("e", "n", "m") is None
+            True
+            >>> get_dialect("ladybug").roi_rows_alone("e", "n", "m")[0]
+            'e:ConnectsToRoi'
+        """
+        return None
 
     def per_roi_rows(self, edge: str, pre: str, post: str) -> list[str]:
         """Clauses that turn each connection row into one row per ROI, binding ``roi`` and
@@ -313,6 +367,30 @@ class Ladybug(Dialect):
     def edge_roi_rows(self, pre: str, post: str) -> str:
         """The pattern matching one connection's per-ROI rows (bound to ``r``)."""
         return f"({pre})-[r:ConnectsToRoi]->({post})"
+
+    def roi_rows_alone(
+        self,
+        rel: str,
+        pre: str,
+        post: str,
+        upstream: Predicate = TRUE,
+        downstream: Predicate = TRUE,
+        edge: Predicate = TRUE,
+    ) -> tuple[str, str, str] | None:
+        # At most one ConnectsToRoi row per connection and ROI and none without its
+        # ConnectsTo (the loader refuses a repeated connection and a per-ROI row of an
+        # unknown one), so when the connection condition reads only per-ROI weights (a test
+        # on these rows) matching them alone gives exactly the rows of ConnectsTo-then-
+        # ConnectsToRoi, 2x faster at 3 million connections (docs/embedded.md, Performance).
+        # ConnectsToRoi is stored forward only: a question asked from the downstream side
+        # alone keeps ConnectsTo, whose backward lists find the upstream partners.
+        if not reads_only_roi_weights(edge) or (upstream == TRUE and downstream != TRUE):
+            return None
+        return (
+            f"{rel}:ConnectsToRoi",
+            f"{rel}.roi <> '{STORE_NOT_PRIMARY}'",
+            f"WITH {pre}, {post}, {rel}.roi AS roi, {rel}.weight AS roi_weight",
+        )
 
     # synapses and mitochondria are plain node tables with a primary ``roi`` and the sorted
     # list ``rois`` of every ROI containing them

@@ -12,16 +12,21 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
 from ..expr import shown_text
 
 
-@attrs.frozen(slots=True)
-class Param:
-    """A placeholder for one parameter value inside the compiled text."""
+class Param(NamedTuple):
+    """A placeholder for one parameter value inside the compiled text (an immutable pair:
+    cheap to make, as a compile makes one per value).
+
+    Example:
+        >>> Param("type", "APL").name
+        'type'
+    """
 
     name: str
     value: Any
@@ -30,14 +35,14 @@ class Param:
 Part = str | Param
 
 
-@attrs.frozen(slots=True, eq=False, repr=False)
 class CypherStatement:
     """Cypher ``text`` using ``$name`` parameters, the ``params`` values, and ``columns``
     (the names of the result columns in order).
 
     ``inline()`` renders every parameter as a literal of the statement's dialect, as
     neuPrintHTTP (which takes no parameters) needs. ``repr()`` (what a notebook shows) is the
-    dialect, the text and the parameters.
+    dialect, the text and the parameters. Immutable; ``text`` and ``params`` are made from
+    ``parts`` when first read (the neuPrintHTTP transport only needs ``inline()``).
 
     Example:
         >>> from neuprint_dsl import N, neurons, to_cypher
@@ -50,18 +55,65 @@ class CypherStatement:
         params {'type': 'APL'}>
     """
 
-    parts: tuple[Part, ...] = attrs.field(repr=False)
+    __slots__ = ("_params", "_text", "columns", "dialect", "parts", "render_literal")
+
+    parts: tuple[Part, ...]
     dialect: str
     columns: tuple[str, ...]
-    render_literal: Callable[[Any], str] = attrs.field(repr=False)
-    text: str = attrs.field(init=False)
-    params: Mapping[str, Any] = attrs.field(init=False)
+    render_literal: Callable[[Any], str]
+    _text: str | None
+    _params: dict[str, Any] | None
 
-    def __attrs_post_init__(self) -> None:
-        text = "".join(p if isinstance(p, str) else f"${p.name}" for p in self.parts)
-        params = {p.name: p.value for p in self.parts if isinstance(p, Param)}
-        object.__setattr__(self, "text", text)
-        object.__setattr__(self, "params", params)
+    def __init__(
+        self,
+        parts: tuple[Part, ...],
+        dialect: str,
+        columns: tuple[str, ...],
+        render_literal: Callable[[Any], str],
+    ) -> None:
+        setter = object.__setattr__
+        setter(self, "parts", parts)
+        setter(self, "dialect", dialect)
+        setter(self, "columns", columns)
+        setter(self, "render_literal", render_literal)
+        setter(self, "_text", None)
+        setter(self, "_params", None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise attrs.exceptions.FrozenInstanceError()
+
+    def __delattr__(self, name: str) -> None:
+        raise attrs.exceptions.FrozenInstanceError()
+
+    @property
+    def text(self) -> str:
+        """The Cypher text, with ``$name`` where each parameter goes.
+
+        Example:
+            >>> from neuprint_dsl import N, to_cypher
+            >>> to_cypher(N.pre > 5, "ladybug").text.splitlines()[1]
+            'WHERE n.pre > $pre'
+        """
+        text = self._text
+        if text is None:  # made once, on first read
+            text = "".join([p if isinstance(p, str) else "$" + p[0] for p in self.parts])
+            object.__setattr__(self, "_text", text)
+        return text
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """The parameter values by name.
+
+        Example:
+            >>> from neuprint_dsl import N, to_cypher
+            >>> to_cypher(N.pre > 5, "ladybug").params
+            {'pre': 5}
+        """
+        params = self._params
+        if params is None:  # made once, on first read
+            params = {p[0]: p[1] for p in self.parts if not isinstance(p, str)}
+            object.__setattr__(self, "_params", params)
+        return params
 
     def inline(self) -> str:
         """The text with every parameter written as a literal.
@@ -72,7 +124,25 @@ class CypherStatement:
             WHERE n.bodyId IN [1, 2]
         """
         render = self.render_literal
-        return "".join(p if isinstance(p, str) else render(p.value) for p in self.parts)
+        colon = getattr(render, "escape_colon", None)
+        if colon is None:
+            return "".join([p if isinstance(p, str) else render(p[1]) for p in self.parts])
+        # a built-in renderer (literals.literal_renderer): its commonest case, a printable
+        # string with nothing to escape, written here without a call
+        return "".join(
+            [
+                p
+                if isinstance(p, str)
+                else "'" + v + "'"
+                if type(v := p[1]) is str
+                and v.isprintable()
+                and "'" not in v
+                and "\\" not in v
+                and not (colon and ":" in v)
+                else render(v)
+                for p in self.parts
+            ]
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CypherStatement):
@@ -101,7 +171,15 @@ class CypherStatement:
         """IPython's pretty printer: the same text as ``repr``."""
         printer.text(repr(self))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (CypherStatement, (self.parts, self.dialect, self.columns, self.render_literal))
+
 
 def as_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters as plain Python values (lists, not tuples) for a driver."""
+    """Parameters as plain Python values (lists, not tuples) for a driver.
+
+    Example:
+        >>> as_params({"ids": (1, 2), "type": "APL"})
+        {'ids': [1, 2], 'type': 'APL'}
+    """
     return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}

@@ -20,7 +20,7 @@ import json
 import logging
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -185,8 +185,14 @@ class Embedded:
         self._follow_reload()
         return self._schema
 
-    def execute(self, statement: CypherStatement) -> Table:
-        """Run a compiled ``ladybug`` statement; returns its rows as a :class:`Table`."""
+    def execute(self, statement: CypherStatement, *, order: SortKeys | None = None) -> Table:
+        """Run a compiled ``ladybug`` statement; returns its rows as a :class:`Table`.
+
+        ``order`` (result columns, each with ``True`` for descending) sorts the rows here,
+        on the engine's Arrow result, instead of with an ORDER BY in the engine: for large
+        results whose sort keys are never null, this gives the same order 2x faster
+        (:func:`neuprint_dsl.execute.run` uses it for per-ROI rows; docs/embedded.md).
+        """
         if statement.dialect != self.dialect:
             raise TransportError(
                 f"this statement was compiled for {statement.dialect}, not {self.dialect}"
@@ -198,12 +204,48 @@ class Embedded:
             if self._closed:
                 raise TransportError("this embedded database is closed")
             try:
-                frame = exact_frame(_single(self._conn.execute(statement.text, params)))
+                result = _single(self._conn.execute(statement.text, params))
+                frame = exact_frame(result, order)
             except RuntimeError as err:
                 raise TransportError(
                     f"the embedded engine failed: {err}\nquery was:\n{excerpt(statement.text)}"
                 ) from None
         return Table(statement.columns, frame)
+
+    def execute_arrow(self, statement: CypherStatement) -> Any:
+        """Run a compiled ``ladybug`` statement; returns its rows as a ``pyarrow.Table``
+        (columns named as the statement's, in the engine's types, nulls kept), for callers
+        that shape large results themselves (``fetch_synapses``) instead of through pandas.
+
+        Example:
+            >>> import tempfile
+            >>> from neuprint_dsl import N, neurons
+            >>> from neuprint_dsl.cypher import to_cypher
+            >>> from neuprint_dsl.embedded import load
+            >>> from neuprint_dsl.embedded.sample import generate_sample
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     _ = generate_sample(tmp, neurons=30, edges=60, seed=1)
+            ...     with Embedded(load(tmp, f"{tmp}/g.lbug")) as db:
+            ...         stmt = to_cypher(neurons(N.type == "APL", columns=["bodyId"]), "ladybug")
+            ...         print(db.execute_arrow(stmt).column_names)
+            ['bodyId']
+        """
+        if statement.dialect != self.dialect:
+            raise TransportError(
+                f"this statement was compiled for {statement.dialect}, not {self.dialect}"
+            )
+        params = {name: _param(name, value) for name, value in statement.params.items()}
+        self._follow_reload()
+        logger.debug("embedded query:\n%s\nparameters: %r", statement.text, params)
+        with self._lock:
+            if self._closed:
+                raise TransportError("this embedded database is closed")
+            try:
+                return _single(self._conn.execute(statement.text, params)).get_as_arrow(0)
+            except RuntimeError as err:
+                raise TransportError(
+                    f"the embedded engine failed: {err}\nquery was:\n{excerpt(statement.text)}"
+                ) from None
 
     def fetch_custom(
         self,
@@ -334,7 +376,11 @@ _INT_TYPES = {
 }
 
 
-def exact_frame(result: Any) -> pd.DataFrame:
+#: Sort keys: result column names, each with ``True`` for descending.
+SortKeys = Sequence[tuple[str, bool]]
+
+
+def exact_frame(result: Any, order: SortKeys | None = None) -> pd.DataFrame:
     """A query result as a DataFrame in which integers are exact: an integer column with a
     NULL becomes nullable ``Int64`` (``UInt64`` for ``UINT64``), never float64, which would
     round every value above 2**53.
@@ -355,8 +401,27 @@ def exact_frame(result: Any) -> pd.DataFrame:
     """
     types: list[str] = result.get_column_data_types()
     if all(_arrow_readable(kind) for kind in types) and result.get_num_tuples():
-        return _arrow_frame(result.get_as_arrow(0), types)
-    return _df_frame(result, types)
+        table = result.get_as_arrow(0)
+        if order:
+            table = table.take(_sort_indices(table, order))
+        return _arrow_frame(table, types)
+    frame = _df_frame(result, types)
+    if order and len(frame) > 1:
+        names, descending = [n for n, _ in order], [d for _, d in order]
+        frame = frame.sort_values(
+            names, ascending=[not d for d in descending], kind="stable", ignore_index=True
+        )
+    return frame
+
+
+def _sort_indices(table: Any, order: SortKeys) -> Any:
+    """The row order of an Arrow ``table`` by ``order``: numbers by value, strings by code
+    point (UTF-8 bytes, as Ladybug's ORDER BY), nulls last (never relied on: callers sort by
+    columns that are never null)."""
+    import pyarrow.compute as pc
+
+    keys = [(name, "descending" if desc else "ascending") for name, desc in order]
+    return pc.sort_indices(table, sort_keys=keys)  # Arrow's default: nulls at the end
 
 
 #: scalar column types that Arrow hands to pandas as get_as_df does (integers aside)
