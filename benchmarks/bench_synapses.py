@@ -5,6 +5,7 @@ Run from the repository root::
     python benchmarks/bench_synapses.py                # full: 5,000 neurons, >= 5,000,000 synapses
     python benchmarks/bench_synapses.py --quick        # smoke run: 500 neurons, 20,000 edges
     python benchmarks/bench_synapses.py --json out.json --keep --workdir /scratch
+    python benchmarks/bench_synapses.py --reuse /scratch/bench_synapses-XXXX  # no build
 
 What is measured (one run):
 
@@ -23,7 +24,11 @@ What is measured (one run):
   bodyIds, and beside it the single statement ``db.run(synapses(N.bodyId.isin(ids1000)))``;
   (c) issue 15: ``fetch_synapses(ids1000, client=client)``, ``fetch_mean_synapses`` with its
   aggregation in the engine and with the rows grouped in pandas instead, and the 1,000-id
-  statement's engine run alone, + ``get_as_df``, + Arrow (``get_as_arrow().to_pandas``).
+  statement's engine run alone, + ``get_as_df``, + Arrow (``get_as_arrow().to_pandas``),
+  and what fetch_synapses sends (the rows without ``ORDER BY``, as Arrow); (d) the
+  alternative layout issue 15 asks for where Ladybug misses: an Arrow IPC side file of the
+  synapses sorted by body (written from ``synapses.csv``, memory-mapped, bodies found by
+  binary search), giving fetch_synapses's and fetch_mean_synapses's tables.
 * ``pandas``: the same results with plain pandas on ``synapses.csv``: (a) cold
   (``pd.read_csv`` + filter + sort) and warm (the DataFrame in memory: filter + sort), ROI
   membership from the primary ``roi`` column and ``rois.ancestors`` for the super-level ROI;
@@ -125,6 +130,8 @@ class Setup:
     ids1000: list[list[int]]
     syn_stmts: list[Synapses]
     all1000_stmts: list[Synapses]
+    side: Path  # the alternative layout's file (write_side_file)
+    side_write_s: float
 
 
 def roi_members(wanted: Sequence[str], primary_rois: Sequence[str]) -> list[str]:
@@ -158,7 +165,9 @@ def choose_rois(
     return x, y
 
 
-def make_setup(db: Embedded, frame: pd.DataFrame, meta: dict[str, Any], args: Any) -> Setup:
+def make_setup(
+    db: Embedded, frame: pd.DataFrame, meta: dict[str, Any], args: Any, side: Path
+) -> Setup:
     from neuprint_dsl import N, S, neurons, synapses
     from neuprint_dsl.compat import Client
 
@@ -170,6 +179,7 @@ def make_setup(db: Embedded, frame: pd.DataFrame, meta: dict[str, Any], args: An
     where = (S.confidence > CONFIDENCE) & (S.roi(x) | S.roi(y))
     client = Client(transport=db)
     client.progress = False  # type: ignore[attr-defined]  # no progress bar in timed calls
+    side_write_s = write_side_file(frame, side)
     return Setup(
         db=db,
         client=client,
@@ -181,6 +191,8 @@ def make_setup(db: Embedded, frame: pd.DataFrame, meta: dict[str, Any], args: An
         ids1000=ids1000,
         syn_stmts=[synapses(N.bodyId.isin(ids), where) for ids in ids100],
         all1000_stmts=[synapses(N.bodyId.isin(ids)) for ids in ids1000],
+        side=side,
+        side_write_s=side_write_s,
     )
 
 
@@ -226,8 +238,10 @@ def pandas_mean(
 
 def query_rows(setup: Setup, repeats: int, mean_repeats: int) -> list[Row]:
     import neuprint_dsl.compat.synapses as compat_synapses
+    from neuprint_dsl import N, S
     from neuprint_dsl.compat import fetch_mean_synapses, fetch_synapses
     from neuprint_dsl.cypher import to_cypher
+    from neuprint_dsl.cypher.synapse_aggregate import synapse_rows_cypher
     from neuprint_dsl.transports.embedded import _arrow_frame, _df_frame
 
     db, client = setup.db, setup.client
@@ -282,6 +296,23 @@ def query_rows(setup: Setup, repeats: int, mean_repeats: int) -> list[Row]:
     def engine_bare(i: int) -> int:
         return int(engine_only(i).get_num_tuples())
 
+    threshold = setup.threshold
+    rows_stmts = [  # what fetch_synapses sends now: the rows without ORDER BY
+        synapse_rows_cypher(N.bodyId.isin(ids), S.confidence > threshold, label="Segment",
+                            schema=db.schema)
+        for ids in sets1000
+    ]  # fmt: skip
+
+    def engine_rows(i: int) -> int:
+        return int(db.execute_arrow(rows_stmts[i % len(rows_stmts)]).num_rows)
+
+    def side_fetch(i: int) -> int:
+        return len(side_fetch_synapses(setup.side, sets1000[i % len(sets1000)], threshold))
+
+    def side_mean(i: int) -> int:
+        ids = sets1000[i % len(sets1000)]
+        return len(side_mean_synapses(setup.side, ids, setup.primary_rois, threshold))
+
     x, y = setup.rois
     label = f"100 ids, conf > {CONFIDENCE}, {x} or {y}"
     return [
@@ -304,6 +335,12 @@ def query_rows(setup: Setup, repeats: int, mean_repeats: int) -> list[Row]:
             "dsl", engine_arrow, mean_repeats, warm1000),
         Row("compat.syn1000", "fetch_synapses(ids1000, client=client)", "dsl", fetch1000,
             mean_repeats, warm1000),
+        Row("engine.syn1000.rows", "  its engine part: rows without ORDER BY, as Arrow", "dsl",
+            engine_rows, mean_repeats, warm1000),
+        Row("alt.syn1000", "alternative layout: fetch_synapses's table from the side file",
+            "dsl", side_fetch, mean_repeats, warm1000),
+        Row("alt.mean1000", "alternative layout: fetch_mean_synapses's table from it", "dsl",
+            side_mean, mean_repeats, warm1000),
     ]  # fmt: skip
 
 
@@ -339,6 +376,117 @@ def pandas_rows(
     ]  # fmt: skip
 
 
+# -- the alternative layout: an Arrow IPC side file sorted by body ---------------------------
+#
+# Measured because Ladybug alone cannot reach issue 15's 2x (see docs/synapses.md): the synapse
+# rows written once, at load time, to an uncompressed Arrow IPC file sorted in fetch_synapses's
+# order (bodyId, type, x, y, z, roi, confidence), ``type`` and ``roi`` dictionary-encoded.
+# A query memory-maps it (zero-copy), finds each body's rows with a binary search on the sorted
+# bodyId column, takes them (already in the answer's order), filters confidence, and converts.
+
+
+def write_side_file(frame: pd.DataFrame, path: Path) -> float:
+    """Write ``frame``'s synapses to ``path`` as the side file; returns the seconds taken."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.feather as feather
+
+    start = time.perf_counter_ns()
+    table = pa.Table.from_pandas(frame[SYN_COLUMNS], preserve_index=False)
+    table = table.take(pc.sort_indices(table, [(c, "ascending", "at_end") for c in FETCH_ORDER]))
+    for name in ("type", "roi"):
+        i = table.column_names.index(name)
+        table = table.set_column(i, name, pc.dictionary_encode(table.column(name)))
+    feather.write_feather(  # one record batch: the bodyId column is one zero-copy array
+        table.combine_chunks(), path, compression="uncompressed", chunksize=max(1, len(table))
+    )
+    return (time.perf_counter_ns() - start) / 1e9
+
+
+def side_rows(path: Path, ids: Sequence[int], threshold: float) -> Any:
+    """The side file's rows of the bodies ``ids`` with confidence above ``threshold``, in
+    fetch_synapses's order (``ids`` sorted; the file is memory-mapped, not read)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.ipc as ipc
+
+    table = ipc.open_file(pa.memory_map(str(path))).read_all()
+    bodies = table.column("bodyId").to_numpy()
+    wanted = np.asarray(sorted(ids), dtype=np.int64)
+    lo, hi = np.searchsorted(bodies, wanted, "left"), np.searchsorted(bodies, wanted, "right")
+    sizes = hi - lo
+    starts = np.repeat(lo - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes)
+    chosen = table.take(starts + np.arange(int(sizes.sum())))
+    return chosen.filter(pc.greater(chosen.column("confidence"), threshold))
+
+
+def side_fetch_synapses(path: Path, ids: Sequence[int], threshold: float) -> pd.DataFrame:
+    """fetch_synapses(ids)'s frame (default criteria) from the side file."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    from neuprint_dsl.compat.synapses import SYN_TYPE, SYNAPSE_DTYPES
+
+    rows = side_rows(path, ids, threshold).combine_chunks()
+    out: dict[str, Any] = {}
+    for column, dtype in SYNAPSE_DTYPES.items():
+        values = rows.column(column).chunk(0) if rows.num_rows else None
+        if values is None:
+            out[column] = pd.Series([], dtype=dtype)
+        elif dtype is SYN_TYPE:
+            names = values.dictionary.to_pylist()
+            code_of = np.array([{"pre": 0, "post": 1}.get(n, -1) for n in names] + [-1], np.int8)
+            codes = code_of[pc.fill_null(values.indices, len(names)).to_numpy()]
+            out[column] = pd.Categorical.from_codes(codes, dtype=SYN_TYPE)
+        elif dtype is object:
+            names = np.array([*values.dictionary.to_pylist(), None], dtype=object)
+            taken = names[pc.fill_null(values.indices, len(names) - 1).to_numpy()]
+            out[column] = pd.Series(taken, dtype=object)
+        else:
+            out[column] = values.to_numpy().astype(dtype)
+    return pd.DataFrame(out)
+
+
+def side_mean_synapses(
+    path: Path, ids: Sequence[int], primary_rois: Sequence[str], threshold: float
+) -> pd.DataFrame:
+    """fetch_mean_synapses(ids)'s frame (default criteria) from the side file: grouped on
+    the dictionary codes in pandas, then named, cast and sorted as fetch_mean_synapses does."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    from neuprint_dsl.compat.synapses import _MEAN_DTYPES, _cast
+
+    rows = side_rows(path, ids, threshold).combine_chunks()
+    if not rows.num_rows:
+        return _cast(pd.DataFrame({c: [] for c in _MEAN_DTYPES}), _MEAN_DTYPES)
+    roi, kind = rows.column("roi").chunk(0), rows.column("type").chunk(0)
+    roi_names = np.array(roi.dictionary.to_pylist(), dtype=object)
+    wanted = np.isin(roi_names, list(primary_rois))
+    roi_codes = pc.fill_null(roi.indices, -1).to_numpy()
+    keep = roi_codes >= 0
+    keep[keep] = wanted[roi_codes[keep]]
+    codes = pd.DataFrame({
+        "bodyId": rows.column("bodyId").to_numpy()[keep],
+        "roi": roi_codes[keep],
+        "type": pc.fill_null(kind.indices, -1).to_numpy()[keep],
+        **{c: rows.column(c).to_numpy()[keep] for c in MEAN_VALUES},
+    })  # fmt: skip
+    grouped = (
+        codes.groupby(["bodyId", "roi", "type"], sort=False)
+        .agg(count=("x", "size"), **{c: (c, "mean") for c in MEAN_VALUES})
+        .reset_index()
+    )
+    type_names = np.array([*kind.dictionary.to_pylist(), None], dtype=object)
+    grouped["roi"] = roi_names[grouped["roi"].to_numpy()]
+    grouped["type"] = type_names[grouped["type"].to_numpy()]
+    out = _cast(grouped, _MEAN_DTYPES)
+    return out.sort_values(MEAN_KEYS, kind="stable").reset_index(drop=True)
+
+
 # -- correctness checks (untimed) ------------------------------------------------------------
 
 
@@ -357,7 +505,8 @@ def run_checks(
         checks.append({"name": name, "ok": ok, "detail": detail})
 
     # The counts: meta.json, SampleInfo, synapses.csv, the database's Meta and Synapse nodes.
-    generated = next(s for s in steps if s.name == "generate").extra.get("synapses")
+    generate = [s.extra.get("synapses") for s in steps if s.name == "generate"]
+    generated = generate[0] if generate else None
     in_db = db.fetch_custom("MATCH (s:Synapse) RETURN count(s) AS n")["n"].iloc[0]
     counts = {
         "meta.json": meta.get("synapses"),
@@ -463,6 +612,28 @@ def run_checks(
         same_rows == k and not problems,
         f"{same_rows}/{k} id sets identical ({', '.join(f'{s:,}' for s in sizes)} rows)"
         + ("; " + "; ".join(problems) if problems else ""),
+    )
+    side_problems: list[str] = []
+    for n, ids in enumerate(setup.ids1000):
+        fetched = fetch_synapses(ids, client=setup.client)
+        side = side_fetch_synapses(setup.side, ids, setup.threshold)
+        if not fetched.equals(side) or list(fetched.dtypes) != list(side.dtypes):
+            side_problems.append(f"set {n + 1}: fetch_synapses differs")
+        means = fetch_mean_synapses(ids, client=setup.client)
+        side = side_mean_synapses(setup.side, ids, setup.primary_rois, setup.threshold)
+        exact = [c for c in means.columns if c not in MEAN_VALUES]
+        close = all(
+            np.allclose(means[c].to_numpy(np.float64), side[c].to_numpy(np.float64),
+                        rtol=MEAN_RTOL, atol=0)
+            for c in MEAN_VALUES
+        ) if len(means) == len(side) else False  # fmt: skip
+        if not (means[exact].equals(side[exact]) and close):
+            side_problems.append(f"set {n + 1}: fetch_mean_synapses differs")
+    add(
+        "side file == fetch_synapses and fetch_mean_synapses (frames, dtypes; means to 1e-4)",
+        not side_problems,
+        f"{k - len(side_problems) // 2}/{k} id sets"
+        + ("; " + "; ".join(side_problems) if side_problems else ""),
     )
     problems, sizes = mean_problems, mean_sizes
     add(
@@ -600,10 +771,12 @@ def print_checks_and_ratios(checks: list[dict[str, Any]], ratios: list[dict[str,
 
 
 def bars(steps: list[Step], by_name: dict[str, Row], synapse_count: int) -> list[dict[str, Any]]:
-    load = next(s for s in steps if s.name == "load")
     out: list[dict[str, Any]] = [
         {"bar": "1. synapses in the sample", "value": f"{synapse_count:,}",
          "target": f">= {SYNAPSES_WANTED:,}", "pass": synapse_count >= SYNAPSES_WANTED},
+    ]  # fmt: skip
+    load = next((s for s in steps if s.name == "load"), None)
+    out += [] if load is None else [
         {"bar": "1. load time", "value": f"{load.call_s:.1f} s",
          "target": f"< {LOAD_TARGET_S:.0f} s", "pass": load.call_s < LOAD_TARGET_S},
         {"bar": "1. load peak RSS (3 GB = 3e9 bytes)",
@@ -647,6 +820,10 @@ def issue15_rows(by_name: dict[str, Row]) -> list[dict[str, Any]]:
         ("compat.mean1000", "compat.mean1000.rows", "aggregated in the engine / rows grouped "
          "in pandas", 1.0),
         ("conv.syn1000.arrow", "conv.syn1000.df", "result to pandas: Arrow / get_as_df", 1.0),
+        ("alt.syn1000", "pandas.syn1000_warm", "alternative layout (side file), fetch_synapses "
+         "/ pandas", ISSUE15_RATIO),
+        ("alt.mean1000", "pandas.mean1000_warm", "alternative layout (side file), "
+         "fetch_mean_synapses / pandas", ISSUE15_RATIO),
     ):  # fmt: skip
         value = ratio(num, den)
         a, b = by_name[num].median_ms, by_name[den].median_ms
@@ -658,15 +835,23 @@ def issue15_rows(by_name: dict[str, Row]) -> list[dict[str, Any]]:
     return out
 
 
-def print_issue15(rows: list[dict[str, Any]]) -> None:
+def verdict15(ok: bool | None) -> str:
+    """PASS / MISSED (issue 15's words), n/a when a row did not run."""
+    return "n/a" if ok is None else ("PASS" if ok else "MISSED")
+
+
+def print_issue15(rows: list[dict[str, Any]], checks: list[dict[str, Any]]) -> None:
     print("-- issue 15's target, as written:")
     print(f"  {ISSUE15_TARGET}")
     for r in rows:
         value = "-" if r["ratio"] is None else f"{r['ratio']:.2f}x"
         print(
-            f"  {r['what']:<58} {r['medians']:>22}  {value:>7}  "
-            f"(<= {r['limit']:g}x) {verdict(r['pass'])}"
+            f"  {r['what']:<66} {r['medians']:>22}  {value:>7}  "
+            f"(<= {r['limit']:g}x) {verdict15(r['pass'])}"
         )
+    identical = all(c["ok"] for c in checks if c["name"].startswith(("fetch_", "side file")))
+    print(f"  identical results (fetch_synapses, fetch_mean_synapses, side file): "
+          f"{'yes' if identical else 'NO (see the checks)'}")  # fmt: skip
     print()
 
 
@@ -716,17 +901,24 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     print_header(info)
     sys.stdout.flush()
 
-    steps = [
-        run_child("generate", "generate_sample(export_dir, neurons, edges, seed)", args,
-                  export_dir, db_path, synapses=True),
-        run_child("load", "load(export_dir, db_path)", args, export_dir, db_path),
-    ]  # fmt: skip
+    if args.reuse is None:
+        steps = [
+            run_child("generate", "generate_sample(export_dir, neurons, edges, seed)", args,
+                      export_dir, db_path, synapses=True),
+            run_child("load", "load(export_dir, db_path)", args, export_dir, db_path),
+        ]  # fmt: skip
+    else:
+        steps = []
     load_avg["after_build"] = load_average()
     meta = json.loads((export_dir / "meta.json").read_text(encoding="utf-8"))
     synapse_count = int(meta.get("synapses", 0))
     db_bytes = file_size(db_path)
     export_sizes = {p.name: file_size(p) for p in sorted(export_dir.iterdir())}
-    print_build(steps, db_bytes, export_sizes, synapse_count)
+    if steps:
+        print_build(steps, db_bytes, export_sizes, synapse_count)
+    else:
+        print(f"-- build: not run (--reuse {args.reuse}: its export/ and graph.lbug, "
+              f"{meta.get('neurons', '?')} neurons, {synapse_count:,} synapses)\n")  # fmt: skip
     sys.stdout.flush()
 
     import pandas as pd
@@ -740,12 +932,14 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     read_s = (time.perf_counter_ns() - start) / 1e9
     db = Embedded(db_path)
     try:
-        setup = make_setup(db, frame, meta, args)
+        setup = make_setup(db, frame, meta, args, workdir / "synapses.side.arrow")
         rows = query_rows(setup, args.repeats, args.mean_repeats)
         rows += pandas_rows(csv, frame, setup, args.repeats, args.mean_repeats, args.cold_repeats)
         measure(rows)
         by_name = {r.name: r for r in rows}
         print_rows(rows, setup, read_s)
+        print(f"side file (alt.* rows): {file_size(setup.side) / MB:,.1f} MB, written from "
+              f"synapses.csv in {setup.side_write_s:.1f} s\n")  # fmt: skip
         checks = run_checks(setup, frame, meta, steps)
         ratios = compute_ratios(by_name)
         print_checks_and_ratios(checks, ratios)
@@ -757,7 +951,7 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     load_avg["after"] = load_average()
     bar_list = bars(steps, by_name, synapse_count)
     issue15 = issue15_rows(by_name)
-    print_issue15(issue15)
+    print_issue15(issue15, checks)
     print_bars(bar_list, load_avg)
     print(f"peak RSS of this (query) process: {peak_rss_bytes() / MB:,.0f} MB")
 
@@ -786,6 +980,8 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "export_bytes": export_sizes,
         "db_bytes": db_bytes,
         "synapses_csv_read_s": read_s,
+        "side_write_s": setup.side_write_s,
+        "side_bytes": file_size(setup.side),
         "rois": list(setup.rois),
         "roi_members": setup.members,
         "query_text": query_text,
@@ -821,6 +1017,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="make the scratch directory here")
     parser.add_argument("--keep", action="store_true", help="keep the export and the database")
     parser.add_argument(
+        "--reuse", type=Path, metavar="DIR",
+        help="skip the build: query DIR/export and DIR/graph.lbug (a --keep run's workdir)",
+    )  # fmt: skip
+    parser.add_argument(
         "--quick", action="store_true", help="500 neurons / 20,000 edges, fewer runs"
     )
     parser.add_argument(
@@ -848,7 +1048,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="bench_synapses-", dir=args.workdir))
+    if args.reuse is not None:
+        workdir, args.keep = args.reuse, True  # never delete what this run did not make
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="bench_synapses-", dir=args.workdir))
     try:
         result = run_benchmark(args, workdir)
     except RuntimeError as err:

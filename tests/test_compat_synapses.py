@@ -643,14 +643,16 @@ def test_fetch_synapses_in_the_engine_ignores_small_batches(
     """On the embedded engine, batch_size=10 still sends at least 1,000 bodies per query
     (the same answer, fewer queries); the rows come in the documented order."""
     sent: list[Any] = []
-    execute = type(client.transport).execute
-    monkeypatch.setattr(
-        type(client.transport),
-        "execute",
-        lambda self, stmt: sent.append(stmt) or execute(self, stmt),
-    )
+    for method in ("execute", "execute_arrow"):
+        original = getattr(type(client.transport), method)
+        monkeypatch.setattr(
+            type(client.transport),
+            method,
+            lambda self, stmt, original=original: sent.append(stmt) or original(self, stmt),
+        )
     got = fetch_synapses(NC(status="Traced"), batch_size=10, client=client)
     assert len(sent) == 2  # the bodies, then their synapses in one query
+    assert "ORDER BY" not in sent[1].text  # the rows are sorted in Arrow
     order = compat_synapses.SYNAPSE_ORDER
     resorted = got.assign(type=got["type"].astype(str)).sort_values(order, kind="stable")
     assert list(resorted.index) == list(range(len(got)))

@@ -43,10 +43,12 @@ from typing import Any, Literal, Protocol, TypeAlias
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..cypher.dialects import get_dialect
 from ..cypher.literals import quote_string, render_number
-from ..cypher.synapse_aggregate import mean_synapses_cypher
+from ..cypher.synapse_aggregate import mean_synapses_cypher, synapse_rows_cypher
 from ..errors import InvalidArgument, InvalidValue, UnknownROI
 from ..execute import run
 from ..expr import TRUE, Predicate, PredicateLike, and_, not_, or_, shown_text
@@ -570,6 +572,10 @@ def fetch_synapses(
         batch_size = max(_positive_int(batch_size, "batch_size"), ENGINE_BATCH_SIZE)
     batches, label = _body_batches(client, neuron_criteria, batch_size)
     where = sc.to_expr()
+    if in_engine and callable(getattr(client.transport, "execute_arrow", None)):
+        fast = _engine_synapses(client, batches, where, sc.primary_only, label)
+        if fast is not None:
+            return fast
 
     def fetch(batch: list[int]) -> pd.DataFrame:
         statement = synapses(N.bodyId.isin(batch), where, primary_only=sc.primary_only, label=label)
@@ -579,6 +585,80 @@ def fetch_synapses(
     if not frames:
         return _empty_frame(SYNAPSE_DTYPES)
     return _cast(_sorted(frames, SYNAPSE_ORDER), SYNAPSE_DTYPES)
+
+
+def _engine_synapses(
+    client: Client, batches: list[list[int]], where: Predicate, primary_only: bool, label: Label
+) -> pd.DataFrame | None:
+    """fetch_synapses's table on the embedded engine: each batch's rows as Arrow without
+    ``ORDER BY``, sorted in Arrow and converted column by column (identical to sorting and
+    casting the pandas frames, several times faster). ``None`` if a row holds a null where
+    the general path would fail or change dtype (a missing body id or coordinate)."""
+    transport: Any = client.transport
+
+    def fetch(batch: list[int]) -> Any:
+        statement = synapse_rows_cypher(
+            N.bodyId.isin(batch),
+            where,
+            primary_only=primary_only,
+            label=label,
+            dialect=transport.dialect,
+            schema=transport.schema,
+        )
+        return transport.execute_arrow(statement)
+
+    tables = _map(fetch, batches, 1, _show_progress(client), "fetch_synapses")
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
+        return _empty_frame(SYNAPSE_DTYPES)
+    return _synapse_table_frame(pa.concat_tables(tables).combine_chunks())
+
+
+def _synapse_table_frame(table: pa.Table) -> pd.DataFrame | None:
+    """The Arrow rows of a synapse statement as fetch_synapses returns them: sorted by
+    :data:`SYNAPSE_ORDER` (missing values last), with :data:`SYNAPSE_DTYPES`; ``None`` if
+    ``bodyId`` or a coordinate is missing somewhere (the general path decides those).
+
+    Example:
+        >>> table = pa.table({"bodyId": [2, 1, 1], "type": ["pre", "pre", "post"],
+        ...     "roi": ["EB", None, "FB"], "x": [1, 2, 3], "y": [0, 0, 0], "z": [0, 0, 0],
+        ...     "confidence": [0.5, 0.25, 1.0]})
+        >>> frame = _synapse_table_frame(table)
+        >>> frame[["bodyId", "type", "roi"]].values.tolist()
+        [[1, 'post', 'FB'], [1, 'pre', None], [2, 'pre', 'EB']]
+        >>> frame.dtypes.astype(str).tolist()
+        ['int64', 'category', 'object', 'int32', 'int32', 'int32', 'float32']
+    """
+    if any(table.column(c).null_count for c in ("bodyId", "x", "y", "z")):
+        return None
+    keys = [(c, "ascending", "at_end") for c in SYNAPSE_ORDER]
+    table = table.take(pc.sort_indices(table, sort_keys=keys))
+    out: dict[str, Any] = {}
+    for column, dtype in SYNAPSE_DTYPES.items():
+        values = table.column(column)
+        if dtype is SYN_TYPE:
+            pre = pc.fill_null(pc.equal(values, "pre"), False).to_numpy(zero_copy_only=False)
+            post = pc.fill_null(pc.equal(values, "post"), False).to_numpy(zero_copy_only=False)
+            codes = np.select([pre, post], [0, 1], -1).astype(np.int8)
+            out[column] = pd.Categorical.from_codes(codes, dtype=SYN_TYPE)
+        elif dtype is object:
+            out[column] = pd.Series(_object_strings(values), dtype=object)
+        else:
+            out[column] = values.to_numpy().astype(dtype)
+    return pd.DataFrame(out)
+
+
+def _object_strings(values: Any) -> np.ndarray:
+    """A string column as an object array (``None`` where missing), each distinct string
+    one Python object (through Arrow's dictionary encoding, not one object per row)."""
+    encoded = pc.dictionary_encode(values)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    names = np.array([*encoded.dictionary.to_pylist(), None], dtype=object)
+    missing = len(names) - 1
+    codes: np.ndarray = pc.fill_null(encoded.indices, missing).to_numpy(zero_copy_only=False)
+    taken: np.ndarray = names[codes]
+    return taken
 
 
 # ---------------------------------------------------------------------------------------

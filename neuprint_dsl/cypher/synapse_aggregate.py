@@ -36,10 +36,12 @@ from .dialects import Dialect, get_dialect
 from .schema import GraphSchema
 from .statement import CypherStatement
 
-__all__ = ["MEAN_SYNAPSE_COLUMNS", "mean_synapses_cypher"]
+__all__ = ["MEAN_SYNAPSE_COLUMNS", "mean_synapses_cypher", "synapse_rows_cypher"]
 
 #: Columns of the aggregated rows (``roi`` is left out with ``by_roi=False``).
 MEAN_SYNAPSE_COLUMNS = ("bodyId", "roi", "type", "count", "x", "y", "z", "confidence")
+#: Columns of the synapse rows (as ``synapses(...)``'s).
+SYNAPSE_ROW_COLUMNS = ("bodyId", "type", "roi", "x", "y", "z", "confidence")
 
 
 def mean_synapses_cypher(
@@ -78,16 +80,65 @@ def mean_synapses_cypher(
     return _aggregate(compiler, statement, by_roi)
 
 
-def _aggregate(compiler: CypherCompiler, stmt: Synapses, by_roi: bool) -> CypherStatement:
-    """The MATCH and WHERE clauses of ``compiler.synapses(stmt)``, then the aggregation."""
-    d = compiler.dialect
+def synapse_rows_cypher(
+    neurons: PredicateLike,
+    where: PredicateLike = TRUE,
+    *,
+    primary_only: bool = True,
+    label: Label = "Neuron",
+    dialect: str | Dialect = "ladybug",
+    schema: GraphSchema | None = None,
+) -> CypherStatement:
+    """The rows of ``synapses(neurons, where, primary_only=..., label=...)`` in no particular
+    order (no ``ORDER BY``): the same ``MATCH``, ``WHERE``, ROI binding and columns, for a
+    caller that sorts the rows itself (``fetch_synapses`` sorts them in Arrow, about 10x
+    faster than the engine's ``ORDER BY``). With a ``schema``, the statement is validated
+    first, as :func:`mean_synapses_cypher` does.
+
+    Example:
+        >>> from neuprint_dsl import N, S
+        >>> stmt = synapse_rows_cypher(N.bodyId.isin([1, 2]), S.type == "pre")
+        >>> stmt.text.splitlines()[-1]
+        'RETURN n.bodyId AS bodyId, s.type AS type, s.roi AS roi, s.x AS x, s.y AS y, s.z AS z, s.confidence AS confidence'
+        >>> stmt.columns
+        ('bodyId', 'type', 'roi', 'x', 'y', 'z', 'confidence')
+    """
+    statement = Synapses(neurons, where, primary_only=primary_only, label=label)
+    compiler = CypherCompiler(get_dialect(dialect), schema)
+    if schema is not None:
+        from ..validate import validate  # imported here: validate imports this package
+
+        validate(statement, schema)
     compiler._require("synapses", mito=False)
+    roi = _match(compiler, statement)
+    returned = [
+        f"{compiler._read('n', 'bodyId')} AS bodyId",
+        f"{compiler._point_read('s', 'type', Entity.SYNAPSE)} AS type",
+        roi if roi == "roi" else f"{roi} AS roi",
+        *(f"{compiler._point_read('s', a, Entity.SYNAPSE)} AS {a}" for a in "xyz"),
+        f"{compiler._point_read('s', 'confidence', Entity.SYNAPSE)} AS confidence",
+    ]
+    compiler.line("RETURN " + ", ".join(returned))
+    return compiler._finish(SYNAPSE_ROW_COLUMNS)
+
+
+def _match(compiler: CypherCompiler, stmt: Synapses) -> str:
+    """The MATCH and WHERE clauses of ``compiler.synapses(stmt)`` and its ROI binding;
+    returns the expression of the ``roi`` column."""
+    d = compiler.dialect
     compiler.line(f"MATCH {d.node_pattern('n', stmt.label)}")
     compiler.where([(stmt.neurons, {Entity.NEURON: "n"})])
     compiler.line(f"MATCH {d.synapse_pattern('n', 's')}")
     where: Predicate = stmt.where
     compiler._point_where(["n", "s"], [(where, {Entity.SYNAPSE: "s"})])
-    roi = compiler._point_rois(["n", "s"], "s", stmt.primary_only)
+    return compiler._point_rois(["n", "s"], "s", stmt.primary_only)
+
+
+def _aggregate(compiler: CypherCompiler, stmt: Synapses, by_roi: bool) -> CypherStatement:
+    """The MATCH and WHERE clauses of ``compiler.synapses(stmt)``, then the aggregation."""
+    d = compiler.dialect
+    compiler._require("synapses", mito=False)
+    roi = _match(compiler, stmt)
     returned = [f"{compiler._read('n', 'bodyId')} AS bodyId"]
     if by_roi:
         returned.append(roi if roi == "roi" else f"{roi} AS roi")
