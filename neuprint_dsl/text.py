@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
+from .cache import cache_dir
 from .errors import (
     InvalidArgument,
     InvalidPattern,
@@ -135,18 +136,52 @@ def _grammar_path() -> Path:
     )
 
 
+#: lark's options for the grammar (the cache key includes them)
+_LARK_OPTIONS: dict[str, Any] = {
+    "parser": "lalr",
+    "lexer": "contextual",
+    "maybe_placeholders": True,  # optional clauses keep their slot (None when absent)
+    "propagate_positions": False,  # positions come from the tokens (3x faster)
+}
+
+
 @functools.cache
 def _parser() -> Lark:
-    from lark import Lark
+    """The parser, built once per process. lark's grammar analysis (about a second of CPU)
+    is saved in the cache directory (lark's ``cache=``: the file records a hash of the
+    grammar, the options and lark's version, and lark rebuilds on any mismatch or unreadable
+    file), so the next process loads the tables instead."""
+    import lark
 
-    return Lark(
-        _grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        maybe_placeholders=True,  # optional clauses keep their slot (None when absent)
-        propagate_positions=False,  # positions come from the tokens (3x faster)
+    grammar = _grammar_path().read_text(encoding="utf-8")
+    saved = _parser_cache_file(grammar)
+    if saved is not None:
+        try:
+            saved.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            saved = None  # a read-only cache directory only costs each process the build
+    return lark.Lark(
+        grammar,
+        cache=False if saved is None else str(saved),
         lexer_callbacks={"IDENT": _refuse_keyword},
+        **_LARK_OPTIONS,
     )
+
+
+def _parser_cache_file(grammar: str) -> Path | None:
+    """Where the parser tables are saved: a file per grammar and Python version (two
+    installed versions of neuprint-dsl never overwrite each other's; lark checks the content
+    against grammar, options and its own version); None without a home directory."""
+    import hashlib
+    import sys
+
+    try:
+        base = cache_dir()
+    except RuntimeError:  # no home directory to put ~/.cache in
+        return None
+    digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
+    major, minor = sys.version_info[:2]
+    return base / "parser" / f"grammar-{digest}-py{major}{minor}.lark"
 
 
 class _KeywordAsName(Exception):

@@ -1,0 +1,64 @@
+"""Where neuprint-dsl keeps files it can rebuild: the default sample and the parser tables.
+
+Nothing here imports the rest of the package; any module may import it.
+
+Example:
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"NEUPRINT_DSL_CACHE": "/tmp/npd"}):
+    ...     print(cache_dir())
+    /tmp/npd
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["cache_dir", "write_atomically"]
+
+
+def cache_dir() -> Path:
+    """Return neuprint-dsl's cache directory (it is not created here).
+
+    ``$NEUPRINT_DSL_CACHE`` if set, else ``$XDG_CACHE_HOME/neuprint-dsl`` if that is set, else
+    ``~/.cache/neuprint-dsl``.
+
+    Example:
+        >>> import os
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, {"NEUPRINT_DSL_CACHE": "/tmp/npd"}):
+        ...     print(cache_dir())
+        /tmp/npd
+    """
+    override = os.environ.get("NEUPRINT_DSL_CACHE")
+    if override:
+        return Path(override).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "neuprint-dsl"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory, so a reader
+    sees the old file, no file or the whole new one, never part of it. Makes the directory.
+
+    Raises ``OSError`` if the directory cannot be made or written.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> target = pathlib.Path(tempfile.mkdtemp()) / "sub" / "x.bin"
+        >>> write_atomically(target, b"abc")
+        >>> target.read_bytes()
+        b'abc'
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
