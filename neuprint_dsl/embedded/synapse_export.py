@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import LoadError
-from .export import _check_strict_ints, _find_bad_cell, _header, _line, read_csv
+from .export import _header, _line, read_typed
 from .rois import NOT_PRIMARY
 
 __all__ = [
@@ -233,17 +233,7 @@ def _read(path: Path, required: dict[str, str], optional: dict[str, str]) -> pd.
             1,
         )
     columns = {**required, **{c: k for c, k in optional.items() if c in header}}
-    dtypes = {
-        c: {"int": "int64", "float": "float64"}.get(k, "category") for c, k in columns.items()
-    }
-    try:
-        # every column is read (no usecols): a row with an extra field must fail
-        frame = read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""], index_col=False)
-    except LoadError:  # a byte that is not UTF-8
-        raise
-    except (ValueError, OverflowError):
-        raise _find_bad_cell(path, header, columns) from None
-    _check_strict_ints(path, header, columns)
+    frame = read_typed(path, header, columns)  # pyarrow, else pandas with exact errors
     for name, kind in columns.items():
         values = frame[name]
         if kind == "str":
