@@ -82,6 +82,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ..cache import cache_dir
 from ..errors import InvalidArgument
 from .build import _Stages
 from .rois import NOT_PRIMARY, PRIMARY_ROIS, ROI_HIERARCHY, SUPER_ROI_CHILDREN, all_rois
@@ -192,27 +193,6 @@ def sample_file_names(naming: Naming = "adjacencies") -> tuple[str, str, str]:
 # --------------------------------------------------------------------------------------------
 # Cache location
 # --------------------------------------------------------------------------------------------
-
-
-def cache_dir() -> Path:
-    """Return neuprint-dsl's cache directory (it is not created here).
-
-    ``$NEUPRINT_DSL_CACHE`` if set, else ``$XDG_CACHE_HOME/neuprint-dsl`` if that is set, else
-    ``~/.cache/neuprint-dsl``.
-
-    Example:
-        >>> import os
-        >>> from unittest import mock
-        >>> with mock.patch.dict(os.environ, {"NEUPRINT_DSL_CACHE": "/tmp/npd"}):
-        ...     print(cache_dir())
-        /tmp/npd
-    """
-    override = os.environ.get("NEUPRINT_DSL_CACHE")
-    if override:
-        return Path(override).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "neuprint-dsl"
 
 
 def default_sample_dir() -> Path:
