@@ -218,16 +218,14 @@ def _dialect_tables(
     dialect: Dialect,
 ) -> tuple[
     bool,
-    dict[tuple[str, str], tuple[str, str, str]],
-    dict[tuple[str, str], str],
+    dict[str, tuple[dict[str, tuple[str, str, str]], dict[str, str]]],
     Callable[[Any], str],
 ]:
     """What every compile in ``dialect`` shares: whether it is a built-in dialect (pure
-    methods); ``(dialect.property(var, name), parameter name stem, "<property> = ")`` by
-    ``(var, name)`` and
-    :func:`_roi_flag` by ``(var, roi)`` (each filled as the compiler meets them, at most
-    4,096); and the literal renderer."""
-    return type(dialect) in _BUILTIN_DIALECTS, {}, {}, _renderer(dialect)
+    methods); by variable, ``(dialect.property(var, name), parameter name stem,
+    "<property> = ")`` by ``name`` and :func:`_roi_flag` by ROI (filled as the compiler
+    meets them, at most 4,096 each); and the literal renderer."""
+    return type(dialect) in _BUILTIN_DIALECTS, {}, _renderer(dialect)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -335,7 +333,7 @@ class CypherCompiler:
         self.parts: list[Part] = []
         #: every parameter name given out -> how many were made from it as a base
         self._param_names: dict[str, int] = {}
-        builtin, self._props, self._flags, self._render = _dialect_tables(dialect)
+        builtin, self._props, self._render = _dialect_tables(dialect)
         self._rois = schema.rois if schema is not None else None
         #: leaves of the usual kinds go through _leaf_run (built-in dialects, no folding)
         self._fast = builtin and (schema is None or not dialect.strict_properties)
@@ -352,8 +350,13 @@ class CypherCompiler:
         self.line(_match_line(d, label))
         self.where([(where, _NEURON_N)], check=Entity.NEURON if check else None)
         if self.schema is None:  # the same RETURN and ORDER BY every time
-            self.parts.append(_default_neuron_tail(d))
-            return CypherStatement(tuple(self.parts), d.name, NEURON_COLUMNS, self._render)
+            parts = self.parts
+            tail = _default_neuron_tail(d)
+            if type(parts[-1]) is str:  # one string after the last parameter
+                parts[-1] += tail
+            else:
+                parts.append(tail)
+            return CypherStatement(tuple(parts), d.name, NEURON_COLUMNS, self._render)
         return self._neurons_rest(stmt if stmt is not None else Neurons(where, label))  # type: ignore[arg-type]
 
     def neurons(self, stmt: Neurons) -> CypherStatement:
@@ -890,11 +893,14 @@ class CypherCompiler:
                 # one line per conjunct, its "\n  AND " joined to its first part
                 prefix = ("\nWHERE " if out else "WHERE ") if first else "\n  AND "
                 if fast:  # leaves and negated leaves, written straight into the text
-                    j = self._leaf_run(items, i, bindings, False, out, prefix, "\n  AND ")
+                    lead = cast(str, out.pop()) if out and type(out[-1]) is str else ""
+                    j = self._leaf_run(items, i, bindings, False, out, lead + prefix, "\n  AND ")
                     if j > i:
                         first = False
                         i = j
                         continue
+                    if lead:
+                        out.append(lead)
                 item = items[i]
                 i += 1
                 if check is not None and not single_entity(item, check):
@@ -978,56 +984,75 @@ class CypherCompiler:
 
         The same text and parameter names as :meth:`predicate` and :meth:`_leaf`: only
         leaves that :meth:`_exact_numbers` keeps as they are and that no schema folds come
-        here. Written for speed (a loop, not a call per leaf): it is most of a compile."""
+        here. Written for speed (a loop, not a call per leaf): it is most of a compile. The
+        text of leaves without a parameter is joined to the text around it (``out`` gets
+        one string between two parameters), so a statement has few parts to render."""
         names = self._param_names
         props = self._props
+        dialect = self.dialect
+        # the tables of the neuron variable (looked up at the first neuron leaf)
+        nvar: str | None = None
+        nprops: dict[str, tuple[str, str, str]] = {}
+        nflags: dict[str, str] = {}
+        # text written but not yet appended to out (``prefix`` is it plus the joiner)
+        held: str | None = None
         n = len(items)
-        while i < n:
+        for i in range(i, n):  # noqa: B020 (i: the first item not written, after a break)
             pred: Any = items[i]
             cls = type(pred)
-            neg = negate
             if cls is Not:
                 pred = pred.item
                 cls = type(pred)
                 neg = not negate
+            else:
+                neg = negate
             if cls is InRoi:
-                if pred.entity is not Entity.NEURON:
-                    return i
+                if pred.entity is not _NEURON:
+                    break
+                if nvar is None:
+                    nvar = bindings[_NEURON]
+                    nprops, nflags = props.get(nvar) or self._var_tables(nvar)
                 roi = pred.roi
-                key = (bindings[Entity.NEURON], roi)
+                flag = nflags.get(roi)
+                if flag is None:
+                    flag = _roi_flag(dialect, nvar, roi)
+                    if flag is None:
+                        break
+                    if len(nflags) < 4096:
+                        nflags[roi] = flag
                 rois = self._rois
                 if rois is not None and roi not in rois:
                     raise UnknownROI(roi, sorted(rois))
-                flag = self._flags.get(key)
-                if flag is None:
-                    flag = _roi_flag(self.dialect, *key)
-                    if flag is None:
-                        return i
-                    if len(self._flags) < 4096:
-                        self._flags[key] = flag
                 # the text reads the flag, but _leaf gives it a parameter (roi, roi_2, ...)
                 # that later ROI parameters count on; the name itself appears nowhere
                 names["roi"] = names.get("roi", 0) + 1
-                out.append(prefix + ("NOT coalesce(" + flag + ", false)" if neg else flag))
-                prefix = joiner
-                i += 1
+                held = prefix + ("NOT coalesce(" + flag + ", false)" if neg else flag)
+                prefix = held + joiner
                 continue
             if cls not in _OPERAND_LEAVES:
-                return i
+                break
             operand = pred.operand
             if type(operand) is not Prop:
-                return i
+                break
             entity = operand.entity
             name = operand.name
-            if entity is not _NEURON and entity in _POINT_ENTITIES and name in _POINT_AXES:
-                return i
-            key = (bindings[entity], name)
-            known = props.get(key)
+            if entity is _NEURON:
+                if nvar is None:
+                    nvar = bindings[_NEURON]
+                    nprops, nflags = props.get(nvar) or self._var_tables(nvar)
+                table = nprops
+                var = nvar
+            elif entity in _POINT_ENTITIES and name in _POINT_AXES:
+                break
+            else:
+                var = bindings[entity]
+                table = (props.get(var) or self._var_tables(var))[0]
+            known = table.get(name)
             if known is None:
-                prop = self.dialect.property(*key)
+                prop = dialect.property(var, name)
                 known = (prop, _PARAM_BASES.get(name) or _param_base(name), prop + " = ")
-                if len(props) < 4096:
-                    props[key] = known
+                if len(table) < 4096:
+                    table[name] = known
             prop, base, equals = known
             if cls is Compare:
                 value = pred.value
@@ -1036,39 +1061,37 @@ class CypherCompiler:
                     head = equals
                 elif kind is bool:
                     text = prop + (" = true" if value else " = false")
-                    out.append(prefix + ("NOT coalesce(" + text + ", false)" if neg else text))
-                    prefix = joiner
-                    i += 1
+                    held = prefix + ("NOT coalesce(" + text + ", false)" if neg else text)
+                    prefix = held + joiner
                     continue
                 elif (kind is int and -EXACT_DOUBLE_INT <= value <= EXACT_DOUBLE_INT) or (
                     kind is float and value != 0 and -_EXACT_FLOAT < value < _EXACT_FLOAT
                 ):
                     head = prop + _OP_TEXT[pred.op]
                 else:
-                    return i
+                    break
             elif cls is Matches:
-                value = _regex(self.dialect, pred.pattern, pred.ignore_case)
+                value = _regex(dialect, pred.pattern, pred.ignore_case)
                 head = prop + " =~ "
             elif cls is IsNull:
-                out.append(prefix + prop + (" IS NOT NULL" if neg else " IS NULL"))
-                prefix = joiner
-                i += 1
+                held = prefix + prop + (" IS NOT NULL" if neg else " IS NULL")
+                prefix = held + joiner
                 continue
             elif cls is StringTest:
                 value = pred.value
                 if not value:
-                    return i
+                    break
                 head = prop + _STRING_OP_TEXT[pred.op]
             else:  # IsIn
                 values = pred.values
                 if not values:
-                    return i
+                    break
                 first = type(values[0])
                 if first is int:
                     if not all_plain_ints(values) or max(map(abs, values)) > EXACT_DOUBLE_INT:
-                        return i
+                        break
                 elif first is not str:
-                    return i
+                    break
                 value = list(values)
                 head = prop + " IN "
             # self.param(name, value), its commonest case inline
@@ -1078,12 +1101,29 @@ class CypherCompiler:
                 names[base] = 1
                 param = _new_param(Param, (base, value))
             if neg:
-                out += (prefix + "NOT coalesce(" + head, param, ", false)")
+                out += (prefix + "NOT coalesce(" + head, param)
+                held = ", false)"
+                prefix = ", false)" + joiner
             else:
                 out += (prefix + head, param)
-            prefix = joiner
-            i += 1
+                held = None
+                prefix = joiner
+        else:  # every item written
+            i = n
+        if held is not None:
+            out.append(held)
         return i
+
+    def _var_tables(self, var: str) -> tuple[dict[str, tuple[str, str, str]], dict[str, str]]:
+        """The dialect's tables for variable ``var`` (see :func:`_dialect_tables`), made
+        when first needed."""
+        props = self._props
+        tables = props.get(var)
+        if tables is None:
+            tables = ({}, {})
+            if len(props) < 64:
+                props[var] = tables
+        return tables
 
     def _leaf(self, pred: Predicate, bindings: Bindings) -> list[Part]:
         if isinstance(pred, InRoi):

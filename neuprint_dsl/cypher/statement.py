@@ -96,7 +96,8 @@ class CypherStatement:
         """
         text = self._text
         if text is None:  # made once, on first read
-            text = "".join([p if isinstance(p, str) else "$" + p[0] for p in self.parts])
+            parts: tuple[Any, ...] = self.parts  # str or Param (type() is not narrowed)
+            text = "".join([p if type(p) is not Param else "$" + p[0] for p in parts])
             object.__setattr__(self, "_text", text)
         return text
 
@@ -111,7 +112,7 @@ class CypherStatement:
         """
         params = self._params
         if params is None:  # made once, on first read
-            params = {p[0]: p[1] for p in self.parts if not isinstance(p, str)}
+            params = {p[0]: p[1] for p in self.parts if type(p) is Param}
             object.__setattr__(self, "_params", params)
         return params
 
@@ -125,22 +126,31 @@ class CypherStatement:
         """
         render = self.render_literal
         colon = getattr(render, "escape_colon", None)
+        parts: tuple[Any, ...] = self.parts  # str or Param (type() is not narrowed)
         if colon is None:
-            return "".join([p if isinstance(p, str) else render(p[1]) for p in self.parts])
-        # a built-in renderer (literals.literal_renderer): its commonest case, a printable
-        # string with nothing to escape, written here without a call
+            return "".join([p if type(p) is not Param else render(p[1]) for p in parts])
+        # a built-in renderer (literals.literal_renderer): its commonest cases, a printable
+        # string with nothing to escape (letters and digits only: nothing to check further)
+        # and an int, written here without a call
         return "".join(
             [
                 p
-                if isinstance(p, str)
+                if type(p) is not Param
                 else "'" + v + "'"
                 if type(v := p[1]) is str
-                and v.isprintable()
-                and "'" not in v
-                and "\\" not in v
-                and not (colon and ":" in v)
+                and (
+                    v.isalnum()
+                    or (
+                        v.isprintable()
+                        and "'" not in v
+                        and "\\" not in v
+                        and not (colon and ":" in v)
+                    )
+                )
+                else int.__repr__(v)
+                if type(v) is int
                 else render(v)
-                for p in self.parts
+                for p in parts
             ]
         )
 
