@@ -18,9 +18,11 @@ server on 127.0.0.1) serves pre-built answers from memory. Two tables:
      ``GET /api/version`` (its ``arrow_endpoint()`` check, made on every call), the POST, then
      ``ujson.loads`` and ``pd.DataFrame(data, columns=columns)``;
    * ``dsl.neurons.decode``: ``NeuprintHTTP.execute(statement).to_frame()``: the POST, then the
-     transport's decoder (msgspec, rows as tuples, a JSON-exact fallback to ``json.loads``) and
-     one object block of the values, as the executor receives them (None for null);
-   * ``dsl.neurons.run``: ``NeuprintHTTP.run(neurons(...))`` with a schema: the same, then the
+     transport's decoder (msgspec, rows as tuples of the statement's width, so the row check is
+     made while reading; a JSON-exact fallback to ``json.loads``) and one object block of the
+     values (None for null);
+   * ``dsl.neurons.run``: ``NeuprintHTTP.run(neurons(...))`` with a schema: the same, except
+     that columns of exact ints only come to the executor as int64 (``_run_frame``), then the
      executor's explicit dtypes (``bodyId`` int64, ``Int64``, ``float64``, ``boolean``, strings
      as object with None);
    * ``dsl.neurons.fetch_custom``: ``NeuprintHTTP.fetch_custom(cypher)``, which makes exactly
