@@ -1,13 +1,6 @@
 """Where neuprint-dsl keeps files it can rebuild: the default sample and the parser tables.
 
 Nothing here imports the rest of the package; any module may import it.
-
-Example:
-    >>> import os
-    >>> from unittest import mock
-    >>> with mock.patch.dict(os.environ, {"NEUPRINT_DSL_CACHE": "/tmp/npd"}):
-    ...     print(cache_dir())
-    /tmp/npd
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ import json
 import logging
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -30,6 +30,8 @@ from ..cypher import CypherStatement, GraphSchema
 from ..embedded.build import MAX_DB_SIZE, SCHEMA_VERSION, table_counts
 from ..errors import InvalidValue, LoadError, QueryTimeout, TransportError, excerpt
 from .base import Table
+
+_T = TypeVar("_T")
 
 logger = logging.getLogger(__name__)
 
@@ -193,24 +195,7 @@ class Embedded:
         results whose sort keys are never null, this gives the same order 2x faster
         (:func:`neuprint_dsl.execute.run` uses it for per-ROI rows; docs/embedded.md).
         """
-        if statement.dialect != self.dialect:
-            raise TransportError(
-                f"this statement was compiled for {statement.dialect}, not {self.dialect}"
-            )
-        params = {name: _param(name, value) for name, value in statement.params.items()}
-        self._follow_reload()
-        logger.debug("embedded query:\n%s\nparameters: %r", statement.text, params)
-        with self._lock:
-            if self._closed:
-                raise TransportError("this embedded database is closed")
-            try:
-                result = _single(self._conn.execute(statement.text, params))
-                frame = exact_frame(result, order)
-            except RuntimeError as err:
-                raise TransportError(
-                    f"the embedded engine failed: {err}\nquery was:\n{excerpt(statement.text)}"
-                ) from None
-        return Table(statement.columns, frame)
+        return Table(statement.columns, self._run(statement, lambda r: exact_frame(r, order)))
 
     def execute_arrow(self, statement: CypherStatement) -> Any:
         """Run a compiled ``ladybug`` statement; returns its rows as a ``pyarrow.Table``
@@ -230,6 +215,11 @@ class Embedded:
             ...         print(db.execute_arrow(stmt).column_names)
             ['bodyId']
         """
+        return self._run(statement, lambda result: result.get_as_arrow(0))
+
+    def _run(self, statement: CypherStatement, read: Callable[[Any], _T]) -> _T:
+        """Run ``statement`` under the connection lock and ``read`` its result there; engine
+        failures become :class:`TransportError` with the query's text."""
         if statement.dialect != self.dialect:
             raise TransportError(
                 f"this statement was compiled for {statement.dialect}, not {self.dialect}"
@@ -241,7 +231,7 @@ class Embedded:
             if self._closed:
                 raise TransportError("this embedded database is closed")
             try:
-                return _single(self._conn.execute(statement.text, params)).get_as_arrow(0)
+                return read(_single(self._conn.execute(statement.text, params)))
             except RuntimeError as err:
                 raise TransportError(
                     f"the embedded engine failed: {err}\nquery was:\n{excerpt(statement.text)}"
