@@ -642,8 +642,9 @@ class CypherCompiler:
         """Kinds of the ``<name>_pre`` / ``<name>_post`` columns of a connection row."""
         return {f"{k}_{s}": self._neuron_kind(k) for k in names for s in ("pre", "post")}
 
-    def synapses(self, stmt: Synapses) -> CypherStatement:
-        """Compile a :class:`~neuprint_dsl.query.Synapses` statement."""
+    def synapses(self, stmt: Synapses, *, ordered: bool = True) -> CypherStatement:
+        """Compile a :class:`~neuprint_dsl.query.Synapses` statement; ``ordered=False``
+        leaves out the ORDER BY, for a caller that sorts the rows itself."""
         d = self.dialect
         self._require("synapses", mito=stmt.closest_mitochondria)
         self.line(f"MATCH {d.node_pattern('n', stmt.label)}")
@@ -678,7 +679,8 @@ class CypherCompiler:
             ]
             columns += CLOSEST_MITO_COLUMNS
         self.line("RETURN " + ", ".join(returned))
-        self._point_order(stmt)
+        if ordered:
+            self._point_order(stmt)
         return self._finish(tuple(columns))
 
     def mitochondria(self, stmt: Mitochondria) -> CypherStatement:

@@ -30,7 +30,7 @@ Example:
 from __future__ import annotations
 
 from ..expr import TRUE, Entity, Predicate, PredicateLike
-from ..query import Label, Synapses
+from ..query import SYNAPSE_COLUMNS, Label, Synapses
 from .compiler import CypherCompiler
 from .dialects import Dialect, get_dialect
 from .schema import GraphSchema
@@ -40,8 +40,8 @@ __all__ = ["MEAN_SYNAPSE_COLUMNS", "mean_synapses_cypher", "synapse_rows_cypher"
 
 #: Columns of the aggregated rows (``roi`` is left out with ``by_roi=False``).
 MEAN_SYNAPSE_COLUMNS = ("bodyId", "roi", "type", "count", "x", "y", "z", "confidence")
-#: Columns of the synapse rows (as ``synapses(...)``'s).
-SYNAPSE_ROW_COLUMNS = ("bodyId", "type", "roi", "x", "y", "z", "confidence")
+#: Columns of the synapse rows (``synapses(...)``'s own).
+SYNAPSE_ROW_COLUMNS = SYNAPSE_COLUMNS
 
 
 def mean_synapses_cypher(
@@ -109,17 +109,7 @@ def synapse_rows_cypher(
         from ..validate import validate  # imported here: validate imports this package
 
         validate(statement, schema)
-    compiler._require("synapses", mito=False)
-    roi = _match(compiler, statement)
-    returned = [
-        f"{compiler._read('n', 'bodyId')} AS bodyId",
-        f"{compiler._point_read('s', 'type', Entity.SYNAPSE)} AS type",
-        roi if roi == "roi" else f"{roi} AS roi",
-        *(f"{compiler._point_read('s', a, Entity.SYNAPSE)} AS {a}" for a in "xyz"),
-        f"{compiler._point_read('s', 'confidence', Entity.SYNAPSE)} AS confidence",
-    ]
-    compiler.line("RETURN " + ", ".join(returned))
-    return compiler._finish(SYNAPSE_ROW_COLUMNS)
+    return compiler.synapses(statement, ordered=False)
 
 
 def _match(compiler: CypherCompiler, stmt: Synapses) -> str:
