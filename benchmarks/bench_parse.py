@@ -8,10 +8,10 @@ Target (issue 15): **parse at least 5,000/s** on the 6-condition neuron query of
 ``neuprint_dsl.text.parse`` is lark (text -> tree) followed by our builder (tree -> AST through
 the typed fields, which validate every comparison as the Python API does). Each row below is
 measured on the same text in the same run; the lark rows time ``Lark.parse`` alone, built from
-``grammar/neuprint_dsl.lark`` with one option changed from what ``text.py`` uses:
+``grammar/neuprint_dsl.lark`` with one option changed from what ``text/grammar.py`` uses:
 
 * ``lark: chosen`` LALR(1), contextual lexer, ``maybe_placeholders=True``,
-  ``propagate_positions=False``, the keyword lexer callback (``text._parser()`` itself);
+  ``propagate_positions=False``, the keyword lexer callback (``text.grammar.lark_parser()`` itself);
 * ``lark: basic lexer`` ``lexer="basic"``: it cannot read the query at all (``roi`` lexes as the
   ``per roi`` keyword everywhere, and every keyword-named field breaks), so it is timed on the
   query with ``roi("MB(R)")`` replaced by ``inputs("MB(R)") > 0``, next to the chosen parser on
@@ -30,7 +30,7 @@ measured on the same text in the same run; the lark rows time ``Lark.parse`` alo
   folded into ``not_expr`` (the separate ``atom``, ``name`` and ``value`` rules; three more
   reductions per comparison).
 
-and the AST side: ``builder: tree -> AST`` (``text._Builder`` on a pre-parsed tree),
+and the AST side: ``builder: tree -> AST`` (``text.parser.Builder`` on a pre-parsed tree),
 ``fluent: N.type.matches(...) & ...`` (the same predicate built in Python, the validation floor
 the builder shares), ``parse()`` (the whole function, what bench_core's ``text.parse6`` times).
 Baseline: neuprint-python has no text language; ``npy: NeuronCriteria(...) + all_conditions()``
@@ -50,7 +50,6 @@ Run: python benchmarks/bench_parse.py [--quick] [--json OUT]
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib.util
 import io
 import json
@@ -68,13 +67,17 @@ for path in (ROOT, ROOT / "benchmarks"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from _machine import load_average, package_version  # noqa: E402
+from _machine import load_average, package_version, time_batch  # noqa: E402
 from lark import Lark, Transformer  # noqa: E402
 from lark.tools.standalone import gen_standalone  # noqa: E402
 
 from neuprint_dsl import N  # noqa: E402
 from neuprint_dsl.expr import Entity  # noqa: E402
-from neuprint_dsl.text import _Builder, _grammar_path, _parser, _refuse_keyword, parse  # noqa: E402
+from neuprint_dsl.text import parse  # noqa: E402
+from neuprint_dsl.text.grammar import grammar_path as _grammar_path  # noqa: E402
+from neuprint_dsl.text.grammar import lark_parser as _parser  # noqa: E402
+from neuprint_dsl.text.grammar import refuse_keyword as _refuse_keyword  # noqa: E402
+from neuprint_dsl.text.parser import Builder as _Builder  # noqa: E402
 
 QUERY = (
     'type =~ "MBON.*" and roi("MB(R)") and status = "Traced" and not cropped and pre >= 100 '
@@ -143,13 +146,6 @@ def lark_options() -> dict[str, Any]:
 
 def build(grammar: str, **changes: Any) -> Lark:
     return Lark(grammar, **{**lark_options(), **changes})
-
-
-def timed(seconds: Callable[[], float], fn: Callable[[], object], n: int) -> float:
-    start = seconds()
-    for _ in range(n):
-        fn()
-    return (seconds() - start) / n
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -301,13 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         fn()
     for _ in range(repeats):
         for name, fn in rows.items():
-            gc.collect()
-            gc.disable()
-            try:
-                wall[name].append(timed(time.perf_counter, fn, iterations))
-                cpu[name].append(timed(time.process_time, fn, iterations))
-            finally:
-                gc.enable()
+            wall[name].append(time_batch(fn, iterations, clock=time.perf_counter))
+            cpu[name].append(time_batch(fn, iterations, clock=time.process_time))
 
     med = {name: statistics.median(ts) for name, ts in wall.items()}
     cmed = {name: statistics.median(ts) for name, ts in cpu.items()}

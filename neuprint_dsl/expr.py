@@ -9,6 +9,19 @@ the same tree back.
 ``bool(predicate)`` raises ``TypeError``: ``a and b`` or ``if N.pre > 3:`` would otherwise
 silently drop half of a query.
 
+The convenience methods ``to_text()``, ``str()``, ``repr()``, ``to_cypher()`` and
+``evaluate()`` (here, and on the statements of ``query``) call the text printer, the Cypher
+compiler and the interpreter through :mod:`neuprint_dsl.hooks`, where those modules register
+themselves when imported: they import the AST, so this module never imports them (not even
+inside a function or under ``TYPE_CHECKING``). ``to_cypher()`` is typed as returning
+:class:`~neuprint_dsl.hooks.CompiledCypher`, the protocol of
+:class:`~neuprint_dsl.cypher.CypherStatement` (``text``, ``params``, ``columns``,
+``dialect``, ``inline()``). Literal values and their checks live in :mod:`neuprint_dsl.values`
+(re-exported here).
+
+May import: L0 only (errors, patterns, hooks, values). Never: fields, query, text, cypher,
+interpret or anything above.
+
 Example:
     >>> from neuprint_dsl import N
     >>> p = (N.type == "APL") | (N.pre >= 100)
@@ -21,12 +34,8 @@ Example:
 from __future__ import annotations
 
 import enum
-import math
-import sys
-from collections.abc import Callable, Iterable, KeysView, Mapping
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import (
-    TYPE_CHECKING,
     Any,
     ClassVar,
     Literal,
@@ -39,16 +48,22 @@ from typing import (
 import attrs
 
 from .errors import InvalidValue, NestingTooDeep, QueryTypeError
+from .hooks import CompiledCypher
+from .hooks import evaluate as _evaluate
+from .hooks import to_cypher as _to_cypher
+from .hooks import to_text as _to_text
 from .patterns import check_pattern
-
-if TYPE_CHECKING:
-    from .cypher.statement import CypherStatement
-
-Value: TypeAlias = "str | int | float | bool"
-"""A literal value in a predicate: a string, an int (int64), a finite float or a bool."""
-
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
+from .values import INT64_MAX as INT64_MAX  # the value rules are part of expr's API too
+from .values import INT64_MIN as INT64_MIN
+from .values import KIND_NAMES as KIND_NAMES
+from .values import Value as Value
+from .values import check_text as check_text
+from .values import check_value as check_value
+from .values import check_values as check_values
+from .values import short_repr
+from .values import value_items as value_items
+from .values import value_kind as value_kind
+from .values import with_article as with_article
 
 
 class Entity(enum.Enum):
@@ -75,250 +90,6 @@ class Entity(enum.Enum):
 
 
 _NAMESPACES = {"neuron": "N", "edge": "E", "synapse": "S", "mitochondrion": "M"}
-
-
-# ---------------------------------------------------------------------------------------
-# values
-
-
-def value_kind(value: object) -> str:
-    """The comparison kind of a value: ``"str"``, ``"number"``, ``"bool"`` or ``"other"``.
-
-    Bool is not a number, so ``True`` and ``1`` never compare equal.
-
-    Example:
-        >>> value_kind(True), value_kind(3), value_kind(2.5), value_kind("x")
-        ('bool', 'number', 'number', 'str')
-    """
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "str"
-    return "other"
-
-
-def _at(where: str) -> str:
-    return f" in {where}" if where else ""
-
-
-def _short(value: object) -> str:
-    # repr() of a foreign value, for error messages only (never for a literal), never raising
-    try:
-        text = repr(value)
-    except Exception:
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def check_text(value: object, what: str = "a string", where: str = "") -> str:
-    """Return ``value`` as a plain ``str`` if it is one UTF-8 can encode, else raise.
-
-    A string subclass (``numpy.str_``) becomes a plain ``str``; a lone surrogate such as
-    ``"\\ud800"`` raises :class:`~neuprint_dsl.errors.InvalidValue` (no backend could store
-    or match it the same way); anything else raises
-    :class:`~neuprint_dsl.errors.QueryTypeError`.
-
-    Example:
-        >>> import numpy as np
-        >>> type(check_text(np.str_("APL"))).__name__
-        'str'
-        >>> check_text("\\ud800", "an ROI name")
-        Traceback (most recent call last):
-        ...
-        neuprint_dsl.errors.InvalidValue: invalid value '\\ud800': an ROI name must be valid Unicode, but it holds a lone surrogate ('\\ud800' at index 0)
-    """
-    if not isinstance(value, str):
-        raise QueryTypeError(
-            f"{what} must be a str, not {type(value).__name__} {_short(value)}{_at(where)}"
-        )
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as err:
-        raise InvalidValue(
-            f"invalid value {_short(value)}{_at(where)}: {what} must be valid Unicode, but it "
-            f"holds a lone surrogate ({value[err.start]!r} at index {err.start})"
-        ) from None
-    return value if type(value) is str else str.__str__(value)
-
-
-def _missing_marker(value: object) -> bool:
-    """None, pandas.NA / NaT or numpy.datetime64('NaT'): a missing value, not a literal."""
-    if value is None:
-        return True
-    pd = sys.modules.get("pandas")
-    if pd is not None and (value is pd.NA or value is pd.NaT):
-        return True
-    np = sys.modules.get("numpy")
-    return (
-        np is not None
-        and isinstance(value, (np.datetime64, np.timedelta64))
-        and bool(np.isnat(value))
-    )
-
-
-def check_value(value: object, where: str = "") -> Value:
-    """Return ``value`` as a plain Python literal (``str``, ``int``, ``float`` or ``bool``).
-
-    numpy scalars and subclasses of the builtin types become the builtin type (``np.bool_``
-    becomes ``bool``, never ``int``). Raises :class:`~neuprint_dsl.errors.InvalidValue` for
-    NaN, infinities, ints outside 64 bits, missing values (``None``, ``pandas.NA``) and
-    strings with a lone surrogate, and :class:`~neuprint_dsl.errors.QueryTypeError` for
-    anything that is not a single literal; ``where`` names the place in messages.
-
-    Example:
-        >>> import numpy as np
-        >>> check_value(3), check_value(np.float64(2.5)), check_value(np.bool_(True))
-        (3, 2.5, True)
-        >>> check_value(float("nan"), "N.somaRadius >")
-        Traceback (most recent call last):
-        ...
-        neuprint_dsl.errors.InvalidValue: invalid value nan in N.somaRadius >: a number must be finite, not NaN or an infinity (pandas reads a missing number as NaN: drop it with .dropna())
-    """
-    cls = type(value)
-    if cls is str:
-        return check_text(value, "a string value", where)
-    if cls is bool:
-        return value  # type: ignore[return-value]
-    if cls is int:
-        return _check_int(value, where)  # type: ignore[arg-type]
-    if cls is float:
-        return _check_float(value, where)  # type: ignore[arg-type]
-    # foreign values: normalize to the builtin type, never keep the foreign object
-    np = sys.modules.get("numpy")  # a numpy value means numpy is already imported
-    if np is not None and isinstance(value, np.generic):
-        if isinstance(value, np.bool_):
-            return bool(value)
-        if isinstance(value, np.integer):
-            return _check_int(int(value), where)
-        if isinstance(value, np.floating):
-            return _check_float(float(value), where)
-        if isinstance(value, np.str_):
-            return check_text(str(value), "a string value", where)
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
-        return _check_int(int(value), where)
-    if isinstance(value, float):
-        return _check_float(float(value), where)
-    if isinstance(value, str):
-        return check_text(value, "a string value", where)
-    if _missing_marker(value):
-        raise InvalidValue(
-            f"invalid value {_short(value)}{_at(where)}: a missing value is not a literal; test "
-            "for missing values with is_null() / not_null() and drop them from lists "
-            "(e.g. series.dropna())"
-        )
-    hint = ""
-    if isinstance(value, Iterable) and not isinstance(value, (bytes, bytearray, Mapping)):
-        hint = "; for a list of values use isin([...])"
-    raise QueryTypeError(
-        f"a value must be a str, int, float or bool, not {cls.__name__} {_short(value)}"
-        f"{_at(where)}{hint}"
-    )
-
-
-def _check_int(value: int, where: str) -> int:
-    if not INT64_MIN <= value <= INT64_MAX:
-        raise InvalidValue(
-            f"invalid value {value}{_at(where)}: an int must fit in 64 bits "
-            f"({INT64_MIN} to {INT64_MAX})"
-        )
-    return value
-
-
-def _check_float(value: float, where: str) -> float:
-    if not math.isfinite(value):
-        hint = " (pandas reads a missing number as NaN: drop it with .dropna())"
-        raise InvalidValue(
-            f"invalid value {value!r}{_at(where)}: a number must be finite, not NaN or an "
-            f"infinity{hint if math.isnan(value) else ''}"
-        )
-    return value
-
-
-def value_items(values: object, where: str = "") -> tuple[list[object], bool]:
-    """The elements of a list of values, and whether their order is arbitrary (a set).
-
-    Takes any iterable but a string, bytes or mapping: lists, tuples, ranges, generators,
-    dict views, sets, numpy arrays (one-dimensional) and pandas ``Series`` / ``Index``
-    (numpy and pandas containers give their elements as Python scalars).
-
-    Example:
-        >>> import numpy as np
-        >>> value_items(np.array([3, 1]))
-        ([3, 1], False)
-        >>> value_items({2, 1})[1]
-        True
-    """
-    if isinstance(values, (str, bytes, bytearray, Mapping)) or not isinstance(values, Iterable):
-        raise QueryTypeError(
-            f"expected a list of values, not {type(values).__name__} {_short(values)}{_at(where)}"
-        )
-    np = sys.modules.get("numpy")
-    if np is not None and isinstance(values, np.ndarray):
-        if values.ndim != 1:
-            raise QueryTypeError(
-                f"expected a one-dimensional list of values, not a {values.ndim}-dimensional "
-                f"array of shape {values.shape}{_at(where)}"
-            )
-        return list(values.tolist()), False
-    pd = sys.modules.get("pandas")
-    if pd is not None and isinstance(values, pd.DataFrame):
-        raise QueryTypeError(
-            f"expected a list of values, not a DataFrame (iterating it gives its column names)"
-            f"{_at(where)}; pass one column, e.g. df['bodyId']"
-        )
-    if pd is not None and isinstance(values, (pd.Series, pd.Index)):
-        if isinstance(values, pd.MultiIndex):
-            raise QueryTypeError(f"expected a list of values, not a MultiIndex{_at(where)}")
-        return list(values.tolist()), False
-    unordered = isinstance(values, AbstractSet) and not isinstance(values, KeysView)
-    return list(values), unordered
-
-
-def _sort_key(value: Value) -> tuple[str, Value]:
-    return (value_kind(value), value)
-
-
-def check_values(values: object, where: str = "") -> tuple[Value, ...]:
-    """Validate a homogeneous list of values (all strings, all numbers or all bools).
-
-    Each element goes through :func:`check_value`; a set is sorted so that the query never
-    depends on set iteration order.
-
-    Example:
-        >>> import numpy as np
-        >>> check_values([1, 2.5])
-        (1, 2.5)
-        >>> check_values(np.array([3, 1]))
-        (3, 1)
-        >>> check_values({"b", "a"})
-        ('a', 'b')
-    """
-    if type(values) is tuple and values and set(map(type, values)) == {int}:
-        # fast path for body id lists: plain ints need only the 64-bit range check
-        ints: tuple[int, ...] = values
-        if min(ints) >= INT64_MIN and max(ints) <= INT64_MAX:
-            return ints
-    if type(values) is tuple and all(type(v) in _PLAIN for v in values):
-        result = tuple(check_value(v, where) for v in values)  # fast path: already plain
-    else:
-        items, unordered = value_items(values, where)
-        result = tuple(check_value(v, where) for v in items)
-        if unordered:
-            result = tuple(sorted(result, key=_sort_key))
-    kinds = {value_kind(v) for v in result}
-    if len(kinds) > 1:
-        raise QueryTypeError(
-            f"a value list must be homogeneous (all strings, all numbers or all bools), got "
-            f"{' and '.join(sorted(kinds))}{_at(where)}: {_short(list(result))}"
-        )
-    return result
-
-
-_PLAIN = (str, int, float, bool)
 
 
 def _typed_key(value: object) -> object:
@@ -393,6 +164,30 @@ class RoiCount:
 
 
 Operand: TypeAlias = "Prop | RoiCount"
+
+#: The function that reads each kind of ROI count (``N.inputs("X")`` in Python, ``inputs("X")``
+#: in text), by (entity, side).
+ROI_COUNT_FUNCTIONS: dict[tuple[Entity, str], str] = {
+    (Entity.NEURON, "post"): "inputs",
+    (Entity.NEURON, "pre"): "outputs",
+    (Entity.EDGE, "post"): "roi_weight",
+}
+
+
+def operand_name(operand: Operand) -> str:
+    """How the Python API writes an operand in messages.
+
+    Example:
+        >>> operand_name(Prop(Entity.SYNAPSE, "confidence"))
+        'S.confidence'
+        >>> operand_name(RoiCount(Entity.NEURON, "FB", "pre"))
+        "N.outputs('FB')"
+    """
+    namespace = operand.entity.namespace
+    if isinstance(operand, Prop):
+        return f"{namespace}.{operand.name}"
+    function = ROI_COUNT_FUNCTIONS[(operand.entity, operand.side)]
+    return f"{namespace}.{function}({operand.roi!r})"
 
 
 # ---------------------------------------------------------------------------------------
@@ -482,17 +277,12 @@ class Renderable:
 
     def to_text(self) -> str:
         """The canonical query text (see :func:`neuprint_dsl.to_text`)."""
-        from .text import to_text
+        return _to_text(self)
 
-        text: str = to_text(self)
-        return text
-
-    def to_cypher(self, dialect: str = "neo4j", **options: Any) -> CypherStatement:
+    def to_cypher(self, dialect: str = "neo4j", **options: Any) -> CompiledCypher:
         """Compile to Cypher (see :func:`neuprint_dsl.to_cypher`; a predicate compiles as
-        ``neurons(where=...)``)."""
-        from .cypher import to_cypher
-
-        return to_cypher(self, dialect, **options)
+        ``neurons(where=...)``): a :class:`~neuprint_dsl.cypher.CypherStatement`."""
+        return _to_cypher(self, dialect, **options)
 
 
 class Predicate(Combinable, Renderable):
@@ -518,9 +308,7 @@ class Predicate(Combinable, Renderable):
 
     def evaluate(self, record: Mapping[str, Any]) -> bool:
         """Evaluate on one record with the reference interpreter."""
-        from .interpret import evaluate
-
-        return evaluate(self, record)
+        return _evaluate(self, record)
 
 
 _KIND_WORDS = {
@@ -555,7 +343,7 @@ class StringOp(enum.Enum):
 
 def _check_operand(_: Any, __: Any, operand: Any) -> None:
     if not isinstance(operand, (Prop, RoiCount)):
-        raise QueryTypeError(f"expected a field, not {_short(operand)}")
+        raise QueryTypeError(f"expected a field, not {short_repr(operand)}")
 
 
 @attrs.frozen(slots=True, cache_hash=True, repr=False)
@@ -660,7 +448,7 @@ LEAF_TYPES: tuple[type[Predicate], ...] = (
 
 def _check_not_item(_: Any, __: Any, item: Any) -> None:
     if not isinstance(item, Predicate):
-        raise QueryTypeError(f"Not takes a predicate, not {_short(item)}")
+        raise QueryTypeError(f"Not takes a predicate, not {short_repr(item)}")
     if isinstance(item, (Not, Const)):
         raise InvalidValue("Not(Not(p)) and Not(TRUE/FALSE) are not canonical; use not_() / ~")
 
@@ -692,7 +480,7 @@ def nesting_depth(pred: Predicate) -> int:
     return pred.depth if isinstance(pred, (Not, And, Or)) else 0
 
 
-def _set_depth(node: Not | And | Or, items: tuple[Predicate, ...]) -> None:
+def _set_depth(node: Not | Junction, items: tuple[Predicate, ...]) -> None:
     depth = 1 + max(map(nesting_depth, items))
     if depth > MAX_NESTING:
         _too_deep(depth)
@@ -710,80 +498,72 @@ def _items(items: Iterable[Predicate]) -> tuple[Predicate, ...]:
     return tuple(items)
 
 
-def _junction_items(cls_name: str) -> Any:
-    def check(instance: Any, _: Any, items: tuple[Predicate, ...]) -> None:
-        if len(items) < 2:
-            raise InvalidValue(f"{cls_name} needs at least two items; use and_()/or_() to fold")
-        for item in items:
-            if not isinstance(item, Predicate):
-                raise QueryTypeError(f"{cls_name} takes predicates, not {_short(item)}")
-            if isinstance(item, (type(instance), Const)):
-                raise InvalidValue(
-                    f"{cls_name} items must not be {type(item).__name__}; use and_()/or_()"
-                )
-
-    return check
+def _check_junction_items(instance: Any, _: Any, items: tuple[Predicate, ...]) -> None:
+    name = type(instance).__name__
+    if len(items) < 2:
+        raise InvalidValue(f"{name} needs at least two items; use and_()/or_() to fold")
+    for item in items:
+        if not isinstance(item, Predicate):
+            raise QueryTypeError(f"{name} takes predicates, not {short_repr(item)}")
+        if isinstance(item, (type(instance), Const)):
+            raise InvalidValue(f"{name} items must not be {type(item).__name__}; use and_()/or_()")
 
 
-def _lazy_items(self: And | Or, name: str) -> Any:
-    """``__getattr__`` of And / Or: makes ``items`` of a node that ``&`` / ``|`` built as a
-    view of a shared buffer (see :func:`_join2`) on first read; nothing else is missing."""
-    if name == "items":
-        chain = self._chain
-        if chain is not None:
-            buf, n = chain
-            items = tuple(buf) if len(buf) == n else tuple(buf[:n])
-            object.__setattr__(self, "items", items)
-            object.__setattr__(self, "_chain", None)
-            return items
-        try:  # another thread has just made them
-            return object.__getattribute__(self, "items")
-        except AttributeError:
-            pass
-    raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+@attrs.frozen(slots=True, eq=False, repr=False)
+class Junction(Predicate):
+    """What :class:`And` and :class:`Or` share: two or more items, never directly nested in
+    their own kind, never constants."""
+
+    items: tuple[Predicate, ...] = attrs.field(converter=_items, validator=_check_junction_items)
+    depth: int = attrs.field(init=False, eq=False, repr=False)  # see nesting_depth()
+    #: (buffer, length) until ``items`` is first read, for a node ``&`` / ``|`` built (_join2)
+    _chain: tuple[list[Predicate], int] | None = attrs.field(
+        init=False, default=None, eq=False, repr=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        _set_depth(self, self.items)
+
+    def __getattr__(self, name: str) -> Any:
+        """Makes ``items`` of a node that ``&`` / ``|`` built as a view of a shared buffer
+        (see :func:`_join2`) on first read; nothing else is missing."""
+        if name == "items":
+            chain = self._chain
+            if chain is not None:
+                buf, n = chain
+                items = tuple(buf) if len(buf) == n else tuple(buf[:n])
+                object.__setattr__(self, "items", items)
+                object.__setattr__(self, "_chain", None)
+                return items
+            try:  # another thread has just made them
+                return object.__getattribute__(self, "items")
+            except AttributeError:
+                pass
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 @attrs.frozen(slots=True, cache_hash=True, repr=False)
-class And(Predicate):
+class And(Junction):
     """Conjunction of two or more predicates (never directly nested, never constants)."""
 
     precedence: ClassVar[int] = 2
-    items: tuple[Predicate, ...] = attrs.field(converter=_items, validator=_junction_items("And"))
-    depth: int = attrs.field(init=False, eq=False, repr=False)  # see nesting_depth()
-    #: (buffer, length) until ``items`` is first read, for a node ``&`` built (_join2)
-    _chain: tuple[list[Predicate], int] | None = attrs.field(
-        init=False, default=None, eq=False, repr=False
-    )
-
-    def __attrs_post_init__(self) -> None:
-        _set_depth(self, self.items)
-
-    __getattr__ = _lazy_items
 
 
 @attrs.frozen(slots=True, cache_hash=True, repr=False)
-class Or(Predicate):
+class Or(Junction):
     """Disjunction of two or more predicates (never directly nested, never constants)."""
 
     precedence: ClassVar[int] = 1
-    items: tuple[Predicate, ...] = attrs.field(converter=_items, validator=_junction_items("Or"))
-    depth: int = attrs.field(init=False, eq=False, repr=False)  # see nesting_depth()
-    #: (buffer, length) until ``items`` is first read, for a node ``|`` built (_join2)
-    _chain: tuple[list[Predicate], int] | None = attrs.field(
-        init=False, default=None, eq=False, repr=False
-    )
-
-    def __attrs_post_init__(self) -> None:
-        _set_depth(self, self.items)
-
-    __getattr__ = _lazy_items
 
 
 #: slots attrs adds to And / Or besides their fields (the cached hash), set to None by
 #: _chained as attrs' __init__ does
 _EXTRA_SLOTS = {
     cls: tuple(
-        name for name in cls.__slots__ if name not in ("items", "depth", "_chain", "__weakref__")
+        name
+        for klass in cls.__mro__
+        for name in getattr(klass, "__slots__", ())
+        if name not in ("items", "depth", "_chain", "__weakref__")
     )
     for cls in (And, Or)
 }
@@ -808,7 +588,7 @@ def as_predicate(obj: object) -> Predicate:
         result: Predicate = convert(obj)
         return result
     raise QueryTypeError(
-        f"expected a predicate such as N.type == 'x', not {type(obj).__name__} {_short(obj)}"
+        f"expected a predicate such as N.type == 'x', not {type(obj).__name__} {short_repr(obj)}"
     )
 
 
@@ -937,15 +717,16 @@ def operands(pred: Predicate) -> Iterable[Operand | InRoi]:
         >>> [o.name for o in operands((N.type == "a") & (N.pre > 1))]
         ['type', 'pre']
     """
-    if isinstance(pred, (And, Or)):
-        for item in pred.items:
-            yield from operands(item)
-    elif isinstance(pred, Not):
-        yield from operands(pred.item)
-    elif isinstance(pred, InRoi):
-        yield pred
-    elif isinstance(pred, (Compare, IsIn, Matches, StringTest, IsNull, ContainsAny)):
-        yield pred.operand
+    return _OPERANDS.get(type(pred), _no_operands)(pred)
+
+
+def _junction_operands(pred: Junction) -> Iterator[Operand | InRoi]:
+    for item in pred.items:
+        yield from operands(item)
+
+
+def _no_operands(pred: Predicate) -> tuple[()]:
+    return ()
 
 
 def entities(pred: Predicate) -> set[Entity]:
@@ -959,7 +740,15 @@ def entities(pred: Predicate) -> set[Entity]:
     return {op.entity for op in operands(pred)}
 
 
-_OPERAND_LEAVES = frozenset({Compare, IsIn, Matches, StringTest, IsNull, ContainsAny})
+_OPERAND_LEAVES = frozenset(LEAF_TYPES) - {InRoi}  # the leaves that read an operand
+#: what :func:`operands` finds in each kind of node
+_OPERANDS: dict[type[Predicate], Callable[[Any], Iterable[Operand | InRoi]]] = {
+    And: _junction_operands,
+    Or: _junction_operands,
+    Not: lambda pred: operands(pred.item),
+    InRoi: lambda pred: (pred,),
+    **dict.fromkeys(_OPERAND_LEAVES, lambda pred: (pred.operand,)),
+}
 
 
 def single_entity(pred: Predicate, entity: Entity) -> bool:

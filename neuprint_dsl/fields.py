@@ -43,12 +43,17 @@ from .expr import (
     RoiCount,
     StringOp,
     StringTest,
+    not_,
+    operand_name,
+)
+from .values import (
+    KIND_NAMES,
     Value,
     check_text,
     check_value,
-    not_,
     value_items,
     value_kind,
+    with_article,
 )
 
 T = TypeVar("T")
@@ -65,7 +70,6 @@ if TYPE_CHECKING:
 else:  # the type arguments only matter to type checkers
     Number = Flag = Scalar = object
 
-_KIND_NAMES = {"str": "a string", "number": "a number", "bool": "a bool"}
 _METHOD_HINTS = {
     "matches": "regex matching is defined for string fields",
     "startswith": "string tests are defined for string fields",
@@ -80,10 +84,6 @@ _METHOD_HINTS = {
 }
 
 
-def _a(noun: str) -> str:
-    return ("an " if noun[:1] in "aeiou" else "a ") + noun
-
-
 class Field:
     """Base of all fields: holds the operand the predicates will read."""
 
@@ -96,14 +96,14 @@ class Field:
         self.operand = operand
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {_describe(self.operand)}>"
+        return f"<{type(self).__name__} {operand_name(self.operand)}>"
 
     def __hash__(self) -> int:
         return hash((type(self), self.operand))
 
     def __bool__(self) -> NoReturn:
         raise TypeError(
-            f"{_describe(self.operand)} is a field, not a predicate: compare it "
+            f"{operand_name(self.operand)} is a field, not a predicate: compare it "
             "(N.pre > 10) or use a method (N.type.matches('...'))"
         )
 
@@ -113,13 +113,13 @@ class Field:
             if name.startswith("_"):
                 raise AttributeError(name)
             raise AttributeError(
-                f"{_describe(self.operand)} is {_a(self.type_name)} field and has no method "
+                f"{operand_name(self.operand)} is {with_article(self.type_name)} field and has no method "
                 f"{name!r}; {_METHOD_HINTS.get(name, 'see the field types in docs/language.md')}"
             )
 
         def _no_order(self, other):
             raise QueryTypeError(
-                f"{_describe(self.operand)} is {_a(self.type_name)} field: ordering "
+                f"{operand_name(self.operand)} is {with_article(self.type_name)} field: ordering "
                 "(<, <=, >, >=) is defined for numbers only"
             )
 
@@ -127,14 +127,14 @@ class Field:
 
         def _no_equality(self, other):
             raise QueryTypeError(
-                f"{_describe(self.operand)} is {_a(self.type_name)} field: == and != are not "
+                f"{operand_name(self.operand)} is {with_article(self.type_name)} field: == and != are not "
                 f"defined for it; {_METHOD_HINTS.get(self.type_name, 'use is_null()/not_null()')}"
             )
 
         __eq__ = __ne__ = _no_equality
 
     def _check(self, value: object, what: str) -> Value:
-        where = f"{_describe(self.operand)} {what}"
+        where = f"{operand_name(self.operand)} {what}"
         if isinstance(value, (Predicate, Field)):
             raise QueryTypeError(
                 f"{where} {value!r}: a field's operators build "
@@ -143,15 +143,15 @@ class Field:
             )
         value = check_value(value, where)
         if value_kind(value) not in self.kinds:
-            allowed = " or ".join(_KIND_NAMES[k] for k in self.kinds)
+            allowed = " or ".join(KIND_NAMES[k] for k in self.kinds)
             raise QueryTypeError(
-                f"{_describe(self.operand)} is {_a(self.type_name)} field: {what} needs "
+                f"{operand_name(self.operand)} is {with_article(self.type_name)} field: {what} needs "
                 f"{allowed}, not {type(value).__name__} {value!r}"
             )
         return value
 
     def _check_all(self, values: Iterable[object], what: str) -> tuple[Value, ...]:
-        where = f"{_describe(self.operand)} {what}"
+        where = f"{operand_name(self.operand)} {what}"
         if isinstance(values, (str, bytes)):
             raise QueryTypeError(
                 f"{where} takes a list of values, not a single {type(values).__name__}"
@@ -237,7 +237,7 @@ class _Strings(Field):
             >>> print(N.type.matches("mbon.*", ignore_case=True))
             type =~ "mbon.*" ignore case
         """
-        where = f"{_describe(self.operand)} matches"
+        where = f"{operand_name(self.operand)} matches"
         pattern = check_text(pattern, "a pattern", where)
         if not isinstance(ignore_case, bool):
             np = sys.modules.get("numpy")
@@ -249,7 +249,7 @@ class _Strings(Field):
         return Matches(_prop(self.operand, "matches"), pattern, ignore_case)
 
     def _string_test(self, op: StringOp, value: object) -> Predicate:
-        where = f"{_describe(self.operand)} {op.value}"
+        where = f"{operand_name(self.operand)} {op.value}"
         if not isinstance(value, str):
             raise QueryTypeError(f"{where} takes a str, not {type(value).__name__} {value!r}")
         return StringTest(_prop(self.operand, op.value), op, check_text(value, "a string", where))
@@ -364,17 +364,8 @@ class AnyField(_Strings, _Ordering[Scalar], _Equality[Scalar], ListField):
 
 def _prop(operand: Operand, what: str) -> Prop:
     if not isinstance(operand, Prop):
-        raise QueryTypeError(f"{what} is not defined for {_describe(operand)}")
+        raise QueryTypeError(f"{what} is not defined for {operand_name(operand)}")
     return operand
-
-
-def _describe(operand: Operand) -> str:
-    if isinstance(operand, Prop):
-        return f"{operand.entity.namespace}.{operand.name}"
-    fn = {("neuron", "post"): "inputs", ("neuron", "pre"): "outputs"}.get(
-        (operand.entity.value, operand.side), "roi_weight"
-    )
-    return f"{operand.entity.namespace}.{fn}({operand.roi!r})"
 
 
 # ---------------------------------------------------------------------------------------

@@ -23,13 +23,12 @@ from typing import Any
 
 from .errors import InvalidValue
 from .expr import (
-    INT64_MAX,
-    INT64_MIN,
     And,
     Compare,
     CompareOp,
     Const,
     ContainsAny,
+    Entity,
     InRoi,
     IsIn,
     IsNull,
@@ -40,12 +39,17 @@ from .expr import (
     Predicate,
     PredicateLike,
     Prop,
+    RoiCount,
     StringOp,
     StringTest,
+    and_,
     as_predicate,
-    value_kind,
+    or_,
 )
+from .hooks import register
 from .patterns import compiled
+from .query import column_name
+from .values import INT64_MAX, INT64_MIN, value_kind
 
 Record = Mapping[str, Any]
 
@@ -205,6 +209,8 @@ _EVAL: dict[type[Predicate], Callable[[Any, Record], bool]] = {
     Or: _or,
 }
 
+register(interpreter=evaluate)  # behind Predicate.evaluate (see neuprint_dsl.hooks)
+
 
 # ---------------------------------------------------------------------------------------
 # statements: ordering, limits and aggregation (the oracle of every backend's rows)
@@ -305,8 +311,6 @@ def neuron_rows(statement: Any, records: Iterable[Record]) -> list[Row]:
         >>> neuron_rows(neurons(N.pre > 0).group_by("type"), recs)
         [{'type': 'KC', 'count': 2}, {'type': None, 'count': 1}]
     """
-    from .query import column_name
-
     chosen = select(statement.where, records)
     if statement.group_keys:
         groups: dict[tuple[Any, ...], list[Record]] = {}
@@ -358,8 +362,6 @@ def connection_rows(
         >>> connection_rows(connections(group_by="type"), ns, es)
         [{'type_pre': 'KC', 'type_post': 'MBON', 'weight': 5, 'n_pre': 2, 'n_post': 1, 'n_connections': 2}]
     """
-    from .expr import Compare, CompareOp, Entity, RoiCount, and_, or_
-
     by_id = {r["bodyId"]: r for r in neurons}
     edge_pred = statement.where
     if statement.rois is not None:
@@ -424,8 +426,6 @@ def statement_order(statement: Any) -> list[tuple[str, bool]]:
         >>> statement_order(connections(order_by="type_pre"))
         [('type_pre', False), ('weight', True), ('bodyId_pre', False), ('bodyId_post', False)]
     """
-    from .query import column_name
-
     keys = [(column_name(k.field), k.descending) for k in statement.order_by]
     used = {k for k, _ in keys}
     return keys + [k for k in statement.default_order() if k[0] not in used]

@@ -14,7 +14,10 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import product
+from operator import is_
+from typing import Any
 
 from .errors import DNFTooLarge
 from .expr import (
@@ -36,8 +39,8 @@ from .expr import (
 MAX_DNF_CLAUSES = 4096
 
 
-Literal = Predicate  # a leaf or the negation of a leaf
-Clause = tuple[Literal, ...]  # a conjunction of literals
+#: A conjunction of literals: leaves and negated leaves (see :func:`is_literal`).
+Clause = tuple[Predicate, ...]
 
 
 def is_literal(pred: Predicate) -> bool:
@@ -54,7 +57,9 @@ def is_literal(pred: Predicate) -> bool:
 
 
 def to_nnf(expr: PredicateLike) -> Predicate:
-    """Push every negation down to the leaves (De Morgan).
+    """Push every negation down to the leaves (De Morgan). A part already in negation normal
+    form is returned as it is (the same object: the Cypher compiler calls this on every
+    compound condition it writes, so it costs little when there is nothing to do).
 
     Example:
         >>> from neuprint_dsl import N
@@ -65,15 +70,38 @@ def to_nnf(expr: PredicateLike) -> Predicate:
 
 
 def _nnf(pred: Predicate, negate: bool) -> Predicate:
-    if isinstance(pred, Not):
-        return _nnf(pred.item, not negate)
-    if isinstance(pred, And):
-        parts = [_nnf(item, negate) for item in pred.items]
-        return or_(*parts) if negate else and_(*parts)
-    if isinstance(pred, Or):
-        parts = [_nnf(item, negate) for item in pred.items]
-        return and_(*parts) if negate else or_(*parts)
+    return _NNF.get(type(pred), _nnf_leaf)(pred, negate)
+
+
+def _nnf_not(pred: Not, negate: bool) -> Predicate:
+    if not negate and type(pred.item) not in _NNF:  # a negated leaf: already in NNF
+        return pred
+    return _nnf(pred.item, not negate)
+
+
+def _nnf_and(pred: And, negate: bool) -> Predicate:
+    parts = [_nnf(item, negate) for item in pred.items]
+    if negate:
+        return or_(*parts)
+    return pred if all(map(is_, parts, pred.items)) else and_(*parts)
+
+
+def _nnf_or(pred: Or, negate: bool) -> Predicate:
+    parts = [_nnf(item, negate) for item in pred.items]
+    if negate:
+        return and_(*parts)
+    return pred if all(map(is_, parts, pred.items)) else or_(*parts)
+
+
+def _nnf_leaf(pred: Predicate, negate: bool) -> Predicate:
     return not_(pred) if negate else pred
+
+
+_NNF: dict[type[Predicate], Callable[[Any, bool], Predicate]] = {
+    Not: _nnf_not,
+    And: _nnf_and,
+    Or: _nnf_or,
+}
 
 
 def dnf_clauses(expr: PredicateLike, max_clauses: int = MAX_DNF_CLAUSES) -> list[Clause]:
@@ -91,22 +119,40 @@ def dnf_clauses(expr: PredicateLike, max_clauses: int = MAX_DNF_CLAUSES) -> list
 
 
 def _dnf(pred: Predicate, limit: int) -> list[Clause]:
-    if isinstance(pred, Const):
-        return [()] if pred.value else []
-    if isinstance(pred, Or):
-        out: list[Clause] = []
-        for item in pred.items:
-            out.extend(_dnf(item, limit))
-            _check_size(len(out), limit)
-        return out
-    if isinstance(pred, And):
-        result: list[Clause] = [()]
-        for item in pred.items:
-            options = _dnf(item, limit)
-            _check_size(len(result) * len(options), limit)
-            result = [a + b for a, b in product(result, options)]
-        return result
+    """The clauses of ``pred``, a predicate in negation normal form."""
+    return _DNF.get(type(pred), _dnf_literal)(pred, limit)
+
+
+def _dnf_const(pred: Const, limit: int) -> list[Clause]:
+    return [()] if pred.value else []
+
+
+def _dnf_or(pred: Or, limit: int) -> list[Clause]:
+    out: list[Clause] = []
+    for item in pred.items:
+        out.extend(_dnf(item, limit))
+        _check_size(len(out), limit)
+    return out
+
+
+def _dnf_and(pred: And, limit: int) -> list[Clause]:
+    result: list[Clause] = [()]
+    for item in pred.items:
+        options = _dnf(item, limit)
+        _check_size(len(result) * len(options), limit)
+        result = [a + b for a, b in product(result, options)]
+    return result
+
+
+def _dnf_literal(pred: Predicate, limit: int) -> list[Clause]:
     return [(pred,)]
+
+
+_DNF: dict[type[Predicate], Callable[[Any, int], list[Clause]]] = {
+    Const: _dnf_const,
+    Or: _dnf_or,
+    And: _dnf_and,
+}
 
 
 def _check_size(size: int, limit: int) -> None:
@@ -135,20 +181,32 @@ def simplify(expr: PredicateLike) -> Predicate:
         True
     """
     pred = as_predicate(expr)
-    if isinstance(pred, Not):
-        return not_(simplify(pred.item))
-    if isinstance(pred, (And, Or)):
-        is_and = isinstance(pred, And)
-        items: list[Predicate] = []
-        seen: set[Predicate] = set()
-        for item in (simplify(i) for i in pred.items):
-            if not_(item) in seen:
-                return FALSE if is_and else TRUE
-            if item not in seen:
-                seen.add(item)
-                items.append(item)
-        return and_(*items) if is_and else or_(*items)
-    return pred
+    simplified = _SIMPLIFY.get(type(pred))
+    return pred if simplified is None else simplified(pred)
+
+
+def _simplify_not(pred: Not) -> Predicate:
+    return not_(simplify(pred.item))
+
+
+def _simplify_junction(pred: And | Or) -> Predicate:
+    is_and = type(pred) is And
+    items: list[Predicate] = []
+    seen: set[Predicate] = set()
+    for item in (simplify(i) for i in pred.items):
+        if not_(item) in seen:
+            return FALSE if is_and else TRUE
+        if item not in seen:
+            seen.add(item)
+            items.append(item)
+    return and_(*items) if is_and else or_(*items)
+
+
+_SIMPLIFY: dict[type[Predicate], Callable[[Any], Predicate]] = {
+    Not: _simplify_not,
+    And: _simplify_junction,
+    Or: _simplify_junction,
+}
 
 
 __all__ = [

@@ -23,7 +23,6 @@ import attrs
 
 from .errors import InvalidValue, QueryTypeError, UnknownField
 from .expr import (
-    INT64_MAX,
     TRUE,
     Entity,
     Predicate,
@@ -32,11 +31,11 @@ from .expr import (
     Renderable,
     RoiCount,
     as_predicate,
-    check_text,
     entities,
     single_entity,
-    value_items,
 )
+from .fields import AnyField, Field, FloatField, IntField, N
+from .values import INT64_MAX, check_text, value_items, with_article
 
 Label: TypeAlias = Literal["Neuron", "Segment"]
 LABELS: tuple[Label, ...] = ("Neuron", "Segment")
@@ -152,8 +151,6 @@ def column_name(column: str | RoiCount) -> str:
 
 def _column_item(item: object, what: str, counts: bool = True) -> str | RoiCount:
     """One column / key: a name, ``N.pre`` (its name), or ``N.inputs("X")`` (a count)."""
-    from .fields import Field
-
     if isinstance(item, Field):
         item = item.operand
     if isinstance(item, Prop):
@@ -175,8 +172,6 @@ def _column_item(item: object, what: str, counts: bool = True) -> str | RoiCount
 
 
 def _column_list(value: object, what: str, counts: bool = True) -> tuple[str | RoiCount, ...]:
-    from .fields import Field
-
     if isinstance(value, (str, Field, Prop, RoiCount)):
         value = [value]
     items, unordered = value_items(value, what)
@@ -222,8 +217,6 @@ class OrderKey:
 
 
 def _is_target(value: object) -> bool:
-    from .fields import Field
-
     return isinstance(value, (str, Field, Prop, RoiCount))
 
 
@@ -296,13 +289,11 @@ class Aggregate:
         if self.field is None:
             raise InvalidValue(f"{self.function} needs a numeric field, e.g. {self.function}(pre)")
         if isinstance(self.field, str):
-            from .fields import AnyField, FloatField, IntField, N
-
             declared = N.declared().get(self.field, AnyField)
             if declared not in (IntField, FloatField, AnyField):
                 raise QueryTypeError(
                     f"{self.function}({self.field}) needs a numeric field, but N.{self.field} "
-                    f"is {declared.type_name and _article(declared.type_name)} field"
+                    f"is {declared.type_name and with_article(declared.type_name)} field"
                 )
 
     @property
@@ -313,12 +304,36 @@ class Aggregate:
         return f"{self.function}_{column_name(self.field)}"
 
 
-def _article(noun: str) -> str:
-    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+class AggregateFunction:
+    """One numeric aggregate function of :data:`agg` (``agg.sum``, ``agg.mean``, ``agg.min``,
+    ``agg.max``): call it with a numeric property or ROI count.
+
+    Example:
+        >>> agg.mean
+        <aggregate function mean>
+        >>> agg.mean("post").name
+        'mean_post'
+    """
+
+    def __init__(self, function: str, doc: str) -> None:
+        self.function = function
+        self.__doc__ = doc
+
+    def __call__(self, field: object) -> Aggregate:
+        return Aggregate(self.function, field)
+
+    def __repr__(self) -> str:
+        return f"<aggregate function {self.function}>"
 
 
 class _Aggregates:
-    """Builders of :class:`Aggregate` (``agg.count()``, ``agg.sum("pre")``, ...)."""
+    """Builders of :class:`Aggregate`: ``agg.count()``, ``agg.sum(f)``, ``agg.mean(f)``,
+    ``agg.min(f)``, ``agg.max(f)`` (``f`` a numeric property or ROI count).
+
+    Example:
+        >>> [a.name for a in (agg.sum("pre"), agg.min("size"), agg.max("size"))]
+        ['sum_pre', 'min_size', 'max_size']
+    """
 
     __slots__ = ()
 
@@ -331,41 +346,12 @@ class _Aggregates:
         """
         return Aggregate("count")
 
-    def sum(self, field: object) -> Aggregate:
-        """The sum of a numeric property or ROI count (0 for a group with no values).
-
-        Example:
-            >>> agg.sum("pre").name
-            'sum_pre'
-        """
-        return Aggregate("sum", field)
-
-    def mean(self, field: object) -> Aggregate:
-        """The mean of the values present (missing for a group with none).
-
-        Example:
-            >>> agg.mean("post").name
-            'mean_post'
-        """
-        return Aggregate("mean", field)
-
-    def min(self, field: object) -> Aggregate:
-        """The smallest value present (missing for a group with none).
-
-        Example:
-            >>> agg.min("size").name
-            'min_size'
-        """
-        return Aggregate("min", field)
-
-    def max(self, field: object) -> Aggregate:
-        """The largest value present (missing for a group with none).
-
-        Example:
-            >>> agg.max("size").name
-            'max_size'
-        """
-        return Aggregate("max", field)
+    sum = AggregateFunction("sum", "The sum of the values present (0 for a group with none).")
+    mean = AggregateFunction(
+        "mean", "The mean of the values present (missing for a group with none)."
+    )
+    min = AggregateFunction("min", "The smallest value present (missing for a group with none).")
+    max = AggregateFunction("max", "The largest value present (missing for a group with none).")
 
 
 agg = _Aggregates()
@@ -396,6 +382,24 @@ def _aggregates(value: object) -> tuple[Aggregate, ...]:
 # ---------------------------------------------------------------------------------------
 # result columns (the names ``order by`` refers to outside ungrouped ``neurons``)
 
+#: Columns ``neurons(...)`` returns when none are given (those a schema lacks are left out);
+#: also the neuron properties the synthetic sample writes (with ``roiInfo``).
+NEURON_COLUMNS: tuple[str, ...] = (
+    "bodyId",
+    "type",
+    "instance",
+    "status",
+    "statusLabel",
+    "cropped",
+    "pre",
+    "post",
+    "downstream",
+    "upstream",
+    "size",
+    "somaLocation",
+    "somaRadius",
+    "cellBodyFiber",
+)
 #: Neuron properties ``connections(...)`` returns for each side, as ``<name>_pre/_post``.
 CONNECTION_PROPERTIES: tuple[str, ...] = ("type", "instance")
 #: Columns of a grouped ``connections`` statement after its keys.
@@ -429,6 +433,20 @@ SYNAPSE_CONNECTION_COLUMNS: tuple[str, ...] = (
     "confidence_post",
 )
 CONNECTION_MITO_FIELDS: tuple[str, ...] = ("mitoType", "distance", "mitoSize", "mx", "my", "mz")
+#: The columns ``synapses(...)`` rows are ordered by after the ``order by`` keys.
+SYNAPSE_DEFAULT_ORDER: tuple[str, ...] = ("bodyId", "type", "x", "y", "z", "roi")
+#: The columns ``synapse_connections(...)`` rows are ordered by after the ``order by`` keys:
+#: the bodies, then the pre and the post synapse's position.
+SYNAPSE_CONNECTION_DEFAULT_ORDER: tuple[str, ...] = (
+    "bodyId_pre",
+    "bodyId_post",
+    "x_pre",
+    "y_pre",
+    "z_pre",
+    "x_post",
+    "y_post",
+    "z_post",
+)
 #: Columns of ``mitochondria(...)``.
 MITO_COLUMNS: tuple[str, ...] = (
     "bodyId",
@@ -661,7 +679,7 @@ class Synapses(Statement):
             _check_order_columns(self, self.result_columns())
 
     def default_order(self) -> list[tuple[str, bool]]:
-        return [(k, False) for k in ("bodyId", "type", "x", "y", "z", "roi")]
+        return [(k, False) for k in SYNAPSE_DEFAULT_ORDER]
 
     def result_columns(self) -> tuple[str, ...]:
         mito = CLOSEST_MITO_COLUMNS if self.closest_mitochondria else ()
@@ -696,17 +714,7 @@ class SynapseConnections(Statement):
         _check_order_columns(self, columns)
 
     def default_order(self) -> list[tuple[str, bool]]:
-        keys = (
-            "bodyId_pre",
-            "bodyId_post",
-            "x_pre",
-            "y_pre",
-            "z_pre",
-            "x_post",
-            "y_post",
-            "z_post",
-        )
-        return [(k, False) for k in keys]
+        return [(k, False) for k in SYNAPSE_CONNECTION_DEFAULT_ORDER]
 
     def result_columns(self) -> tuple[str, ...]:
         mito: tuple[str, ...] = ()
@@ -751,6 +759,16 @@ OrderBy: TypeAlias = "Iterable[Any] | str | OrderKey | tuple[Any, str] | None"
 """What ``order_by`` takes: names, fields, ``(name, "asc" | "desc")`` pairs, OrderKey."""
 
 AST: TypeAlias = "Predicate | Neurons | Connections | Synapses | SynapseConnections | Mitochondria"
+
+
+def _side_labels(
+    label: Label, upstream_label: Label | None, downstream_label: Label | None
+) -> tuple[Label, Label]:
+    """The (upstream, downstream) labels: ``label`` unless a side says otherwise."""
+    return (
+        label if upstream_label is None else upstream_label,
+        label if downstream_label is None else downstream_label,
+    )
 
 
 def neurons(
@@ -814,8 +832,7 @@ def connections(
         where,
         rois,
         per_roi,
-        label if upstream_label is None else upstream_label,
-        label if downstream_label is None else downstream_label,
+        *_side_labels(label, upstream_label, downstream_label),
         order_by,
         limit,
         group_by,
@@ -889,8 +906,7 @@ def synapse_connections(
         rois,
         min_total_weight,
         primary_only,
-        label if upstream_label is None else upstream_label,
-        label if downstream_label is None else downstream_label,
+        *_side_labels(label, upstream_label, downstream_label),
         closest_mitochondria,
         order_by,
         limit,

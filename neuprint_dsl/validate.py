@@ -19,7 +19,7 @@ check is one pass over the AST; it compiles nothing.
 
 Example:
     >>> from neuprint_dsl import parse
-    >>> from neuprint_dsl.cypher import GraphSchema
+    >>> from neuprint_dsl.schema import GraphSchema
     >>> schema = GraphSchema(node_properties={"bodyId": "int", "type": "str"}, rois={"FB"})
     >>> validate(parse('neurons where type = "APL"'), schema)
     >>> validate(parse('neurons where typ = "APL"'), schema)
@@ -30,10 +30,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from .cypher.schema import UNKNOWN, GraphSchema
 from .errors import QueryTypeError, UnknownField, UnknownROI
 from .expr import (
     And,
@@ -44,7 +43,6 @@ from .expr import (
     Entity,
     InRoi,
     IsIn,
-    IsNull,
     Matches,
     Not,
     Or,
@@ -53,9 +51,11 @@ from .expr import (
     RoiCount,
     StringTest,
     as_predicate,
-    value_kind,
+    operand_name,
 )
 from .query import Connections, Mitochondria, Neurons, SynapseConnections, Synapses
+from .schema import UNKNOWN, GraphSchema
+from .values import KIND_NAMES, value_kind, with_article
 
 __all__ = ["validate"]
 
@@ -64,8 +64,13 @@ DEFINITE_KINDS = frozenset({"str", "int", "float", "bool", "list"})
 #: Synapse and mitochondrion coordinates: always there, whatever the schema lists.
 _POINT_AXES = frozenset({"x", "y", "z"})
 _VALUE_KINDS = {"str": {"str"}, "number": {"int", "float"}, "bool": {"bool"}}
-_ARTICLE = {"int": "an"}
-_KIND_NAMES = {"str": "a string", "number": "a number", "bool": "a boolean", "other": "a value"}
+#: the schema's property kinds of each kind of record
+_PROPERTIES = {
+    Entity.NEURON: "node_properties",
+    Entity.EDGE: "edge_properties",
+    Entity.SYNAPSE: "synapse_properties",
+    Entity.MITO: "mito_properties",
+}
 
 
 def validate(statement: Any, schema: GraphSchema | None) -> None:
@@ -87,33 +92,11 @@ def validate(statement: Any, schema: GraphSchema | None) -> None:
     if schema is None:
         return
     check = _Checker(schema)
-    if isinstance(statement, Neurons):
-        check.predicate(statement.where, "the where of neurons")
-        for column in statement.columns or ():
-            check.column(column, "return")
-        if not statement.group_keys:  # grouped: keys name result columns
-            for key in statement.order_by:
-                check.column(key.field, "order by")
-        for name in statement.group_keys:
-            check.field(Prop(Entity.NEURON, name), "group by")
-        for aggregate in statement.aggregates:
-            if aggregate.field is not None:
-                check.column(aggregate.field, "return")
-    elif isinstance(statement, (Connections, SynapseConnections)):
-        what = "connections" if isinstance(statement, Connections) else "synapse connections"
-        check.predicate(statement.upstream, f"the from of {what}")
-        check.predicate(statement.downstream, f"the to of {what}")
-        check.predicate(statement.where, f"the where of {what}")
-        for roi in statement.rois or ():
-            check.roi(roi, f"the rois of {what}")
-        for name in getattr(statement, "group_keys", ()):
-            check.field(Prop(Entity.NEURON, name), "group by")
-    elif isinstance(statement, (Synapses, Mitochondria)):
-        what = "synapses" if isinstance(statement, Synapses) else "mitochondria"
-        check.predicate(statement.neurons, f"the neurons of {what}")
-        check.predicate(statement.where, f"the where of {what}")
-    else:
+    statement_check = _STATEMENTS.get(type(statement))
+    if statement_check is None:
         check.predicate(as_predicate(statement), "the where of neurons")
+    else:
+        statement_check(check, statement)
 
 
 class _Checker:
@@ -124,17 +107,17 @@ class _Checker:
 
     def predicate(self, pred: Predicate, where: str) -> None:
         """Check every field and ROI of ``pred``, and each leaf's kinds."""
-        if isinstance(pred, (And, Or)):
-            for item in pred.items:
-                self.predicate(item, where)
-        elif isinstance(pred, Not):
-            self.predicate(pred.item, where)
-        elif isinstance(pred, InRoi):
-            self.roi(pred.roi, where)
-        elif isinstance(pred, Const):
-            return
-        else:
-            self.leaf(pred, where)
+        _PREDICATES.get(type(pred), _Checker.leaf)(self, pred, where)
+
+    def items(self, pred: And | Or, where: str) -> None:
+        for item in pred.items:
+            self.predicate(item, where)
+
+    def negation(self, pred: Not, where: str) -> None:
+        self.predicate(pred.item, where)
+
+    def in_roi(self, pred: InRoi, where: str) -> None:
+        self.roi(pred.roi, where)
 
     def leaf(self, pred: Predicate, where: str) -> None:
         """Check one test: its ROI, or its field and (for a definite kind) its value kind."""
@@ -145,21 +128,21 @@ class _Checker:
         if not isinstance(operand, Prop):
             return
         kind = self.field(operand, where)
-        if kind is None or kind not in DEFINITE_KINDS or isinstance(pred, IsNull):
+        if kind is None or kind not in DEFINITE_KINDS:
             return
-        problem = _mismatch(pred, kind)
+        mismatch = _MISMATCHES.get(type(pred))
+        problem = "" if mismatch is None else mismatch(pred, kind)
         if problem:
-            article = _ARTICLE.get(kind, "a")
             raise QueryTypeError(
-                f"{pred} can never be true in {where}: {_describe(operand)} is {article} "
-                f"{kind} property in this dataset and {problem}"
+                f"{pred} can never be true in {where}: {_describe(operand)} is "
+                f"{with_article(kind)} property in this dataset and {problem}"
             )
 
     def field(self, prop: Prop, where: str) -> str | None:
         """The kind of ``prop`` (``None`` when it cannot be known); raises if it is unknown."""
         if prop.entity in (Entity.SYNAPSE, Entity.MITO) and prop.name in _POINT_AXES:
             return "int"
-        known = self._properties(prop.entity)
+        known: Mapping[str, str] | None = getattr(self.schema, _PROPERTIES[prop.entity])
         if known is None:
             return None
         kind = known.get(prop.name)
@@ -180,45 +163,89 @@ class _Checker:
         if rois is not None and roi not in rois:
             raise UnknownROI(roi, rois, where=where)
 
-    def _properties(self, entity: Entity) -> Mapping[str, str] | None:
-        s = self.schema
-        if entity is Entity.NEURON:
-            props = s.node_properties
-        elif entity is Entity.EDGE:
-            props = s.edge_properties
-        elif entity is Entity.SYNAPSE:
-            props = s.synapse_properties
-        else:
-            props = s.mito_properties
-        return props
+
+_PREDICATES: dict[type[Predicate], Callable[[_Checker, Any, str], None]] = {
+    And: _Checker.items,
+    Or: _Checker.items,
+    Not: _Checker.negation,
+    InRoi: _Checker.in_roi,
+    Const: lambda check, pred, where: None,
+}
+
+# ---------------------------------------------------------------------------------------
+# statements
+
+
+def _check_neurons(check: _Checker, statement: Neurons) -> None:
+    check.predicate(statement.where, "the where of neurons")
+    for column in statement.columns or ():
+        check.column(column, "return")
+    if not statement.group_keys:  # grouped: keys name result columns
+        for key in statement.order_by:
+            check.column(key.field, "order by")
+    for name in statement.group_keys:
+        check.field(Prop(Entity.NEURON, name), "group by")
+    for aggregate in statement.aggregates:
+        if aggregate.field is not None:
+            check.column(aggregate.field, "return")
+
+
+def _check_pairs(check: _Checker, statement: Connections | SynapseConnections) -> None:
+    what = "connections" if isinstance(statement, Connections) else "synapse connections"
+    check.predicate(statement.upstream, f"the from of {what}")
+    check.predicate(statement.downstream, f"the to of {what}")
+    check.predicate(statement.where, f"the where of {what}")
+    for roi in statement.rois or ():
+        check.roi(roi, f"the rois of {what}")
+    for name in getattr(statement, "group_keys", ()):
+        check.field(Prop(Entity.NEURON, name), "group by")
+
+
+def _check_owned(check: _Checker, statement: Synapses | Mitochondria) -> None:
+    what = "synapses" if isinstance(statement, Synapses) else "mitochondria"
+    check.predicate(statement.neurons, f"the neurons of {what}")
+    check.predicate(statement.where, f"the where of {what}")
+
+
+_STATEMENTS: dict[type, Callable[[_Checker, Any], None]] = {
+    Neurons: _check_neurons,
+    Connections: _check_pairs,
+    SynapseConnections: _check_pairs,
+    Synapses: _check_owned,
+    Mitochondria: _check_owned,
+}
+
+# ---------------------------------------------------------------------------------------
+# value kinds
 
 
 def _describe(prop: Prop) -> str:
-    if prop.entity is Entity.NEURON:
-        return repr(prop.name)
-    return f"{prop.entity.namespace}.{prop.name}"
+    """A property as messages name it: a neuron's by its name, others by ``S.name``."""
+    return repr(prop.name) if prop.entity is Entity.NEURON else operand_name(prop)
 
 
-def _mismatch(pred: Predicate, kind: str) -> str:
-    """Why ``pred`` can never be true on a property of the definite ``kind`` ("" if it can)."""
-    if isinstance(pred, Compare):
-        if pred.op is not CompareOp.EQ and kind not in ("int", "float"):
-            return f"{pred.op.value} compares numbers"
-        return _values_mismatch([pred.value], kind)
-    if isinstance(pred, IsIn):
-        return _values_mismatch(pred.values, kind)
-    if isinstance(pred, Matches):
-        return "" if kind == "str" else "a regular expression matches strings only"
-    if isinstance(pred, StringTest):
-        return "" if kind == "str" else f"{pred.op.value} tests strings only"
-    if isinstance(pred, ContainsAny):
-        return "" if kind == "list" else "contains_any tests lists only"
-    return ""
+def _compare_mismatch(pred: Compare, kind: str) -> str:
+    if pred.op is not CompareOp.EQ and kind not in ("int", "float"):
+        return f"{pred.op.value} compares numbers"
+    return _values_mismatch([pred.value], kind)
+
+
+#: Why a leaf can never be true on a property of a definite kind ("" if it can), by class;
+#: a leaf not listed (IsNull) can always be true.
+_MISMATCHES: dict[type[Predicate], Callable[[Any, str], str]] = {
+    Compare: _compare_mismatch,
+    IsIn: lambda pred, kind: _values_mismatch(pred.values, kind),
+    Matches: lambda pred, kind: (
+        "" if kind == "str" else "a regular expression matches strings only"
+    ),
+    StringTest: lambda pred, kind: "" if kind == "str" else f"{pred.op.value} tests strings only",
+    ContainsAny: lambda pred, kind: "" if kind == "list" else "contains_any tests lists only",
+}
 
 
 def _values_mismatch(values: Collection[object], kind: str) -> str:
     for value in values:
         vkind = value_kind(value)
         if kind not in _VALUE_KINDS.get(vkind, set()):
-            return f"it is compared with {_KIND_NAMES.get(vkind, 'a value')} ({value!r})"
+            return f"it is compared with {KIND_NAMES.get(vkind, 'a value')} ({value!r})"
     return ""

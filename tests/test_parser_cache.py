@@ -9,6 +9,7 @@ import pytest
 
 from neuprint_dsl import text
 from neuprint_dsl.errors import QuerySyntaxError
+from neuprint_dsl.text import grammar
 
 QUERY = 'type =~ "MBON.*" and roi("MB(R)") and not cropped and pre >= 100'
 BAD = "pre > 1 and and x"
@@ -27,7 +28,7 @@ def _answers(parser: object) -> tuple[object, str]:
 
 
 def _fresh_parser() -> object:
-    return text._parser.__wrapped__()  # type: ignore[attr-defined]
+    return grammar.lark_parser.__wrapped__()  # type: ignore[attr-defined]
 
 
 def test_tables_saved_then_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,8 +39,8 @@ def test_tables_saved_then_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     stamp = files[0].stat().st_mtime_ns
     second = _fresh_parser()  # loaded from the file, not rebuilt: the file is not rewritten
     assert files[0].stat().st_mtime_ns == stamp
-    assert _answers(second) == _answers(first) == _answers(text._parser())
-    assert _answers(second)[1] == "_KeywordAsName"  # the lexer callback survives the load
+    assert _answers(second) == _answers(first) == _answers(grammar.lark_parser())
+    assert _answers(second)[1] == "KeywordAsName"  # the lexer callback survives the load
 
 
 def test_broken_cache_file_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,7 +49,7 @@ def test_broken_cache_file_is_rebuilt(tmp_path: Path, monkeypatch: pytest.Monkey
     (saved,) = (tmp_path / "parser").iterdir()
     saved.write_bytes(b"not a parser\n" + bytes(range(256)) * 4)
     parser = _fresh_parser()
-    assert _answers(parser) == _answers(text._parser())
+    assert _answers(parser) == _answers(grammar.lark_parser())
     assert saved.read_bytes().startswith(b"not a parser") is False  # rewritten whole
 
 
@@ -58,7 +59,7 @@ def test_unusable_cache_directory_still_parses(
     blocker = tmp_path / "a-file"
     blocker.write_text("the cache directory cannot be made under a file")
     monkeypatch.setenv("NEUPRINT_DSL_CACHE", str(blocker))
-    assert _answers(_fresh_parser()) == _answers(text._parser())
+    assert _answers(_fresh_parser()) == _answers(grammar.lark_parser())
 
 
 def test_public_parse_unchanged_by_the_cache() -> None:

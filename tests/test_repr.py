@@ -188,14 +188,14 @@ def test_equality_and_hashing_are_unchanged() -> None:
 
 
 def test_repr_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
-    import neuprint_dsl.text
+    import neuprint_dsl.hooks
 
     def broken(ast: object) -> str:
         raise RecursionError("maximum recursion depth exceeded")
 
     pred = (N.pre > 1) & (N.post > 2)
     plan, criteria = to_neuronjson(N.pre > 1), NeuronCriteria(type="a")  # built before
-    monkeypatch.setattr(neuprint_dsl.text, "to_text", broken)
+    monkeypatch.setattr(neuprint_dsl.hooks, "_printer", broken)  # the printer behind repr
     assert repr(pred) == "<predicate And (cannot be printed: RecursionError)>"
     assert repr(neurons(pred)) == "<Neurons (cannot be printed: RecursionError)>"
     assert repr(plan) == ("<neuronjson NeuronJsonPlan (cannot be printed: RecursionError)>")

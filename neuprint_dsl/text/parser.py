@@ -1,22 +1,11 @@
-"""The text language: parse query text into the AST and print any AST as canonical text.
-
-The grammar is ``grammar/neuprint_dsl.lark`` (LALR(1), lark's contextual lexer); DESIGN
-section 5 defines the language. Parsing builds leaves through the typed fields of the
-fluent API (``type > 3`` is refused as ``N.type > 3`` is, with the same words), so
-``parse(text) == fluent_expr`` is a meaningful comparison, and printing is exact:
-``parse(to_text(ast)) == ast`` for every AST the fluent API can build whose fields belong to
-one kind of record (parse edge predicates with ``context="edge"``). Every problem in the
-text, from a stray character to an invalid regex, a mixed list or and / or / not nested more
-than ``MAX_NESTING`` levels deep, raises :class:`QuerySyntaxError` with the line, the column
-and a caret. Lines are counted at ``\\n`` only, by the parser and the caret alike.
+"""Text to AST: :func:`parse` runs lark (see :mod:`.grammar`) and builds the AST from its
+tree through the typed fields of the fluent API, so text and Python refuse the same
+comparisons with the same words, and report every problem at the offending token.
 
 Example:
     >>> from neuprint_dsl import N
-    >>> p = parse('type =~ "MBON.*" and roi("MB(R)") and not cropped')
-    >>> p == N.type.matches("MBON.*") & N.roi("MB(R)") & ~N.cropped
+    >>> parse('type =~ "MBON.*" and not cropped') == N.type.matches("MBON.*") & ~N.cropped
     True
-    >>> print(to_text(p))
-    type =~ "MBON.*" and roi("MB(R)") and not cropped
 """
 
 from __future__ import annotations
@@ -25,12 +14,10 @@ import difflib
 import functools
 import math
 import re
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
-from .cache import cache_dir
-from .errors import (
+from ..errors import (
     InvalidArgument,
     InvalidPattern,
     InvalidPatternInQuery,
@@ -40,38 +27,28 @@ from .errors import (
     TypeErrorInQuery,
     UnknownField,
 )
-from .expr import (
+from ..expr import (
     FALSE,
-    INT64_MAX,
-    INT64_MIN,
     MAX_NESTING,
     TRUE,
-    And,
     Compare,
     CompareOp,
-    Const,
-    ContainsAny,
     Entity,
     InRoi,
-    IsIn,
-    IsNull,
-    Matches,
     Not,
-    Or,
     Predicate,
     Prop,
     RoiCount,
     StringOp,
-    StringTest,
-    Value,
     and_,
-    as_predicate,
     not_,
+    operand_name,
     or_,
 )
-from .fields import NAMESPACES, AnyField, BoolField, CountField, Field
-from .query import (
+from ..fields import NAMESPACES, AnyField, BoolField, CountField, Field
+from ..query import (
     AGGREGATE_FUNCTIONS,
+    AST,
     COUNT,
     Aggregate,
     Connections,
@@ -79,36 +56,22 @@ from .query import (
     Mitochondria,
     Neurons,
     OrderKey,
-    Statement,
     SynapseConnections,
     Synapses,
     column_name,
 )
+from ..values import INT64_MAX, INT64_MIN, Value, with_article
+from .grammar import end_position, parse_tree
+from .lexicon import FUNCTIONS, name_text, operand_text
 
 if TYPE_CHECKING:
-    from lark import Lark, Token, Tree
-    from lark.exceptions import UnexpectedInput
+    from lark import Token, Tree
 
-__all__ = ["GRAMMAR_FILE", "KEYWORDS", "parse", "to_text"]
+__all__ = ["Context", "parse"]
 
 Context: TypeAlias = Literal["neuron", "edge", "synapse", "mitochondrion"]
-AST: TypeAlias = "Predicate | Neurons | Connections | Synapses | SynapseConnections | Mitochondria"
 Node: TypeAlias = "Tree[Token] | Token"
 
-GRAMMAR_FILE = "neuprint_dsl.lark"
-
-#: Words the printer always backticks when they are field names (compared case-insensitively).
-# fmt: off
-KEYWORDS = frozenset(
-    {
-        "and", "or", "not", "in", "is", "null", "true", "false", "startswith", "endswith", "contains",
-        "any", "ignore", "case", "neurons", "segments", "connections", "of", "from", "to", "where",
-        "return", "order", "by", "asc", "desc", "limit", "rois", "per", "synapses", "mitochondria",
-    }
-)
-# fmt: on
-
-_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _CONTEXTS = {
     "neuron": Entity.NEURON,
@@ -117,84 +80,6 @@ _CONTEXTS = {
     "mitochondrion": Entity.MITO,
 }
 _SPACE = " \t\f\r\n"  # the grammar's whitespace
-
-# ---------------------------------------------------------------------------------------
-# the parser
-
-
-def _grammar_path() -> Path:
-    """The grammar file: inside the installed package, else at the source tree's root."""
-    here = Path(__file__).parent
-    candidates = (here / "grammar" / GRAMMAR_FILE, here.parent / "grammar" / GRAMMAR_FILE)
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise FileNotFoundError(
-        "the neuprint-dsl grammar is missing; looked for "
-        + " and ".join(str(p) for p in candidates)
-        + " (a broken installation?)"
-    )
-
-
-#: lark's options for the grammar (the cache key includes them)
-_LARK_OPTIONS: dict[str, Any] = {
-    "parser": "lalr",
-    "lexer": "contextual",
-    "maybe_placeholders": True,  # optional clauses keep their slot (None when absent)
-    "propagate_positions": False,  # positions come from the tokens (3x faster)
-}
-
-
-@functools.cache
-def _parser() -> Lark:
-    """The parser, built once per process. lark's grammar analysis (about a second of CPU)
-    is saved in the cache directory (lark's ``cache=``: the file records a hash of the
-    grammar, the options and lark's version, and lark rebuilds on any mismatch or unreadable
-    file), so the next process loads the tables instead."""
-    import lark
-
-    grammar = _grammar_path().read_text(encoding="utf-8")
-    saved = _parser_cache_file(grammar)
-    if saved is not None:
-        try:
-            saved.parent.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            saved = None  # a read-only cache directory only costs each process the build
-    return lark.Lark(
-        grammar,
-        cache=False if saved is None else str(saved),
-        lexer_callbacks={"IDENT": _refuse_keyword},
-        **_LARK_OPTIONS,
-    )
-
-
-def _parser_cache_file(grammar: str) -> Path | None:
-    """Where the parser tables are saved: a file per grammar and Python version (two
-    installed versions of neuprint-dsl never overwrite each other's; lark checks the content
-    against grammar, options and its own version); None without a home directory."""
-    import hashlib
-    import sys
-
-    try:
-        base = cache_dir()
-    except RuntimeError:  # no home directory to put ~/.cache in
-        return None
-    digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
-    major, minor = sys.version_info[:2]
-    return base / "parser" / f"grammar-{digest}-py{major}{minor}.lark"
-
-
-class _KeywordAsName(Exception):
-    def __init__(self, token: Token) -> None:
-        self.token = token
-
-
-def _refuse_keyword(token: Token) -> Token:
-    # The contextual lexer reads a keyword as a name where no keyword can go (`and and`);
-    # a keyword is never a bare field name, so say so at the keyword itself.
-    if token.lower() in KEYWORDS:
-        raise _KeywordAsName(token)
-    return token
 
 
 def parse(text: str, *, context: Context = "neuron") -> AST:
@@ -226,141 +111,16 @@ def parse(text: str, *, context: Context = "neuron") -> AST:
             f"context must be one of {', '.join(map(repr, _CONTEXTS))}, not {context!r}"
         )
     if not text.strip(_SPACE):
-        raise QuerySyntaxError("empty query", text, *_end_position(text), ("a query",))
-    from lark.exceptions import UnexpectedInput
-
+        raise QuerySyntaxError("empty query", text, *end_position(text), ("a query",))
+    tree = parse_tree(text)
     try:
-        tree = _parser().parse(text)
-    except UnexpectedInput as err:
-        raise _lark_error(err, text) from None
-    except _KeywordAsName as err:
-        word = str(err.token)
-        raise QuerySyntaxError(
-            f"unexpected keyword {word!r} (write `{word}` in backticks for a field of that name)",
-            text,
-            err.token.line or 1,
-            err.token.column or 1,
-        ) from None
-    try:
-        return _Builder(text).root(tree, entity)
+        return Builder(text).root(tree, entity)
     except RecursionError:  # not expected: the builder recurses once per level of nesting
         raise QuerySyntaxError("the query is nested too deeply", text, 1, 1) from None
     except QuerySyntaxError:
         raise
     except NeuprintDSLError as err:  # not expected: the builder checks what it builds
         raise QuerySyntaxError(str(err), text, 1, 1) from None
-
-
-# ---------------------------------------------------------------------------------------
-# lark errors -> QuerySyntaxError
-
-_TERMINAL_NAMES = {
-    "IDENT": "a field name",
-    "QIDENT": "a field name",
-    "STRING": "a string",
-    "NUMBER": "a number",
-    "EQ": "'='",
-    "EQEQ": "'=='",
-    "NE": "'!='",
-    "LTGT": "'<>'",
-    "LT": "'<'",
-    "LE": "'<='",
-    "GT": "'>'",
-    "GE": "'>='",
-    "MATCH": "'=~'",
-    "_LPAR": "'('",
-    "_RPAR": "')'",
-    "LSQB": "'['",
-    "_RSQB": "']'",
-    "_COMMA": "','",
-    "IN_ROIS": "'in rois'",
-    "LABEL_PAIR": "'neurons to segments'",
-    "_ROI": "'roi'",
-    "SYNAPSE_CONNECTIONS": "'synapse connections'",
-    "ALL_ROIS": "'all rois'",
-    "MIN_WEIGHT": "'min weight'",
-    "WITH_CLOSEST": "'with closest mitochondria'",
-    "_GROUP": "'group'",
-    "$END": "end of input",
-    "<END-OF-FILE>": "end of input",
-    **{prefix + word.upper(): f"'{word}'" for word in KEYWORDS for prefix in ("", "_")},
-}
-_IGNORED_TERMINALS = frozenset({"WS"})
-
-
-def _expected(names: Iterable[str] | None) -> list[str]:
-    friendly = {
-        _TERMINAL_NAMES.get(name, name.strip("_").lower())
-        for name in names or ()
-        if name not in _IGNORED_TERMINALS
-    }
-    return sorted(friendly)
-
-
-def _end_position(text: str) -> tuple[int, int]:
-    """Just past the last character, not counting trailing line breaks (1-based)."""
-    body = text.rstrip("\r\n")
-    line = body.count("\n") + 1
-    return line, len(body) - (body.rfind("\n") + 1) + 1
-
-
-def _describe_token(token: Token) -> str:
-    shown = str(token) if len(token) <= 40 else token[:37] + "..."
-    if token.type == "STRING":
-        return f"string {shown}"
-    if token.type == "NUMBER":
-        return f"number {shown}"
-    if token.type == "IDENT":
-        return f"name '{shown}'"
-    if token.type == "QIDENT":
-        return f"name {shown}"
-    return f"'{shown}'"
-
-
-def _lark_error(err: UnexpectedInput, text: str) -> QuerySyntaxError:
-    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-
-    if isinstance(err, UnexpectedToken) and err.token.type != "$END":
-        token = err.token
-        reason = f"unexpected {_describe_token(token)}"
-        expected = _expected(_accepted_at(text, token.start_pos or 0))
-        return QuerySyntaxError(reason, text, token.line, token.column, expected)
-    if isinstance(err, UnexpectedCharacters):
-        position = err.pos_in_stream or 0
-        char = text[position]
-        if char in "\"'":
-            reason = "unterminated string (a string ends on its line; write a line break as \\n)"
-            expected = [f"a closing {char}"]
-        elif char == "`":
-            empty = text[position + 1 : position + 2] == "`"
-            reason = "empty quoted name" if empty else "unterminated quoted name"
-            expected = ["a field name"] if empty else ["a closing `"]
-        else:
-            reason = f"unexpected character {char!r}"
-            expected = _expected(_accepted_at(text, position))
-        return QuerySyntaxError(reason, text, err.line, err.column, expected)
-    expected = _expected(_accepted_at(text, len(text)))
-    return QuerySyntaxError("unexpected end of input", text, *_end_position(text), expected)
-
-
-def _accepted_at(text: str, position: int) -> set[str]:
-    """The terminals the parser accepts at ``position``, where the parse failed.
-
-    The failed parse's own expected set is not enough: LALR may reduce before it notices an
-    error, leaving a state that expects less than the text allowed (only ')' after
-    ``(type = "x"``, without 'and' and 'or'). Replay the tokens up to ``position``, stop
-    before feeding the bad one, and ask the parser what it would accept there.
-    """
-    from lark.exceptions import UnexpectedInput
-
-    interactive = _parser().parse_interactive(text)
-    try:
-        for token in interactive.iter_parse():  # yields each token before feeding it
-            if (token.start_pos or 0) >= position:
-                break
-    except UnexpectedInput:  # a lexer error at ``position``: nothing there was consumed
-        pass
-    return set(interactive.accepts())  # type: ignore[no-untyped-call]
 
 
 # ---------------------------------------------------------------------------------------
@@ -392,14 +152,6 @@ _ESCAPES = {
     "r": "\r",
     "t": "\t",
 }
-_Side: TypeAlias = Literal["pre", "post"]
-# function name -> ROI count side, or None for the boolean ROI test
-_FUNCTIONS: dict[Entity, dict[str, _Side | None]] = {
-    Entity.NEURON: {"roi": None, "inputs": "post", "outputs": "pre"},
-    Entity.EDGE: {"roi_weight": "post"},
-    Entity.SYNAPSE: {"roi": None},
-    Entity.MITO: {"roi": None},
-}
 _RECORDS = {
     Entity.NEURON: "neurons",
     Entity.EDGE: "connections",
@@ -408,7 +160,7 @@ _RECORDS = {
 }
 
 
-class _Builder:
+class Builder:
     """Builds the AST from a lark tree; reports problems at the offending token.
 
     Children of a tree are tokens (``str`` subclasses), subtrees, or ``None`` for an absent
@@ -432,18 +184,10 @@ class _Builder:
     # statements ----------------------------------------------------------------------
 
     def root(self, tree: Tree[Token], entity: Entity) -> AST:
-        children: list[Any] = tree.children
-        if tree.data == "neurons":
-            return self.neurons(*children)
-        if tree.data == "connections":
-            return self.connections(*children)
-        if tree.data == "synapses":
-            return self.synapses(*children)
-        if tree.data == "synapse_connections":
-            return self.synapse_connections(*children)
-        if tree.data == "mitochondria":
-            return self.mitochondria(*children)
-        return self.pred(tree, entity)
+        build = _STATEMENTS.get(tree.data)
+        if build is None:
+            return self.pred(tree, entity)
+        return build(self, *tree.children)  # type: ignore[no-any-return]
 
     def neurons(
         self,
@@ -488,7 +232,10 @@ class _Builder:
                     if node is not None and self.key_text(node) == err.name:
                         raise self.error(str(err), _first_token(node)) from None
             raise self.error(str(err), keyword) from None
-        except (TypeError, ValueError) as err:  # not expected: the checks above come first
+        except (
+            TypeError,
+            ValueError,
+        ) as err:  # not expected: the checks above come first
             raise self.error(str(err), keyword) from None
 
     def key_text(self, node: Node) -> str:
@@ -848,16 +595,17 @@ class _Builder:
         if isinstance(operand, RoiCount):
             call = self.call_text(node)
             raise self.type_error(
-                f"{call} is a synapse count, not a condition; compare it, e.g. {call} > 0", node
+                f"{call} is a synapse count, not a condition; compare it, e.g. {call} > 0",
+                node,
             )
         if isinstance(operand, InRoi):
             return operand
         field = _typed_field(operand)
         if isinstance(field, (BoolField, AnyField)):
             return Compare(operand, CompareOp.EQ, True)  # N.cropped, N["x"] == True
-        name = _name(operand.name)
+        name = name_text(operand.name)
         raise self.type_error(
-            f"{name} is {_a(field.type_name)} field, not a condition (only bool fields stand "
+            f"{name} is {with_article(field.type_name)} field, not a condition (only bool fields stand "
             f"alone); compare it, e.g. {name} is not null",
             node,
         )
@@ -948,7 +696,7 @@ class _Builder:
         if isinstance(node, str):
             return Prop(entity, self.name(node))
         name_token, roi_token = cast("list[Token]", node.children)
-        functions = _FUNCTIONS[entity]
+        functions = FUNCTIONS[entity]
         if name_token not in functions:
             raise self.error(self.unknown_function(str(name_token), entity), name_token)
         roi = self.string(roi_token)
@@ -969,8 +717,8 @@ class _Builder:
 
     @staticmethod
     def unknown_function(name: str, entity: Entity) -> str:
-        known = list(_FUNCTIONS[entity])
-        for other, functions in _FUNCTIONS.items():
+        known = list(FUNCTIONS[entity])
+        for other, functions in FUNCTIONS.items():
             if other is not entity and name in functions:
                 return (
                     f"{name}() is a function of {_RECORDS[other]}, not of {_RECORDS[entity]}; "
@@ -1032,7 +780,8 @@ class _Builder:
         digits = len(text) - text.startswith("-")
         if digits > 19 or not INT64_MIN <= int(text) <= INT64_MAX:
             raise self.error(
-                "integer outside the 64-bit range (write a float such as 1e20 instead)", token
+                "integer outside the 64-bit range (write a float such as 1e20 instead)",
+                token,
             )
         return int(text)
 
@@ -1097,18 +846,32 @@ def _first_token(node: Node) -> Token:
 
 
 #: what other languages call the aggregates (Cypher's avg is mean here)
-_AGGREGATE_SYNONYMS = {"avg": "mean", "average": "mean", "total": "sum", "minimum": "min"}
+_AGGREGATE_SYNONYMS = {
+    "avg": "mean",
+    "average": "mean",
+    "total": "sum",
+    "minimum": "min",
+}
 _AGGREGATE_SYNONYMS["maximum"] = "max"
 
+#: the builder of each statement rule of the grammar
+_STATEMENTS: dict[str, Callable[..., Any]] = {
+    "neurons": Builder.neurons,
+    "connections": Builder.connections,
+    "synapses": Builder.synapses,
+    "synapse_connections": Builder.synapse_connections,
+    "mitochondria": Builder.mitochondria,
+}
+#: the builder of each leaf rule of the grammar
 _LEAVES = {
-    "compare": _Builder.compare,
-    "isin": _Builder.isin,
-    "not_in": _Builder.not_in,
-    "matches": _Builder.matches,
-    "string_test": _Builder.string_test,
-    "contains_any": _Builder.contains_any,
-    "is_null": _Builder.is_null,
-    "not_null": _Builder.not_null,
+    "compare": Builder.compare,
+    "isin": Builder.isin,
+    "not_in": Builder.not_in,
+    "matches": Builder.matches,
+    "string_test": Builder.string_test,
+    "contains_any": Builder.contains_any,
+    "is_null": Builder.is_null,
+    "not_null": Builder.not_null,
 }
 
 
@@ -1137,261 +900,13 @@ def _typed_field(operand: Prop | RoiCount) -> Field:
     return _declared(operand.entity).get(operand.name, AnyField)(operand)
 
 
-def _python_name(operand: Prop | RoiCount) -> str:
-    """How the Python API names an operand in its messages (``N.type``, ``N.inputs('X')``)."""
-    namespace = operand.entity.namespace
-    if isinstance(operand, Prop):
-        return f"{namespace}.{operand.name}"
-    function = _CALLS.get((operand.entity, operand.side), "roi_weight")
-    return f"{namespace}.{function}({operand.roi!r})"
-
-
 def _text_message(message: str, operand: Prop | RoiCount, method: str, op: str) -> str:
     """A Python API message, reworded for text: the operand and the operator as written."""
-    python = _python_name(operand)
+    python = operand_name(operand)
     if message.startswith(python):
-        message = _operand_text(operand) + message[len(python) :]
+        message = operand_text(operand) + message[len(python) :]
     return message.replace(f"has no method {method!r}", f"has no operator '{op}'")
-
-
-def _a(noun: str) -> str:
-    return ("an " if noun[:1] in "aeiou" else "a ") + noun
-
-
-# ---------------------------------------------------------------------------------------
-# AST -> text
-
-
-def to_text(ast: object) -> str:
-    """The canonical text of a predicate, a boolean field or a statement.
-
-    ``parse(to_text(ast)) == ast`` for every AST whose fields belong to one kind of record
-    (edge predicates: ``parse(..., context="edge")``) and whose comparisons the typed fields
-    allow (a raw node such as ``Compare(Prop(NEURON, "type"), GT, 3)`` prints, but its text
-    is refused).
-
-    Example:
-        >>> from neuprint_dsl import N, neurons
-        >>> to_text(~N.cropped & (N.status != "Orphan"))
-        'not cropped and status != "Orphan"'
-        >>> to_text(neurons((N.pre > 5) | N.type.is_null(), limit=10))
-        'neurons where pre > 5 or type is null limit 10'
-    """
-    if isinstance(ast, Neurons):
-        return _neurons_text(ast)
-    if isinstance(ast, Connections):
-        return _connections_text(ast)
-    if isinstance(ast, (Synapses, Mitochondria)):
-        return _owned_text(ast)
-    if isinstance(ast, SynapseConnections):
-        return _synapse_connections_text(ast)
-    try:
-        pred = as_predicate(ast)
-    except TypeError:
-        raise InvalidArgument(
-            f"to_text() takes a predicate or a statement, not {type(ast).__name__} {ast!r}"
-        ) from None
-    return _pred_text(pred, 0)
-
-
-def _neurons_text(stmt: Neurons) -> str:
-    parts = ["segments" if stmt.label == "Segment" else "neurons"]
-    if stmt.where != TRUE:
-        parts.append("where " + _pred_text(stmt.where, 0))
-    if stmt.group_keys:
-        parts.append("group by " + ", ".join(map(_name, stmt.group_keys)))
-        if stmt.aggregates != (COUNT,):
-            parts.append("return " + ", ".join(map(_aggregate_text, stmt.aggregates)))
-    if stmt.columns is not None:
-        parts.append("return " + ", ".join(map(_column_text, stmt.columns)))
-    return " ".join(parts + _order_text(stmt))
-
-
-def _column_text(column: str | RoiCount) -> str:
-    return _name(column) if isinstance(column, str) else _operand_text(column)
-
-
-def _aggregate_text(aggregate: Aggregate) -> str:
-    if aggregate.field is None:
-        return aggregate.function
-    return f"{aggregate.function}({_column_text(aggregate.field)})"
-
-
-def _order_text(stmt: Statement) -> list[str]:
-    """The ``order by`` and ``limit`` clauses of any statement."""
-    parts = []
-    order: tuple[OrderKey, ...] = stmt.order_by  # type: ignore[attr-defined]
-    if order:
-        keys = (_column_text(k.field) + (" desc" if k.descending else "") for k in order)
-        parts.append("order by " + ", ".join(keys))
-    limit: int | None = stmt.limit  # type: ignore[attr-defined]
-    if limit is not None:
-        parts.append(f"limit {limit}")
-    return parts
 
 
 def _label_of(token: Token) -> Label:
     return "Segment" if token.type == "SEGMENTS" else "Neuron"
-
-
-def _connections_text(stmt: Connections) -> str:
-    parts = ["connections", *_sides_text(stmt)]
-    if stmt.rois is not None:
-        parts.append("in rois " + _list_text(stmt.rois))
-    if stmt.per_roi:
-        parts.append("per roi")
-    if stmt.group_keys:
-        parts.append("group by " + ", ".join(map(_name, stmt.group_keys)))
-    return " ".join(parts + _order_text(stmt))
-
-
-def _sides_text(stmt: Connections | SynapseConnections) -> list[str]:
-    parts = []
-    pre, post = stmt.upstream_label, stmt.downstream_label
-    if pre != post:
-        parts.append(f"of {pre.lower()}s to {post.lower()}s")
-    elif pre == "Segment":
-        parts.append("of segments")
-    for keyword, pred in (("from", stmt.upstream), ("to", stmt.downstream), ("where", stmt.where)):
-        if pred != TRUE:
-            parts.append(f"{keyword} {_pred_text(pred, 0)}")
-    return parts
-
-
-def _owned_text(stmt: Synapses | Mitochondria) -> str:
-    parts = ["synapses" if isinstance(stmt, Synapses) else "mitochondria"]
-    if stmt.label == "Segment":
-        parts.append("of segments")
-        if stmt.neurons != TRUE:
-            parts.append(_pred_text(stmt.neurons, 0))
-    elif stmt.neurons != TRUE:
-        parts.append("of " + _pred_text(stmt.neurons, 0))
-    if stmt.where != TRUE:
-        parts.append("where " + _pred_text(stmt.where, 0))
-    if not stmt.primary_only:
-        parts.append("all rois")
-    if isinstance(stmt, Synapses) and stmt.closest_mitochondria:
-        parts.append("with closest mitochondria")
-    return " ".join(parts + _order_text(stmt))
-
-
-def _synapse_connections_text(stmt: SynapseConnections) -> str:
-    parts = ["synapse connections", *_sides_text(stmt)]
-    if stmt.rois is not None:
-        parts.append("in rois " + _list_text(stmt.rois))
-    if stmt.min_total_weight != 1:
-        parts.append(f"min weight {stmt.min_total_weight}")
-    if not stmt.primary_only:
-        parts.append("all rois")
-    if stmt.closest_mitochondria:
-        parts.append("with closest mitochondria")
-    return " ".join(parts + _order_text(stmt))
-
-
-def _pred_text(pred: Predicate, level: int) -> str:
-    """``level``: 0 anywhere, 1 inside a conjunction (a disjunction needs parentheses)."""
-    if isinstance(pred, Or):
-        text = " or ".join(_pred_text(item, 1) for item in pred.items)
-        return f"({text})" if level else text
-    if isinstance(pred, And):
-        return " and ".join(_pred_text(item, 1) for item in pred.items)
-    if isinstance(pred, Not):
-        return _negation_text(pred.item)
-    if isinstance(pred, Const):
-        return "true" if pred.value else "false"
-    return _leaf_text(pred)
-
-
-def _negation_text(item: Predicate) -> str:
-    if isinstance(item, Compare) and item.op is CompareOp.EQ:
-        if item.value is True and isinstance(item.operand, Prop):
-            return "not " + _name(item.operand.name)
-        return f"{_operand_text(item.operand)} != {_value_text(item.value)}"
-    if isinstance(item, IsNull):
-        return f"{_name(item.operand.name)} is not null"
-    if isinstance(item, IsIn):
-        return f"{_operand_text(item.operand)} not in {_list_text(item.values)}"
-    if isinstance(item, (And, Or)):
-        return f"not ({_pred_text(item, 0)})"
-    return "not " + _leaf_text(item)
-
-
-def _leaf_text(pred: Predicate) -> str:
-    if isinstance(pred, Compare):
-        if pred.op is CompareOp.EQ and pred.value is True and isinstance(pred.operand, Prop):
-            return _name(pred.operand.name)
-        return f"{_operand_text(pred.operand)} {pred.op.value} {_value_text(pred.value)}"
-    if isinstance(pred, IsIn):
-        return f"{_operand_text(pred.operand)} in {_list_text(pred.values)}"
-    if isinstance(pred, Matches):
-        text = f"{_name(pred.operand.name)} =~ {_string_text(pred.pattern)}"
-        return text + " ignore case" if pred.ignore_case else text
-    if isinstance(pred, StringTest):
-        return f"{_name(pred.operand.name)} {pred.op.value} {_string_text(pred.value)}"
-    if isinstance(pred, IsNull):
-        return f"{_name(pred.operand.name)} is null"
-    if isinstance(pred, ContainsAny):
-        return f"{_name(pred.operand.name)} contains any {_list_text(pred.values)}"
-    if isinstance(pred, InRoi):
-        return f"roi({_string_text(pred.roi)})"
-    raise InvalidArgument(f"to_text() cannot print {type(pred).__name__} {pred!r}")
-
-
-_CALLS = {
-    (Entity.NEURON, "post"): "inputs",
-    (Entity.NEURON, "pre"): "outputs",
-    (Entity.EDGE, "post"): "roi_weight",
-}
-
-
-def _operand_text(operand: Prop | RoiCount) -> str:
-    if isinstance(operand, Prop):
-        return _name(operand.name)
-    function = _CALLS.get((operand.entity, operand.side))
-    if function is None:
-        raise InvalidArgument(
-            f"{operand!r} has no text form: a connection's ROI weight counts post synapses "
-            "(roi_weight)"
-        )
-    return f"{function}({_string_text(operand.roi)})"
-
-
-def _name(name: str) -> str:
-    if _PLAIN_NAME.fullmatch(name) and name.lower() not in KEYWORDS:
-        return name
-    return "`" + name.replace("`", "``") + "`"
-
-
-def _value_text(value: Value) -> str:
-    if isinstance(value, str):
-        return _string_text(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)  # shortest exact form; always has '.' or 'e', so it reads back a float
-    return str(value)
-
-
-def _list_text(values: Iterable[Value]) -> str:
-    return "[" + ", ".join(_value_text(v) for v in values) + "]"
-
-
-_STRING_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _string_text(value: str) -> str:
-    if value.isprintable() and '"' not in value and "\\" not in value:
-        return f'"{value}"'
-    out = ['"']
-    for char in value:
-        escape = _STRING_ESCAPES.get(char)
-        if escape is not None:
-            out.append(escape)
-        elif char.isprintable():
-            out.append(char)
-        elif ord(char) <= 0xFFFF:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(f"\\U{ord(char):08x}")
-    out.append('"')
-    return "".join(out)
