@@ -420,7 +420,7 @@ def test_documented_fetch_simple_connections(documented: Any) -> None:
 def test_per_roi_rows_never_list_not_primary(db: Embedded) -> None:
     """neuPrint's roiInfo has no NotPrimary key, so neither do `per roi` rows on the embedded
     engine (the store keeps the remainder rows for compat's own NotPrimary computation)."""
-    from neuprint_dsl.cypher.dialects import STORE_NOT_PRIMARY
+    from neuprint_dsl.cypher.layout import STORE_NOT_PRIMARY
     from neuprint_dsl.embedded.rois import NOT_PRIMARY
 
     assert STORE_NOT_PRIMARY == NOT_PRIMARY

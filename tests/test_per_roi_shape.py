@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from neuprint_dsl import E, N, QueryTypeError, connections, neurons
 from neuprint_dsl.cypher import to_cypher
-from neuprint_dsl.cypher.dialects import Ladybug, reads_only_roi_weights
+from neuprint_dsl.cypher.dialects import Ladybug
+from neuprint_dsl.cypher.layout import reads_only_roi_weights
 from neuprint_dsl.expr import TRUE, Entity, Predicate
 from neuprint_dsl.interpret import connection_rows
 from neuprint_dsl.query import Connections
@@ -237,7 +238,7 @@ def test_arrow_sort_orders_strings_as_ladybug(names: list[str]) -> None:
     """The transport's sort and Ladybug's ORDER BY put ROI names in the same order."""
     import ladybug
 
-    from neuprint_dsl.transports.embedded import exact_frame
+    from neuprint_dsl.transports.ladybug import exact_frame
 
     names = [n for n in names if _storable(n)]
     conn = ladybug.Connection(ladybug.Database(":memory:"))

@@ -29,11 +29,11 @@ Example:
 
 from __future__ import annotations
 
-from ..expr import TRUE, Entity, Predicate, PredicateLike
+from ..expr import TRUE, Entity, PredicateLike
 from ..query import SYNAPSE_COLUMNS, Label, Synapses
+from ..schema import GraphSchema
 from .compiler import CypherCompiler
-from .dialects import Dialect, get_dialect
-from .schema import GraphSchema
+from .dialects import Dialect
 from .statement import CypherStatement
 
 __all__ = ["MEAN_SYNAPSE_COLUMNS", "mean_synapses_cypher", "synapse_rows_cypher"]
@@ -72,11 +72,7 @@ def mean_synapses_cypher(
         primary_only=primary_only if by_roi else True,
         label=label,
     )
-    compiler = CypherCompiler(get_dialect(dialect), schema)
-    if schema is not None:
-        from ..validate import validate  # imported here: validate imports this package
-
-        validate(statement, schema)
+    compiler = CypherCompiler.checked(statement, dialect, schema)
     return _aggregate(compiler, statement, by_roi)
 
 
@@ -104,42 +100,25 @@ def synapse_rows_cypher(
         ('bodyId', 'type', 'roi', 'x', 'y', 'z', 'confidence')
     """
     statement = Synapses(neurons, where, primary_only=primary_only, label=label)
-    compiler = CypherCompiler(get_dialect(dialect), schema)
-    if schema is not None:
-        from ..validate import validate  # imported here: validate imports this package
-
-        validate(statement, schema)
-    return compiler.synapses(statement, ordered=False)
-
-
-def _match(compiler: CypherCompiler, stmt: Synapses) -> str:
-    """The MATCH and WHERE clauses of ``compiler.synapses(stmt)`` and its ROI binding;
-    returns the expression of the ``roi`` column."""
-    d = compiler.dialect
-    compiler.line(f"MATCH {d.node_pattern('n', stmt.label)}")
-    compiler.where([(stmt.neurons, {Entity.NEURON: "n"})])
-    compiler.line(f"MATCH {d.synapse_pattern('n', 's')}")
-    where: Predicate = stmt.where
-    compiler._point_where(["n", "s"], [(where, {Entity.SYNAPSE: "s"})])
-    return compiler._point_rois(["n", "s"], "s", stmt.primary_only)
+    return CypherCompiler.checked(statement, dialect, schema).synapses(statement, ordered=False)
 
 
 def _aggregate(compiler: CypherCompiler, stmt: Synapses, by_roi: bool) -> CypherStatement:
     """The MATCH and WHERE clauses of ``compiler.synapses(stmt)``, then the aggregation."""
     d = compiler.dialect
-    compiler._require("synapses", mito=False)
-    roi = _match(compiler, stmt)
-    returned = [f"{compiler._read('n', 'bodyId')} AS bodyId"]
+    compiler.require_data("synapses", mito=False)
+    roi = compiler.match_synapses(stmt)
+    returned = [f"{compiler.read('n', 'bodyId')} AS bodyId"]
     if by_roi:
         returned.append(roi if roi == "roi" else f"{roi} AS roi")
     returned += [
-        f"{compiler._point_read('s', 'type', Entity.SYNAPSE)} AS type",
+        f"{compiler.read_point('s', 'type', Entity.SYNAPSE)} AS type",
         "count(*) AS count",
         *(f"avg({d.coordinate('s', a)}) AS {a}" for a in "xyz"),
-        f"avg({compiler._point_read('s', 'confidence', Entity.SYNAPSE)}) AS confidence",
+        f"avg({compiler.read_point('s', 'confidence', Entity.SYNAPSE)}) AS confidence",
     ]
     compiler.line("RETURN " + ", ".join(returned))
     columns = (
         MEAN_SYNAPSE_COLUMNS if by_roi else tuple(c for c in MEAN_SYNAPSE_COLUMNS if c != "roi")
     )
-    return compiler._finish(columns)
+    return compiler.finish(columns)
