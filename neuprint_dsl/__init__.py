@@ -3,6 +3,19 @@
 One expression, written in Python or as text, compiles to neuPrint Cypher, to the embedded
 engine's Cypher, or to a DVID ``neuronjson`` query.
 
+This module is the top layer (L8, with ``cli``): it re-exports the public names and wires
+two seams, nothing else. Importing it registers the printer, the Cypher compiler and the
+interpreter with :mod:`neuprint_dsl.hooks` (so ``expr`` nodes can print, compile and
+evaluate themselves without importing them), and makes ``neuprint_dsl.embedded`` the
+function that opens the embedded engine (:mod:`neuprint_dsl.embedded` stays importable as
+the store's package). The layers, lowest first: foundation (errors, values, patterns, hooks,
+progress, cache, version), language (expr, fields, query, schema, text, interpret,
+normalize, validate), compilers (backends, cypher, neuronjson), shaping (frames), execution
+(transports.base, execute), backends (transports, neuprinthttp, dvid, http_session,
+embedded), presentation (display, plot, graph), compat, then cli and this module. Each
+package's docstring lists its modules and what it may import; README's Layout section and
+docs/architecture.md describe them; tests/test_layering.py checks the import graph.
+
 Example:
     >>> from neuprint_dsl import N, parse
     >>> mbons = N.type.matches("MBON.*") & N.roi("MB(R)") & ~N.cropped
@@ -13,12 +26,12 @@ Example:
 from __future__ import annotations
 
 from . import plot as plot  # neuprint_dsl.plot.connectivity_matrix (matplotlib loaded on use)
-from .cypher import CypherStatement, GraphSchema, to_cypher
+from .cypher import CypherStatement, to_cypher
 
 # the function embedded(path=None) -> Embedded replaces the subpackage as this package's
-# attribute (the subpackage stays importable by name; see neuprint_dsl/embedded/__init__.py)
-from .embedded import embedded as embedded
-from .embedded import open_database as open_embedded
+# attribute (the subpackage stays importable by name); the root wires the store and its
+# transport together: neuprint_dsl.embedded.open_database (see neuprint_dsl/embedded/__init__.py)
+from .embedded import attach_opener as _attach_opener
 from .errors import (
     CapabilityError,
     DNFTooLarge,
@@ -59,8 +72,14 @@ from .query import (
     synapse_connections,
     synapses,
 )
+from .schema import GraphSchema
 from .text import parse, to_text
 from .transports import Embedded
+from .transports.ladybug import embedded as embedded
+from .transports.ladybug import open_database as open_embedded
+from .version import __version__ as __version__
+
+_attach_opener(open_embedded, embedded)  # neuprint_dsl.embedded.open_database, and attributes
 
 __all__ = [
     "FALSE",
@@ -120,5 +139,3 @@ __all__ = [
     "to_nnf",
     "to_text",
 ]
-
-__version__ = "0.1.0"

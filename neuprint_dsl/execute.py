@@ -1,4 +1,24 @@
-"""The executor: compile for a transport's dialect, run, and shape the result.
+"""The executor: any statement on any transport: compile for its backend, run, shape.
+
+One pipeline for every backend (DESIGN section 7):
+
+1. :func:`as_statement`: a statement from a statement, query text or neuron predicate;
+2. compile for the backend the transport's ``dialect`` names
+   (:func:`neuprint_dsl.backends.get_backend`): Cypher (:func:`~neuprint_dsl.cypher.to_cypher`
+   with the transport's schema, which refuses unknown names before anything runs) or a DVID
+   neuronjson plan (:func:`~neuprint_dsl.neuronjson.compile_statement`);
+3. ``transport.execute``: the transport moves the query and the answer, nothing else;
+4. shape (:mod:`neuprint_dsl.frames`): a Cypher table gets explicit dtypes; DVID records
+   are filtered by the plan's residual, then ordered, grouped and limited.
+
+Transports offer the pipeline as their ``run`` and ``plan`` methods through :class:`Runs`
+(one implementation for all). This module imports no transport: what only some transports
+can do (sort rows themselves, return cheaper dtypes) are optional capabilities named in
+:mod:`neuprint_dsl.transports.base`.
+
+Layer L4. May import: L0-L3 (errors, backends, expr, query, text, interpret, cypher,
+neuronjson, frames) and ``transports.base`` for types only. Never: a concrete transport,
+``embedded``, ``compat``, ``cli``.
 
 Example:
     >>> from neuprint_dsl import N
@@ -9,15 +29,18 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .backends import Language, get_backend
 from .cypher import CypherStatement, to_cypher
 from .errors import InvalidArgument
 from .expr import Predicate, as_predicate
-from .frames import shape
+from .frames import records_frame, shape_statement
 from .interpret import statement_order
+from .neuronjson import SHOW, NeuronJsonPlan, compile_statement
 from .query import (
     STATEMENT_TYPES,
     Connections,
@@ -25,30 +48,27 @@ from .query import (
     Neurons,
     SynapseConnections,
     Synapses,
-    column_name,
 )
 from .text import parse
-from .transports.base import CypherTransport
 
-Statement = Neurons | Connections | Synapses | SynapseConnections | Mitochondria
+if TYPE_CHECKING:
+    from .transports.base import CypherTransport, NeuronJsonStore, SortKeys, Transport
 
-#: Kinds of the columns of synapse-level statements (locations and sizes are never missing).
-_POINT_KINDS = {
-    "type": "str",
-    "roi": "str",
-    "confidence": "float",
-    "mitoType": "str",
-    "distance": "float",
-    "r0": "float",
-    "r1": "float",
-    "r2": "float",
-    "mitoSize": "int",
-}
-_REQUIRED_INTS = frozenset({"x", "y", "z", "x_pre", "y_pre", "z_pre", "x_post", "y_post", "z_post"})
+__all__ = ["Runnable", "Runs", "as_statement", "compile_for", "run"]
+
+#: What the executor runs: any statement a backend compiles (``neurons``, ``connections``,
+#: ``synapses``, ``synapse_connections``, ``mitochondria``).
+Runnable = Neurons | Connections | Synapses | SynapseConnections | Mitochondria
 
 
-def as_statement(query: Any) -> Statement:
-    """A statement from a statement, query text, or a neuron predicate (``neurons where``)."""
+def as_statement(query: Any) -> Runnable:
+    """A statement from a statement, query text, or a neuron predicate (``neurons where``).
+
+    Example:
+        >>> from neuprint_dsl import N
+        >>> as_statement(N.pre > 5).where == (N.pre > 5)
+        True
+    """
     if isinstance(query, str):
         query = parse(query)
     if isinstance(query, STATEMENT_TYPES):
@@ -60,50 +80,158 @@ def as_statement(query: Any) -> Statement:
     )
 
 
-def run(transport: CypherTransport, query: Any) -> pd.DataFrame:
-    """Run ``query`` on ``transport`` and return a DataFrame with explicit dtypes and
-    neuprint-python's column names.
+def run(
+    transport: Transport,
+    query: Any,
+    *,
+    strict: bool = False,
+    show: str | None = None,
+    bodyid_column: str | None = None,
+) -> pd.DataFrame:
+    """Run ``query`` (a statement, query text or neuron predicate) on ``transport`` and
+    return a DataFrame with explicit dtypes and neuprint-python's column names.
 
-    When the transport knows its dataset's schema (always for the embedded engine; for
-    neuPrint from the ``:Meta`` node), a field, ROI, column or ``order by`` key the dataset
-    lacks raises :class:`~neuprint_dsl.errors.UnknownField` /
+    On a Cypher backend, when the transport knows its dataset's schema (always for the
+    embedded engine; for neuPrint from the ``:Meta`` node), a field, ROI, column or
+    ``order by`` key the dataset lacks raises :class:`~neuprint_dsl.errors.UnknownField` /
     :class:`~neuprint_dsl.errors.UnknownROI`, and a comparison of the wrong kind
     :class:`~neuprint_dsl.errors.QueryTypeError`, before the query is sent.
+
+    On a DVID neuronjson store (``neurons`` statements only): one row per body, the body id
+    column first (``bodyid``, or ``bodyid_column``: ``"bodyId"`` names it as neuPrint does),
+    sorted by body id unless the statement orders otherwise; ``show`` keeps ``*_user``/
+    ``*_time`` fields (``"user"``, ``"time"`` or ``"all"``); ``strict=True`` raises
+    :class:`~neuprint_dsl.errors.CapabilityError` instead of filtering on the client.
+    ``show`` and ``bodyid_column`` are refused on Cypher backends, whose answers are exact
+    (``strict`` holds there always).
 
     Example:
         >>> import tempfile
         >>> from neuprint_dsl import N, neurons
         >>> from neuprint_dsl.embedded import load
         >>> from neuprint_dsl.embedded.sample import generate_sample
-        >>> from neuprint_dsl.transports import Embedded
+        >>> from neuprint_dsl.transports import Embedded, LocalNeuronJson
         >>> with tempfile.TemporaryDirectory() as tmp:
         ...     _ = generate_sample(tmp, neurons=40, edges=100, seed=3)
         ...     with Embedded(load(tmp, f"{tmp}/graph.lbug")) as db:
         ...         df = run(db, neurons(N.type == "APL", columns=["bodyId", "pre"]))
         >>> [str(t) for t in df.dtypes]
         ['int64', 'Int64']
+        >>> store = LocalNeuronJson([{"bodyid": 5, "type": "KC"}, {"bodyid": 4}])
+        >>> run(store, 'type = "KC"', bodyid_column="bodyId").to_dict("list")
+        {'bodyId': [5], 'type': ['KC']}
     """
+    pipeline = _PIPELINES[get_backend(transport.dialect).language]
+    return pipeline(transport, query, strict, show, bodyid_column)
+
+
+def compile_for(transport: Transport, query: Any, *, strict: bool = False) -> Any:
+    """What :func:`run` sends for ``query`` on ``transport``: a
+    :class:`~neuprint_dsl.cypher.CypherStatement` compiled with the transport's schema, or a
+    :class:`~neuprint_dsl.neuronjson.NeuronJsonPlan` (its server query and residual).
+
+    Example:
+        >>> from neuprint_dsl import N
+        >>> from neuprint_dsl.transports import LocalNeuronJson, Recording
+        >>> compile_for(LocalNeuronJson([]), N.pre > 5)
+        <neuronjson /all residual pre > 5>
+        >>> compile_for(Recording(dialect="ladybug"), N.pre > 5).params
+        {'pre': 5}
+    """
+    compile_ = _COMPILERS[get_backend(transport.dialect).language]
+    return compile_(transport, as_statement(query), strict)
+
+
+class Runs:
+    """The ``run`` and ``plan`` methods of every transport: the executor, written once.
+
+    A transport class inherits this and provides the protocol of its backend's language
+    (:class:`~neuprint_dsl.transports.base.CypherTransport` or
+    :class:`~neuprint_dsl.transports.base.NeuronJsonStore`).
+    """
+
+    def run(
+        self: Transport,
+        query: Any,
+        *,
+        strict: bool = False,
+        show: str | None = None,
+        bodyid_column: str | None = None,
+    ) -> pd.DataFrame:
+        """Run a statement, query text or neuron predicate; returns a typed DataFrame
+        (:func:`neuprint_dsl.execute.run`: ``show`` and ``bodyid_column`` are options of
+        DVID neuronjson stores).
+
+        Example:
+            >>> from neuprint_dsl.transports import LocalNeuronJson
+            >>> LocalNeuronJson([{"bodyid": 5, "type": "KC"}]).run(
+            ...     'type = "KC"', bodyid_column="bodyId").columns.tolist()
+            ['bodyId', 'type']
+        """
+        return run(self, query, strict=strict, show=show, bodyid_column=bodyid_column)
+
+    def plan(self: Transport, query: Any, strict: bool = False) -> Any:
+        """What :meth:`run` would send for ``query`` (:func:`compile_for`): a compiled
+        Cypher statement, or a DVID neuronjson plan.
+
+        Example:
+            >>> from neuprint_dsl.transports import LocalNeuronJson
+            >>> print(LocalNeuronJson([]).plan('type = "KC" and pre > 5').explain())
+            neuronjson plan for: type = "KC" and pre > 5
+              server: GET /query {"type": "KC"}
+              client: keep records where type = "KC" and pre > 5
+              why: pre > 5: DVID has no range tests
+        """
+        return compile_for(self, query, strict=strict)
+
+
+# -- Cypher ---------------------------------------------------------------------------------
+
+
+def _run_cypher(
+    transport: CypherTransport,
+    query: Any,
+    strict: bool,
+    show: str | None,
+    bodyid_column: str | None,
+) -> pd.DataFrame:
+    """Compile for the transport's dialect (checked against its schema), execute, shape."""
+    for name, value in (("show", show), ("bodyid_column", bodyid_column)):
+        if value is not None:
+            raise InvalidArgument(
+                f"{name}= is an option of DVID neuronjson stores, not of {transport.dialect} "
+                "transports"
+            )
     statement = as_statement(query)
     schema = transport.schema  # a neuPrint transport fetches it once, on first use
     # with a schema, to_cypher validates the names and kinds: nothing runs if one is unknown
     compiled = to_cypher(statement, transport.dialect, schema=schema)
     sorted_here = _sort_in_transport(statement, compiled, transport)
     if sorted_here is not None:
-        table = transport.execute(sorted_here[0], order=sorted_here[1])  # type: ignore[call-arg]
+        table = transport.execute_sorted(*sorted_here)  # type: ignore[attr-defined]
     else:
-        table = transport.execute(compiled)
-    if isinstance(statement, (Neurons, Connections)):
-        kinds = schema.node_kinds() if schema is not None else {}
-        return shape(table.to_frame(), kinds, required_ints=_never_missing(statement))
-    kinds, required = _point_columns(statement)
-    return shape(table.to_frame(), kinds, required_ints=required)
+        # a transport that can return cheaper dtypes for a table shaped at once (TypesLater)
+        execute = getattr(transport, "execute_to_shape", None) or transport.execute
+        table = execute(compiled)
+    node_kinds = schema.node_kinds() if schema is not None else None
+    return shape_statement(table.to_frame(), statement, node_kinds)
+
+
+def _compile_cypher(
+    transport: CypherTransport, statement: Runnable, strict: bool
+) -> CypherStatement:
+    """``statement`` in the transport's dialect; with the transport's schema (a neuPrint
+    transport fetches it once, on first use), unknown names and kinds are refused here,
+    before anything runs. Cypher answers are exact: ``strict`` changes nothing."""
+    return to_cypher(statement, transport.dialect, schema=transport.schema)
 
 
 def _sort_in_transport(
-    statement: Statement, compiled: CypherStatement, transport: CypherTransport
-) -> tuple[CypherStatement, list[tuple[str, bool]]] | None:
-    """For per-ROI connection rows on the embedded engine: ``compiled`` without its final
-    ORDER BY, and the keys the transport sorts the engine's Arrow result by instead (the
+    statement: Runnable, compiled: CypherStatement, transport: CypherTransport
+) -> tuple[CypherStatement, SortKeys] | None:
+    """For per-ROI connection rows on a transport that sorts rows itself
+    (:class:`~neuprint_dsl.transports.base.SortsRows`, the embedded engine): ``compiled``
+    without its final ORDER BY, and the keys the transport sorts the result by instead (the
     same order: the keys are the result columns ``bodyId_pre``, ``bodyId_post``, ``roi``,
     ``weight``, never null, and together unique; measured 2x faster than Ladybug's ORDER BY
     at 100,000+ rows, docs/embedded.md). ``None``: the engine sorts.
@@ -111,11 +239,10 @@ def _sort_in_transport(
     Example:
         >>> from neuprint_dsl import N, connections
         >>> from neuprint_dsl.cypher import to_cypher
-        >>> from neuprint_dsl.transports import Embedded
         >>> stmt = connections(N.type == "KC", per_roi=True)
-        >>> class Lb:  # a stand-in embedded transport
+        >>> class Lb:  # a stand-in transport that sorts rows itself
         ...     dialect = "ladybug"
-        ...     execute = Embedded.execute
+        ...     def execute_sorted(self, statement, order): ...
         >>> stripped, keys = _sort_in_transport(stmt, to_cypher(stmt, "ladybug"), Lb())
         >>> stripped.text.splitlines()[-1], keys[:2]
         ('RETURN n.bodyId AS bodyId_pre, m.bodyId AS bodyId_post, roi, roi_weight AS weight', [('bodyId_pre', False), ('bodyId_post', False)])
@@ -125,8 +252,8 @@ def _sort_in_transport(
         and statement.per_roi
         and not statement.group_keys
         and statement.limit is None
-        and compiled.dialect == "ladybug"
-        and getattr(type(transport), "execute", None) is _embedded_execute()
+        and compiled.dialect == transport.dialect
+        and callable(getattr(transport, "execute_sorted", None))
     ):
         return None
     parts = compiled.parts
@@ -146,38 +273,47 @@ def _sort_in_transport(
 _PER_ROI_COLUMNS = frozenset({"bodyId_pre", "bodyId_post", "roi", "weight"})
 
 
-def _embedded_execute() -> Any:
-    from .transports.embedded import Embedded
-
-    return Embedded.execute
+# -- DVID neuronjson ------------------------------------------------------------------------
 
 
-def _never_missing(statement: Neurons | Connections) -> frozenset[str]:
-    """Int columns of neurons and connections that are never missing: counts (of a group,
-    of neurons, of connections) and returned ROI counts (a missing ROI counts 0)."""
-    if isinstance(statement, Connections):
-        return _GROUP_COUNTS if statement.group_keys else frozenset()
-    names = {column_name(c) for c in statement.columns or () if not isinstance(c, str)}
-    names |= {a.name for a in statement.aggregates if a.function == "count"}
-    return frozenset(names)
+def _run_neuronjson(
+    store: NeuronJsonStore,
+    query: Any,
+    strict: bool,
+    show: str | None,
+    bodyid_column: str | None,
+) -> pd.DataFrame:
+    """Compile a ``neurons`` statement to a plan, send its widest exact query (or nothing,
+    when it matches nothing), filter the records by its residual, shape the rows."""
+    if show not in SHOW:
+        raise InvalidArgument(f"show must be one of {SHOW}, not {show!r}")
+    if bodyid_column is None:
+        bodyid_column = "bodyid"
+    if not isinstance(bodyid_column, str) or not bodyid_column:
+        raise InvalidArgument(f"bodyid_column must be a column name, not {bodyid_column!r}")
+    statement = as_statement(query)
+    plan = _neuronjson_plan(store, statement, strict)
+    assert isinstance(statement, Neurons)  # compile_statement refuses any other
+    records = [] if plan.matches_nothing else store.execute(plan.query, show)
+    return records_frame(
+        plan.filter(records), statement, plan.field_names, bodyid_column=bodyid_column
+    )
 
 
-_GROUP_COUNTS = frozenset({"n_pre", "n_post", "n_connections"})
+def _neuronjson_plan(store: NeuronJsonStore, statement: Runnable, strict: bool) -> NeuronJsonPlan:
+    """The DVID plan of a ``neurons`` statement with the store's field names and kinds."""
+    return compile_statement(statement, strict, field_names=store.field_names, kinds=store.kinds)
 
 
-def _point_columns(
-    statement: Synapses | SynapseConnections | Mitochondria,
-) -> tuple[dict[str, str], frozenset[str]]:
-    """Column kinds of a synapse-level statement, and the int columns never missing."""
-    kinds = dict(_POINT_KINDS)
-    if isinstance(statement, SynapseConnections):
-        if not statement.primary_only:
-            kinds["roi"] = "list"
-        kinds.update(mx="int", my="int", mz="int")  # missing without a closest mitochondrion
-        return kinds, _REQUIRED_INTS
-    required = {"x", "y", "z"}
-    if isinstance(statement, Mitochondria):
-        required.add("size")
-    elif statement.closest_mitochondria:
-        required |= {"size", "mx", "my", "mz"}
-    return kinds, frozenset(required)
+#: the compiler of each query language (the backend's, :mod:`neuprint_dsl.backends`)
+_COMPILERS: dict[Language, Callable[[Any, Runnable, bool], CypherStatement | NeuronJsonPlan]] = {
+    Language.CYPHER: _compile_cypher,
+    Language.NEURONJSON: _neuronjson_plan,
+}
+
+
+#: the pipeline of each query language (the backend's, :mod:`neuprint_dsl.backends`)
+_PIPELINES: dict[Language, Callable[[Any, Any, bool, str | None, str | None], pd.DataFrame]] = {
+    Language.CYPHER: _run_cypher,
+    Language.NEURONJSON: _run_neuronjson,
+}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from neuprint_dsl import E, N, to_neuronjson
 from neuprint_dsl.errors import DNFTooLarge, QueryTypeError
 from neuprint_dsl.expr import FALSE, TRUE, Predicate, and_, not_, or_
-from neuprint_dsl.neuronjson import _dnf, _unique
+from neuprint_dsl.neuronjson.compiler import _dnf, _unique
 from neuprint_dsl.normalize import MAX_DNF_CLAUSES, dnf_clauses
 
 from .strategies import predicates

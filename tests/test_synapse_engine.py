@@ -29,14 +29,14 @@ from neuprint_dsl import (
     synapse_connections,
     synapses,
 )
-from neuprint_dsl.compat.synapses import _is_sorted
+from neuprint_dsl.compat.tables import is_sorted as _is_sorted
 from neuprint_dsl.cypher.synapse_aggregate import mean_synapses_cypher
 from neuprint_dsl.embedded import load
 from neuprint_dsl.embedded.rois import ancestors
 from neuprint_dsl.embedded.sample import generate_sample
 from neuprint_dsl.errors import QueryTypeError
 from neuprint_dsl.expr import Predicate
-from neuprint_dsl.transports.embedded import exact_frame
+from neuprint_dsl.transports.ladybug import exact_frame
 
 from .strategies import predicates
 from .test_engine import _predicate_values, _storable

@@ -4,11 +4,30 @@
 synthetic sample, generating and loading it into the cache directory on first use (nothing is
 downloaded). ``load(export_dir, db_path)`` builds a database from a neuPrint export.
 
+Modules (layer L5, the store):
+
+* ``tables``: the files of an export and every table's columns, written once
+* ``csv_files``: reading CSV files, typed and fast, with exact errors (file, line, column)
+* ``export``: reading and checking an export directory (neurons and connections)
+* ``synapse_export``: reading and checking its synapse and mitochondrion files
+* ``build``: loading an export into a Ladybug database, all or nothing (schema, ``COPY``,
+  manifest, checks of a built database)
+* ``rois``: the hemibrain's ROI names and hierarchy
+* ``sample``: the deterministic synthetic sample (a package: vocabulary, neurons,
+  connections, synapses, writing, the cache)
+* ``meta``: neuPrint's ``Meta`` record of a database
+* ``neuprint_cypher``: neuPrint's Cypher translated to Ladybug's (``fetch_custom``)
+
+May import: L0-L2 (``errors``, ``cache``, ``progress``, ``cypher.layout``,
+``cypher.syntax``, ``cypher.literals``) and each other, without cycles. Never:
+``transports``, ``compat``, ``cli``, the package root (a database is opened as a transport
+by :mod:`neuprint_dsl.transports.ladybug`).
+
 ``neuprint_dsl.embedded`` is two things with one name, on purpose:
 
-* the **function** :func:`embedded` (defined here, typed, returning
-  :class:`~neuprint_dsl.transports.Embedded`), which the package ``neuprint_dsl`` exports as
-  its attribute ``embedded``: ``neuprint_dsl.embedded()`` and
+* the **function** ``embedded(path=None)`` (defined in :mod:`neuprint_dsl.transports.ladybug`,
+  typed, returning :class:`~neuprint_dsl.transports.Embedded`), which the package
+  ``neuprint_dsl`` exports as its attribute ``embedded``: ``neuprint_dsl.embedded()`` and
   ``from neuprint_dsl import embedded`` give the function, and mypy checks calls to it;
 * this **subpackage**, importable by its dotted name as always:
   ``from neuprint_dsl.embedded import load`` and
@@ -18,13 +37,19 @@ downloaded). ``load(export_dir, db_path)`` builds a database from a neuPrint exp
 Python binds a subpackage to its parent's attribute only when the subpackage is first
 imported; ``neuprint_dsl/__init__.py`` imports it first and then rebinds the attribute to the
 function, so later imports never undo that. mypy follows the same rule: an explicit name in
-``neuprint_dsl/__init__.py`` wins over the submodule of that name. For code that reads the
-subpackage through the attribute (``neuprint_dsl.embedded.load``, or
-``import neuprint_dsl.embedded.sample as s``), the function also carries this subpackage's
-public names (``load``, ``default_database``, ``open_database``) and submodules as attributes
-at run time; typed code should import them from ``neuprint_dsl.embedded`` instead. (Python
-resolves ``import neuprint_dsl.embedded as x`` through the attribute too, so ``x`` is the
-function; ``importlib.import_module("neuprint_dsl.embedded")`` gives the subpackage.)
+``neuprint_dsl/__init__.py`` wins over the submodule of that name.
+
+This subpackage is the store, below the transports, and never imports them; opening a
+database as a transport is :func:`neuprint_dsl.transports.ladybug.open_database`. The package
+root wires the two together once, with :func:`attach_opener`: it binds ``open_database``
+here (so ``from neuprint_dsl.embedded import open_database`` works as always; typed code that
+wants the return type ``Embedded`` uses ``neuprint_dsl.open_embedded``), and gives the
+function ``neuprint_dsl.embedded`` this subpackage's public names (``load``,
+``default_database``, ``open_database``) and submodules as attributes, for code that reads
+the subpackage through the attribute (``neuprint_dsl.embedded.load``, or
+``import neuprint_dsl.embedded.sample as s``; not seen by mypy). (Python resolves
+``import neuprint_dsl.embedded as x`` through the attribute too, so ``x`` is the function;
+``importlib.import_module("neuprint_dsl.embedded")`` gives the subpackage.)
 
 Example:
     >>> import tempfile
@@ -41,16 +66,16 @@ Example:
 from __future__ import annotations
 
 import importlib
+import pkgutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from .build import SCHEMA_VERSION, Progress, load_export
+from ..progress import Progress
+from .build import SCHEMA_VERSION, load_export
 from .sample import DEFAULT_SAMPLE, cache_dir, ensure_sample
 
-if TYPE_CHECKING:
-    from ..transports.embedded import Embedded
-
-__all__ = ["default_database", "embedded", "load", "open_database"]
+__all__ = ["attach_opener", "default_database", "load", "open_database"]
 
 _DB_FILE = "graph.lbug"
 
@@ -82,38 +107,35 @@ def default_database(progress: Progress | None = None) -> Path:
     return path
 
 
-def open_database(path: str | Path | None = None, *, progress: Progress | None = None) -> Embedded:
-    """Open an embedded database (the default sample when ``path`` is ``None``)."""
-    from ..transports.embedded import Embedded
+class Opener(Protocol):
+    """How a database is opened as a transport: ``open_database(path=None, *, progress=None)``
+    (:func:`neuprint_dsl.transports.ladybug.open_database`, returning an ``Embedded``)."""
 
-    return Embedded(default_database(progress) if path is None else path)
+    def __call__(
+        self, path: str | Path | None = None, *, progress: Progress | None = None
+    ) -> Any: ...
 
 
-def embedded(path: str | Path | None = None, *, progress: Progress | None = None) -> Embedded:
-    """Open an embedded database at ``path``, or the default synthetic sample when ``path`` is
-    ``None`` (built in the cache directory on first use; nothing is downloaded).
+#: Open an embedded database (the default sample when ``path`` is ``None``): the transport
+#: layer's :func:`neuprint_dsl.transports.ladybug.open_database`, bound here by the package
+#: root (:func:`attach_opener`) since this store never imports a transport.
+open_database: Opener
 
-    This is the function ``neuprint_dsl.embedded(...)`` (see the module docstring for how the
-    function and the subpackage share the name). ``progress`` reports the sample's first build.
+
+def attach_opener(opener: Opener, function: Callable[..., Any]) -> None:
+    """Bind ``opener`` as this subpackage's ``open_database``, and give ``function`` (the
+    callable ``neuprint_dsl.embedded``) this subpackage's public names and submodules as
+    attributes. Called once, by the package root.
 
     Example:
-        >>> import tempfile
-        >>> from neuprint_dsl import embedded
-        >>> from neuprint_dsl.embedded import load
-        >>> from neuprint_dsl.embedded.sample import generate_sample
-        >>> with tempfile.TemporaryDirectory() as tmp:
-        ...     _ = generate_sample(tmp, neurons=40, edges=100, seed=3)
-        ...     with embedded(load(tmp, f"{tmp}/graph.lbug")) as db:
-        ...         print(type(db).__name__)
-        Embedded
+        >>> import neuprint_dsl
+        >>> from neuprint_dsl.embedded import open_database
+        >>> open_database is neuprint_dsl.open_embedded is neuprint_dsl.embedded.open_database
+        True
     """
-    return open_database(path, progress=progress)
-
-
-# run-time convenience for code that reaches the subpackage through the package attribute
-# (neuprint_dsl.embedded.load, import neuprint_dsl.embedded.sample as s): not seen by mypy
-for _name in ("build", "export", "rois", "sample", "synapse_export"):
-    setattr(embedded, _name, importlib.import_module(f"{__name__}.{_name}"))
-for _name in ("load", "default_database", "open_database"):
-    setattr(embedded, _name, globals()[_name])
-del _name
+    global open_database
+    open_database = opener
+    for info in pkgutil.iter_modules(__path__):
+        setattr(function, info.name, importlib.import_module(f"{__name__}.{info.name}"))
+    for name in ("load", "default_database", "open_database"):
+        setattr(function, name, globals()[name])

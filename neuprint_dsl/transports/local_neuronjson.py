@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidArgument, LoadError
+from ..execute import Runs
 from ..neuronjson import Query, check_json_text, compile_query
-from .neuronjson_base import NeuronJsonTransport, Record, hide_metadata
+from .base import Record
+from .neuronjson_base import NeuronJsonTransport, hide_metadata
 
 
-class LocalNeuronJson(NeuronJsonTransport):
+class LocalNeuronJson(Runs, NeuronJsonTransport):
     """Annotation records held locally (e.g. the output of DVID's ``/all``), queried with
     DVID's exact matching rules; ``run()`` gives the same answer a DVID server would."""
 

@@ -1,30 +1,34 @@
-"""What every neuronjson transport shares: compile, ask the store, filter, shape.
+"""What every DVID neuronjson store shares: answer a query with records, nothing more.
 
-A subclass says how to run a ``/query`` and how to fetch ``/all``; :meth:`run` does the rest:
-compile the predicate (:func:`~neuprint_dsl.neuronjson.to_neuronjson`), send the widest exact
-query, evaluate the residual on the returned records, sort by body id and de-duplicate (DVID
-returns lexicographic order from its key-value store and repeats ids on its body-id fast path).
+A store moves JSON: :meth:`NeuronJsonTransport.execute` sends a compiled neuronjson query to
+``/query`` (or asks ``/all`` for every record) and returns the records as they come. Compiling
+the statement, filtering the records by the plan's residual and shaping the rows are the
+executor's (:mod:`neuprint_dsl.execute`, :mod:`neuprint_dsl.neuronjson`,
+:func:`neuprint_dsl.frames.records_frame`); a concrete store (:class:`LocalNeuronJson`,
+:class:`DvidHTTP`) inherits ``run`` and ``plan`` from :class:`neuprint_dsl.execute.Runs`.
+
+Example:
+    >>> from neuprint_dsl.transports import LocalNeuronJson
+    >>> LocalNeuronJson([{"bodyid": 1, "type": "KC", "type_user": "jo"}]).execute({"type": "KC"})
+    [{'bodyid': 1, 'type': 'KC'}]
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-import pandas as pd
-
-from ..errors import CapabilityError, InvalidArgument, LoadError
-from ..neuronjson import NeuronJsonPlan, Query, client_rows, to_neuronjson
-from ..query import Neurons, column_name
-
-Record = Mapping[str, Any]
-SHOW = (None, "user", "time", "all")
+from ..backends import NEURONJSON
+from ..neuronjson import Query
+from .base import Record
 
 
 class NeuronJsonTransport:
-    """Base of :class:`LocalNeuronJson` and :class:`DvidHTTP`."""
+    """Base of :class:`LocalNeuronJson` and :class:`DvidHTTP`: ``field_names`` maps DSL
+    names to the store's keys, ``kinds`` declares the kinds of further fields (both read by
+    the compiler). A subclass says how to run a ``/query`` and how to fetch ``/all``."""
 
-    dialect = "neuronjson"
+    dialect = NEURONJSON
 
     def __init__(
         self,
@@ -32,8 +36,8 @@ class NeuronJsonTransport:
         field_names: Mapping[str, str] | None = None,
         kinds: Mapping[str, str] | None = None,
     ) -> None:
-        self.field_names = dict(field_names or {})
-        self.kinds = dict(kinds or {})
+        self.field_names: Mapping[str, str] = dict(field_names or {})
+        self.kinds: Mapping[str, str] = dict(kinds or {})
 
     # -- what a store must provide ---------------------------------------------------------
 
@@ -45,122 +49,21 @@ class NeuronJsonTransport:
         """Every record (DVID's ``/all``)."""
         raise NotImplementedError
 
-    # -- the shared part -------------------------------------------------------------------
+    # -- the NeuronJsonStore protocol ------------------------------------------------------
 
-    def plan(self, query: Any, strict: bool = False) -> NeuronJsonPlan:
-        """The compiled plan for a statement, query text or neuron predicate."""
-        statement = _statement(query)
-        return to_neuronjson(
-            statement.where, strict, field_names=self.field_names, kinds=self.kinds
-        )
-
-    def run(
-        self,
-        query: Any,
-        *,
-        strict: bool = False,
-        show: str | None = None,
-        bodyid_column: str = "bodyid",
-    ) -> pd.DataFrame:
-        """Run ``neurons(...)`` (or text, or a neuron predicate): one row per body, a
-        ``bodyid`` int64 column first, sorted by body id. ``show`` keeps ``*_user``/``*_time``
-        fields (``"user"``, ``"time"`` or ``"all"``). ``bodyid_column="bodyId"`` names the
-        body-id column as neuPrint results do, so the two join without renaming.
-
-        Example:
-            >>> from neuprint_dsl.transports import LocalNeuronJson
-            >>> LocalNeuronJson([{"bodyid": 5, "type": "KC"}]).run(
-            ...     'type = "KC"', bodyid_column="bodyId").columns.tolist()
-            ['bodyId', 'type']
-        """
-        if show not in SHOW:
-            raise InvalidArgument(f"show must be one of {SHOW}, not {show!r}")
-        if not isinstance(bodyid_column, str) or not bodyid_column:
-            raise InvalidArgument(f"bodyid_column must be a column name, not {bodyid_column!r}")
-        statement = _statement(query)
-        plan = to_neuronjson(
-            statement.where, strict, field_names=self.field_names, kinds=self.kinds
-        )
-        if plan.matches_nothing:
-            records: list[Record] = []
-        elif plan.query is None:
-            records = self.all_records(show)
-        else:
-            records = self.query_records(plan.query, show)
-        frame = records_frame(plan.filter(records), statement, plan.field_names)
-        key = plan.field_names.get("bodyId", "bodyid")
-        if bodyid_column != key:
-            if bodyid_column in frame.columns:
-                raise InvalidArgument(
-                    f"bodyid_column={bodyid_column!r}: the records already have a field of "
-                    f"that name; choose another name"
-                )
-            frame = frame.rename(columns={key: bodyid_column})
-        return frame
-
-
-def _statement(query: Any) -> Neurons:
-    from ..execute import as_statement
-
-    statement = as_statement(query)
-    if not isinstance(statement, Neurons):
-        what = type(statement).__name__.lower()
-        raise CapabilityError(
-            what, "DVID neuronjson (annotations only)", supported_by=("neo4j", "ladybug")
-        )
-    return statement
-
-
-def records_frame(
-    records: Iterable[Record], statement: Neurons, field_names: Mapping[str, str]
-) -> pd.DataFrame:
-    """Records as a DataFrame: de-duplicated, ordered (by body id unless the statement says
-    otherwise; missing values last), limited, ``bodyid`` first."""
-    key = field_names.get("bodyId", "bodyid")
-    by_id: dict[int, Record] = {}
-    for record in records:
-        body = record.get(key)
-        if isinstance(body, bool) or not isinstance(body, int):
-            raise LoadError(
-                "the annotation store", f"a record without an integer {key!r}: {dict(record)!r}"
-            )
-        by_id.setdefault(body, record)
-    # ordering, grouping and limit: the reference interpreter's rules (neuronjson.client_rows)
-    rows, wanted = client_rows([by_id[b] for b in sorted(by_id)], statement, field_names)
-    if statement.group_keys:
-        columns = list(wanted or ())
-    else:
-        columns = _columns(rows, statement, field_names, key)
-    frame = pd.DataFrame(
-        {c: pd.Series([r.get(c) for r in rows], dtype=object) for c in columns},
-        index=pd.RangeIndex(len(rows)),
-    )
-    if key in frame.columns:  # int64; uint64 if an id is 2**63 or more (DVID keys are uint64)
-        low, high = (min(by_id), max(by_id)) if by_id else (0, 0)
-        wide = low >= 0 and high >= 2**63
-        if low < -(2**63) or high >= 2 ** (64 if wide else 63):
-            raise LoadError(
-                "the annotation store",
-                f"body ids from {low} to {high} fit neither int64 nor uint64",
-            )
-        frame[key] = frame[key].astype("uint64") if wide else frame[key].astype("int64")
-    return frame
-
-
-def _columns(
-    rows: Sequence[Record], statement: Neurons, field_names: Mapping[str, str], key: str
-) -> list[str]:
-    if statement.columns is not None:
-        wanted = [field_names.get(c, c) for c in map(column_name, statement.columns)]
-        return [key, *[c for c in wanted if c != key]]
-    seen: dict[str, None] = {}
-    for row in rows:
-        seen.update(dict.fromkeys(row))
-    return [key, *sorted(c for c in seen if c != key)]
+    def execute(self, query: Query | None, show: str | None = None) -> list[Record]:
+        """The records DVID returns for ``query`` (``None``: every record, as ``/all``),
+        unfiltered and in the store's order; ``show`` keeps ``*_user``/``*_time`` fields."""
+        return self.all_records(show) if query is None else self.query_records(query, show)
 
 
 def hide_metadata(record: Record, show: str | None) -> dict[str, Any]:
-    """Drop ``*_user``/``*_time`` fields as DVID does unless ``show`` asks for them."""
+    """Drop ``*_user``/``*_time`` fields as DVID does unless ``show`` asks for them.
+
+    Example:
+        >>> hide_metadata({"type": "KC", "type_user": "jo", "type_time": "t"}, "user")
+        {'type': 'KC', 'type_user': 'jo'}
+    """
     keep_user = show in ("user", "all")
     keep_time = show in ("time", "all")
     return {

@@ -16,22 +16,25 @@ from typing import Any
 
 import pandas as pd
 
-from ..cypher import CypherStatement, GraphSchema
+from ..backends import NEO4J
+from ..cypher.statement import CypherStatement
+from ..execute import Runs
+from ..schema import GraphSchema
 from .base import Table
 
 Answer = Callable[[str], "Sequence[Sequence[Any]] | pd.DataFrame | None"]
 
 
-class Recording:
+class Recording(Runs):
     """Records what would be sent (``sent``: the inline Cypher texts; ``statements``: the
     compiled statements) and answers each query with ``answer(cypher_text)``: rows, a
-    DataFrame, or ``None`` for no rows."""
+    DataFrame, or ``None`` for no rows. ``run`` is the executor's (:class:`Runs`)."""
 
     def __init__(
         self,
         answer: Answer | None = None,
         *,
-        dialect: str = "neo4j",
+        dialect: str = NEO4J,
         schema: GraphSchema | None = None,
         dataset: str = "recorded",
     ) -> None:
@@ -67,9 +70,3 @@ class Recording:
         if format == "json":
             return {"columns": list(frame.columns), "data": frame.values.tolist()}
         return frame
-
-    def run(self, query: Any) -> pd.DataFrame:
-        """Run a statement, text or predicate through the executor."""
-        from ..execute import run
-
-        return run(self, query)

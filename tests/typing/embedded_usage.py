@@ -6,8 +6,10 @@ from typing import assert_type
 
 import neuprint_dsl
 from neuprint_dsl import Embedded, embedded, neurons
-from neuprint_dsl.embedded import load, open_database
+from neuprint_dsl.embedded import load
+from neuprint_dsl.embedded import open_database as wired_open  # bound by the package root
 from neuprint_dsl.embedded.sample import generate_sample
+from neuprint_dsl.transports.ladybug import open_database
 
 
 def usage() -> None:
@@ -16,6 +18,8 @@ def usage() -> None:
     assert_type(neuprint_dsl.embedded("x.lbug"), Embedded)
     assert_type(embedded(Path("x.lbug"), progress=None), Embedded)
     assert_type(open_database(None), Embedded)
+    assert_type(neuprint_dsl.open_embedded(None), Embedded)
+    wired_open("x.lbug", progress=None)
     assert_type(load("export", "x.lbug"), Path)
     generate_sample("out", neurons=40, edges=100, seed=3)
     with neuprint_dsl.embedded() as conn:

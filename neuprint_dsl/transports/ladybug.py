@@ -1,5 +1,12 @@
 """The embedded transport: queries run in-process on a Ladybug database.
 
+:class:`Embedded` opens a database file that :mod:`neuprint_dsl.embedded` wrote (the store:
+loaders, the sample) and runs compiled ``ladybug`` Cypher on it; ``run`` is the executor's
+(:class:`~neuprint_dsl.execute.Runs`). :func:`open_database` (also
+``neuprint_dsl.open_embedded`` and ``neuprint_dsl.embedded.open_database``) and
+:func:`embedded` (``neuprint_dsl.embedded(...)``) open one, or the default sample; they live
+here, above the store, so that ``neuprint_dsl.embedded`` never imports a transport.
+
 Example:
     >>> import tempfile
     >>> from neuprint_dsl import N
@@ -20,16 +27,21 @@ import json
 import logging
 import math
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
 
-from ..cypher import CypherStatement, GraphSchema
+from ..backends import LADYBUG
+from ..cypher.statement import CypherStatement
+from ..embedded import default_database
 from ..embedded.build import MAX_DB_SIZE, SCHEMA_VERSION, table_counts
 from ..errors import InvalidValue, LoadError, QueryTimeout, TransportError, excerpt
-from .base import Table
+from ..execute import Runs
+from ..progress import Progress
+from ..schema import GraphSchema
+from .base import SortKeys, Table
 
 _T = TypeVar("_T")
 
@@ -99,15 +111,17 @@ def _release(key: _Key) -> None:
             _OPEN[key] = (db, count - 1)
 
 
-class Embedded:
+class Embedded(Runs):
     """A Ladybug database holding a neuPrint-shaped connectome (see ``neuprint_dsl.embedded``).
 
     ``run(query)`` compiles a statement (or text, or a neuron predicate) for the ``ladybug``
     dialect with this database's schema and returns a DataFrame; ``execute(statement)`` runs
-    already compiled Cypher.
+    already compiled Cypher; ``execute_sorted`` and ``execute_arrow`` are the optional
+    capabilities of :mod:`neuprint_dsl.transports.base` the executor and ``fetch_synapses``
+    use.
     """
 
-    dialect = "ladybug"
+    dialect = LADYBUG
 
     def __init__(self, path: str | Path, *, read_only: bool = True) -> None:
         self.path = Path(path).resolve()
@@ -187,14 +201,16 @@ class Embedded:
         self._follow_reload()
         return self._schema
 
-    def execute(self, statement: CypherStatement, *, order: SortKeys | None = None) -> Table:
-        """Run a compiled ``ladybug`` statement; returns its rows as a :class:`Table`.
+    def execute(self, statement: CypherStatement) -> Table:
+        """Run a compiled ``ladybug`` statement; returns its rows as a :class:`Table`."""
+        return Table(statement.columns, self._run(statement, exact_frame))
 
-        ``order`` (result columns, each with ``True`` for descending) sorts the rows here,
-        on the engine's Arrow result, instead of with an ORDER BY in the engine: for large
-        results whose sort keys are never null, this gives the same order 2x faster
-        (:func:`neuprint_dsl.execute.run` uses it for per-ROI rows; docs/embedded.md).
-        """
+    def execute_sorted(self, statement: CypherStatement, order: SortKeys) -> Table:
+        """Run a compiled ``ladybug`` statement and sort its rows by ``order`` (result
+        columns, each with ``True`` for descending) here, on the engine's Arrow result,
+        instead of with an ORDER BY in the engine: for large results whose sort keys are never
+        null, the same order 2x faster (:func:`neuprint_dsl.execute.run` uses it for per-ROI
+        rows; docs/embedded.md)."""
         return Table(statement.columns, self._run(statement, lambda r: exact_frame(r, order)))
 
     def execute_arrow(self, statement: CypherStatement) -> Any:
@@ -281,12 +297,6 @@ class Embedded:
                     self._conn.set_query_timeout(0)
         return frame
 
-    def run(self, query: Any) -> pd.DataFrame:
-        """Run a statement, query text or neuron predicate; returns a typed DataFrame."""
-        from ..execute import run
-
-        return run(self, query)
-
     def close(self) -> None:
         """Release this handle (the database file closes with its last handle)."""
         with self._lock:
@@ -304,6 +314,47 @@ class Embedded:
 
     def __repr__(self) -> str:
         return f"<Embedded {self.meta.get('dataset', '?')!r} at {self.path}>"
+
+
+def open_database(path: str | Path | None = None, *, progress: Progress | None = None) -> Embedded:
+    """Open an embedded database (the default sample when ``path`` is ``None``, built in
+    the cache directory on first use). ``neuprint_dsl.open_embedded`` is this function; the
+    package root also makes it ``neuprint_dsl.embedded.open_database`` (see
+    :mod:`neuprint_dsl.embedded`).
+
+    Example:
+        >>> import tempfile
+        >>> from neuprint_dsl.embedded import load
+        >>> from neuprint_dsl.embedded.sample import generate_sample
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = generate_sample(tmp, neurons=30, edges=60, seed=1)
+        ...     with open_database(load(tmp, f"{tmp}/g.lbug")) as db:
+        ...         print(db.dialect)
+        ladybug
+    """
+    return Embedded(default_database(progress) if path is None else path)
+
+
+def embedded(path: str | Path | None = None, *, progress: Progress | None = None) -> Embedded:
+    """Open an embedded database at ``path``, or the default synthetic sample when ``path`` is
+    ``None`` (built in the cache directory on first use; nothing is downloaded).
+
+    This is the function ``neuprint_dsl.embedded(...)`` (see :mod:`neuprint_dsl.embedded`
+    for how the function and the subpackage share the name). ``progress`` reports the
+    sample's first build.
+
+    Example:
+        >>> import tempfile
+        >>> from neuprint_dsl import embedded
+        >>> from neuprint_dsl.embedded import load
+        >>> from neuprint_dsl.embedded.sample import generate_sample
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = generate_sample(tmp, neurons=40, edges=100, seed=3)
+        ...     with embedded(load(tmp, f"{tmp}/graph.lbug")) as db:
+        ...         print(type(db).__name__)
+        Embedded
+    """
+    return open_database(path, progress=progress)
 
 
 def _check_counts(conn: Any, path: Path, meta: Mapping[str, Any]) -> None:
@@ -364,10 +415,6 @@ _INT_TYPES = {
     "UINT32": "Int64",
     "UINT64": "UInt64",
 }
-
-
-#: Sort keys: result column names, each with ``True`` for descending.
-SortKeys = Sequence[tuple[str, bool]]
 
 
 def exact_frame(result: Any, order: SortKeys | None = None) -> pd.DataFrame:
