@@ -22,7 +22,7 @@ server on 127.0.0.1) serves pre-built answers from memory. Two tables:
      made while reading; a JSON-exact fallback to ``json.loads``) and one object block of the
      values (None for null);
    * ``dsl.neurons.run``: ``NeuprintHTTP.run(neurons(...))`` with a schema: the same, except
-     that columns of exact ints only come to the executor as int64 (``_run_frame``), then the
+     that columns of exact ints only come to the executor as int64 (``run_frame``), then the
      executor's explicit dtypes (``bodyId`` int64, ``Int64``, ``float64``, ``boolean``, strings
      as object with None);
    * ``dsl.neurons.fetch_custom``: ``NeuprintHTTP.fetch_custom(cypher)``, which makes exactly
@@ -60,7 +60,6 @@ asserted; the executor's typed run is judged against the same 3x.
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib.metadata
 import json
 import os
@@ -79,8 +78,9 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import requests  # noqa: E402
+from _machine import time_batch  # noqa: E402  # benchmarks/_machine.py
 
-from neuprint_dsl.transports import neuprint_http  # noqa: E402
+from neuprint_dsl.neuprinthttp import decode as neuprint_decode  # noqa: E402
 from neuprint_dsl.transports.neuprint_http import NeuprintHTTP  # noqa: E402
 from tests.neuprint_server import FakeNeuprint, Prebuilt  # noqa: E402
 
@@ -189,18 +189,6 @@ def neuprint_python_client(server_url: str) -> Any:
     return client
 
 
-def timed(fn: Callable[[], Any], keep_gc: bool = False) -> float:
-    gc.collect()
-    if not keep_gc:
-        gc.disable()
-    try:
-        start = time.perf_counter_ns()
-        fn()
-        return (time.perf_counter_ns() - start) / 1e9
-    finally:
-        gc.enable()
-
-
 def check(name: str, got: pd.DataFrame, expected: pd.DataFrame) -> None:
     try:
         pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_dtype=True)
@@ -271,11 +259,11 @@ def main(argv: list[str] | None = None) -> int:
         body = {"cypher": CYPHER, "dataset": DATASET}
 
         def json_loads_only() -> pd.DataFrame:
-            neuprint_http.USE_MSGSPEC = False
+            neuprint_decode.USE_MSGSPEC = False
             try:
                 return dsl.execute(neuron_statement).to_frame()
             finally:
-                neuprint_http.USE_MSGSPEC = True
+                neuprint_decode.USE_MSGSPEC = True
 
         rows: dict[str, Callable[[], Any]] = {
             "npy.neurons": lambda: npc.fetch_custom(neuron_cypher),
@@ -308,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         times: dict[str, list[float]] = {name: [] for name in rows}
         for _ in range(args.repeats):
             for name, fn in rows.items():
-                times[name].append(timed(fn, args.keep_gc))
+                times[name].append(time_batch(fn, keep_gc=args.keep_gc))
         requests_seen = len(server.requests)
     finally:
         server.stop()

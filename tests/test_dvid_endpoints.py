@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from neuprint_dsl import N, QueryTimeout, ServerError, TransportError, neurons
+from neuprint_dsl.dvid.formats import decode_key_values, decode_keys
 from neuprint_dsl.errors import InvalidValue
 from neuprint_dsl.neuronjson import compile_query, match, to_neuronjson
 from neuprint_dsl.transports import LocalNeuronJson
-from neuprint_dsl.transports.dvid_formats import decode_key_values, decode_keys
 from neuprint_dsl.transports.dvid_http import DvidHTTP, DvidRetry
 
 from .dvid_server import FakeDvid, Fault, go_tar, pb_key_values
@@ -222,7 +222,7 @@ def test_all_is_gzipped_and_a_truncated_gzip_answer_is_an_error(
 
 
 def test_tar_and_protobuf_readers_reject_what_is_not_whole() -> None:
-    from neuprint_dsl.transports.dvid_formats import read_tar
+    from neuprint_dsl.dvid.formats import read_tar
 
     tar = go_tar([("23", b"{}"), ("24", b"{}")])
     assert read_tar(tar) == [("23", b"{}"), ("24", b"{}")]
@@ -633,7 +633,7 @@ def test_neuprint_cypher_text_refuses_them_with_the_same_error() -> None:
 
 
 def test_embedded_parameters_refuse_them_with_the_same_error() -> None:
-    from neuprint_dsl.transports.embedded import _param
+    from neuprint_dsl.transports.ladybug import _param
 
     with pytest.raises(InvalidValue, match="lone surrogate"):
         _param("p", ["ok", LONE])
@@ -693,7 +693,7 @@ def test_property_numeric_keyrange_is_the_numeric_range(
     )
 )
 def test_property_wire_formats_round_trip_both_ways(pairs: list[tuple[str, bytes]]) -> None:
-    from neuprint_dsl.transports.dvid_formats import encode_key_values, encode_keys, read_tar
+    from neuprint_dsl.dvid.formats import encode_key_values, encode_keys, read_tar
 
     from .dvid_server import pb_decode_key_values, pb_decode_keys
 

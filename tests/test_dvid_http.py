@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from neuprint_dsl import FALSE, N, QueryTimeout, ServerError, TransportError, neurons
+from neuprint_dsl.dvid import client as dvid_client
 from neuprint_dsl.expr import Predicate, PredicateLike
-from neuprint_dsl.transports import LocalNeuronJson, dvid_http
+from neuprint_dsl.transports import LocalNeuronJson
 from neuprint_dsl.transports.dvid_http import DvidHTTP
 
 from .dvid_server import FakeDvid, Fault
@@ -723,7 +724,7 @@ def test_dvid_panic_answer_is_an_error(
     dvid: DvidHTTP, server: FakeDvid, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # a mixed list makes DVID panic after "[" went out with a 200 (reference A3)
-    monkeypatch.setattr(dvid_http, "check_query", lambda query: query)
+    monkeypatch.setattr(dvid_client, "check_query", lambda query: query)
     with pytest.raises(TransportError, match="invalid JSON"):
         dvid.query({"type": [1, "x"]})
 

@@ -10,12 +10,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from neuprint_dsl.frames import shape
-from neuprint_dsl.transports.neuprint_http import (
-    _CheckedAnswer,
-    _decode_answer,
-    _object_frame,
-    _run_frame,
-)
+from neuprint_dsl.neuprinthttp.decode import CheckedAnswer as _CheckedAnswer
+from neuprint_dsl.neuprinthttp.decode import decode_answer as _decode_answer
+from neuprint_dsl.neuprinthttp.tables import object_frame as _object_frame
+from neuprint_dsl.neuprinthttp.tables import run_frame as _run_frame
 
 CELLS = st.one_of(
     st.none(),

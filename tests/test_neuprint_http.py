@@ -26,14 +26,14 @@ from neuprint_dsl.errors import (
     ServerError,
     TransportError,
 )
+from neuprint_dsl.neuprinthttp.decode import decode_answer as _decode_answer
+from neuprint_dsl.neuprinthttp.decode import decode_json as _decode_json
+from neuprint_dsl.neuprinthttp.decode import int_rows as _int_rows
+from neuprint_dsl.neuprinthttp.decode import json_loads as _json_loads
 from neuprint_dsl.transports.neuprint_http import (
     NeuprintHTTP,
     NeuprintRetry,
     ServerTimeout,
-    _decode_answer,
-    _decode_json,
-    _int_rows,
-    _json_loads,
 )
 from tests.neuprint_server import (
     TIMEOUT_MESSAGE,
