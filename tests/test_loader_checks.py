@@ -13,6 +13,7 @@ import pandas as pd
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+import neuprint_dsl.embedded.csv_files as csv_files
 import neuprint_dsl.embedded.export as export_module
 from neuprint_dsl.embedded.synapse_export import RoiRules
 from neuprint_dsl.errors import LoadError
@@ -59,10 +60,10 @@ def _reference(total: pd.DataFrame, roi: pd.DataFrame) -> tuple[str, str, int] |
 
 
 def _checked(total: pd.DataFrame, roi: pd.DataFrame) -> tuple[str, str, int] | None:
-    """The loader's checks; the row is what ``_line`` was asked for."""
+    """The loader's checks; the row is what ``line_of`` was asked for."""
     rules = RoiRules.from_meta({"primaryRois": PRIMARY})
     nobody = pd.DataFrame({"bodyId": pd.Series([], dtype="int64")})
-    with mock.patch.object(export_module, "_line", lambda path, row: row):
+    with mock.patch.object(export_module, "line_of", lambda path, row: row):
         try:
             pairs = export_module._check_connections(TOTAL, total, ROI, roi)
             export_module._check_primary_rois(
@@ -203,12 +204,12 @@ def _read_both(tmp: Path, text: bytes, columns: dict[str, str]) -> tuple[object,
     results = []
     for arrow in (True, False):
         with mock.patch.object(
-            export_module,
+            csv_files,
             "_read_arrow",
-            export_module._read_arrow if arrow else (lambda path, columns: None),
+            csv_files._read_arrow if arrow else (lambda path, columns: None),
         ):
             try:
-                frame = export_module.read_typed(path, header, columns)[header]
+                frame = csv_files.read_typed(path, header, columns)[header]
                 results.append([frame[c].tolist() for c in header])
             except LoadError as err:
                 results.append(str(err))

@@ -14,6 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import neuprint_dsl.embedded.build as build
+import neuprint_dsl.progress as progress_module
 from neuprint_dsl import N, connections
 from neuprint_dsl.embedded import load
 from neuprint_dsl.embedded.build import connection_roi_rows
@@ -95,7 +96,7 @@ def moderate(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_progress_of_a_load_never_stands_still(
     moderate: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(build, "HEARTBEAT_S", 0.05)
+    monkeypatch.setattr(progress_module, "HEARTBEAT_S", 0.05)
     calls: list[tuple[float, str, int, int]] = []
     start = time.monotonic()
     load(moderate, tmp_path / "g.lbug", progress=lambda *a: calls.append((time.monotonic(), *a)))
@@ -124,7 +125,7 @@ def test_a_failed_load_stops_its_progress_thread(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="appears twice"):
         load(tmp_path / "x", tmp_path / "g.lbug", progress=lambda *a: calls.append(a))
     seen = len(calls)
-    time.sleep(2.5 * build.HEARTBEAT_S)
+    time.sleep(2.5 * progress_module.HEARTBEAT_S)
     assert len(calls) == seen and not any(c[0] == "done" for c in calls)
 
 

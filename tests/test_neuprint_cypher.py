@@ -30,16 +30,10 @@ from neuprint_dsl.embedded.neuprint_cypher import tokenize, translate
 from neuprint_dsl.embedded.sample import generate_sample
 from neuprint_dsl.errors import CapabilityError, UnsupportedCypher
 
+from .goldens import load_golden
 from .test_every_roi import conn_roi_info
 
-GOLDEN = Path(__file__).parent / "golden" / "compat_neo4j.json"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _no_progress_bars() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NEUPRINT_DSL_NO_PROGRESS", "1")
-        yield
+pytestmark = pytest.mark.no_progress_bars
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +177,7 @@ def test_every_documented_query_is_in_a_test() -> None:
 
 
 def _golden() -> list[str]:
-    texts = json.loads(GOLDEN.read_text())
+    texts = load_golden("compat_neo4j.json")
     return sorted({q for qs in texts.values() for q in qs})
 
 

@@ -197,7 +197,7 @@ def test_large_samples_leave_synapses_out_unless_asked(tmp_path: Path) -> None:
     small = generate_sample(tmp_path / "a", neurons=50, edges=300)
     assert small.synapses > 0 and small.synapses_csv is not None
     assert SYNAPSES_UP_TO_EDGES == 200_000
-    with mock.patch("neuprint_dsl.embedded.sample.SYNAPSES_UP_TO_EDGES", 299):
+    with mock.patch("neuprint_dsl.embedded.sample.generate.SYNAPSES_UP_TO_EDGES", 299):
         large = generate_sample(tmp_path / "b", neurons=50, edges=300)
         asked = generate_sample(tmp_path / "c", neurons=50, edges=300, synapses=True)
     assert large.synapses == 0 and large.synapses_csv is None
@@ -213,17 +213,17 @@ def test_progress_never_stands_still_while_generating(
     """A slow step (here: making the pairs, slowed down) still moves the bar every beat."""
     import time
 
-    import neuprint_dsl.embedded.build as build
-    import neuprint_dsl.embedded.sample as sample
+    import neuprint_dsl.embedded.sample.generate as generate
+    import neuprint_dsl.progress as progress_module
 
-    monkeypatch.setattr(build, "HEARTBEAT_S", 0.05)
-    real = sample._make_pairs
+    monkeypatch.setattr(progress_module, "HEARTBEAT_S", 0.05)
+    real = generate.make_pairs
 
     def slow(*args: object, **kwargs: object) -> object:
         time.sleep(1.0)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sample, "_make_pairs", slow)
+    monkeypatch.setattr(generate, "make_pairs", slow)
     stamps: list[tuple[float, int]] = []
     generate_sample(
         tmp_path,

@@ -59,20 +59,18 @@ every table's row count and the file's size and SHA-256 (:func:`verify_database`
 Rows go to the engine as Arrow tables, a table's rows in one ``COPY`` (split into equal
 parts above :data:`EDGE_CHUNK` rows); ``ConnectsToRoi`` is stored forward only; the
 super-level rows are derived with numpy; and ``progress(stage, done, total)`` moves at
-least every :data:`HEARTBEAT_S` (:class:`_Stages`). docs/embedded.md has the measurements.
+least every second (:class:`neuprint_dsl.progress.Stages`). docs/embedded.md has the
+measurements.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import secrets
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -81,17 +79,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..cypher.dialects import roi_column
+from ..cypher.layout import roi_column
 from ..errors import LoadError
-from .export import Export
+from ..progress import Progress, Stages
+from .export import Export, read_export
 from .rois import NOT_PRIMARY, SUPER_ROI_CHILDREN
+from .tables import MITO_TABLE, ROI_CONNECTION_COLUMNS, SYNAPSE_TABLE
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover (Windows: a build's liveness is its process id)
     fcntl = None  # type: ignore[assignment]
-
-Progress = Callable[[str, int, int], None]
 
 _COLUMN_TYPES = {
     "str": "STRING",
@@ -111,33 +109,12 @@ MAX_DB_SIZE = 1 << 36
 #: The layout written by this version; databases of another layout must be reloaded.
 SCHEMA_VERSION = 4
 PAIRS = (("Neuron", "Neuron"), ("Neuron", "Segment"), ("Segment", "Neuron"), ("Segment", "Segment"))
-#: the object tables: name, column types (in COPY order), and the export frame holding them
+#: the object tables: name and column types, in COPY order (the export frames' order)
 OBJECT_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
-    "Synapse": (
-        ("id", "INT64"),
-        ("bodyId", "INT64"),
-        ("type", "STRING"),
-        ("confidence", "DOUBLE"),
-        ("x", "INT64"),
-        ("y", "INT64"),
-        ("z", "INT64"),
-        ("roi", "STRING"),
-        ("rois", "STRING[]"),
-    ),
-    "Mito": (
-        ("id", "INT64"),
-        ("bodyId", "INT64"),
-        ("mitoType", "STRING"),
-        ("size", "INT64"),
-        ("x", "INT64"),
-        ("y", "INT64"),
-        ("z", "INT64"),
-        ("r0", "DOUBLE"),
-        ("r1", "DOUBLE"),
-        ("r2", "DOUBLE"),
-        ("roi", "STRING"),
-        ("rois", "STRING[]"),
-    ),
+    table: tuple(
+        (name, _COLUMN_TYPES["str" if kind == "optstr" else kind]) for name, kind in columns
+    )
+    for table, columns in (("Synapse", SYNAPSE_TABLE), ("Mito", MITO_TABLE))
 }
 
 
@@ -150,7 +127,7 @@ def load_export(
 ) -> Path:
     """Read the export in ``export_dir`` and build the database at ``db_path`` from it, all
     or nothing, reporting ``progress(stage, done, total)`` from the first byte read to the
-    last checksum (the bar moves at least every :data:`HEARTBEAT_S`; see :class:`_Stages`).
+    last checksum (the bar moves at least every second: :class:`~neuprint_dsl.progress.Stages`).
 
     Example:
         >>> import tempfile
@@ -162,13 +139,11 @@ def load_export(
         ...     seen[0][0], seen[-1]
         ('reading the export', ('done', 100000, 100000))
     """
-    from .export import read_export
-
     target = Path(db_path)
     check_target(target)  # before reading: a bad target fails at once, not after the build
     directory = Path(export_dir)
     reading, building = _read_seconds(directory), _build_seconds_from_files(directory)
-    stages = _Stages(progress, TOTAL_UNITS)
+    stages = Stages(progress, TOTAL_UNITS)
     completed = False
     try:
         stages.step("reading the export", TOTAL_UNITS * reading / (reading + building), reading)
@@ -202,7 +177,7 @@ def build_database(
         ...     build_database(read_export(tmp), f"{tmp}/g.lbug").name
         'g.lbug'
     """
-    stages = _Stages(progress, TOTAL_UNITS)
+    stages = Stages(progress, TOTAL_UNITS)
     completed = False
     try:
         built = _build(export, Path(path), dataset, stages)
@@ -284,7 +259,7 @@ def _build_plan(rows: dict[str, float]) -> list[tuple[str, float]]:
 
 
 def _build(
-    export: Export, target: Path, dataset: str | None, stages: _Stages, own_export: bool = False
+    export: Export, target: Path, dataset: str | None, stages: Stages, own_export: bool = False
 ) -> Path:
     """The build itself (see :func:`build_database`), its steps reported to ``stages``.
     ``own_export``: nobody else holds ``export``, so its parsed ``roiInfo`` (a few hundred
@@ -384,88 +359,6 @@ def _build(
         owner.close()
         Path(owner.name).unlink(missing_ok=True)
     return target
-
-
-# ---------------------------------------------------------------------------------------
-# progress: a bar that never stands still
-
-
-#: seconds between two reports while one step runs (the bar moves at least this often)
-HEARTBEAT_S = 1.0
-
-
-class _Stages:
-    """Reports ``progress(stage, done, total)`` for a sequence of steps, each with its share
-    of ``total`` and an estimate of its seconds: exact at every step boundary, and, while a
-    step runs (an engine ``COPY`` is one call that can take many seconds), every
-    :data:`HEARTBEAT_S` from a helper thread, with ``done`` moving on by the elapsed share
-    of the estimate (approaching, never reaching, the step's end; at least one unit per
-    report). Reports never overlap and ``done`` never goes back.
-    """
-
-    def __init__(self, report: Progress | None, total: int, interval: float | None = None):
-        self.report = report
-        self.total = max(int(total), 1)
-        self.interval = HEARTBEAT_S if interval is None else interval
-        self.done = 0
-        self.name = ""
-        self.start = 0
-        self.end = 0
-        self.seconds = 1.0
-        self.began = time.monotonic()
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.thread: threading.Thread | None = None
-        if report is not None:
-            self.thread = threading.Thread(target=self._beat, name="load-progress", daemon=True)
-            self.thread.start()
-
-    def step(self, name: str, units: float, seconds: float) -> None:
-        """Close the running step (``done`` jumps to its end) and start ``name``: ``units``
-        of the bar, expected to take about ``seconds``."""
-        with self.lock:
-            self.done = max(self.done, self.end)
-            self.name = name
-            self.start = self.done
-            self.end = min(self.total, self.start + max(int(units), 1))
-            self.seconds = max(seconds, 0.05)
-            self.began = time.monotonic()
-            self._send()
-
-    def within(self, done: int, total: int) -> None:
-        """The running step reports that it is ``done`` of ``total`` complete (exact)."""
-        with self.lock:
-            share = min(max(done / total, 0.0), 1.0) if total > 0 else 0.0
-            at = min(self.start + int((self.end - self.start) * share), self.end)
-            if at > self.done:
-                self.done = at
-                self._send()
-
-    def _beat(self) -> None:
-        while not self.stop.wait(self.interval):
-            with self.lock:
-                if self.stop.is_set():
-                    return
-                span = self.end - self.start
-                share = 1.0 - math.exp(-(time.monotonic() - self.began) / self.seconds)
-                guess = self.start + int(span * share)
-                self.done = min(max(guess, self.done + 1), max(self.end - 1, self.done))
-                self._send()
-
-    def _send(self) -> None:
-        if self.report is not None:
-            self.report(self.name, self.done, self.total)
-
-    def close(self, completed: bool) -> None:
-        """Stop the helper thread; report ``("done", total, total)`` if ``completed``."""
-        self.stop.set()
-        if self.thread is not None:
-            self.thread.join()
-        if completed:
-            with self.lock:
-                self.done = self.total
-                self.name = "done"
-                self._send()
 
 
 # ---------------------------------------------------------------------------------------
@@ -946,7 +839,8 @@ def _rows(frame: pd.DataFrame | None) -> int:
 # ---------------------------------------------------------------------------------------
 # per-ROI connection rows: every ROI of the hierarchy, with pre and post counts
 
-_ROI_ROW_COLUMNS = ["bodyId_pre", "bodyId_post", "roi", "weight", "pre"]
+#: the ConnectsToRoi rows: the per-ROI file's columns and the T-bar count ``pre``
+_ROI_ROW_COLUMNS = [*ROI_CONNECTION_COLUMNS, "pre"]
 
 
 def super_roi_children(

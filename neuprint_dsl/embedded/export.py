@@ -17,11 +17,10 @@ Either may also hold synapses and mitochondria (``synapses.csv``,
 optional, read by :mod:`neuprint_dsl.embedded.synapse_export`).
 
 The neuron table may carry any extra columns (``status``, ``pre``, ``post``, ``roiInfo`` as
-JSON, ...); known neuPrint properties get their neuPrint types, others are inferred. Reading
-is fast (pyarrow's multi-threaded CSV reader for the connection, synapse and mitochondrion
-tables, typed pandas parsing where pyarrow cannot give pandas' answer, :func:`read_typed`);
-when a value does not parse, a second pass with the ``csv`` module finds the first bad cell
-so the error can name its line and column.
+JSON, ...); known neuPrint properties (:data:`~neuprint_dsl.embedded.tables.NEURON_KINDS`)
+get their neuPrint types, others are inferred. The files and their columns are those of
+:mod:`neuprint_dsl.embedded.tables`; the CSV reading itself (pyarrow's multi-threaded reader
+where it gives pandas' answer, exact errors) is :mod:`neuprint_dsl.embedded.csv_files`.
 
 Example:
     >>> import tempfile
@@ -35,12 +34,10 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import json
 import math
-import mmap
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,42 +47,17 @@ import numpy as np
 import pandas as pd
 
 from ..errors import LoadError
+from .csv_files import first_bad_cell, line_of, read_columns, read_header, read_strings
+from .synapse_export import RoiRules, SynapseData, read_synapse_files
+from .tables import (
+    LAYOUTS,
+    NEURON_KINDS,
+    ROI_CONNECTION_COLUMNS,
+    SYNAPSE_FILES,
+    TOTAL_CONNECTION_COLUMNS,
+    TOTAL_CONNECTION_OPTIONAL,
+)
 
-LAYOUTS: dict[str, tuple[str, str, str]] = {
-    "adjacencies": ("neurons.csv", "roi-connections.csv", "total-connections.csv"),
-    "traced": ("traced-neurons.csv", "traced-roi-connections.csv", "traced-total-connections.csv"),
-}
-
-#: neuPrint's neuron properties and their kinds; other columns are inferred.
-KNOWN_KINDS: dict[str, str] = {
-    "bodyId": "int",
-    "type": "str",
-    "instance": "str",
-    "status": "str",
-    "statusLabel": "str",
-    "cropped": "bool",
-    "pre": "int",
-    "post": "int",
-    "downstream": "int",
-    "upstream": "int",
-    "mito": "int",
-    "size": "int",
-    "group": "int",
-    "serial": "int",
-    "somaRadius": "float",
-    "somaLocation": "point",
-    "tosomaLocation": "point",
-    "rootLocation": "point",
-    "roiInfo": "json",
-    "cellBodyFiber": "str",
-    "class": "str",
-    "subclass": "str",
-    "predictedNt": "str",
-    "somaSide": "str",
-    "notes": "str",
-}
-#: an integer cell, as every table reads it (surrounding spaces are stripped first)
-_PLAIN_INT = re.compile(r"-?[0-9]+")
 _LONG_DIGITS = re.compile(r"[0-9]{19}")
 _TRUE = frozenset({"true", "True", "TRUE", "1"})
 _FALSE = frozenset({"false", "False", "FALSE", "0"})
@@ -149,10 +121,7 @@ def read_export(directory: str | Path) -> Export:
     neurons, kinds = read_neurons(neurons_path)
     has_roi_weights = roi_path.exists()
     if has_roi_weights:
-        roi = _read_table(
-            roi_path,
-            {"bodyId_pre": "int", "bodyId_post": "int", "roi": "str", "weight": "int"},
-        )
+        roi = _read_table(roi_path, ROI_CONNECTION_COLUMNS)
     else:  # no per-ROI weights: the database says so, and per-ROI questions are refused
         roi = pd.DataFrame(
             {
@@ -162,11 +131,7 @@ def read_export(directory: str | Path) -> Export:
                 "weight": pd.Series([], dtype="int64"),
             }
         )
-    total = _read_table(
-        total_path,
-        {"bodyId_pre": "int", "bodyId_post": "int", "weight": "int"},
-        optional={"weightHP": "int"},
-    )
+    total = _read_table(total_path, TOTAL_CONNECTION_COLUMNS, TOTAL_CONNECTION_OPTIONAL)
     pairs = _check_connections(total_path, total, roi_path, roi)
     meta: dict[str, Any] = {}
     meta_path = root / "meta.json"
@@ -186,8 +151,6 @@ def read_export(directory: str | Path) -> Export:
         raise LoadError(
             str(meta_path), "postHighAccuracyThreshold must be a number between 0 and 1"
         )
-    from .synapse_export import SYNAPSE_FILES, RoiRules, SynapseData, read_synapse_files
-
     if "primaryRois" in meta:
         rules = RoiRules.from_meta(meta, (), str(meta_path))
         _check_primary_rois(rules, meta_path, neurons_path, neurons, roi_path, roi, total, pairs)
@@ -220,29 +183,29 @@ def read_export(directory: str | Path) -> Export:
 
 def read_neurons(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """The neuron table with typed columns, and each column's kind."""
-    header = _header(path)
+    header = read_header(path)
     if "bodyId" not in header:
         raise LoadError(str(path), f"missing column 'bodyId' (found {', '.join(header)})", 1)
-    raw = _read_strings(path, header)
-    short = _first_bad_cell(path, header, {}, short_only=True)
+    raw = read_strings(path, header)
+    short = first_bad_cell(path, header, {}, short_only=True)
     if short is not None:  # pandas reads the missing fields as empty cells
         raise short
     kinds: dict[str, str] = {}
     columns: dict[str, Any] = {}
     for name in header:
-        kind = KNOWN_KINDS.get(name) or _infer_kind(raw[name])
+        kind = NEURON_KINDS.get(name) or _infer_kind(raw[name])
         kinds[name] = kind
         columns[name] = _convert(path, raw, name, kind)
     frame = pd.DataFrame(columns)
     if frame["bodyId"].isna().any():
         row = int(np.flatnonzero(frame["bodyId"].isna().to_numpy())[0])
-        raise LoadError(str(path), "bodyId is empty", _line(path, row), "bodyId")
+        raise LoadError(str(path), "bodyId is empty", line_of(path, row), "bodyId")
     frame["bodyId"] = frame["bodyId"].astype("int64")
     duplicated = frame["bodyId"].duplicated()
     if duplicated.any():
         row = int(np.flatnonzero(duplicated.to_numpy())[0])
         body = int(frame["bodyId"].iloc[row])
-        raise LoadError(str(path), f"bodyId {body} appears twice", _line(path, row), "bodyId")
+        raise LoadError(str(path), f"bodyId {body} appears twice", line_of(path, row), "bodyId")
     return frame, kinds
 
 
@@ -284,7 +247,7 @@ def _numbers(path: Path, values: pd.Series, name: str, *, integer: bool) -> pd.S
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         what = "an integer" if integer else "a number"
-        raise LoadError(str(path), f"{values.iloc[row]!r} is not {what}", _line(path, row), name)
+        raise LoadError(str(path), f"{values.iloc[row]!r} is not {what}", line_of(path, row), name)
     if integer:
         present = values.notna()
         too_big = present & values.fillna("0").str.strip().str.lstrip("-").str.len().ge(19)
@@ -293,7 +256,7 @@ def _numbers(path: Path, values: pd.Series, name: str, *, integer: bool) -> pd.S
                 raise LoadError(
                     str(path),
                     f"{values.iloc[position].strip()} does not fit in 64 bits",
-                    _line(path, position),
+                    line_of(path, position),
                     name,
                 )
         if present.all():
@@ -317,7 +280,7 @@ def _cells(
             out.append(parse(value))
         except (ValueError, TypeError, OverflowError) as err:
             raise LoadError(
-                str(path), f"{value[:60]!r} is not {what} ({err})", _line(path, row), name
+                str(path), f"{value[:60]!r} is not {what} ({err})", line_of(path, row), name
             ) from None
     return out
 
@@ -386,241 +349,17 @@ def _parse_roi_info(text: str) -> dict[str, dict[str, int]]:
 
 
 def _read_table(
-    path: Path, columns: dict[str, str], optional: dict[str, str] | None = None
+    path: Path, columns: Mapping[str, str], optional: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
-    header = _header(path)
-    missing = [c for c in columns if c not in header]
-    columns = {**columns, **{c: k for c, k in (optional or {}).items() if c in header}}
-    if missing:
-        raise LoadError(
-            str(path),
-            f"missing column {', '.join(map(repr, missing))} (found {', '.join(header)})",
-            1,
-        )
-    frame = read_typed(path, header, columns)
-    for name, kind in columns.items():
-        if kind == "str" and frame[name].isna().any():
+    frame = read_columns(path, columns, optional)
+    for name in frame.columns:
+        if columns.get(name) == "str" and frame[name].isna().any():
             row = int(np.flatnonzero(frame[name].isna().to_numpy())[0])
-            raise LoadError(str(path), "empty value", _line(path, row), name)
+            raise LoadError(str(path), "empty value", line_of(path, row), name)
         if name in ("weight", "weightHP") and (frame[name] < 0).any():
             row = int(np.flatnonzero((frame[name] < 0).to_numpy())[0])
-            raise LoadError(str(path), "weight must not be negative", _line(path, row), name)
-    return frame[list(columns)]
-
-
-def read_typed(path: Path, header: Sequence[str], columns: dict[str, str]) -> pd.DataFrame:
-    """The typed table of ``path``: ``int`` columns int64 (plain integers only), ``float``
-    float64, any other kind a category (empty cells missing); every column of ``header`` is
-    read, so a row with a field too many or too few fails. The CSV is parsed by pyarrow's
-    multi-threaded reader; when that reader refuses the file or reads a value pandas would
-    not (a missing or non-finite number), pandas reads it again and the first bad cell is
-    found by a slow pass that names its line and column (:func:`_find_bad_cell`).
-
-    Example:
-        >>> import tempfile
-        >>> with tempfile.TemporaryDirectory() as tmp:
-        ...     path = Path(tmp, "t.csv")
-        ...     _ = path.write_bytes(b"\\xef\\xbb\\xbfa,r\\n1,CA(R)\\n-2,FB\\n")
-        ...     frame = read_typed(path, ["a", "r"], {"a": "int", "r": "str"})
-        ...     frame["a"].tolist(), frame["r"].cat.categories.tolist()
-        ([1, -2], ['CA(R)', 'FB'])
-    """
-    frame = _read_arrow(path, columns)
-    if frame is not None:
-        _check_strict_ints(path, header, columns, by_arrow=True)
-        return frame
-    # strings that repeat (ROI names) as categories: millions of rows, a few hundred
-    dtypes = {
-        c: {"int": "int64", "float": "float64"}.get(k, "category") for c, k in columns.items()
-    }
-    try:
-        frame = read_csv(
-            # every column is read (no usecols): a row with an extra field must fail,
-            # not be silently cut to the columns we want
-            path,
-            dtype=dtypes,
-            keep_default_na=False,
-            na_values=[""],
-            index_col=False,
-        )
-    except LoadError:  # a byte that is not UTF-8
-        raise
-    except (ValueError, OverflowError):
-        raise _find_bad_cell(path, header, columns) from None
-    _check_strict_ints(path, header, columns)
+            raise LoadError(str(path), "weight must not be negative", line_of(path, row), name)
     return frame
-
-
-def _read_arrow(path: Path, columns: dict[str, str]) -> pd.DataFrame | None:
-    """``columns`` of ``path`` through ``pyarrow.csv`` (all cores), or ``None`` where the
-    result could differ from pandas' (any refusal, a missing int, a missing or non-finite
-    float): the caller then reads it with pandas. Measured on 3,255,655 per-ROI rows: 0.5 s
-    of CPU against 2.4 s for pandas' typed read."""
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
-    types = {
-        c: {"int": pa.int64(), "float": pa.float64()}.get(k, pa.dictionary(pa.int32(), pa.string()))
-        for c, k in columns.items()
-    }
-    try:
-        table = pcsv.read_csv(
-            path,
-            read_options=pcsv.ReadOptions(use_threads=True, block_size=1 << 23),
-            # quoted line breaks are legal CSV: the reader must not split a row between blocks
-            parse_options=pcsv.ParseOptions(newlines_in_values=True),
-            convert_options=pcsv.ConvertOptions(
-                column_types=types,
-                include_columns=list(columns),
-                null_values=[""],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                check_utf8=True,
-            ),
-        )
-    except (pa.ArrowException, OSError, ValueError):
-        return None
-    try:
-        return _arrow_frame(table, columns)
-    finally:
-        del table
-        # pyarrow's allocator keeps freed pages for reuse: about 200 MB of a load's peak
-        # at 3,000,000 connections, which the engine's COPY needs later
-        pa.default_memory_pool().release_unused()
-
-
-def _arrow_frame(table: Any, columns: dict[str, str]) -> pd.DataFrame | None:
-    out: dict[str, Any] = {}
-    for name, kind in columns.items():
-        column = table.column(name)
-        if kind in ("int", "float"):
-            if column.null_count:
-                return None
-            values = column.to_numpy()
-            if kind == "float" and not bool(np.isfinite(values).all()):
-                return None
-            out[name] = values
-        else:  # a category, its values sorted as pandas sorts them
-            series = column.to_pandas()
-            if not isinstance(series.dtype, pd.CategoricalDtype):  # an empty table
-                series = series.astype("category")
-            out[name] = series.cat.set_categories(sorted(series.cat.categories))
-    return pd.DataFrame(out)
-
-
-def _find_bad_cell(path: Path, header: Sequence[str], columns: dict[str, str]) -> LoadError:
-    """The first cell pandas could not parse, found by a second, slow pass (the error path
-    only): a row of the wrong length, an ``int`` column's non-integer or out-of-range value,
-    a ``float`` column's non-number (finite numbers only; an empty cell passes)."""
-    return _first_bad_cell(path, header, columns) or LoadError(
-        str(path), "the file could not be parsed as CSV"
-    )
-
-
-def _first_bad_cell(
-    path: Path, header: Sequence[str], columns: dict[str, str], *, short_only: bool = False
-) -> LoadError | None:
-    """The first row of the wrong length or cell of a wrong ``int`` / ``float`` value, or
-    ``None``. ``short_only``: only rows with too few fields count as the wrong length (pandas
-    reads a trailing comma as an ignored empty field)."""
-    wanted = [(header.index(c), c, k) for c, k in columns.items() if k in ("int", "float")]
-    with path.open(newline="", encoding=ENCODING) as handle:
-        reader = csv.reader(handle)
-        next(reader)
-        for record in reader:
-            if not record:  # pandas skips blank lines
-                continue
-            if len(record) < len(header) or (len(record) != len(header) and not short_only):
-                return LoadError(
-                    str(path),
-                    f"expected {len(header)} fields, found {len(record)}",
-                    reader.line_num,
-                )
-            for index, name, kind in wanted:
-                cell = record[index].strip()
-                reason = _bad_int(cell) if kind == "int" else _bad_float(cell)
-                if reason:
-                    return LoadError(str(path), reason, reader.line_num, name)
-    return None
-
-
-def _may_hold_loose_integers(data: mmap.mmap, start: int) -> bool:
-    """Whether ``data[start:]`` holds a byte without which no cell is an integer pandas or
-    pyarrow reads loosely (``+5``, ``1.0``, ``1e3``, ``1_000``, ``0x10``): ``+``, ``.``,
-    ``_``, or an ``e``/``E``/``x``/``X`` after a digit. A file without them needs no strict second pass. memchr-speed ``find``
-    calls, not a regex scan (7.8 s for a 3,000,000-row table).
-
-    Example:
-        >>> import mmap, tempfile
-        >>> with tempfile.TemporaryFile() as f:
-        ...     _ = f.write(b"a_b\\n1,2\\n1,1e3\\n")
-        ...     _ = f.seek(0)
-        ...     with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-        ...         print(_may_hold_loose_integers(m, 4))
-        True
-    """
-    if any(data.find(byte, start) >= 0 for byte in (b"+", b".", b"_")):
-        return True
-    for letter in (b"e", b"E", b"x", b"X"):  # 1e3; 0x10, which pyarrow reads as 16
-        at = data.find(letter, start)
-        while at >= 0:
-            if at > start and data[at - 1 : at].isdigit():
-                return True
-            at = data.find(letter, at + 1)
-    return False
-
-
-def _check_strict_ints(
-    path: Path, header: Sequence[str], columns: dict[str, str], *, by_arrow: bool = False
-) -> None:
-    """Refuse an ``int`` cell that pandas read but that is not a plain integer (``1e3``,
-    ``1.0``, ``+5``): the rule of the neuron table, for every table. Cheap: a byte scan of the
-    file, and a second pass only if a suspicious byte is there. ``by_arrow``: the table was
-    read by pyarrow, which refuses every loose integer but hexadecimal (``0x10``), so only
-    ``0x``/``0X`` is suspicious (a float column's ``.`` no longer sends a 5-million-row file
-    through the slow pass: 58 s of the 66 s of reading 5 million synapses)."""
-    ints = {c: k for c, k in columns.items() if k == "int"}
-    if not ints:
-        return
-    with path.open("rb") as handle:
-        try:
-            data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        except ValueError:  # an empty file
-            return
-        with data:
-            # after the header line: its names (bodyId_pre) hold '_' themselves
-            body = data.find(b"\n") + 1
-            if body == 0:
-                return
-            if by_arrow:
-                if data.find(b"0x", body) < 0 and data.find(b"0X", body) < 0:
-                    return
-            elif not _may_hold_loose_integers(data, body):
-                return
-    bad = _first_bad_cell(path, header, ints)
-    if bad is not None:
-        raise bad
-
-
-def _bad_int(cell: str) -> str | None:
-    if not _PLAIN_INT.fullmatch(cell):
-        return f"{cell!r} is not an integer"
-    value = int(cell)
-    if not -(2**63) <= value < 2**63:
-        return f"{cell} does not fit in 64 bits"
-    return None
-
-
-def _bad_float(cell: str) -> str | None:
-    if not cell:
-        return None
-    try:
-        number = float(cell)
-    except ValueError:
-        number = math.nan
-    if "_" in cell or not math.isfinite(number):  # pandas reads neither 1_0 nor nan
-        return f"{cell!r} is not a finite number"
-    return None
 
 
 @attrs.frozen
@@ -649,7 +388,7 @@ def _check_connections(
     again = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1  # every later copy of a pair
     if again.size:
         row = int(again.min() if order is None else order[again].min())
-        raise LoadError(str(total_path), "this connection appears twice", _line(total_path, row))
+        raise LoadError(str(total_path), "this connection appears twice", line_of(total_path, row))
     del keys
     roi_pre = roi["bodyId_pre"].to_numpy(dtype=np.int64)
     roi_post = roi["bodyId_post"].to_numpy(dtype=np.int64)
@@ -664,7 +403,7 @@ def _check_connections(
         raise LoadError(
             str(roi_path),
             f"connection {int(roi_pre[row])} -> {int(roi_post[row])} is not in {total_path.name}",
-            _line(roi_path, row),
+            line_of(roi_path, row),
         )
     # self-connections are legal in neuPrint (autapses)
     codes = _category_codes(roi["roi"])
@@ -675,7 +414,9 @@ def _check_connections(
     again = np.flatnonzero(cells[1:] == cells[:-1]) + 1
     if again.size:
         row = int(again.min() if cell_order is None else cell_order[again].min())
-        raise LoadError(str(roi_path), "this connection and ROI appear twice", _line(roi_path, row))
+        raise LoadError(
+            str(roi_path), "this connection and ROI appear twice", line_of(roi_path, row)
+        )
     return _Pairs(np.arange(len(pre)) if order is None else order, at)
 
 
@@ -746,7 +487,7 @@ def _check_primary_rois(
                 f"primaryRois overlap: connection {pre} -> {post} has weight "
                 f"{int(sums[slot[bad[0]]])} in the primary ROIs {names}, more than its total "
                 f"weight {int(totals[slot[bad[0]]])}",
-                _line(roi_path, first),
+                line_of(roi_path, first),
             )
     if "roiInfo" not in neurons.columns:
         return
@@ -766,93 +507,6 @@ def _check_primary_rois(
                     f"primaryRois overlap: bodyId {neurons['bodyId'].iloc[row]} has {count} "
                     f"{counted} in the primary ROIs {', '.join(named)}, more than its {count} "
                     f"{int(whole)}",
-                    _line(neurons_path, row),
+                    line_of(neurons_path, row),
                     "roiInfo",
                 )
-
-
-# ---------------------------------------------------------------------------------------
-# helpers
-
-
-#: the text encoding of every CSV file: UTF-8, with or without a byte-order mark
-ENCODING = "utf-8-sig"
-
-
-def read_csv(path: Path, **options: Any) -> pd.DataFrame:
-    """``pd.read_csv`` of an export file as UTF-8 (a byte-order mark is skipped); a byte that
-    is not UTF-8 is a :class:`LoadError` naming its line and column, wherever it is."""
-    try:
-        frame: pd.DataFrame = pd.read_csv(path, encoding=ENCODING, **options)
-        return frame
-    except UnicodeDecodeError:
-        raise decode_error(path) from None
-
-
-def decode_error(path: Path) -> LoadError:
-    """The first byte of ``path`` that is not UTF-8, as a LoadError with its line (counting
-    physical lines) and the header column its field falls under (the error path only)."""
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")  # a byte-order mark is valid UTF-8: offsets stay absolute
-    except UnicodeDecodeError as err:
-        start = err.start
-    else:
-        return LoadError(str(path), "not UTF-8 text")
-    line = data.count(b"\n", 0, start) + 1
-    line_start = data.rfind(b"\n", 0, start) + 1
-    before = data[line_start:start].decode(ENCODING, errors="replace")
-    field = max(len(next(csv.reader([before]), [])) - 1, 0)
-    column = None
-    if line > 1:
-        first = data[: data.find(b"\n")].decode(ENCODING, errors="replace").rstrip("\r")
-        header = next(csv.reader([first]), [])
-        column = header[field] if field < len(header) else None
-    where = f"byte {start - line_start + 1} of the line" + (
-        "" if column else f", field {field + 1}"
-    )
-    return LoadError(
-        str(path),
-        f"not UTF-8 text: byte 0x{data[start]:02x} ({where}); save the file as UTF-8",
-        line,
-        column,
-    )
-
-
-def _header(path: Path) -> list[str]:
-    try:
-        with path.open(newline="", encoding=ENCODING) as handle:
-            header = next(csv.reader(handle), None)
-    except UnicodeDecodeError:
-        raise decode_error(path) from None
-    if not header:
-        raise LoadError(str(path), "empty file: expected a header line", 1)
-    duplicates = sorted({h for h in header if header.count(h) > 1})
-    if duplicates:
-        raise LoadError(str(path), f"column {duplicates[0]!r} appears twice in the header", 1)
-    return header
-
-
-def _read_strings(path: Path, header: list[str]) -> pd.DataFrame:
-    try:
-        # index_col=False: a trailing comma must not turn the first column into an index
-        return read_csv(path, dtype=str, keep_default_na=False, na_values=[""], index_col=False)
-    except LoadError:  # a byte that is not UTF-8
-        raise
-    except (ValueError, pd.errors.ParserError) as err:
-        bad = _find_bad_cell(path, header, {})
-        raise bad from err
-
-
-def _line(path: Path, row: int) -> int:
-    """The file line of data row ``row`` (0-based), counting quoted line breaks."""
-    if row < 0:
-        return 1
-    with path.open(newline="", encoding=ENCODING) as handle:
-        reader = csv.reader(handle)
-        next(reader)
-        records = (r for r in reader if r)  # pandas skips blank lines; so must the count
-        for i, _record in enumerate(records):
-            if i == row:
-                return reader.line_num
-    return row + 2

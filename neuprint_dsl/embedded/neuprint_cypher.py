@@ -22,9 +22,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..cypher.dialects import get_dialect, roi_column
+from ..cypher.layout import roi_column
 from ..cypher.literals import quote_identifier
+from ..cypher.syntax import LadybugSyntax
 from ..errors import NeuprintDSLError, QueryTimeout, UnsupportedCypher
+from .meta import embedded_meta
 from .rois import NOT_PRIMARY
 
 __all__ = [
@@ -36,6 +38,9 @@ __all__ = [
     "timeboxed_call",
     "translate",
 ]
+
+#: how Ladybug spells a regex or a literal (the text this module writes is Ladybug's Cypher)
+_LADYBUG = LadybugSyntax()
 
 _CLAUSES = {
     "MATCH", "OPTIONAL", "WHERE", "WITH", "UNWIND", "RETURN", "ORDER", "SKIP", "LIMIT", "UNION",
@@ -414,7 +419,7 @@ class _Translator:
         elif var is None or var not in self.bound:
             self.unlabeled.append((var, start))
         if self.is_("{"):
-            self.property_map(var)
+            self.property_map(self.property_name)
         if not self.is_(")"):
             raise self.fail("this inside a node pattern")
         self.copy()
@@ -431,37 +436,21 @@ class _Translator:
             self.nodes.discard(var)
             self.synapses.add(var)
         if self.is_("{"):
-            self.copy()  # {
-            while not self.is_("}"):
-                key = self.take()
-                name = key.value if key.kind == "name" else key.text
-                if name not in ("type", "confidence"):
-                    raise self.fail(
-                        f"the property {name!r} in a :Synapse pattern (write type or "
-                        "confidence here, anything else in WHERE)",
-                        key,
-                    )
-                self.emit(name + self.sep(key))
-                if not self.is_(":"):
-                    raise self.fail("a property map entry without ':'")
-                self.copy()
-                self.expression(stop={",", "}"})
-                if self.is_(","):
-                    self.copy()
-            self.copy()
+            self.property_map(self.synapse_map_key)
         if not self.is_(")"):
             raise self.fail("this inside a node pattern")
         self.copy()
         return var
 
-    def property_map(self, var: str | None) -> None:
+    def property_map(self, column: Callable[[str, Token], str]) -> None:
+        """Copy a pattern's ``{key: value, ...}``, each key spelled by ``column``."""
         self.copy()  # {
         while not self.is_("}"):
             key = self.take()
             if key.kind not in ("ident", "name"):
                 raise self.fail(f"{key.text!r} as a property name", key)
             name = key.value if key.kind == "name" else key.text
-            self.emit(self.property_name(name, key) + self.sep(key))
+            self.emit(column(name, key) + self.sep(key))
             if not self.is_(":"):
                 raise self.fail("a property map entry without ':'")
             self.copy()
@@ -469,6 +458,16 @@ class _Translator:
             if self.is_(","):
                 self.copy()
         self.copy()
+
+    def synapse_map_key(self, name: str, token: Token) -> str:
+        """A key of a ``:Synapse`` pattern's map: only ``type`` and ``confidence``."""
+        if name not in ("type", "confidence"):
+            raise self.fail(
+                f"the property {name!r} in a :Synapse pattern (write type or "
+                "confidence here, anything else in WHERE)",
+                token,
+            )
+        return name
 
     def property_name(self, name: str, token: Token) -> str:
         if name in self.rois:
@@ -688,7 +687,7 @@ class _Translator:
                 raise self.fail("=~ with a pattern that is not a string literal", pat or t)
             self.take()
             try:
-                pattern = get_dialect("ladybug").regex(pat.value)
+                pattern = _LADYBUG.regex(pat.value)
             except NeuprintDSLError as err:
                 reason = str(err).splitlines()[0]
                 raise self.fail(f"this regular expression ({reason})", pat) from None
@@ -983,7 +982,7 @@ class _Translator:
 
     def param(self, value: Any) -> str:
         if self.lambdas:  # Ladybug cannot read a $parameter inside a lambda
-            return get_dialect("ladybug").literal(value)
+            return _LADYBUG.literal(value)
         name = f"p{len(self.params)}"
         self.params[name] = value
         return f"${name}"
@@ -1080,10 +1079,10 @@ def run_neuprint_cypher(
     *,
     timeout: float | None = None,
 ) -> pd.DataFrame:
-    """Run neuPrint Cypher on an :class:`~neuprint_dsl.transports.embedded.Embedded` database:
+    """Run neuPrint Cypher on an :class:`~neuprint_dsl.transports.ladybug.Embedded` database:
     translated, run, node columns shaped as neuPrint's (what ``fetch_custom`` does there).
     A query of the ``:Meta`` node alone is answered by :func:`meta_frame` from ``meta()``
-    (default: the Meta dict a compat ``Client`` builds for the database);
+    (default: :func:`~neuprint_dsl.embedded.meta.embedded_meta` of the database);
     ``CALL apoc.cypher.runTimeboxed(...)`` runs its inner query with that deadline
     (:func:`timeboxed_call`). ``timeout`` (seconds) bounds the engine's run:
     :class:`~neuprint_dsl.errors.QueryTimeout` when it is exceeded.
@@ -1092,7 +1091,7 @@ def run_neuprint_cypher(
         >>> import tempfile
         >>> from neuprint_dsl.embedded import load
         >>> from neuprint_dsl.embedded.sample import generate_sample
-        >>> from neuprint_dsl.transports.embedded import Embedded
+        >>> from neuprint_dsl.transports.ladybug import Embedded
         >>> with tempfile.TemporaryDirectory() as tmp:
         ...     _ = generate_sample(tmp, neurons=30, edges=60, seed=1)
         ...     with Embedded(load(tmp, f"{tmp}/g.lbug")) as db:
@@ -1101,10 +1100,9 @@ def run_neuprint_cypher(
         (['count(n)'], 30)
     """
     if meta is None:
-        from ..compat.client import _embedded_meta
 
         def meta() -> Mapping[str, Any]:
-            return _embedded_meta(database)
+            return embedded_meta(database)
 
     given = meta
 

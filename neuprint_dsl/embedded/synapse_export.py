@@ -53,8 +53,20 @@ import numpy as np
 import pandas as pd
 
 from ..errors import LoadError
-from .export import _header, _line, read_typed
+from .csv_files import line_of, read_columns, read_header
 from .rois import NOT_PRIMARY
+from .tables import (
+    CLOSEST_MITOCHONDRIA_COLUMNS,
+    MITO_TABLE,
+    MITOCHONDRIA_COLUMNS,
+    SYNAPSE_COLUMNS,
+    SYNAPSE_CONNECTION_COLUMNS,
+    SYNAPSE_FILES,
+    SYNAPSE_LOCATION_COLUMNS,
+    SYNAPSE_TABLE,
+    optional_columns,
+    required_columns,
+)
 
 __all__ = [
     "SYNAPSE_FILES",
@@ -62,24 +74,6 @@ __all__ = [
     "SynapseData",
     "read_synapse_files",
 ]
-
-#: the optional files this module reads, in reading order
-SYNAPSE_FILES = (
-    "synapses.csv",
-    "synapse-connections.csv",
-    "mitochondria.csv",
-    "closest-mitochondria.csv",
-)
-_LOCATION_LAYOUT = (
-    "bodyId_pre",
-    "bodyId_post",
-    "x_pre",
-    "y_pre",
-    "z_pre",
-    "x_post",
-    "y_post",
-    "z_post",
-)
 
 
 @attrs.frozen
@@ -221,21 +215,13 @@ def read_synapse_files(directory: Path, rules: RoiRules) -> SynapseData:
 # reading typed tables
 
 
-def _read(path: Path, required: dict[str, str], optional: dict[str, str]) -> pd.DataFrame:
+def _read(path: Path, required: Mapping[str, str], optional: Mapping[str, str]) -> pd.DataFrame:
     """The file's wanted columns, typed: ``int`` (int64), ``float`` (finite float64),
     ``str`` (non-empty category) or ``optstr`` (category, empty is missing)."""
-    header = _header(path)
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise LoadError(
-            str(path),
-            f"missing column {', '.join(map(repr, missing))} (found {', '.join(header)})",
-            1,
-        )
-    columns = {**required, **{c: k for c, k in optional.items() if c in header}}
-    frame = read_typed(path, header, columns)  # pyarrow, else pandas with exact errors
-    for name, kind in columns.items():
-        values = frame[name]
+    frame = read_columns(path, required, optional)  # pyarrow, else pandas with exact errors
+    columns = {**required, **optional}
+    for name in frame.columns:
+        kind, values = columns[name], frame[name]
         if kind == "str":
             _check(path, values.isna().to_numpy(), name, lambda row: "empty value")
         elif kind == "float":
@@ -247,14 +233,14 @@ def _read(path: Path, required: dict[str, str], optional: dict[str, str]) -> pd.
                 return f"{numbers[row]} is not a finite number"
 
             _check(path, ~np.isfinite(numbers), name, not_finite)
-    return frame[list(columns)]
+    return frame
 
 
 def _check(path: Path, bad: np.ndarray, column: str | None, reason: Any) -> None:
     """Raise for the first row flagged in ``bad``; ``reason(row)`` words the error."""
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise LoadError(str(path), reason(row), _line(path, row), column)
+        raise LoadError(str(path), reason(row), line_of(path, row), column)
 
 
 # ---------------------------------------------------------------------------------------
@@ -270,11 +256,7 @@ class _Objects:
 
 
 def _read_synapses(path: Path, rules: RoiRules, seen: set[str]) -> _Objects:
-    raw = _read(
-        path,
-        {"bodyId": "int", "type": "str", "x": "int", "y": "int", "z": "int", "confidence": "float"},
-        {"roi": "optstr", "id": "int"},
-    )
+    raw = _read(path, required_columns(SYNAPSE_COLUMNS), optional_columns(SYNAPSE_COLUMNS))
     types = raw["type"]
     _check(
         path,
@@ -303,19 +285,7 @@ def _read_synapses(path: Path, rules: RoiRules, seen: set[str]) -> _Objects:
 
 def _read_mitochondria(path: Path, rules: RoiRules, seen: set[str]) -> _Objects:
     raw = _read(
-        path,
-        {
-            "bodyId": "int",
-            "mitoType": "str",
-            "x": "int",
-            "y": "int",
-            "z": "int",
-            "size": "int",
-            "r0": "float",
-            "r1": "float",
-            "r2": "float",
-        },
-        {"roi": "optstr", "id": "int"},
+        path, required_columns(MITOCHONDRIA_COLUMNS), optional_columns(MITOCHONDRIA_COLUMNS)
     )
     size = raw["size"].to_numpy()
     _check(path, size < 0, "size", lambda row: f"size {size[row]} is negative")
@@ -379,10 +349,8 @@ def _objects(
         _check(path, pd.Series(pair).duplicated().to_numpy(), "roi", twice)
 
     roi, rois = _roi_columns(path, codes, count, roi_names, roi_codes, rules, noun, seen)
-    if noun == "synapse":
-        order = ["bodyId", "type", "confidence", "x", "y", "z"]
-    else:
-        order = ["bodyId", "mitoType", "size", "x", "y", "z", "r0", "r1", "r2"]
+    stored = SYNAPSE_TABLE if noun == "synapse" else MITO_TABLE
+    order = [name for name, _ in stored if name not in ("id", "roi", "rois")]
     frame = pd.DataFrame(
         {
             "id": raw["id"].to_numpy()[first] if has_ids else np.arange(count, dtype=np.int64),
@@ -417,7 +385,7 @@ def _check_agreement(
             origin = int(reference[row])
             who = f"{which} {raw['id'].iloc[row]}" if which.endswith(" id") else which
             return (
-                f"{who} has {name} {column.iloc[origin]} on line {_line(path, origin)} but "
+                f"{who} has {name} {column.iloc[origin]} on line {line_of(path, origin)} but "
                 f"{column.iloc[row]} here; all rows of one {noun} must agree"
             )
 
@@ -487,8 +455,8 @@ def _roi_columns(
         raise LoadError(
             str(path),
             f"this {noun} is in two primary ROIs, {first_name!r} (line "
-            f"{_line(path, int(earlier[0]))}) and {roi_names[int(roi_codes[row])]!r}",
-            _line(path, row),
+            f"{line_of(path, int(earlier[0]))}) and {roi_names[int(roi_codes[row])]!r}",
+            line_of(path, row),
             "roi",
         )
     return primary_of[inverse], rois_of[inverse]
@@ -509,7 +477,7 @@ def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 
 
 def _read_synapse_connections(path: Path, synapses: _Objects, synapse_path: Path) -> pd.DataFrame:
-    header = _header(path)
+    header = read_header(path)
     frame = synapses.frame
     ids = frame["id"].to_numpy()
     is_pre = (frame["type"] == "pre").to_numpy()
@@ -523,7 +491,7 @@ def _read_synapse_connections(path: Path, synapses: _Objects, synapse_path: Path
                 "pre_id",
             )
         optional: dict[str, str] = {c: "int" for c in ("bodyId_pre", "bodyId_post") if c in header}
-        raw = _read(path, {"pre_id": "int", "post_id": "int"}, optional)
+        raw = _read(path, SYNAPSE_CONNECTION_COLUMNS, optional)
         ends = []
         for side, must_be_pre in (("pre", True), ("post", False)):
             wanted = raw[f"{side}_id"].to_numpy()
@@ -553,16 +521,16 @@ def _read_synapse_connections(path: Path, synapses: _Objects, synapse_path: Path
                 )
             ends.append(position)
     else:
-        missing = [c for c in _LOCATION_LAYOUT if c not in header]
+        missing = [c for c in SYNAPSE_LOCATION_COLUMNS if c not in header]
         if missing:
             raise LoadError(
                 str(path),
                 "expected columns pre_id,post_id or "
-                f"{','.join(_LOCATION_LAYOUT)} (missing {', '.join(missing)}; found "
+                f"{','.join(SYNAPSE_LOCATION_COLUMNS)} (missing {', '.join(missing)}; found "
                 f"{', '.join(header)})",
                 1,
             )
-        raw = _read(path, dict.fromkeys(_LOCATION_LAYOUT, "int"), {})
+        raw = _read(path, SYNAPSE_LOCATION_COLUMNS, {})
         ends = [
             _locate(path, raw, frame, side, is_pre == (side == "pre"), synapse_path)
             for side in ("pre", "post")
@@ -619,7 +587,7 @@ def _locate(
             column = f"bodyId_{side}"
         else:
             reason = f"no {side} synapse of body {body} at {where} in {synapse_path.name}"
-        raise LoadError(str(path), reason, _line(path, row), column)
+        raise LoadError(str(path), reason, line_of(path, row), column)
     return candidates[position]
 
 
@@ -634,7 +602,7 @@ def _read_closest(
             raise LoadError(
                 str(path), f"refers to ids, but {source.name} has no 'id' column", 1, column
             )
-    raw = _read(path, {"synapse_id": "int", "mito_id": "int", "distance": "float"}, {})
+    raw = _read(path, CLOSEST_MITOCHONDRIA_COLUMNS, {})
     synapse_ids = raw["synapse_id"].to_numpy()
     mito_ids = raw["mito_id"].to_numpy()
     syn = _positions(synapses.frame["id"].to_numpy(), synapse_ids)
@@ -668,7 +636,7 @@ def _read_closest(
         earlier = int(np.flatnonzero(synapse_ids[:row] == synapse_ids[row])[0])
         return (
             f"synapse {synapse_ids[row]} already has a closest mitochondrion "
-            f"(line {_line(path, earlier)})"
+            f"(line {line_of(path, earlier)})"
         )
 
     _check(path, duplicated, "synapse_id", twice)
