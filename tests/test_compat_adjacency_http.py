@@ -197,7 +197,7 @@ _COUNTS = st.dictionaries(
 @given(st.lists(_COUNTS, max_size=20))
 @example([{"MB(R)": {"pre": 1, "post": 2}}, {}])
 def test_roi_infos_are_json_loads_of_each_text(infos: list[dict[str, Any]]) -> None:
-    from neuprint_dsl.compat.connectivity import _roi_infos
+    from neuprint_dsl.compat.edges import roi_infos as _roi_infos
 
     texts = [json.dumps(i) for i in infos]
     ids = list(range(len(texts)))
@@ -205,7 +205,7 @@ def test_roi_infos_are_json_loads_of_each_text(infos: list[dict[str, Any]]) -> N
 
 
 def test_roi_infos_fall_back_text_by_text() -> None:
-    from neuprint_dsl.compat.connectivity import _roi_infos
+    from neuprint_dsl.compat.edges import roi_infos as _roi_infos
 
     # NaN is JSON to json.loads but not to msgspec: the whole batch is read text by text
     texts = ['{"FB": {"post": 1}}', '{"EB": {"post": NaN}}', None]
@@ -217,3 +217,37 @@ def test_roi_infos_fall_back_text_by_text() -> None:
         _roi_infos(['{"FB": {}}', "[1]"], [1, 2], [4, 5])
     with pytest.raises(TransportError, match=r"connection 2 -> 5 is not JSON"):
         _roi_infos(['{"FB": {}}', '{"FB": {}}, {"EB": {}}'], [1, 2], [4, 5])
+
+
+def test_the_one_query_is_compiled_with_the_compilers_options() -> None:
+    """The batch query is the connections statement compiled with more columns (counts
+    after weight, both ends' properties, roiInfo last), not a rewrite of its text; the
+    options are refused where a row is not one connection."""
+    from neuprint_dsl import E, N, connections
+    from neuprint_dsl.cypher import CypherCompiler, get_dialect
+    from neuprint_dsl.errors import InvalidArgument
+
+    stmt = connections(N.bodyId.isin([1]), N.type == "a:b", where=E.weight >= 2)
+    compiled = CypherCompiler(get_dialect("neo4j")).connections(
+        stmt, weights=("weightHP",), neuron_columns=("odd name",), roi_info=True
+    )
+    assert compiled.columns == (
+        "bodyId_pre",
+        "bodyId_post",
+        "weight",
+        "weightHP",
+        "odd name_pre",
+        "odd name_post",
+        "conn_roiInfo",
+    )
+    returned = compiled.text.splitlines()[-2]
+    assert returned == (
+        "RETURN n.bodyId AS bodyId_pre, m.bodyId AS bodyId_post, e.weight AS weight, "
+        "coalesce(e.weightHP, 0) AS weightHP, n.`odd name` AS `odd name_pre`, "
+        "m.`odd name` AS `odd name_post`, e.roiInfo AS conn_roiInfo"
+    )
+    plain = CypherCompiler(get_dialect("neo4j")).connections(stmt)
+    assert plain.text.splitlines()[:-2] == compiled.text.splitlines()[:-2]  # same MATCH/WHERE
+    for other in (connections(per_roi=True), connections(group_by="type")):
+        with pytest.raises(InvalidArgument, match="one row per connection"):
+            CypherCompiler(get_dialect("neo4j")).connections(other, roi_info=True)

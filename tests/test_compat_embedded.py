@@ -58,6 +58,8 @@ from neuprint_dsl.embedded.sample import generate_sample
 
 from .test_every_roi import conn_roi_info
 
+pytestmark = pytest.mark.no_progress_bars
+
 ROOT = Path(__file__).resolve().parent.parent
 NOT_PRIMARY = "NotPrimary"
 #: neuprint-python's leading neuron columns, in its order (the rest follow sorted)
@@ -187,13 +189,6 @@ def _fullmatch(pattern: str, value: Any) -> bool:
 
 # ---------------------------------------------------------------------------------------
 # fixtures
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _no_progress_bars() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NEUPRINT_DSL_NO_PROGRESS", "1")
-        yield
 
 
 @pytest.fixture(scope="module")

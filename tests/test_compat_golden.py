@@ -5,7 +5,7 @@ new text and deciding it is right."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -24,9 +24,9 @@ from neuprint_dsl.compat import (
     fetch_shortest_paths,
     fetch_simple_connections,
 )
-from neuprint_dsl.transports import Recording
 
-GOLDEN = Path(__file__).parent / "golden" / "compat_neo4j.json"
+from .goldens import Goldens
+
 META = {
     "dataset": "hemibrain:v1.2.1",
     "primaryRois": ["MB(R)", "FB", "b'L(R)"],
@@ -59,14 +59,7 @@ def answer(cypher: str) -> Any:
     return None
 
 
-def make() -> tuple[Client, Recording]:
-    clear_default_client()
-    rec = Recording(answer, dataset="hemibrain:v1.2.1")
-    c = Client(transport=rec)
-    return c, rec
-
-
-cases = {
+CASES: dict[str, Callable[[Client], object]] = {
     "fetch_neurons": lambda c: fetch_neurons(
         NeuronCriteria(type="MBON.*", rois=["MB(R)"], status="Traced"), client=c
     ),
@@ -91,28 +84,20 @@ cases = {
 }
 
 
-def sent(name: str) -> list[str]:
-    client, recording = make()
-    CASES[name](client)
-    clear_default_client()
-    return recording.sent
+GOLDENS = Goldens("compat_neo4j.json", CASES, answer)
 
 
-CASES = cases
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", GOLDENS.names())
 def test_compat_cypher_golden(name: str) -> None:
-    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
-    assert sent(name) == golden[name]
+    assert GOLDENS.sent(name) == GOLDENS.expected()[name]
 
 
 def test_goldens_cover_every_case() -> None:
-    assert sorted(json.loads(GOLDEN.read_text(encoding="utf-8"))) == sorted(CASES)
+    assert sorted(GOLDENS.expected()) == GOLDENS.names()
 
 
 def test_fetch_custom_and_meta_send_the_text_as_given() -> None:
-    client, recording = make()
+    client, recording = GOLDENS.client()
     fetch_custom("MATCH (n:Neuron) RETURN count(*)", client=client)
     assert fetch_meta(client=client)["dataset"] == "hemibrain:v1.2.1"
     assert recording.sent == ["MATCH (n:Neuron) RETURN count(*)", "MATCH (n:Meta) RETURN n"]
@@ -126,4 +111,4 @@ def test_fetch_custom_and_meta_send_the_text_as_given() -> None:
 
 
 if __name__ == "__main__":  # regenerate: python -m tests.test_compat_golden
-    GOLDEN.write_text(json.dumps({n: sent(n) for n in sorted(CASES)}, indent=1) + "\n")
+    GOLDENS.regenerate()

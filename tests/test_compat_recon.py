@@ -35,7 +35,10 @@ from neuprint_dsl.embedded import load
 from neuprint_dsl.embedded.sample import generate_sample
 from neuprint_dsl.transports import Recording
 
-GOLDEN = Path(__file__).parent / "golden" / "compat_recon_neo4j.json"
+from .goldens import Goldens
+
+pytestmark = pytest.mark.no_progress_bars
+
 COMPLETENESS_COLUMNS = [
     "bodyId",
     "total_weight",
@@ -60,13 +63,6 @@ ORPHAN_COLUMNS = [
 
 # ---------------------------------------------------------------------------------------
 # fixtures
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _no_progress_bars() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NEUPRINT_DSL_NO_PROGRESS", "1")
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -390,24 +386,17 @@ GOLDEN_CASES: dict[str, Callable[[Client], object]] = {
 }
 
 
-def sent(name: str) -> list[str]:
-    clear_default_client()
-    recording = Recording(answer, dataset="hemibrain:v1.2.1")
-    c = Client(transport=recording)
-    GOLDEN_CASES[name](c)
-    clear_default_client()
-    return recording.sent
+GOLDENS = Goldens("compat_recon_neo4j.json", GOLDEN_CASES, answer)
 
 
-@pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
+@pytest.mark.parametrize("name", GOLDENS.names())
 def test_recon_cypher_golden(name: str) -> None:
-    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
-    assert sent(name) == golden[name]
+    assert GOLDENS.sent(name) == GOLDENS.expected()[name]
 
 
 def test_recon_goldens_cover_every_case() -> None:
-    assert sorted(json.loads(GOLDEN.read_text(encoding="utf-8"))) == sorted(GOLDEN_CASES)
+    assert sorted(GOLDENS.expected()) == GOLDENS.names()
 
 
 if __name__ == "__main__":  # regenerate: python -m tests.test_compat_recon
-    GOLDEN.write_text(json.dumps({n: sent(n) for n in sorted(GOLDEN_CASES)}, indent=1) + "\n")
+    GOLDENS.regenerate()

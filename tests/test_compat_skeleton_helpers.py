@@ -29,7 +29,7 @@ from neuprint_dsl.compat import (
     skeleton_swc_to_df,
     upsample_skeleton,
 )
-from neuprint_dsl.errors import InvalidArgument, InvalidValue
+from neuprint_dsl.errors import InvalidArgument, InvalidValue, MissingDependency
 
 theirs = pytest.importorskip("neuprint.skeleton")
 
@@ -145,6 +145,16 @@ def test_attach_synapses_links_each_to_the_closest_node_without_scipy(
     assert got["structure"].tolist() == ["neurite"] * 3 + ["pre", "post", "post"]
 
 
+def test_heal_without_scipy_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy", None)  # as if scipy were not installed
+    two = skeleton_swc_to_df("1 0 0 0 0 1 -1\n2 0 10 0 0 1 -1")
+    with pytest.raises(MissingDependency, match=r"neuprint-dsl\[skeleton\]") as caught:
+        heal_skeleton(two)
+    assert isinstance(caught.value, ImportError) and caught.value.package == "scipy"
+
+
 @settings(max_examples=60)
 @given(skeletons(min_size=1))
 @example(TWO_PIECES)
@@ -256,3 +266,29 @@ def test_skeleton_df_to_nx_as_neuprint_python(
         assert mine.keys() == other.keys()
         if "distance" in mine:  # (float32 squares of tiny differences underflow there)
             assert mine["distance"] == pytest.approx(other["distance"], rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("swc", "limit", "links"),
+    [
+        # four single-node fragments on a unit square: four links of length 1 tie; the
+        # minimum spanning tree takes them in pair order (1-2, 1-3, 2-4) and leaves 3-4
+        ("1 0 0 0 0 1 -1\n2 0 1 0 0 1 -1\n3 0 0 1 0 1 -1\n4 0 1 1 0 1 -1", np.inf, [-1, 1, 1, 2]),
+        # node 3 is as far from node 1 as from node 2 of the larger fragment: the first wins
+        ("1 0 0 0 0 1 -1\n2 0 2 0 0 1 1\n3 0 1 0 0 1 -1", np.inf, [-1, 1, 1]),
+        ("1 0 2 0 0 1 -1\n2 0 0 0 0 1 1\n5 0 1 0 0 1 -1\n6 0 1 1 0 1 5", np.inf, [-1, 1, 1, 5]),
+        # two fragments touching (a link of length 0, which scipy's graphs would read as no
+        # edge), also kept with max_distance=0 (0 is not longer than 0)
+        ("1 0 0 0 0 1 -1\n2 0 1 0 0 1 1\n3 0 1 0 0 1 -1", np.inf, [-1, 1, 2]),
+        ("1 0 0 0 0 1 -1\n2 0 1 0 0 1 1\n3 0 1 0 0 1 -1", 0.0, [-1, 1, 2]),
+    ],
+)
+def test_heal_skeleton_breaks_ties_as_neuprint_python(
+    swc: str, limit: float, links: list[int]
+) -> None:
+    """Ties between equally close nodes and equally long links are broken as
+    neuprint-python breaks them (its k-d tree and networkx's stable Kruskal): the results
+    were the same before healing used scipy (numpy distances, a hand-written Kruskal)."""
+    df = skeleton_swc_to_df(swc)
+    assert heal_skeleton(df.copy(), max_distance=limit)["link"].tolist() == links
+    assert theirs.heal_skeleton(df.copy(), max_distance=limit)["link"].tolist() == links

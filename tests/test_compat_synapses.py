@@ -46,12 +46,14 @@ from neuprint_dsl.compat import (
 )
 from neuprint_dsl.embedded import load
 from neuprint_dsl.embedded.sample import generate_sample
-from neuprint_dsl.transports import Recording
+
+from .goldens import Goldens
+
+pytestmark = pytest.mark.no_progress_bars
 
 NC = NeuronCriteria
 SC = SynapseCriteria
 MC = MitoCriteria
-GOLDEN = Path(__file__).parent / "golden" / "compat_synapses_neo4j.json"
 
 SYNAPSE_DTYPES = {
     "bodyId": "int64",
@@ -232,13 +234,6 @@ def assert_dtypes(frame: pd.DataFrame, dtypes: dict[str, str]) -> None:
 
 # ---------------------------------------------------------------------------------------
 # fixtures
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _no_progress_bars() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NEUPRINT_DSL_NO_PROGRESS", "1")
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -1035,24 +1030,17 @@ GOLDEN_CASES: dict[str, Callable[[Client], object]] = {
 }
 
 
-def sent(name: str) -> list[str]:
-    clear_default_client()
-    recording = Recording(answer, dataset="hemibrain:v1.2.1")
-    c = Client(transport=recording)
-    GOLDEN_CASES[name](c)
-    clear_default_client()
-    return recording.sent
+GOLDENS = Goldens("compat_synapses_neo4j.json", GOLDEN_CASES, answer)
 
 
-@pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
+@pytest.mark.parametrize("name", GOLDENS.names())
 def test_synapse_cypher_golden(name: str) -> None:
-    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
-    assert sent(name) == golden[name]
+    assert GOLDENS.sent(name) == GOLDENS.expected()[name]
 
 
 def test_synapse_goldens_cover_every_case() -> None:
-    assert sorted(json.loads(GOLDEN.read_text(encoding="utf-8"))) == sorted(GOLDEN_CASES)
+    assert sorted(GOLDENS.expected()) == GOLDENS.names()
 
 
 if __name__ == "__main__":  # regenerate: python -m tests.test_compat_synapses
-    GOLDEN.write_text(json.dumps({n: sent(n) for n in sorted(GOLDEN_CASES)}, indent=1) + "\n")
+    GOLDENS.regenerate()

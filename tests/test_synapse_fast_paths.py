@@ -23,6 +23,7 @@ import neuprint_dsl.compat.synapses as compat_synapses
 from neuprint_dsl import N, S, synapses
 from neuprint_dsl.compat import Client, fetch_synapses
 from neuprint_dsl.compat import SynapseCriteria as SC
+from neuprint_dsl.compat.tables import cast_frame, sorted_frame
 from neuprint_dsl.cypher import to_cypher
 from neuprint_dsl.cypher.synapse_aggregate import SYNAPSE_ROW_COLUMNS, synapse_rows_cypher
 from neuprint_dsl.embedded import load
@@ -137,8 +138,8 @@ def test_table_frame_sorts_missing_values_last_and_keeps_dtypes() -> None:
     )
     got = compat_synapses._synapse_table_frame(table)
     assert got is not None
-    want = compat_synapses._cast(
-        compat_synapses._sorted([table.to_pandas()], compat_synapses.SYNAPSE_ORDER),
+    want = cast_frame(
+        sorted_frame([table.to_pandas()], compat_synapses.SYNAPSE_ORDER),
         compat_synapses.SYNAPSE_DTYPES,
     )
     pd.testing.assert_frame_equal(got, want)

@@ -5,12 +5,40 @@ NeuronCriteria as NC``. Every criteria object is also a DSL predicate, so old qu
 ``&``, ``|`` and ``~``; every function runs on any transport (a neuPrint server, or the
 embedded engine with ``Client(transport=neuprint_dsl.embedded(path))``).
 
+Modules, from the bottom up (each imports only those above it in this list):
+
+- ``criteria``: ``NeuronCriteria`` (= ``SegmentCriteria``), ``IsNull``/``NotNull``,
+  ``as_criteria`` (what neuprint-python accepts as criteria), a DSL predicate each.
+- ``skeleton_frames``: skeleton DataFrames: SWC, healing (scipy), re-rooting, segments,
+  upsampling, synapses attached, networkx graphs.
+- ``endpoints``: the ``Client``'s neuPrintHTTP endpoint methods (a mixin), local answers on
+  the embedded engine.
+- ``client``: ``Client``, the default client (``inject_client``), the query log.
+- ``point_criteria``: the base of ``SynapseCriteria``/``MitoCriteria`` and the ROI and flag
+  checks they share.
+- ``tables``: the DataFrames of the point functions (empty tables, row order, dtypes).
+- ``batches``: criteria to predicates, bodies in batches, batches run with a progress bar.
+- ``properties``: neuron properties for lists of bodies.
+- ``edges``: what is read of connections beyond a statement's columns (neuPrint's one query
+  per batch, ``roiInfo`` texts, ``weight_props``, the embedded engine's weights).
+- ``adjacencies`` (``fetch_adjacencies``, ``fetch_traced_adjacencies``, ``export_dir``),
+  ``neurons``, ``connectivity`` (simple connections, common connectivity, shortest paths;
+  re-exports the adjacency functions), ``paths``, ``synapses`` (``SynapseCriteria`` and
+  the synapse functions), ``mito`` (``MitoCriteria`` and the mitochondrion functions),
+  ``recon``, ``rois``, ``skeleton`` (``neuprint.skeleton``: ``fetch_skeleton`` and
+  ``skeleton_frames``), ``utils`` (``neuprint.utils`` and ``neuprint.wrangle`` table
+  helpers): the public functions, re-exported here.
+
+Layer L7 (API). May import: L0-L6 (errors, expr, fields, query, validate, cypher, frames,
+execute, progress, transports, embedded, neuprinthttp, ...). Never: cli, the package root.
+
 Example:
     >>> from neuprint_dsl.compat import NeuronCriteria as NC
     >>> print((NC(type="MBON.*") | NC(bodyId=[1, 2])).to_text())
     type =~ "MBON.*" or bodyId in [1, 2]
 """
 
+from .adjacencies import fetch_adjacencies, fetch_traced_adjacencies
 from .client import (
     Client,
     clear_default_client,
@@ -22,11 +50,9 @@ from .client import (
     setup_debug_logging,
 )
 from .connectivity import (
-    fetch_adjacencies,
     fetch_common_connectivity,
     fetch_shortest_paths,
     fetch_simple_connections,
-    fetch_traced_adjacencies,
 )
 from .criteria import (
     IsNull,

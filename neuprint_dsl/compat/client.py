@@ -34,9 +34,13 @@ from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 import pandas as pd
 
+from ..embedded.meta import embedded_meta
+from ..embedded.neuprint_cypher import run_neuprint_cypher
 from ..errors import CapabilityError, InvalidArgument, NeuprintDSLError, TransportError
-from ..transports.embedded import Embedded
-from ..transports.neuprint_http import ARROW_MIN_VERSION, NeuprintHTTP, _parse_version
+from ..neuprinthttp.answers import parse_version
+from ..neuprinthttp.arrow import ARROW_MIN_VERSION
+from ..transports.ladybug import Embedded
+from ..transports.neuprint_http import NeuprintHTTP
 from .endpoints import ServerEndpoints
 
 logger = logging.getLogger("neuprint_dsl")
@@ -172,8 +176,6 @@ class Client(ServerEndpoints):
         if isinstance(self.transport, NeuprintHTTP):
             return self.transport.fetch_custom(cypher, format=format)  # type: ignore[call-overload]
         if isinstance(self.transport, Embedded):
-            from ..embedded.neuprint_cypher import run_neuprint_cypher
-
             # a query of the :Meta node alone is answered from this client's Meta dict
             frame = run_neuprint_cypher(self.transport, cypher, lambda: self.meta)
             if format == "json":
@@ -198,7 +200,7 @@ class Client(ServerEndpoints):
             )
         version = self.transport.server_version or self.transport.fetch_version()
         self.transport.server_version = version
-        parsed = _parse_version(version)
+        parsed = parse_version(version)
         if parsed is None or parsed < ARROW_MIN_VERSION:
             raise CapabilityError(
                 f"use_arrow=True: the neuPrint server {self.server} is version {version}, "
@@ -220,7 +222,7 @@ class Client(ServerEndpoints):
 
     def _fetch_meta(self) -> dict[str, Any]:
         if isinstance(self.transport, Embedded):
-            return _embedded_meta(self.transport)
+            return embedded_meta(self.transport)
         if isinstance(self.transport, NeuprintHTTP):
             # the transport's one cached read, which its name check also uses
             node: Any = self.transport.fetch_meta() or None
@@ -339,30 +341,6 @@ def _maybe_json(value: Any) -> Any:
         except json.JSONDecodeError:
             return value
     return value
-
-
-def _embedded_meta(db: Embedded) -> dict[str, Any]:
-    local = db.meta
-    totals = db.fetch_custom(
-        "MATCH (n:Neuron:Segment) UNWIND range(1, size(n.roiNames)) AS i "
-        "WITH n.roiNames[i] AS roi, coalesce(n.roiPre[i], 0) AS pre, coalesce(n.roiPost[i], 0) AS post "
-        "RETURN roi, CAST(sum(pre) AS INT64) AS pre, CAST(sum(post) AS INT64) AS post ORDER BY roi"
-    )
-    roi_info = {
-        str(r): {"pre": int(p), "post": int(q)}
-        for r, p, q in totals[["roi", "pre", "post"]].itertuples(index=False, name=None)
-    }
-    for roi in local.get("rois", []):
-        roi_info.setdefault(roi, {"pre": 0, "post": 0})
-    return {
-        "dataset": local.get("dataset"),
-        "primaryRois": list(local.get("primaryRois", [])),
-        "roiInfo": roi_info,
-        "roiHierarchy": local.get("roiHierarchy"),
-        "neuronProperties": dict(local.get("neuronProperties", {})),
-        "synthetic": local.get("synthetic", False),
-        "description": local.get("description", ""),
-    }
 
 
 # ---------------------------------------------------------------------------------------

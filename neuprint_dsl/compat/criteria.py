@@ -36,12 +36,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, Literal, Never, Protocol, TypeAlias, runtime_checkable
 
+import attrs
 import numpy as np
 import pandas as pd
 
 from ..errors import InvalidArgument, InvalidValue, QueryTypeError, UnknownROI
 from ..expr import (
     And,
+    Combinable,
     IsIn,
     Predicate,
     PredicateLike,
@@ -401,7 +403,10 @@ def _unique_and(parts: Iterable[PredicateLike]) -> Predicate:
 # ---------------------------------------------------------------------------------------
 
 
-class NeuronCriteria:
+# init=False: neuprint-python's signature below; hash=True: the compared fields (the predicate
+# and the label) are set once by __init__ (only ``client``, not compared, is ever reassigned)
+@attrs.define(init=False, hash=True)
+class NeuronCriteria(Combinable):
     """Neuron selection criteria with neuprint-python's keywords, as a DSL predicate.
 
     All criteria are keyword arguments (see neuprint-python's documentation of
@@ -466,7 +471,14 @@ class NeuronCriteria:
     """
 
     # the instance is immutable apart from ``client``; equality and hash use the predicate
-    __slots__ = ("_args", "_expr", "_label", "_regex", "_roi_lists", "client", "matchvar")
+    # and the label
+    matchvar: str = attrs.field(eq=False)
+    client: RoiSource | None = attrs.field(eq=False)
+    _args: dict[str, object] = attrs.field(eq=False)
+    _regex: bool = attrs.field(eq=False)
+    _roi_lists: tuple[list[str], list[str], list[str]] = attrs.field(eq=False)
+    _expr: Predicate
+    _label: Label
 
     def __init__(
         self,
@@ -737,30 +749,9 @@ class NeuronCriteria:
     def __predicate__(self) -> Predicate:
         return self.to_expr()
 
-    def __and__(self, other: PredicateLike) -> Predicate:
-        return and_(self.to_expr(), other)
-
-    def __rand__(self, other: PredicateLike) -> Predicate:
-        return and_(other, self.to_expr())
-
-    def __or__(self, other: PredicateLike) -> Predicate:
-        return or_(self.to_expr(), other)
-
-    def __ror__(self, other: PredicateLike) -> Predicate:
-        return or_(other, self.to_expr())
-
-    def __invert__(self) -> Predicate:
-        return not_(self.to_expr())
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, NeuronCriteria):
-            return NotImplemented
-        return (self._expr, self._label) == (other._expr, other._label)
-
-    def __hash__(self) -> int:
-        return hash((self._expr, self._label))
-
     def __repr__(self) -> str:
+        # neuprint-python's repr (reads back as Python) with the DSL text as a comment: more
+        # than attrs' repr can show
         parts = [] if self.matchvar == "n" else [repr(self.matchvar)]
         for key, value in self._args.items():
             if isinstance(value, list):
@@ -769,7 +760,6 @@ class NeuronCriteria:
             else:
                 shown = value
             parts.append(f"{key}={shown!r}")
-        # reads back as Python (neuprint-python's habit); the comment is the DSL text
         call = f"NeuronCriteria({', '.join(parts)})"
         return f"{call}  # {shown_text(lambda: self._expr.to_text(), 'predicate')}"
 

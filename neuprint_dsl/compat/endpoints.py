@@ -48,8 +48,17 @@ import pandas as pd
 import requests
 
 from ..errors import CapabilityError, InvalidArgument, QueryTimeout, TransportError
-from ..transports.embedded import Embedded
-from ..transports.neuprint_http import NeuprintHTTP, _Reply, _server_error
+from ..neuprinthttp.answers import Reply, server_error
+from ..transports.ladybug import Embedded
+from ..transports.neuprint_http import NeuprintHTTP
+from ..version import __version__
+from .skeleton_frames import (
+    calc_segment_distances,
+    heal_skeleton,
+    skeleton_df_to_nx,
+    skeleton_df_to_swc,
+    skeleton_swc_to_df,
+)
 
 __all__ = ["COMPLETE_STATUSES", "ServerEndpoints"]
 
@@ -133,8 +142,6 @@ class ServerEndpoints:
             '1.9.2'
         """
         if isinstance(self.transport, Embedded):
-            from .. import __version__
-
             return f"neuprint-dsl {__version__} (embedded)"
         return self._http("fetch_version", local=True).fetch_version()
 
@@ -370,14 +377,6 @@ class ServerEndpoints:
             >>> df.columns.tolist()  # doctest: +SKIP
             ['rowId', 'x', 'y', 'z', 'radius', 'link']
         """
-        from .skeleton import (
-            calc_segment_distances,
-            heal_skeleton,
-            skeleton_df_to_nx,
-            skeleton_df_to_swc,
-            skeleton_swc_to_df,
-        )
-
         body_id = _body_id(body)
         if format not in ("swc", "pandas", "nx"):
             raise InvalidArgument(f"format must be 'pandas', 'swc' or 'nx', not {format!r}")
@@ -623,7 +622,7 @@ def _post_bytes(http: NeuprintHTTP, path: str, value: bytes) -> None:
     except requests.exceptions.RequestException as err:
         raise TransportError(f"request to {url} failed: {err}") from None
     if not 200 <= response.status_code < 300:
-        reply = _Reply(
+        reply = Reply(
             response.status_code, response.headers, response.content, response.reason or ""
         )
-        raise _server_error(reply, url, None)
+        raise server_error(reply, url, None)

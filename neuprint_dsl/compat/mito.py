@@ -31,36 +31,27 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
+import attrs
 import numpy as np
 import pandas as pd
 
-from ..cypher.dialects import get_dialect
-from ..cypher.literals import quote_string, render_number
 from ..errors import InvalidArgument
 from ..execute import run
-from ..expr import TRUE, Predicate, PredicateLike, and_, not_, or_, shown_text
-from ..fields import M, N
+from ..fields import M, N, Namespace
 from ..query import mitochondria, synapses
+from .batches import body_batches, run_batches
 from .client import Client, default_client, inject_client
+from .point_criteria import DatasetInfo, PointCriteria, check_rois
 from .synapses import (
     SYNAPSE_DTYPES,
     SYNAPSE_ORDER,
-    DatasetInfo,
     SynapseCriteria,
-    _body_batches,
-    _cast,
-    _check_flag,
-    _check_rois,
-    _empty_frame,
-    _resolve_synapse_criteria,
-    _roi_list,
-    _run_batches,
-    _sorted,
-    _synapse_pairs,
-    _with_where,
+    resolve_synapse_criteria,
+    synapse_pairs,
 )
+from .tables import cast_frame, empty_frame, sorted_frame
 
 __all__ = [
     "MitoCriteria",
@@ -72,7 +63,8 @@ __all__ = [
 MITO_TYPES = ("dark", "medium", "light")
 
 
-class MitoCriteria:
+@attrs.define(init=False, repr=False, hash=True)  # as PointCriteria says
+class MitoCriteria(PointCriteria):
     """Which mitochondria to fetch (neuprint-python's ``MitoCriteria``), as an ``M``
     predicate.
 
@@ -80,12 +72,24 @@ class MitoCriteria:
     ``'light'``; ``size``: at least this many voxels (``0``: no test); ``primary_only``:
     report each mitochondrion once, with its primary ROI (``False``: once per ROI containing
     it) -- it never filters. ``client`` (default: the default client, if any) checks the ROI
-    names.
+    names. ``condition()`` always tests ``type = "mitochondrion"``.
 
     Example:
         >>> MitoCriteria(mitoType="medium", size=5)
         MitoCriteria('m', mitoType='medium', size=5, primary_only=True)  # size >= 5 and mitoType = "medium"
+        >>> print(MitoCriteria().condition(comments=False), end="")
+        WITH m
+        WHERE m.type = "mitochondrion"
     """
+
+    # (defaults unused, as in SynapseCriteria)
+    mitoType: Literal["dark", "medium", "light"] | None = None
+    size: int | float = 0
+
+    fields: ClassVar[Namespace] = M
+    noun: ClassVar[str] = "mito"
+    type_field: ClassVar[str] = "mitoType"
+    threshold: ClassVar[tuple[str, str]] = ("size", ">=")
 
     def __init__(
         self,
@@ -97,113 +101,26 @@ class MitoCriteria:
         primary_only: bool = True,
         client: DatasetInfo | None = None,
     ) -> None:
-        if not isinstance(matchvar, str) or not matchvar:
-            raise InvalidArgument(f"matchvar must be a non-empty str, not {matchvar!r}")
-        self.matchvar = matchvar
-        self.rois = _roi_list(rois, "rois")
+        self._set_common(matchvar, rois, primary_only)
         kind = mitoType or None
         if kind not in (None, *MITO_TYPES):
             raise InvalidArgument(
                 f"Invalid mitoType: {kind!r}. Choices are 'dark', 'medium' and 'light'."
             )
-        self.mitoType: Literal["dark", "medium", "light"] | None = kind
+        self.mitoType = kind
         if isinstance(size, bool) or not isinstance(size, numbers.Real) or size != size:
             raise InvalidArgument(f"size must be a number of voxels, not {size!r}")
-        self.size: int | float = size
-        self.primary_only: bool = _check_flag(primary_only, "primary_only")
+        self.size = size
         if client is None and self.rois:
             try:
                 client = default_client()
             except RuntimeError:
                 client = None  # the compiler checks ROI names against the dataset later
         self.client = client
-        _check_rois(self.rois, client, "MitoCriteria rois")
+        check_rois(self.rois, client, "MitoCriteria rois")
 
-    def to_expr(self) -> Predicate:
-        """The ``M`` predicate: any of the ROIs, ``size >=`` (unless 0), the type.
-
-        Example:
-            >>> MitoCriteria().to_expr()
-            <predicate true>
-        """
-        parts: list[PredicateLike] = []
-        if self.rois:
-            parts.append(or_(*(M.roi(r) for r in self.rois)))
-        if self.size:
-            parts.append(M.size >= self.size)
-        if self.mitoType:
-            parts.append(M.mitoType == self.mitoType)
-        return and_(*parts) if parts else TRUE
-
-    def __predicate__(self) -> Predicate:
-        return self.to_expr()
-
-    def __and__(self, other: PredicateLike) -> Predicate:
-        return and_(self.to_expr(), other)
-
-    def __rand__(self, other: PredicateLike) -> Predicate:
-        return and_(other, self.to_expr())
-
-    def __or__(self, other: PredicateLike) -> Predicate:
-        return or_(self.to_expr(), other)
-
-    def __ror__(self, other: PredicateLike) -> Predicate:
-        return or_(other, self.to_expr())
-
-    def __invert__(self) -> Predicate:
-        return not_(self.to_expr())
-
-    def condition(self, *matchvars: str, prefix: str | int = "", comments: bool = True) -> str:
-        """neuprint-python's ``WITH ... WHERE ...`` clause (neo4j Cypher, for hand-written
-        queries); it always tests ``type = "mitochondrion"``.
-
-        Example:
-            >>> print(MitoCriteria().condition(comments=False), end="")
-            WITH m
-            WHERE m.type = "mitochondrion"
-        """
-        var = self.matchvar
-        exprs = [f'{var}.type = "mitochondrion"']
-        if self.rois:
-            # as the compiler reads them: a name holding ':', a backslash or an unprintable
-            # character as n['...'] (Neo4j reads \uXXXX even inside backticks, and
-            # neuPrintHTTP rewrites ':Label' text anywhere)
-            flags = (get_dialect("neo4j").property(var, r) for r in self.rois)
-            exprs.append("(" + " OR ".join(flags) + ")")
-        if self.size:
-            exprs.append(f"({var}.size >= {render_number(self.size)})")
-        if self.mitoType:
-            exprs.append(f"({var}.mitoType = {quote_string(self.mitoType)})")
-        return _with_where(var, matchvars, exprs, "mito", prefix, comments)
-
-    def _key(self) -> tuple[Any, ...]:
-        return (self.matchvar, tuple(self.rois), self.mitoType, self.size, self.primary_only)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, MitoCriteria):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        args = [repr(self.matchvar)]
-        if self.rois:
-            args.append(f"rois={self.rois!r}")
-        if self.mitoType:
-            args.append(f"mitoType={self.mitoType!r}")
-        if self.size:
-            args.append(f"size={self.size}")
-        if self.primary_only:
-            args.append("primary_only=True")
-        # reads back as Python (neuprint-python's habit); the comment is the DSL text
-        call = f"MitoCriteria({', '.join(args)})"
-        return f"{call}  # {shown_text(lambda: self.to_expr().to_text(), 'predicate')}"
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        """IPython's pretty printer: the same text as ``repr``."""
-        printer.text(repr(self))
+    def _always(self, var: str) -> list[str]:
+        return [f'{var}.type = "mitochondrion"']
 
 
 MITO_DTYPES: dict[str, Any] = {
@@ -260,7 +177,7 @@ def fetch_mitochondria(
             f"mito_criteria must be a MitoCriteria or None, not {mito_criteria!r}"
         )
     mc = mito_criteria
-    batches, label = _body_batches(client, neuron_criteria, batch_size)
+    batches, label = body_batches(client, neuron_criteria, batch_size)
     where = mc.to_expr()
 
     def fetch(batch: list[int]) -> pd.DataFrame:
@@ -269,11 +186,11 @@ def fetch_mitochondria(
         )
         return run(client.transport, statement)
 
-    frames = _run_batches(client, batches, fetch, "fetch_mitochondria")
+    frames = run_batches(client, batches, fetch, "fetch_mitochondria")
     if not frames:
-        return _empty_frame(MITO_DTYPES)
+        return empty_frame(MITO_DTYPES)
     order = ["bodyId", "x", "y", "z", "mitoType", "roi", "size", "r0", "r1", "r2"]
-    return _cast(_sorted(frames, order), MITO_DTYPES)
+    return cast_frame(sorted_frame(frames, order), MITO_DTYPES)
 
 
 @inject_client
@@ -296,8 +213,8 @@ def fetch_synapses_and_closest_mitochondria(
         >>> fetch_synapses_and_closest_mitochondria(NC(type="ExR2"), SC(type="pre"))  # doctest: +SKIP
     """
     assert client is not None
-    sc = _resolve_synapse_criteria(synapse_criteria, client)
-    batches, label = _body_batches(client, neuron_criteria, batch_size)
+    sc = resolve_synapse_criteria(synapse_criteria, client)
+    batches, label = body_batches(client, neuron_criteria, batch_size)
     where = sc.to_expr()
 
     def fetch(batch: list[int]) -> pd.DataFrame:
@@ -310,11 +227,11 @@ def fetch_synapses_and_closest_mitochondria(
         )
         return run(client.transport, statement)
 
-    frames = _run_batches(client, batches, fetch, "fetch_synapses_and_closest_mitochondria")
+    frames = run_batches(client, batches, fetch, "fetch_synapses_and_closest_mitochondria")
     if not frames:
-        return _empty_frame(SYNAPSE_MITO_DTYPES)
+        return empty_frame(SYNAPSE_MITO_DTYPES)
     order = [*SYNAPSE_ORDER, "distance", "size", "mx", "my", "mz"]
-    return _cast(_sorted(frames, order), SYNAPSE_MITO_DTYPES)
+    return cast_frame(sorted_frame(frames, order), SYNAPSE_MITO_DTYPES)
 
 
 @inject_client
@@ -334,7 +251,7 @@ def fetch_connection_mitochondria(
         >>> fetch_connection_mitochondria(1136865339, None)  # doctest: +SKIP
     """
     assert client is not None
-    return _synapse_pairs(
+    return synapse_pairs(
         client,
         source_criteria,
         target_criteria,

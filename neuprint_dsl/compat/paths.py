@@ -51,9 +51,11 @@ from ..execute import run
 from ..expr import TRUE, Predicate
 from ..fields import E, N
 from ..query import connections, neurons
+from .batches import criteria_side
 from .client import Client, inject_client
-from .connectivity import _properties, _side, dataset_has, fetch_shortest_paths
+from .connectivity import fetch_shortest_paths
 from .criteria import NeuronCriteria
+from .properties import dataset_has, fetch_properties
 
 __all__ = ["fetch_paths"]
 
@@ -283,7 +285,7 @@ def fetch_paths(
         shortest, longest = 1, _length(max_path_length, "max_path_length")
     if intermediate_criteria is None:
         intermediate_criteria = NeuronCriteria(status="Traced", client=client)
-    middle, _ = _side(intermediate_criteria, client)
+    middle, _ = criteria_side(intermediate_criteria, client)
     clock = _Clock(float(timeout))
     ends = sorted({start, goal})
     typed = "type" in dataset_has(client, ["type"])
@@ -299,7 +301,7 @@ def fetch_paths(
         return _empty(True)
     bodies = {body for path in paths for body, _ in path}
     if typed:
-        table = _properties(client, bodies, ["type"], optional=frozenset({"type"}))
+        table = fetch_properties(client, bodies, ["type"], optional=frozenset({"type"}))
         types = dict(zip(table["bodyId"].astype("int64"), table["type"], strict=True))
     else:
         types = {}

@@ -35,9 +35,9 @@ from ..execute import run
 from ..expr import Predicate, or_
 from ..fields import N
 from ..query import Label, connections, neurons
+from .batches import client_progress, map_batches, selection
 from .client import Client, inject_client
-from .connectivity import _map, _properties, dataset_has
-from .synapses import _selection, _show_progress
+from .properties import dataset_has, fetch_properties
 
 COMPLETENESS_COLUMNS = [
     "bodyId",
@@ -146,7 +146,7 @@ def fetch_output_completeness(
     statuses = _statuses(complete_statuses)
     if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
         raise InvalidArgument(f"batch_size must be a positive int or None, not {batch_size!r}")
-    where, label = _selection(criteria, client)
+    where, label = selection(criteria, client)
     ids = _body_ids(client, where, label)
     return _output_completeness(client, ids, label, statuses, batch_size)
 
@@ -157,11 +157,11 @@ def _output_completeness(
     size = batch_size or max(len(ids), 1)
     batches = [ids[i : i + size] for i in range(0, len(ids), size)]
     complete = _complete(statuses, client)
-    frames: list[pd.DataFrame] = _map(
+    frames: list[pd.DataFrame] = map_batches(
         lambda batch: _completeness(client, batch, label, complete),
         batches,
         1,
-        _show_progress(client),
+        client_progress(client),
         "fetch_output_completeness",
     )
     frames = [f for f in frames if len(f)]
@@ -197,13 +197,13 @@ def fetch_downstream_orphan_tasks(
     """
     assert client is not None
     statuses = _statuses(complete_statuses)
-    where, label = _selection(criteria, client)
+    where, label = selection(criteria, client)
     ids = _body_ids(client, where, label)
     conns = _connections_from(client, ids, label)
     conns = conns.sort_values(
         ["bodyId_pre", "weight", "bodyId_post"], ascending=[True, False, True], kind="stable"
     ).reset_index(drop=True)
-    status = _properties(
+    status = fetch_properties(
         client,
         conns["bodyId_post"].unique().tolist(),
         ["status", "statusLabel"],

@@ -36,26 +36,40 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
-from collections.abc import Callable, Iterable, Sequence
-from textwrap import indent
-from typing import Any, Literal, Protocol, TypeAlias
+from collections.abc import Iterable
+from typing import Any, ClassVar, Literal, TypeAlias
 
+import attrs
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..cypher.dialects import get_dialect
-from ..cypher.literals import quote_string, render_number
 from ..cypher.synapse_aggregate import mean_synapses_cypher, synapse_rows_cypher
-from ..errors import InvalidArgument, InvalidValue, UnknownROI
+from ..errors import InvalidArgument, InvalidValue
 from ..execute import run
-from ..expr import TRUE, Predicate, PredicateLike, and_, not_, or_, shown_text
-from ..fields import E, N, S
-from ..query import Label, connections, neurons, synapse_connections, synapses
+from ..expr import Predicate, and_
+from ..fields import E, N, Namespace, S
+from ..query import (
+    SYNAPSE_CONNECTION_COLUMNS,
+    SYNAPSE_CONNECTION_DEFAULT_ORDER,
+    SYNAPSE_DEFAULT_ORDER,
+    Label,
+    connections,
+    synapse_connections,
+    synapses,
+)
+from .batches import (
+    body_batches,
+    client_progress,
+    map_batches,
+    positive_int,
+    run_batches,
+    selection,
+)
 from .client import Client, default_client, inject_client
-from .connectivity import _map, _side
+from .point_criteria import DatasetInfo, PointCriteria, check_rois
+from .tables import SYN_TYPE, cast_frame, empty_frame, sorted_frame
 
 __all__ = [
     "SynapseCriteria",
@@ -67,187 +81,6 @@ __all__ = [
 NtOption: TypeAlias = Literal["max", "all"] | None
 
 
-class DatasetInfo(Protocol):
-    """What a criteria's ``client`` must offer (neuprint-python's ``Client`` does)."""
-
-    @property
-    def all_rois(self) -> Sequence[str]: ...
-
-    @property
-    def primary_rois(self) -> Sequence[str]: ...
-
-    @property
-    def meta(self) -> dict[str, Any]: ...
-
-
-# ---------------------------------------------------------------------------------------
-# shared helpers (also used by mito.py)
-
-
-def _roi_list(value: object, what: str) -> list[str]:
-    """neuprint-python's ``ensure_list`` for ROI names: None -> [], str -> [str], in order."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        items: list[object] = [value]
-    elif isinstance(value, (np.ndarray, pd.Series, pd.Index)):
-        items = list(value.tolist())
-    elif isinstance(value, (set, frozenset)):
-        items = sorted(value, key=str)
-    elif isinstance(value, Iterable):
-        items = list(value)
-    else:
-        raise InvalidArgument(f"{what} takes an ROI name or a list of ROI names, not {value!r}")
-    for item in items:
-        if not isinstance(item, str) or not item:
-            raise InvalidArgument(f"{what} takes ROI names (non-empty strings), not {item!r}")
-    return list(dict.fromkeys(str(i) for i in items))
-
-
-def _check_rois(rois: list[str], client: DatasetInfo | None, what: str) -> None:
-    """Unknown ROI names raise :class:`UnknownROI` (with close matches)."""
-    if not rois or client is None:
-        return
-    known = set(client.all_rois)
-    for name in rois:
-        if name not in known:
-            raise UnknownROI(name, sorted(known), where=what)
-
-
-def _check_flag(value: object, what: str) -> bool:
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    raise InvalidArgument(f"{what} must be True or False, not {value!r}")
-
-
-def _positive_int(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
-        raise InvalidArgument(f"{what} must be a positive int, not {value!r}")
-    return int(value)
-
-
-def _show_progress(client: Client) -> bool:
-    """Progress bars unless ``client.progress`` is false or NEUPRINT_DSL_NO_PROGRESS is set."""
-    return bool(getattr(client, "progress", True)) and not os.environ.get(
-        "NEUPRINT_DSL_NO_PROGRESS"
-    )
-
-
-def _selection(criteria: Any, client: Client) -> tuple[Predicate, Label]:
-    """The neuron predicate and label for ``criteria``, as :func:`as_criteria` reads it; a
-    plain list/array/Series of body ids becomes ``N.bodyId.isin(ids)`` directly (the same
-    predicate, without building a ``NeuronCriteria`` for thousands of ids)."""
-    ids = _id_list(criteria)
-    if ids is not None:
-        return N.bodyId.isin(ids), "Segment"
-    return _side(criteria, client)
-
-
-def _id_list(value: object) -> list[int] | None:
-    if isinstance(value, (np.ndarray, pd.Series, pd.Index)):
-        if value.dtype.kind not in "iu" or len(value) == 0:
-            return None
-        return sorted({int(v) for v in value.tolist()})
-    if (
-        isinstance(value, (list, tuple))
-        and value
-        and all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in value
-        )
-    ):
-        return sorted({int(v) for v in value})
-    return None
-
-
-def _body_batches(
-    client: Client, criteria: Any, batch_size: object
-) -> tuple[list[list[int]], Label]:
-    """The bodies matching ``criteria`` (sorted), in batches, and the label they carry."""
-    size = _positive_int(batch_size, "batch_size")
-    where, label = _selection(criteria, client)
-    frame = run(client.transport, neurons(where, label=label, columns=["bodyId"]))
-    ids = [int(b) for b in frame["bodyId"].tolist()]
-    return [ids[i : i + size] for i in range(0, len(ids), size)], label
-
-
-def _run_batches(
-    client: Client, batches: list[Any], fetch: Callable[[Any], pd.DataFrame], what: str
-) -> list[pd.DataFrame]:
-    """``fetch`` each batch in order, with a progress bar; the non-empty results."""
-    frames: list[pd.DataFrame] = _map(fetch, batches, 1, _show_progress(client), what)
-    return [f for f in frames if len(f)]
-
-
-def _empty_frame(dtypes: dict[str, Any]) -> pd.DataFrame:
-    """A frame without rows, with these columns and dtypes."""
-    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in dtypes.items()})
-
-
-def _sorted(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
-    """The batches joined and sorted by ``keys`` (the statement's order, extended so that
-    rows equal in it, e.g. two synapses at one location, never come out in varying order).
-    Batches the engine already sent in that order are only checked, not sorted again."""
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    if _is_sorted(frame, keys):
-        return frame
-    return frame.sort_values(keys, kind="stable", na_position="last")
-
-
-def _is_sorted(frame: pd.DataFrame, keys: list[str]) -> bool:
-    """Whether ``frame``'s rows are in ascending order of ``keys`` with missing values last
-    (so that a stable ``sort_values(keys, na_position="last")`` would not move any row).
-
-    Example:
-        >>> frame = pd.DataFrame({"a": [1, 1, 2, 2], "b": ["x", "y", "x", None]})
-        >>> _is_sorted(frame, ["a", "b"]), _is_sorted(frame.iloc[::-1], ["a", "b"])
-        (True, False)
-    """
-    if len(frame) < 2:
-        return True
-    tied = np.ones(len(frame) - 1, dtype=bool)  # pairs of rows equal in the keys so far
-    for key in keys:
-        column = frame[key]
-        if isinstance(column.dtype, pd.CategoricalDtype):  # ordered by category, not value
-            return False
-        numeric = column.dtype.kind in "iuf"
-        values = column.to_numpy() if numeric else column.to_numpy(dtype=object)
-        before, after = values[:-1], values[1:]
-        if column.dtype.kind in "iu":
-            missing_before = missing_after = np.zeros(len(tied), dtype=bool)
-        else:
-            missing_before, missing_after = pd.isna(before), pd.isna(after)
-        both = ~missing_before & ~missing_after
-        less = np.zeros(len(tied), dtype=bool)
-        greater = np.zeros(len(tied), dtype=bool)
-        try:
-            less[both] = before[both] < after[both]
-            greater[both] = before[both] > after[both]
-        except TypeError:  # values without an order between them (lists, mixed kinds)
-            return False
-        if (tied & (greater | (missing_before & ~missing_after))).any():
-            return False
-        tied &= ~(less | (~missing_before & missing_after))
-        if not tied.any():
-            break
-    return True
-
-
-def _cast(frame: pd.DataFrame, dtypes: dict[str, Any]) -> pd.DataFrame:
-    """``frame[list(dtypes)]`` with those dtypes; object columns keep ``None`` for missing."""
-    out = frame[list(dtypes)].copy()
-    for column, dtype in dtypes.items():
-        if dtype is SYN_TYPE:  # from codes: ``astype`` hashes every string (several x slower)
-            raw = out[column].to_numpy(dtype=object)
-            codes = np.select([raw == "pre", raw == "post"], [0, 1], -1).astype(np.int8)
-            out[column] = pd.Categorical.from_codes(codes, dtype=SYN_TYPE)
-        elif dtype is object:
-            values = out[column].astype(object)
-            out[column] = values.where(values.notna(), None)
-        else:
-            out[column] = out[column].astype(dtype)
-    return out.reset_index(drop=True)
-
-
 #: dialects whose engine runs in this process: fetch_mean_synapses aggregates in the engine
 #: (measured 2-4x faster than grouping the rows in pandas; the neo4j text stays the row
 #: query neuPrint's goldens record); both functions take at least ENGINE_BATCH_SIZE bodies
@@ -257,22 +90,9 @@ _AGGREGATING_DIALECTS = frozenset({"ladybug"})
 ENGINE_BATCH_SIZE = 1000
 
 #: row order of fetch_synapses (the statement's, plus confidence to break ties)
-SYNAPSE_ORDER = ["bodyId", "type", "x", "y", "z", "roi", "confidence"]
-#: row order of fetch_synapse_connections
-PAIR_ORDER = [
-    "bodyId_pre",
-    "bodyId_post",
-    "x_pre",
-    "y_pre",
-    "z_pre",
-    "x_post",
-    "y_post",
-    "z_post",
-    "confidence_pre",
-    "confidence_post",
-]
-
-SYN_TYPE = pd.CategoricalDtype(categories=["pre", "post"], ordered=False)
+SYNAPSE_ORDER = [*SYNAPSE_DEFAULT_ORDER, "confidence"]
+#: row order of fetch_synapse_connections (the statement's, plus the confidences)
+PAIR_ORDER = [*SYNAPSE_CONNECTION_DEFAULT_ORDER, "confidence_pre", "confidence_post"]
 
 SYNAPSE_DTYPES: dict[str, Any] = {
     "bodyId": np.dtype("int64"),
@@ -284,19 +104,9 @@ SYNAPSE_DTYPES: dict[str, Any] = {
     "confidence": np.dtype("float32"),
 }
 
+#: the statement's columns (``bodyId_pre``, ...), each with its synapse column's dtype
 SYNAPSE_CONNECTION_DTYPES: dict[str, Any] = {
-    "bodyId_pre": np.dtype("int64"),
-    "bodyId_post": np.dtype("int64"),
-    "roi_pre": object,
-    "roi_post": object,
-    "x_pre": np.dtype("int32"),
-    "y_pre": np.dtype("int32"),
-    "z_pre": np.dtype("int32"),
-    "x_post": np.dtype("int32"),
-    "y_post": np.dtype("int32"),
-    "z_post": np.dtype("int32"),
-    "confidence_pre": np.dtype("float32"),
-    "confidence_post": np.dtype("float32"),
+    column: SYNAPSE_DTYPES[column.rsplit("_", 1)[0]] for column in SYNAPSE_CONNECTION_COLUMNS
 }
 
 
@@ -314,7 +124,8 @@ def _threshold(client: DatasetInfo) -> float:
 # SynapseCriteria
 
 
-class SynapseCriteria:
+@attrs.define(init=False, repr=False, hash=True)  # as PointCriteria says
+class SynapseCriteria(PointCriteria):
     """Which synapses to fetch (neuprint-python's ``SynapseCriteria``), as an ``S`` predicate.
 
     ``rois``: the synapse lies in any of them; ``type``: ``'pre'`` or ``'post'``;
@@ -334,6 +145,16 @@ class SynapseCriteria:
         confidence > 0.5 and type = "post" and z > 100
     """
 
+    # (defaults unused, __init__ sets every field: they keep mypy's attrs signature of the
+    # subclass compatible with PointCriteria's)
+    type: Literal["pre", "post"] | None = None
+    confidence: float = 0.0
+
+    fields: ClassVar[Namespace] = S
+    noun: ClassVar[str] = "synapse"
+    type_field: ClassVar[str] = "type"
+    threshold: ClassVar[tuple[str, str]] = ("confidence", ">")
+
     def __init__(
         self,
         matchvar: str = "s",
@@ -344,17 +165,13 @@ class SynapseCriteria:
         primary_only: bool = True,
         client: DatasetInfo | None = None,
     ) -> None:
-        if not isinstance(matchvar, str) or not matchvar:
-            raise InvalidArgument(f"matchvar must be a non-empty str, not {matchvar!r}")
-        self.matchvar = matchvar
-        self.rois = _roi_list(rois, "rois")
+        self._set_common(matchvar, rois, primary_only)
         type_ = type or None
         if type_ not in ("pre", "post", None):
             raise InvalidArgument(
                 f"Invalid synapse type: {type_!r}.  Choices are 'pre' and 'post'."
             )
-        self.type: Literal["pre", "post"] | None = type_
-        self.primary_only: bool = _check_flag(primary_only, "primary_only")
+        self.type = type_
         if client is None:
             try:
                 client = default_client()
@@ -365,7 +182,7 @@ class SynapseCriteria:
                         "postHighAccuracyThreshold: give client=... or a confidence"
                     ) from None
         self.client = client
-        _check_rois(self.rois, client, "SynapseCriteria rois")
+        check_rois(self.rois, client, "SynapseCriteria rois")
         if client is not None and self.primary_only:
             nonprimary = [r for r in self.rois if r not in set(client.primary_rois)]
             if nonprimary:
@@ -380,127 +197,18 @@ class SynapseCriteria:
             raise InvalidArgument(f"confidence must be a number, not {confidence!r}")
         if math.isnan(float(confidence)):
             raise InvalidValue("confidence must not be NaN")
-        self.confidence: float = float(confidence)
-
-    # -- the DSL predicate ----------------------------------------------------------------
-
-    def to_expr(self) -> Predicate:
-        """The ``S`` predicate: any of the ROIs, ``confidence >`` (unless 0), the type.
-
-        Example:
-            >>> SynapseCriteria(confidence=0, client=None).to_expr()
-            <predicate true>
-        """
-        parts: list[PredicateLike] = []
-        if self.rois:
-            parts.append(or_(*(S.roi(r) for r in self.rois)))
-        if self.confidence:
-            parts.append(S.confidence > self.confidence)
-        if self.type:
-            parts.append(S.type == self.type)
-        return and_(*parts) if parts else TRUE
-
-    def __predicate__(self) -> Predicate:
-        return self.to_expr()
-
-    def __and__(self, other: PredicateLike) -> Predicate:
-        return and_(self.to_expr(), other)
-
-    def __rand__(self, other: PredicateLike) -> Predicate:
-        return and_(other, self.to_expr())
-
-    def __or__(self, other: PredicateLike) -> Predicate:
-        return or_(self.to_expr(), other)
-
-    def __ror__(self, other: PredicateLike) -> Predicate:
-        return or_(other, self.to_expr())
-
-    def __invert__(self) -> Predicate:
-        return not_(self.to_expr())
-
-    # -- neuprint-python's text -----------------------------------------------------------
-
-    def condition(self, *matchvars: str, prefix: str | int = "", comments: bool = True) -> str:
-        """neuprint-python's ``WITH ... WHERE ...`` clause for these criteria (neo4j Cypher
-        for hand-written queries; ``""`` when there is nothing to test).
-
-        Example:
-            >>> print(SynapseCriteria(rois=["b'L(R)"], confidence=0, client=None)
-            ...       .condition(comments=False), end="")
-            WITH s
-            WHERE (s.`b'L(R)`)
-        """
-        exprs = []
-        var = self.matchvar
-        if self.rois:
-            # as the compiler reads them: a name holding ':', a backslash or an unprintable
-            # character as n['...'] (Neo4j reads \uXXXX even inside backticks, and
-            # neuPrintHTTP rewrites ':Label' text anywhere)
-            flags = (get_dialect("neo4j").property(var, r) for r in self.rois)
-            exprs.append("(" + " OR ".join(flags) + ")")
-        if self.confidence:
-            exprs.append(f"({var}.confidence > {render_number(self.confidence)})")
-        if self.type:
-            exprs.append(f"({var}.type = {quote_string(self.type)})")
-        return _with_where(var, matchvars, exprs, "synapse", prefix, comments)
-
-    # -- comparison and printing ----------------------------------------------------------
-
-    def _key(self) -> tuple[Any, ...]:
-        return (self.matchvar, tuple(self.rois), self.type, self.confidence, self.primary_only)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, SynapseCriteria):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        args = [repr(self.matchvar)]
-        if self.rois:
-            args.append(f"rois={self.rois!r}")
-        if self.type:
-            args.append(f"type={self.type!r}")
-        if self.confidence:
-            args.append(f"confidence={self.confidence}")
-        if self.primary_only:
-            args.append("primary_only=True")
-        # reads back as Python (neuprint-python's habit); the comment is the DSL text
-        call = f"SynapseCriteria({', '.join(args)})"
-        return f"{call}  # {shown_text(lambda: self.to_expr().to_text(), 'predicate')}"
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        """IPython's pretty printer: the same text as ``repr``."""
-        printer.text(repr(self))
+        self.confidence = float(confidence)
 
 
-def _with_where(
-    var: str,
-    matchvars: tuple[str, ...],
-    exprs: list[str],
-    what: str,
-    prefix: str | int,
-    comments: bool,
-) -> str:
-    names = list(matchvars) or [var]
-    if var not in names:
-        raise InvalidArgument(
-            f"Please pass all match vars, including the one that belongs to this criteria "
-            f"({var!r})."
-        )
-    if not exprs:
-        return ""
-    pad = " " * prefix if isinstance(prefix, int) else prefix
-    text = f"WITH {', '.join(names)}\nWHERE {' AND '.join(exprs)}\n"
-    if comments:
-        text = f"// -- Filter {what} '{var}' --\n" + text
-    return indent(text, pad)[len(pad) :]
+def resolve_synapse_criteria(criteria: object, client: Client) -> SynapseCriteria:
+    """The given criteria, or ``SynapseCriteria(client=client)`` for ``None``; anything else
+    raises :class:`~neuprint_dsl.errors.InvalidArgument`.
 
-
-def _resolve_synapse_criteria(criteria: object, client: Client) -> SynapseCriteria:
-    """The given criteria, or ``SynapseCriteria(client=client)`` for ``None``."""
+    Example:
+        >>> sc = SynapseCriteria(type="pre", confidence=0, client=None)
+        >>> resolve_synapse_criteria(sc, None) is sc  # type: ignore[arg-type]
+        True
+    """
     if criteria is None:
         return SynapseCriteria(client=client)
     if not isinstance(criteria, SynapseCriteria):
@@ -565,12 +273,12 @@ def fetch_synapses(
         >>> fetch_synapses(NC(type="ADL.*"), SC(rois=["LH(R)", "SIP(R)"]))  # doctest: +SKIP
     """
     assert client is not None
-    sc = _resolve_synapse_criteria(synapse_criteria, client)
+    sc = resolve_synapse_criteria(synapse_criteria, client)
     _check_nt(nt, client)
     in_engine = getattr(client.transport, "dialect", None) in _AGGREGATING_DIALECTS
     if in_engine:  # batches only make the progress bar finer there; each query costs
-        batch_size = max(_positive_int(batch_size, "batch_size"), ENGINE_BATCH_SIZE)
-    batches, label = _body_batches(client, neuron_criteria, batch_size)
+        batch_size = max(positive_int(batch_size, "batch_size"), ENGINE_BATCH_SIZE)
+    batches, label = body_batches(client, neuron_criteria, batch_size)
     where = sc.to_expr()
     if in_engine and callable(getattr(client.transport, "execute_arrow", None)):
         fast = _engine_synapses(client, batches, where, sc.primary_only, label)
@@ -581,10 +289,10 @@ def fetch_synapses(
         statement = synapses(N.bodyId.isin(batch), where, primary_only=sc.primary_only, label=label)
         return run(client.transport, statement)
 
-    frames = _run_batches(client, batches, fetch, "fetch_synapses")
+    frames = run_batches(client, batches, fetch, "fetch_synapses")
     if not frames:
-        return _empty_frame(SYNAPSE_DTYPES)
-    return _cast(_sorted(frames, SYNAPSE_ORDER), SYNAPSE_DTYPES)
+        return empty_frame(SYNAPSE_DTYPES)
+    return cast_frame(sorted_frame(frames, SYNAPSE_ORDER), SYNAPSE_DTYPES)
 
 
 def _engine_synapses(
@@ -607,10 +315,10 @@ def _engine_synapses(
         )
         return transport.execute_arrow(statement)
 
-    tables = _map(fetch, batches, 1, _show_progress(client), "fetch_synapses")
+    tables = map_batches(fetch, batches, 1, client_progress(client), "fetch_synapses")
     tables = [t for t in tables if t.num_rows]
     if not tables:
-        return _empty_frame(SYNAPSE_DTYPES)
+        return empty_frame(SYNAPSE_DTYPES)
     return _synapse_table_frame(pa.concat_tables(tables).combine_chunks())
 
 
@@ -702,11 +410,11 @@ def fetch_mean_synapses(
     assert client is not None
     if not isinstance(by_roi, (bool, np.bool_)):
         raise InvalidArgument(f"by_roi should be boolean, not {by_roi!r}")
-    sc = _resolve_synapse_criteria(synapse_criteria, client)
+    sc = resolve_synapse_criteria(synapse_criteria, client)
     in_engine = getattr(client.transport, "dialect", None) in _AGGREGATING_DIALECTS
     if in_engine:  # as in fetch_synapses: fewer, larger queries (the same answer)
-        batch_size = max(_positive_int(batch_size, "batch_size"), ENGINE_BATCH_SIZE)
-    batches, label = _body_batches(client, neuron_criteria, batch_size)
+        batch_size = max(positive_int(batch_size, "batch_size"), ENGINE_BATCH_SIZE)
+    batches, label = body_batches(client, neuron_criteria, batch_size)
     where = sc.to_expr()
     if by_roi:
         if sc.rois:
@@ -748,10 +456,10 @@ def fetch_mean_synapses(
         )
         return grouped.reset_index()
 
-    frames = _run_batches(client, batches, fetch, "fetch_mean_synapses")
+    frames = run_batches(client, batches, fetch, "fetch_mean_synapses")
     if not frames:
-        return _empty_frame(dtypes)
-    out = _cast(pd.concat(frames, ignore_index=True), dtypes)
+        return empty_frame(dtypes)
+    out = cast_frame(pd.concat(frames, ignore_index=True), dtypes)
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
@@ -786,7 +494,7 @@ def fetch_synapse_connections(
         >>> fetch_synapse_connections(792368888, None, SC(rois=["PED(R)", "SMP(R)"]))  # doctest: +SKIP
     """
     assert client is not None
-    return _synapse_pairs(
+    return synapse_pairs(
         client,
         source_criteria,
         target_criteria,
@@ -815,7 +523,7 @@ CONNECTION_MITO_DTYPES: dict[str, Any] = {
 }
 
 
-def _synapse_pairs(
+def synapse_pairs(
     client: Client,
     source_criteria: Any,
     target_criteria: Any,
@@ -827,24 +535,30 @@ def _synapse_pairs(
     closest_mitochondria: bool,
     what: str,
 ) -> pd.DataFrame:
-    """fetch_synapse_connections, optionally with each synapse's closest mitochondrion."""
+    """fetch_synapse_connections' table, optionally with each synapse's closest
+    mitochondrion (``fetch_connection_mitochondria``); ``what`` names the progress bar.
+
+    Example:
+        >>> synapse_pairs(client, 1136865339, None, None, 1, 10_000, nt=None,
+        ...               closest_mitochondria=True, what="pairs")  # doctest: +SKIP
+    """
     if source_criteria is None and target_criteria is None:
         raise InvalidArgument("Please specify either source or target search criteria (or both).")
     if isinstance(min_total_weight, bool) or not isinstance(min_total_weight, numbers.Integral):
         raise InvalidArgument(f"min_total_weight must be an int, not {min_total_weight!r}")
     weight = max(int(min_total_weight), 0)
-    size = _positive_int(batch_size, "batch_size")
-    sc = _resolve_synapse_criteria(synapse_criteria, client)
+    size = positive_int(batch_size, "batch_size")
+    sc = resolve_synapse_criteria(synapse_criteria, client)
     _check_nt(nt, client)
-    src, src_label = _selection(source_criteria, client)
-    tgt, tgt_label = _selection(target_criteria, client)
+    src, src_label = selection(source_criteria, client)
+    tgt, tgt_label = selection(target_criteria, client)
     dtypes = CONNECTION_MITO_DTYPES if closest_mitochondria else SYNAPSE_CONNECTION_DTYPES
     where = S.confidence > sc.confidence if sc.confidence else None
     labels: dict[str, Any] = {"upstream_label": src_label, "downstream_label": tgt_label}
 
     pairs = run(client.transport, connections(src, tgt, where=E.weight >= weight, **labels))
     if pairs.empty:
-        return _empty_frame(dtypes)
+        return empty_frame(dtypes)
     by_pre = pairs["bodyId_pre"].nunique() < pairs["bodyId_post"].nunique()
     group, other = ("bodyId_pre", "bodyId_post") if by_pre else ("bodyId_post", "bodyId_pre")
     batches = _pair_batches(pairs, group, other, size)
@@ -868,11 +582,11 @@ def _synapse_pairs(
         )
         return run(client.transport, statement)
 
-    frames = _run_batches(client, batches, fetch, what)
+    frames = run_batches(client, batches, fetch, what)
     if not frames:
-        return _empty_frame(dtypes)
+        return empty_frame(dtypes)
     keys = [*PAIR_ORDER, "distance_pre", "distance_post"] if closest_mitochondria else PAIR_ORDER
-    out = _cast(_sorted(frames, keys), dtypes)
+    out = cast_frame(sorted_frame(frames, keys), dtypes)
     if not sc.primary_only:  # neuprint-python lists a synapse in no ROI as [None]
         for column in ("roi_pre", "roi_post"):
             out[column] = [_roi_names(v) for v in out[column].tolist()]
