@@ -28,9 +28,9 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import load_average, package_version  # benchmarks/_machine.py
+from _machine import load_average, package_version, timed_call  # benchmarks/_machine.py
 
 import neuprint_dsl
 from neuprint_dsl.compat import Client, clear_default_client, fetch_adjacencies
@@ -184,9 +184,8 @@ def measure(args: argparse.Namespace, url: str, neuprint: Any) -> None:
             times = []
             for _ in range(args.repeats):
                 before = requests_before()
-                start = time.perf_counter()
-                table = fn(threads)
-                times.append(time.perf_counter() - start)
+                elapsed, table = timed_call(partial(fn, threads), keep_gc=True)
+                times.append(elapsed)
                 requests = requests_before() - before
                 assert canonical(table) == reference, f"{name} at {threads} threads differs"
             medians[(name, threads)] = statistics.median(times)

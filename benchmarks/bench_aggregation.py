@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import pandas as pd  # noqa: E402
-from _machine import load_average, machine_info  # noqa: E402
+from _machine import load_average, machine_info, time_batch  # noqa: E402
 
 from neuprint_dsl import N, connections, neurons, to_cypher  # noqa: E402
 from neuprint_dsl.embedded import load  # noqa: E402
@@ -174,9 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             times: dict[str, list[float]] = {k: [] for k in calls}
             for _ in range(args.repeats):
                 for key, fn in calls.items():
-                    t0 = time.perf_counter()
-                    fn()
-                    times[key].append(time.perf_counter() - t0)
+                    times[key].append(time_batch(fn, keep_gc=True))
             results.append(
                 {"question": name, "groups": len(got), "times": times, "sent": transferred}
             )

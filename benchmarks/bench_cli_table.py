@@ -18,18 +18,15 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd
-from _machine import load_average
+from _machine import load_average, median_time
 
 from neuprint_dsl.display import iter_table_lines, render_table
 
@@ -59,15 +56,6 @@ def old_rich_table(frame: pd.DataFrame) -> str:
     return buffer.getvalue()
 
 
-def timed(function: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def cli(*args: str) -> None:
     subprocess.run(
         [sys.executable, "-m", "neuprint_dsl.cli", *args],
@@ -93,13 +81,17 @@ def main() -> None:
     print(f"{QUERY!r} on the default sample: {len(frame):,} rows x {len(frame.columns)} columns")
     print(f"load average (1 min) before: {load_average()}")
 
-    csv = timed(lambda: frame.to_csv(index=False), options.runs)
-    pipe = timed(lambda: sum(1 for _ in iter_table_lines(frame)), options.runs)
-    screen = timed(lambda: render_table(frame, width=80, max_lines=19), options.runs)
-    old = timed(lambda: old_rich_table(frame), options.baseline_runs)
+    csv = median_time(lambda: frame.to_csv(index=False), options.runs, keep_gc=True)
+    pipe = median_time(lambda: sum(1 for _ in iter_table_lines(frame)), options.runs, keep_gc=True)
+    screen = median_time(
+        lambda: render_table(frame, width=80, max_lines=19), options.runs, keep_gc=True
+    )
+    old = median_time(lambda: old_rich_table(frame), options.baseline_runs, keep_gc=True)
     cli("query", QUERY, "--format", "csv")  # warm the cache and the imports
-    cli_table = timed(lambda: cli("query", QUERY), options.cli_runs)
-    cli_csv = timed(lambda: cli("query", QUERY, "--format", "csv"), options.cli_runs)
+    cli_table = median_time(lambda: cli("query", QUERY), options.cli_runs, keep_gc=True)
+    cli_csv = median_time(
+        lambda: cli("query", QUERY, "--format", "csv"), options.cli_runs, keep_gc=True
+    )
 
     rows = [  # (what, median, runs, the CSV time it is compared with)
         ("render: old rich table, every row (baseline)", old, options.baseline_runs, csv),

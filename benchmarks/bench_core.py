@@ -39,7 +39,6 @@ subtracted. Timings are informational: nothing here asserts on them.
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import importlib.metadata
 import json
@@ -52,7 +51,12 @@ from pathlib import Path
 from textwrap import indent
 from typing import Any
 
-from _machine import load_average, machine_info, package_version  # benchmarks/_machine.py
+from _machine import (  # benchmarks/_machine.py
+    load_average,
+    machine_info,
+    package_version,
+    time_batch,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -177,25 +181,6 @@ class Settings:
     disable_gc: bool
 
 
-def time_batch(fn: Callable[[], object], iterations: int, disable_gc: bool) -> float:
-    """Per-op nanoseconds of one batch of ``iterations`` calls of ``fn()``."""
-    loop = range(iterations)
-    clock = time.perf_counter_ns
-    gc.collect()
-    gc_was_enabled = gc.isenabled()
-    if disable_gc:
-        gc.disable()
-    try:
-        start = clock()
-        for _ in loop:
-            fn()
-        elapsed = clock() - start
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return elapsed / iterations
-
-
 def measure(rows: list[Row], settings: Settings) -> None:
     """Fill in the timings of every row that can run.
 
@@ -211,7 +196,9 @@ def measure(rows: list[Row], settings: Settings) -> None:
         for row in runnable:
             assert row.fn is not None
             n = settings.iterations if row.iterations is None else row.iterations
-            per_call = time_batch(row.fn, n, settings.disable_gc)
+            per_call = time_batch(
+                row.fn, n, clock=time.perf_counter_ns, keep_gc=not settings.disable_gc
+            )
             row.batch_ns_per_op.append(per_call / row.per)
     for row in runnable:
         row.median_ns = statistics.median(row.batch_ns_per_op)
@@ -223,7 +210,10 @@ def loop_overhead_ns(settings: Settings) -> float:
     """Median per-op cost of the benchmark loop calling a function that does nothing."""
     noop: Callable[[], object] = lambda: None  # noqa: E731
     return statistics.median(
-        time_batch(noop, settings.iterations, settings.disable_gc) for _ in range(settings.repeats)
+        time_batch(
+            noop, settings.iterations, clock=time.perf_counter_ns, keep_gc=not settings.disable_gc
+        )
+        for _ in range(settings.repeats)
     )
 
 

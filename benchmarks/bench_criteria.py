@@ -15,10 +15,7 @@ Run: python benchmarks/bench_criteria.py [--sizes 20000 200000] [--repeats 7]
 from __future__ import annotations
 
 import argparse
-import gc
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,26 +23,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _machine import load_average, package_version  # benchmarks/_machine.py
+from _machine import load_average, median_time, package_version  # benchmarks/_machine.py
 
 from neuprint_dsl import to_cypher
 from neuprint_dsl.compat import NeuronCriteria
-
-
-def timed(fn: Callable[[], Any], repeats: int) -> float:
-    """Median wall time of ``fn`` over ``repeats`` runs (garbage collector off while timing)."""
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        gc.disable()
-        try:
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-        finally:
-            gc.enable()
-    return statistics.median(times)
-
 
 Row = tuple[str, Callable[[], Any], Callable[[], Any] | None]
 
@@ -98,8 +79,8 @@ def main() -> None:
         assert list(ours.to_expr().values) == unique, "duplicates not removed in order"  # type: ignore[attr-defined]
         rows = _rows(ids, neuprint)
         for name, dsl, baseline in rows:
-            ours_s = timed(dsl, args.repeats)
-            theirs = timed(baseline, args.repeats) if baseline is not None else None
+            ours_s = median_time(dsl, args.repeats)
+            theirs = median_time(baseline, args.repeats) if baseline is not None else None
             ratio = f"{theirs / ours_s:6.2f}x" if theirs is not None else "    n/a"
             theirs_text = f"{theirs * 1000:13.1f} ms" if theirs is not None else f"{'n/a':>16}"
             print(f"{size:>9,} {name:<13} {ours_s * 1000:10.1f} ms {theirs_text} {ratio}")

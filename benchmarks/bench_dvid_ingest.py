@@ -15,10 +15,12 @@ import argparse
 import os
 import statistics
 import sys
-import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _machine import time_batch  # benchmarks/_machine.py
 
 from neuprint_dsl.transports import DvidHTTP
 from tests.dvid_server import FakeDvid
@@ -54,9 +56,7 @@ def main() -> None:
             for _ in range(repeats):
                 for name, write in (("each", one_by_one), ("bulk", in_one_request)):
                     server.reset()
-                    start = time.perf_counter()
-                    write(dvid, batch)
-                    times[name].append(time.perf_counter() - start)
+                    times[name].append(time_batch(partial(write, dvid, batch), keep_gc=True))
                     stored = {
                         k: {f: v for f, v in r.items() if not f.endswith(("_user", "_time"))}
                         for k, r in server.records.items()

@@ -41,7 +41,6 @@ a busy machine the absolute numbers suffer, the ratios less so.
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import importlib.metadata
 import importlib.util
@@ -56,10 +55,16 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from _machine import load_average, machine_info, package_version  # benchmarks/_machine.py
+from _machine import (  # benchmarks/_machine.py
+    load_average,
+    machine_info,
+    package_version,
+    timed_call,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -255,21 +260,6 @@ class Row:
         return max(self.samples_ns) / 1e6 if self.samples_ns else None
 
 
-def time_call(fn: Callable[[int], int | None], index: int) -> tuple[int, int | None]:
-    """Nanoseconds of one call ``fn(index)``, with the cyclic GC collected and then off."""
-    gc.collect()
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        start = time.perf_counter_ns()
-        rows = fn(index)
-        elapsed = time.perf_counter_ns() - start
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return elapsed, rows
-
-
 def measure(rows: list[Row]) -> None:
     """Warm every row up, then time them round-robin; a row that raises keeps its error."""
     for row in rows:
@@ -283,7 +273,7 @@ def measure(rows: list[Row]) -> None:
             if row.error is not None or index >= row.repeats:
                 continue
             try:
-                elapsed, count = time_call(row.fn, index)
+                elapsed, count = timed_call(partial(row.fn, index), clock=time.perf_counter_ns)
             except Exception as exc:
                 row.error = f"run {index + 1}: {type(exc).__name__}: {exc}"
                 continue

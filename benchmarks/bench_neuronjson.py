@@ -19,7 +19,6 @@ Run: python benchmarks/bench_neuronjson.py [--quick] [--json OUT]
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
@@ -27,13 +26,13 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd
+from _machine import median_time, time_runs  # benchmarks/_machine.py
 
 from neuprint_dsl import N, to_neuronjson
 from neuprint_dsl.neuronjson import compile_query, match
@@ -69,22 +68,6 @@ def records(n: int, seed: int = 0) -> list[dict[str, Any]]:
                 record[key] = value
         out.append(record)
     return out
-
-
-def timed(
-    fn: Callable[[], object], repeats: int, clock: Callable[[], float] = time.perf_counter
-) -> list[float]:
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        gc.disable()
-        try:
-            start = clock()
-            fn()
-            times.append(clock() - start)
-        finally:
-            gc.enable()
-    return times
 
 
 TARGET = "neuronjson at least 5,000 plans/s"
@@ -125,8 +108,8 @@ def main() -> None:
         for _ in range(batch):
             to_neuronjson(pred)
 
-    wall = timed(compile_batch, repeats)
-    cpu = timed(compile_batch, repeats, time.process_time)
+    wall = time_runs(compile_batch, repeats)
+    cpu = time_runs(compile_batch, repeats, clock=time.process_time)
     per_second = batch / statistics.median(wall)
     per_cpu_second = batch / statistics.median(cpu)
     results["compile_plans_per_s"] = per_second
@@ -176,7 +159,7 @@ def main() -> None:
     )
     medians = {}
     for name, fn in rows:
-        median = statistics.median(timed(fn, repeats))
+        median = median_time(fn, repeats)
         medians[name] = median
         print(f"  {name:50s} {median * 1000:8.1f} ms")
     local = medians[rows[0][0]]

@@ -242,7 +242,7 @@ def query_rows(setup: Setup, repeats: int, mean_repeats: int) -> list[Row]:
     from neuprint_dsl.compat import fetch_mean_synapses, fetch_synapses
     from neuprint_dsl.cypher import to_cypher
     from neuprint_dsl.cypher.synapse_aggregate import synapse_rows_cypher
-    from neuprint_dsl.transports.embedded import _arrow_frame, _df_frame
+    from neuprint_dsl.transports.ladybug import _arrow_frame, _df_frame
 
     db, client = setup.db, setup.client
     stmts, all1000, sets1000 = setup.syn_stmts, setup.all1000_stmts, setup.ids1000
@@ -458,7 +458,8 @@ def side_mean_synapses(
     import pandas as pd
     import pyarrow.compute as pc
 
-    from neuprint_dsl.compat.synapses import _MEAN_DTYPES, _cast
+    from neuprint_dsl.compat.synapses import _MEAN_DTYPES
+    from neuprint_dsl.compat.tables import cast_frame as _cast
 
     rows = side_rows(path, ids, threshold).combine_chunks()
     if not rows.num_rows:

@@ -9,14 +9,19 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["cache_dir", "write_atomically"]
+__all__ = ["APP_NAME", "cache_dir", "write_atomically"]
+
+#: The directory name neuprint-dsl's files go under, in the platform's cache directory.
+APP_NAME = "neuprint-dsl"
 
 
 def cache_dir() -> Path:
     """Return neuprint-dsl's cache directory (it is not created here).
 
-    ``$NEUPRINT_DSL_CACHE`` if set, else ``$XDG_CACHE_HOME/neuprint-dsl`` if that is set, else
-    ``~/.cache/neuprint-dsl``.
+    ``$NEUPRINT_DSL_CACHE`` if set, else the platform's user cache directory for
+    ``neuprint-dsl`` (platformdirs): on Linux ``$XDG_CACHE_HOME/neuprint-dsl`` if that is set,
+    else ``~/.cache/neuprint-dsl``; on macOS ``~/Library/Caches/neuprint-dsl``; on Windows
+    ``%LOCALAPPDATA%\\neuprint-dsl\\Cache``.
 
     Example:
         >>> import os
@@ -28,9 +33,9 @@ def cache_dir() -> Path:
     override = os.environ.get("NEUPRINT_DSL_CACHE")
     if override:
         return Path(override).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "neuprint-dsl"
+    import platformdirs  # only when needed: a few milliseconds of every process start
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)).expanduser()
 
 
 def write_atomically(path: Path, data: bytes) -> None:

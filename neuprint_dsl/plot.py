@@ -22,9 +22,9 @@ Example:
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, cast
 
 import attrs
 import numpy as np
@@ -37,7 +37,14 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["connection_matrix", "connectivity_matrix", "save_connectivity_matrix"]
+__all__ = [
+    "DrawOptions",
+    "MatrixOptions",
+    "PlotOptions",
+    "connection_matrix",
+    "connectivity_matrix",
+    "save_connectivity_matrix",
+]
 
 Order = Literal["weight", "label"]
 
@@ -48,22 +55,65 @@ ANNOTATE_UP_TO = 20
 #: large sparse neuron-level matrix stays fast and no connection falls between two pixels.
 DENSE_UP_TO = 250_000
 
-_MATRIX_OPTIONS = ("by", "value", "roi", "order", "rows", "columns", "label", "neurons")
-_DRAW_OPTIONS = ("log", "annotate", "cmap", "vmax", "colorbar", "max_labels", "title")
+
+class MatrixOptions(TypedDict, total=False):
+    """The keywords that choose the matrix (:func:`connection_matrix`, and the picture's);
+    :class:`DrawOptions` choose how it is drawn, :class:`PlotOptions` is both.
+
+    Example:
+        >>> import pandas as pd
+        >>> options: MatrixOptions = {"by": "type", "order": "label"}
+        >>> df = pd.DataFrame({"type_pre": ["B", "A"], "type_post": ["C", "C"], "weight": [1, 2]})
+        >>> connection_matrix(df, **options).index.tolist()
+        ['A', 'B']
+    """
+
+    #: group a neuron-level table by these properties (``type``, ``instance``...); default:
+    #: body ids for a neuron-level table, the table's own groups for an aggregated one
+    by: str | Sequence[str] | None
+    #: the column summed per cell (default ``"weight"``)
+    value: str
+    #: one ROI, or non-overlapping ROIs to sum, of a table with a ``roi`` column
+    roi: str | Sequence[str] | None
+    #: ``"weight"`` (default: strongest first) or ``"label"``
+    order: Order
+    #: the exact rows or columns, in order (nodes absent from the table are zeros)
+    rows: Sequence[Any] | None
+    columns: Sequence[Any] | None
+    #: the property that labels neurons (default ``"type"``; ``None``: ids only)
+    label: str | None
+    #: a neuron table (with ``bodyId``) supplying properties the connection table lacks
+    neurons: pd.DataFrame | None
 
 
-def connection_matrix(
-    df: pd.DataFrame,
-    *,
-    by: str | Sequence[str] | None = None,
-    value: str = "weight",
-    roi: str | Sequence[str] | None = None,
-    order: Order = "weight",
-    rows: Sequence[Any] | None = None,
-    columns: Sequence[Any] | None = None,
-    label: str | None = "type",
-    neurons: pd.DataFrame | None = None,
-) -> pd.DataFrame:
+class DrawOptions(TypedDict, total=False):
+    """The keywords that choose how the matrix is drawn (:func:`connectivity_matrix`)."""
+
+    #: a logarithmic colour scale (default ``False``)
+    log: bool
+    #: write each value in its cell (default: when both sides have at most ANNOTATE_UP_TO)
+    annotate: bool | None
+    #: the matplotlib colormap (default ``"viridis"``)
+    cmap: str
+    #: the top of the colour scale (default: the largest value)
+    vmax: float | None
+    #: draw a colour bar (default ``True``)
+    colorbar: bool
+    #: past this many rows or columns the tick labels are left out (default 100)
+    max_labels: int
+    #: the title (default ``None``: e.g. ``"weight: type → type"``; ``""``: none)
+    title: str | None
+
+
+class PlotOptions(MatrixOptions, DrawOptions, total=False):
+    """Every keyword of :func:`connectivity_matrix` but ``ax``."""
+
+
+_MATRIX_OPTIONS = tuple(MatrixOptions.__annotations__)
+_DRAW_OPTIONS = tuple(DrawOptions.__annotations__)
+
+
+def connection_matrix(df: pd.DataFrame, **options: Unpack[MatrixOptions]) -> pd.DataFrame:
     """The matrix :func:`connectivity_matrix` draws: presynaptic nodes as rows, postsynaptic
     nodes as columns, ``value`` summed per cell, 0 where nothing connects.
 
@@ -89,29 +139,12 @@ def connection_matrix(
         >>> connection_matrix(df, order="label", columns=[3, 4, 5]).to_numpy().tolist()
         [[2, 9, 0], [0, 5, 0]]
     """
-    layout = _prepare(df, by, value, roi, order, rows, columns, label, neurons)
-    return layout.frame()
+    matrix, _ = _split(options, "connection_matrix", _MATRIX_OPTIONS)
+    return _prepare(df, matrix).frame()
 
 
 def connectivity_matrix(
-    df: pd.DataFrame,
-    *,
-    by: str | Sequence[str] | None = None,
-    value: str = "weight",
-    roi: str | Sequence[str] | None = None,
-    order: Order = "weight",
-    rows: Sequence[Any] | None = None,
-    columns: Sequence[Any] | None = None,
-    label: str | None = "type",
-    neurons: pd.DataFrame | None = None,
-    log: bool = False,
-    annotate: bool | None = None,
-    cmap: str = "viridis",
-    vmax: float | None = None,
-    colorbar: bool = True,
-    max_labels: int = 100,
-    title: str | None = None,
-    ax: Axes | None = None,
+    df: pd.DataFrame, *, ax: Axes | None = None, **options: Unpack[PlotOptions]
 ) -> Axes:
     """Draw a connection table as a heatmap and return the matplotlib ``Axes`` (its figure is
     ``ax.figure``).
@@ -139,28 +172,19 @@ def connectivity_matrix(
         >>> sorted(t.get_text() for t in ax.texts)  # annotated cells
         ['2', '5', '9']
     """
+    matrix, draw = _split(options, "connectivity_matrix", _MATRIX_OPTIONS + _DRAW_OPTIONS)
     _matplotlib()
-    layout = _prepare(df, by, value, roi, order, rows, columns, label, neurons)
+    layout = _prepare(df, matrix)
     if ax is None:
         _, ax = _pyplot().subplots(
-            figsize=_figure_size(layout.shape, colorbar), layout="constrained"
+            figsize=_figure_size(layout.shape, draw.get("colorbar", True)), layout="constrained"
         )
-    _draw(
-        ax,
-        layout,
-        log=log,
-        annotate=annotate,
-        cmap=cmap,
-        vmax=vmax,
-        colorbar=colorbar,
-        max_labels=max_labels,
-        title=title,
-    )
+    _draw(ax, layout, draw)
     return ax
 
 
 def save_connectivity_matrix(
-    df: pd.DataFrame, path: str | Path, *, dpi: int = 150, **options: Any
+    df: pd.DataFrame, path: str | Path, *, dpi: int = 150, **options: Unpack[PlotOptions]
 ) -> Figure:
     """Draw :func:`connectivity_matrix` (``options`` are its keywords) into a new figure and
     write it to ``path`` (PNG, SVG, PDF, ... from the suffix); returns the figure. Uses no
@@ -174,15 +198,15 @@ def save_connectivity_matrix(
         ...     os.path.getsize(os.path.join(tmp, "m.png")) > 1000
         True
     """
+    matrix, draw = _split(
+        options,
+        "save_connectivity_matrix",
+        _MATRIX_OPTIONS + _DRAW_OPTIONS,
+        " (and draws into its own figure)",
+    )
     _matplotlib()
     from matplotlib.figure import Figure
 
-    unknown = sorted(set(options) - set(_MATRIX_OPTIONS) - set(_DRAW_OPTIONS))
-    if unknown:
-        raise InvalidArgument(
-            f"save_connectivity_matrix got unknown option(s) {', '.join(unknown)}; it takes "
-            f"{', '.join(_MATRIX_OPTIONS + _DRAW_OPTIONS)} (and draws into its own figure)"
-        )
     path = Path(path)
     supported = Figure().canvas.get_supported_filetypes()
     suffix = path.suffix.lower().lstrip(".")
@@ -191,18 +215,33 @@ def save_connectivity_matrix(
             f"cannot write a picture as {path.name!r}: use one of "
             f"{', '.join('.' + s for s in sorted(supported))}"
         )
-    matrix_options = {k: options[k] for k in _MATRIX_OPTIONS if k in options}
-    layout = _prepare(df, **matrix_options)
+    layout = _prepare(df, matrix)
     figure = Figure(
-        figsize=_figure_size(layout.shape, options.get("colorbar", True)), layout="constrained"
+        figsize=_figure_size(layout.shape, draw.get("colorbar", True)), layout="constrained"
     )
     ax = figure.add_subplot()
-    _draw(ax, layout, **{k: options[k] for k in _DRAW_OPTIONS if k in options})
+    _draw(ax, layout, draw)
     figure.savefig(path, dpi=dpi)
     return figure
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def _split(
+    options: Mapping[str, Any], caller: str, accepted: tuple[str, ...], more: str = ""
+) -> tuple[MatrixOptions, DrawOptions]:
+    """``options`` as the matrix's and the drawing's keywords; an unknown keyword is an
+    :class:`~neuprint_dsl.errors.InvalidArgument` naming the ones ``caller`` takes."""
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise InvalidArgument(
+            f"{caller} got unknown option(s) {', '.join(unknown)}; it takes "
+            f"{', '.join(accepted)}{more}"
+        )
+    matrix = cast(MatrixOptions, {k: options[k] for k in _MATRIX_OPTIONS if k in options})
+    draw = cast(DrawOptions, {k: options[k] for k in _DRAW_OPTIONS if k in options})
+    return matrix, draw
 
 
 def _matplotlib() -> Any:
@@ -259,20 +298,20 @@ def _index(keys: list[Any], names: tuple[str, ...], side: str) -> pd.Index:
     return index
 
 
-def _prepare(
-    df: pd.DataFrame,
-    by: str | Sequence[str] | None = None,
-    value: str = "weight",
-    roi: str | Sequence[str] | None = None,
-    order: Order = "weight",
-    rows: Sequence[Any] | None = None,
-    columns: Sequence[Any] | None = None,
-    label: str | None = "type",
-    neurons: pd.DataFrame | None = None,
-) -> _Layout:
+def _prepare(df: pd.DataFrame, options: MatrixOptions) -> _Layout:
+    """The matrix of ``df`` chosen by ``options`` (:class:`MatrixOptions`, defaults here)."""
+    order = options.get("order", "weight")
+    rows, columns = options.get("rows"), options.get("columns")
+    label = options.get("label", "type")
     if order not in ("weight", "label"):
         raise InvalidArgument(f"order={order!r}: use 'weight' or 'label'")
-    table = edge_table(df, by=by, value=value, roi=roi, neurons=neurons)
+    table = edge_table(
+        df,
+        by=options.get("by"),
+        value=options.get("value", "weight"),
+        roi=options.get("roi"),
+        neurons=options.get("neurons"),
+    )
     edges = table.edges
     if edges.empty and rows is None and columns is None:
         raise InvalidArgument("nothing to draw: the connection table has no rows")
@@ -357,18 +396,12 @@ def _figure_size(shape: tuple[int, int], colorbar: bool) -> tuple[float, float]:
     return width, height
 
 
-def _draw(
-    ax: Axes,
-    layout: _Layout,
-    *,
-    log: bool = False,
-    annotate: bool | None = None,
-    cmap: str = "viridis",
-    vmax: float | None = None,
-    colorbar: bool = True,
-    max_labels: int = 100,
-    title: str | None = None,
-) -> None:
+def _draw(ax: Axes, layout: _Layout, options: DrawOptions) -> None:
+    """Draw ``layout`` into ``ax`` as ``options`` say (:class:`DrawOptions`, defaults here)."""
+    log, annotate = options.get("log", False), options.get("annotate")
+    cmap, vmax = options.get("cmap", "viridis"), options.get("vmax")
+    colorbar, max_labels = options.get("colorbar", True), options.get("max_labels", 100)
+    title = options.get("title")
     from matplotlib.collections import PolyCollection
     from matplotlib.colors import LogNorm, Normalize
 

@@ -513,3 +513,14 @@ def test_cli_plot(db_path: Path, tmp_path: Path) -> None:
     failed = cli("query", KC_MBON, "--db", str(db_path), "--plot", str(nowhere))
     assert failed.returncode == 1 and f"cannot write {nowhere}" in failed.stderr, failed.stderr
     assert "Traceback" not in failed.stderr and failed.stdout == ""
+
+
+def test_an_unknown_keyword_is_a_typed_error_naming_the_known_ones() -> None:
+    df = pd.DataFrame({"type_pre": ["A"], "type_post": ["B"], "weight": [1]})
+    with pytest.raises(
+        InvalidArgument, match=r"connectivity_matrix got unknown option\(s\) colour"
+    ):
+        connectivity_matrix(df, colour="red")  # type: ignore[call-arg]
+    with pytest.raises(InvalidArgument, match=r"it takes by, value, roi, order, rows.*neurons$"):
+        connection_matrix(df, log=True)  # type: ignore[call-arg]
+    assert connection_matrix(df, label=None).to_numpy().tolist() == [[1]]

@@ -1,0 +1,5 @@
+"""``python -m neuprint_dsl.cli``: the ``neuprint-dsl`` command."""
+
+from .app import main
+
+main()
