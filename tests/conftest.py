@@ -1,4 +1,9 @@
-"""Shared pytest set-up: Hypothesis profiles and the differential test's tally.
+"""Shared pytest set-up: Hypothesis profiles, the differential test's tally, shared fixtures.
+
+Fixtures and markers for every module: ``pytestmark = pytest.mark.no_progress_bars`` (the
+module runs with ``NEUPRINT_DSL_NO_PROGRESS=1``), ``fork_server`` (the module's
+tests/forkserver.py server). Under pytest-xdist (``-n``) each worker keeps its own
+differential tally and hands it to the controller, which prints their sum.
 
 Profiles (``HYPOTHESIS_PROFILE`` selects one; docs/testing.md has the details):
 
@@ -18,14 +23,39 @@ stays inside the ten-minute budget while ``thorough`` runs at least as many exam
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from .forkserver import SHARED, LazyForkServer
+
+
+def _import_every_module() -> None:
+    """Import every module of neuprint_dsl (but ``__main__``s) before any test runs.
+
+    Hypothesis also draws values from the literals of the *local* modules imported so far
+    (its "local constants": modules in ``sys.modules`` outside site-packages and tests/), even
+    under ``derandomize``. Without this, a property test's examples would depend on which
+    modules the tests before it happened to import: a single test, a subset, another order or
+    a pytest-xdist worker's share would draw other examples than the full run (the differential
+    test refused 52, 20 or 24 times for the same 1,304 cases). The full run imports them all
+    anyway (``--doctest-modules``), so this costs it nothing."""
+    import neuprint_dsl
+
+    for info in pkgutil.walk_packages(neuprint_dsl.__path__, "neuprint_dsl."):
+        if info.name.rpartition(".")[2] != "__main__":
+            importlib.import_module(info.name)
+
+
+_import_every_module()
 
 ROOT = Path(__file__).resolve().parent.parent
 # mypy checks this file (tests/test_typing.py); it fails on purpose when imported
@@ -115,6 +145,30 @@ class DifferentialTally:
             self.shapes[shape] += 1
             self.shape_example.setdefault(shape, description)
 
+    def to_data(self) -> dict[str, Any]:
+        """The counts as plain data (what a pytest-xdist worker sends to the controller)."""
+        return {
+            "cases": self.cases,
+            "disagreeing": self.disagreeing,
+            "refusals": [[b, e, n] for (b, e), n in self.refusals.items()],
+            "seconds": self.seconds,
+            "disagreements": [[text, problems] for text, problems in self.disagreements],
+            "shapes": dict(self.shapes),
+            "shape_example": self.shape_example,
+        }
+
+    def merge(self, data: dict[str, Any]) -> None:
+        """Add the counts of another tally's :meth:`to_data` (a worker's) to this one."""
+        self.cases += data["cases"]
+        self.disagreeing += data["disagreeing"]
+        for backend, error, n in data["refusals"]:
+            self.refusals[(backend, error)] += n
+        self.seconds += data["seconds"]
+        self.disagreements += [(text, list(problems)) for text, problems in data["disagreements"]]
+        self.shapes.update(data["shapes"])
+        for shape, example in data["shape_example"].items():
+            self.shape_example.setdefault(shape, example)
+
     def report(self) -> list[str]:
         """The lines of the terminal summary."""
         refused = sum(self.refusals.values())
@@ -137,6 +191,36 @@ class DifferentialTally:
         return lines
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers this file gives meaning to."""
+    config.addinivalue_line(
+        "markers",
+        "no_progress_bars: the module runs with NEUPRINT_DSL_NO_PROGRESS=1 (module fixtures too)",
+    )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_progress_bars(request: pytest.FixtureRequest) -> Iterator[None]:
+    """``NEUPRINT_DSL_NO_PROGRESS=1`` for a whole module marked ``no_progress_bars``
+    (``pytestmark = pytest.mark.no_progress_bars``): set before the module's own fixtures, even
+    its autouse ones (this conftest's autouse fixtures come first), undone after the module."""
+    if request.node.get_closest_marker("no_progress_bars") is None:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NEUPRINT_DSL_NO_PROGRESS", "1")
+        yield
+
+
+@pytest.fixture(scope="module")
+def fork_server() -> Iterator[LazyForkServer]:
+    """The module's fork server (tests/forkserver.py), started on first use and stopped after
+    the module; modules that run commands through it outside fixtures mark themselves
+    ``pytestmark = pytest.mark.usefixtures("fork_server")``."""
+    yield SHARED
+    SHARED.close()
+
+
 _TALLY = pytest.StashKey[DifferentialTally]()
 
 
@@ -146,6 +230,28 @@ def differential_tally(request: pytest.FixtureRequest) -> DifferentialTally:
     tally = DifferentialTally()
     request.config.stash[_TALLY] = tally
     return tally
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker, hand the differential tally to the controller (xdist sends
+    ``config.workeroutput`` after this hook)."""
+    output = getattr(session.config, "workeroutput", None)
+    tally = session.config.stash.get(_TALLY, None)
+    if output is not None and tally is not None:
+        output["differential_tally"] = tally.to_data()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """On the pytest-xdist controller, add a finished worker's tally to the session's."""
+    data = getattr(node, "workeroutput", {}).get("differential_tally")
+    if data is None:
+        return
+    config = node.config
+    tally = config.stash.get(_TALLY, None)
+    if tally is None:
+        tally = config.stash[_TALLY] = DifferentialTally()
+    tally.merge(data)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -19,7 +19,8 @@ modules were imported before its environment was set (neuprint_dsl reads the env
 when called, never at import). Tests that are about the process itself (the console script
 on ``PATH``, a closed pipe, the sample built on first use) still start real processes.
 
-tests/test_cli.py starts one per module; run
+tests/test_cli.py, tests/test_cli_table.py and tests/test_examples.py use one per module
+(:data:`SHARED`, through tests/conftest.py's ``fork_server`` fixture); run
 ``python tests/forkserver.py`` by hand to see the protocol: one JSON request per line on
 standard input, one JSON answer (``{"returncode": n}``) per line on standard output.
 """
@@ -30,6 +31,7 @@ import gc
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -118,6 +120,39 @@ class ForkServer:
                 self._process.wait()
         if self._process.stdout is not None:
             self._process.stdout.close()
+
+
+def console_script() -> list[str]:
+    """The real ``neuprint-dsl`` console script next to this Python (or ``python -m``), for the
+    tests about the process itself."""
+    script = shutil.which("neuprint-dsl", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "neuprint_dsl.cli"]
+
+
+class LazyForkServer:
+    """A :class:`ForkServer` started on first :meth:`run` (a module whose selected tests run
+    no command starts none) and stopped by :meth:`close` (it starts again on the next run)."""
+
+    def __init__(self) -> None:
+        self._server: ForkServer | None = None
+
+    def run(self, args: Sequence[str], **options: Any) -> subprocess.CompletedProcess[str]:
+        """:meth:`ForkServer.run`, starting the server first if needed."""
+        if self._server is None:
+            self._server = ForkServer()
+        return self._server.run(args, **options)
+
+    def close(self) -> None:
+        """Stop the server, if it was started."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+
+
+#: The fork server of the test module under way: tests/conftest.py's ``fork_server`` fixture
+#: (module scope) hands it out and stops it after each module; each pytest-xdist worker is a
+#: process of its own, with its own.
+SHARED = LazyForkServer()
 
 
 # -- the server process -------------------------------------------------------------------

@@ -14,27 +14,19 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .forkserver import ForkServer
+from .forkserver import SHARED, console_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
-_SERVER: list[ForkServer] = []  # this module's fork server, started on first use
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _stop_the_fork_server() -> Iterator[None]:
-    yield
-    while _SERVER:
-        _SERVER.pop().close()
+#: the commands run through the module's fork server (tests/conftest.py, tests/forkserver.py)
+pytestmark = pytest.mark.usefixtures("fork_server")
 
 
 def _environment(env: dict[str, str]) -> dict[str, str]:
@@ -57,15 +49,7 @@ def run_env(
     """Run the CLI in a process forked from this module's fork server, with extra
     environment variables (and none of the terminal ones); standard output captured, or
     written to the file ``stdout``, under an optional file-size limit."""
-    if not _SERVER:
-        _SERVER.append(ForkServer())
-    return _SERVER[0].run(args, env=_environment(env), stdout=stdout, fsize_limit=fsize_limit)
-
-
-def console_script() -> list[str]:
-    """The ``neuprint-dsl`` console script next to this Python (or ``python -m``)."""
-    script = shutil.which("neuprint-dsl", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "neuprint_dsl.cli"]
+    return SHARED.run(args, env=_environment(env), stdout=stdout, fsize_limit=fsize_limit)
 
 
 def run_real(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -7,11 +7,8 @@ from __future__ import annotations
 import os
 import re
 import select
-import shutil
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +28,7 @@ from neuprint_dsl.display import (
 )
 from neuprint_dsl.errors import InvalidArgument
 
-from .forkserver import ForkServer
+from .forkserver import SHARED, console_script
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -39,11 +36,6 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 ISSUE_QUERY = (
     'neurons where inputs("SMP(R)") >= 20 and status = "Traced" order by post desc limit 5'
 )
-
-
-def command() -> list[str]:
-    script = shutil.which("neuprint-dsl", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "neuprint_dsl.cli"]
 
 
 def cli_env(**extra: str) -> dict[str, str]:
@@ -54,22 +46,14 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-_SERVER: list[ForkServer] = []  # this module's fork server, started on first use
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _stop_the_fork_server() -> Iterator[None]:
-    yield
-    while _SERVER:
-        _SERVER.pop().close()
+#: the commands run through the module's fork server (tests/conftest.py, tests/forkserver.py)
+pytestmark = pytest.mark.usefixtures("fork_server")
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """The command in its own process, forked from this module's fork server
     (tests/forkserver.py); test_real_pseudo_terminal starts the console script itself."""
-    if not _SERVER:
-        _SERVER.append(ForkServer())
-    return _SERVER[0].run(args, env=cli_env(**env))
+    return SHARED.run(args, env=cli_env(**env))
 
 
 def crun(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -221,7 +205,7 @@ def test_real_pseudo_terminal(database: Path) -> None:
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     env = cli_env(TERM="xterm")
     process = subprocess.Popen(
-        [*command(), "query", "connections where weight >= 1", "--db", str(database)],
+        [*console_script(), "query", "connections where weight >= 1", "--db", str(database)],
         stdin=slave,
         stdout=slave,
         stderr=slave,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -15,7 +13,6 @@ from neuprint_dsl import (
     QueryTypeError,
     UnknownField,
     UnknownROI,
-    agg,
     connections,
     neurons,
     parse,
@@ -24,247 +21,13 @@ from neuprint_dsl.cypher import GraphSchema, to_cypher
 from neuprint_dsl.cypher.literals import quote_identifier, quote_string, render_literal
 from neuprint_dsl.expr import Compare, CompareOp, Entity, Prop, and_
 
+from .cases import Case, cases_with
 from .cypher_lexer import LexError, tokenize
 from .strategies import HOSTILE_STRINGS, predicates
 
-
-def golden(text: str) -> str:
-    return textwrap.dedent(text).strip("\n")
-
-
 # ---------------------------------------------------------------------------------------
-# golden neo4j text (what neuPrintHTTP receives)
-
-GOLDEN = {
-    "roi booleans": (
-        neurons(N.roi("MB(R)") & N.roi("b'L(R)"), columns=["bodyId", "type"]),
-        """
-        MATCH (n:Neuron)
-        WHERE n.`MB(R)`
-          AND n.`b'L(R)`
-        RETURN n.bodyId AS bodyId, n.type AS type
-        ORDER BY n.bodyId
-        """,
-    ),
-    "regex": (
-        neurons(N.type.matches("MBON.*"), columns=["bodyId"]),
-        """
-        MATCH (n:Neuron)
-        WHERE n.type =~ 'MBON[^\\\\n]*'
-        RETURN n.bodyId AS bodyId
-        ORDER BY n.bodyId
-        """,
-    ),
-    "regex ignoring case": (
-        neurons(N.type.matches("mbon.*", ignore_case=True), columns=["bodyId"]),
-        """
-        MATCH (n:Neuron)
-        WHERE n.type =~ '[Mm][Bb][Oo][Nn][^\\\\n]*'
-        RETURN n.bodyId AS bodyId
-        ORDER BY n.bodyId
-        """,
-    ),
-    "is null with order and limit": (
-        neurons(N.type.is_null(), columns=["bodyId", "instance"], order_by="bodyId", limit=20),
-        """
-        MATCH (n:Neuron)
-        WHERE n.type IS NULL
-        RETURN n.bodyId AS bodyId, n.instance AS instance
-        ORDER BY n.bodyId
-        LIMIT 20
-        """,
-    ),
-    "type or instance": (
-        neurons((N.type == "APL") | (N.instance == "APL_R"), columns=["bodyId"]),
-        """
-        MATCH (n:Neuron)
-        WHERE (n.type = 'APL' OR n.instance = 'APL_R')
-        RETURN n.bodyId AS bodyId
-        ORDER BY n.bodyId
-        """,
-    ),
-    "value list or missing (parenthesised, unlike neuprint-python)": (
-        neurons(
-            (N.status.isin(["Traced", "Orphan"]) | N.status.is_null()) & N.type.matches("MBON.*"),
-            columns=["bodyId"],
-        ),
-        """
-        MATCH (n:Neuron)
-        WHERE (n.status IN ['Traced', 'Orphan'] OR n.status IS NULL)
-          AND n.type =~ 'MBON[^\\\\n]*'
-        RETURN n.bodyId AS bodyId
-        ORDER BY n.bodyId
-        """,
-    ),
-    "segments by body id": (
-        neurons(N.bodyId.isin([329566174, 425790257]), label="Segment", columns=["bodyId"]),
-        """
-        MATCH (n:Segment)
-        WHERE n.bodyId IN [329566174, 425790257]
-        RETURN n.bodyId AS bodyId
-        ORDER BY n.bodyId
-        """,
-    ),
-    "roi counts": (
-        neurons((N.inputs("SIP(R)") >= 10) & ~(N.outputs("FB") < 5), columns=["bodyId"]),
-        """
-        MATCH (n:Neuron)
-        WHERE coalesce(apoc.convert.fromJsonMap(n.roiInfo)['SIP(R)'].post, 0) >= 10
-          AND NOT coalesce(coalesce(apoc.convert.fromJsonMap(n.roiInfo)['FB'].pre, 0) < 5, false)
-        RETURN n.bodyId AS bodyId
-        ORDER BY n.bodyId
-        """,
-    ),
-    "null-safe negation and cropped": (
-        neurons((N.status != "Traced") & ~N.cropped, columns=["bodyId"]),
-        """
-        MATCH (n:Neuron)
-        WHERE NOT coalesce(n.status = 'Traced', false)
-          AND NOT coalesce(n.cropped = true, false)
-        RETURN n.bodyId AS bodyId
-        ORDER BY n.bodyId
-        """,
-    ),
-    "de morgan": (
-        neurons(
-            ~((N.type == "KC") | N.roi("MB(R)")) & N.somaLocation.not_null(), columns=["bodyId"]
-        ),
-        """
-        MATCH (n:Neuron)
-        WHERE NOT coalesce(n.type = 'KC', false) AND NOT coalesce(n.`MB(R)`, false)
-          AND n.somaLocation IS NOT NULL
-        RETURN n.bodyId AS bodyId
-        ORDER BY n.bodyId
-        """,
-    ),
-    "hostile names and values": (
-        neurons((N["a:b"] == "x:Neuron") & (N["odd`name"] == "it's"), columns=["bodyId"]),
-        """
-        MATCH (n:Neuron)
-        WHERE n['a\\u003Ab'] = 'x\\u003ANeuron'
-          AND n.`odd``name` = 'it\\'s'
-        RETURN n.bodyId AS bodyId
-        ORDER BY n.bodyId
-        """,
-    ),
-    "string tests and ordering": (
-        neurons(
-            N.instance.startswith("KC") & N.type.contains("ab") & (N.pre > 2.5),
-            columns=["bodyId"],
-            order_by=[("pre", "desc")],
-            limit=5,
-        ),
-        """
-        MATCH (n:Neuron)
-        WHERE n.instance STARTS WITH 'KC'
-          AND n.type CONTAINS 'ab'
-          AND n.pre > 2.5
-        RETURN n.bodyId AS bodyId
-        ORDER BY n.pre IS NULL, n.pre DESC, n.bodyId
-        LIMIT 5
-        """,
-    ),
-    "default columns": (
-        neurons(N.bodyId == 1),
-        """
-        MATCH (n:Neuron)
-        WHERE n.bodyId = 1
-        RETURN n.bodyId AS bodyId, n.type AS type, n.instance AS instance, n.status AS status, n.statusLabel AS statusLabel, n.cropped AS cropped, n.pre AS pre, n.post AS post, n.downstream AS downstream, n.upstream AS upstream, n.size AS size, n.somaLocation AS somaLocation, n.somaRadius AS somaRadius, n.cellBodyFiber AS cellBodyFiber
-        ORDER BY n.bodyId
-        """,
-    ),
-    "connections": (
-        connections(N.type == "APL", N.roi("MB(R)"), where=E.weight >= 5),
-        """
-        MATCH (n:Neuron)-[e:ConnectsTo]->(m:Neuron)
-        WHERE n.type = 'APL'
-          AND m.`MB(R)`
-          AND e.weight >= 5
-        RETURN n.bodyId AS bodyId_pre, m.bodyId AS bodyId_post, e.weight AS weight, n.type AS type_pre, m.type AS type_post, n.instance AS instance_pre, m.instance AS instance_post
-        ORDER BY e.weight DESC, n.bodyId, m.bodyId
-        """,
-    ),
-    "connections per roi": (
-        connections(N.type == "APL", where=E.roi_weight("MB(R)") > 2, rois=["MB(R)"], per_roi=True),
-        """
-        MATCH (n:Neuron)-[e:ConnectsTo]->(m:Neuron)
-        WHERE n.type = 'APL'
-          AND coalesce(apoc.convert.fromJsonMap(e.roiInfo)['MB(R)'].post, 0) > 2
-          AND coalesce(apoc.convert.fromJsonMap(e.roiInfo)['MB(R)'].post, 0) > 0
-        WITH n, m, apoc.convert.fromJsonMap(e.roiInfo) AS roiInfo
-        UNWIND keys(roiInfo) AS roi
-        WITH n, m, roi, coalesce(roiInfo[roi].post, 0) AS roi_weight
-        WHERE roi_weight > 0 AND roi IN ['MB(R)']
-        RETURN n.bodyId AS bodyId_pre, m.bodyId AS bodyId_post, roi, roi_weight AS weight
-        ORDER BY bodyId_pre, bodyId_post, weight DESC, roi
-        """,
-    ),
-    # issue 14: order / limit on every kind, ROI counts as columns, group by
-    "connections ordered and limited": (
-        connections(N.type == "APL", order_by=[("type_post", "desc"), "weight"], limit=3),
-        """
-        MATCH (n:Neuron)-[e:ConnectsTo]->(m:Neuron)
-        WHERE n.type = 'APL'
-        RETURN n.bodyId AS bodyId_pre, m.bodyId AS bodyId_post, e.weight AS weight, n.type AS type_pre, m.type AS type_post, n.instance AS instance_pre, m.instance AS instance_post
-        ORDER BY type_post IS NULL, type_post DESC, weight, bodyId_pre, bodyId_post
-        LIMIT 3
-        """,
-    ),
-    "roi counts returned and ordered": (
-        neurons(
-            N.roi("MB(R)"),
-            columns=["bodyId", N.outputs("MB(R)")],
-            order_by=[(N.outputs("MB(R)"), "desc")],
-            limit=2,
-        ),
-        """
-        MATCH (n:Neuron)
-        WHERE n.`MB(R)`
-        RETURN n.bodyId AS bodyId, coalesce(apoc.convert.fromJsonMap(n.roiInfo)['MB(R)'].pre, 0) AS `outputs(MB(R))`
-        ORDER BY coalesce(apoc.convert.fromJsonMap(n.roiInfo)['MB(R)'].pre, 0) DESC, n.bodyId
-        LIMIT 2
-        """,
-    ),
-    "connections grouped per roi": (
-        connections(N.type.isin(["KCab", "KCg-m"]), per_roi=True, group_by=["type", "status"]),
-        """
-        MATCH (n:Neuron)-[e:ConnectsTo]->(m:Neuron)
-        WHERE n.type IN ['KCab', 'KCg-m']
-        WITH n, m, apoc.convert.fromJsonMap(e.roiInfo) AS roiInfo
-        UNWIND keys(roiInfo) AS roi
-        WITH n, m, roi, coalesce(roiInfo[roi].post, 0) AS roi_weight
-        WHERE roi_weight > 0
-        RETURN n.type AS type_pre, n.status AS status_pre, m.type AS type_post, m.status AS status_post, roi, sum(roi_weight) AS weight, count(DISTINCT n.bodyId) AS n_pre, count(DISTINCT m.bodyId) AS n_post, count(*) AS n_connections
-        ORDER BY weight DESC, type_pre, status_pre, type_post, status_post, roi
-        """,
-    ),
-    "neurons grouped": (
-        neurons(N.pre > 10)
-        .group_by("type", aggregates=[agg.count(), agg.max("size"), agg.sum(N.inputs("FB"))])
-        .ordered_by(("max_size", "desc"))
-        .with_limit(5),
-        """
-        MATCH (n:Neuron)
-        WHERE n.pre > 10
-        RETURN n.type AS type, count(*) AS `count`, max(n.size) AS max_size, sum(coalesce(apoc.convert.fromJsonMap(n.roiInfo)['FB'].post, 0)) AS `sum_inputs(FB)`
-        ORDER BY max_size IS NULL, max_size DESC, type
-        LIMIT 5
-        """,
-    ),
-    "synapses ordered and limited": (
-        parse('synapses of type = "APL" order by confidence desc limit 4'),
-        """
-        MATCH (n:Neuron)
-        WHERE n.type = 'APL'
-        MATCH (n)-[:Contains]->(:SynapseSet)-[:Contains]->(s:Synapse)
-        WITH DISTINCT n, s
-        MATCH (meta:Meta)
-        RETURN n.bodyId AS bodyId, s.type AS type, [k IN meta.primaryRois WHERE s[k] = true][0] AS roi, s.location.x AS x, s.location.y AS y, s.location.z AS z, s.confidence AS confidence
-        ORDER BY confidence IS NULL, confidence DESC, bodyId, type, x, y, z, roi
-        LIMIT 4
-        """,
-    ),
-}
+# golden Cypher per dialect (neo4j: what neuPrintHTTP receives): the "neo4j" and "ladybug"
+# columns of tests/fixtures/compile_cases.json
 
 
 def test_ladybug_sort_keys_work_around_its_order_bugs() -> None:
@@ -286,10 +49,14 @@ def test_ladybug_sort_keys_work_around_its_order_bugs() -> None:
     )
 
 
-@pytest.mark.parametrize("name", list(GOLDEN))
-def test_neo4j_golden(name: str) -> None:
-    query, expected = GOLDEN[name]
-    assert to_cypher(query, "neo4j").inline() == golden(expected)
+@pytest.mark.parametrize("case", cases_with("neo4j"))
+def test_neo4j_golden(case: Case) -> None:
+    assert to_cypher(parse(case.query), "neo4j").inline() == case.cypher("neo4j")
+
+
+@pytest.mark.parametrize("case", cases_with("ladybug"))
+def test_ladybug_golden(case: Case) -> None:
+    assert to_cypher(parse(case.query), "ladybug").inline() == case.cypher("ladybug")
 
 
 def test_parameterised_text_and_params() -> None:

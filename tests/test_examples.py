@@ -11,24 +11,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .forkserver import ForkServer
+from .forkserver import LazyForkServer
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
-
-
-@pytest.fixture(scope="module")
-def fork_server() -> Iterator[ForkServer]:
-    server = ForkServer()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.name for p in EXAMPLES])
@@ -44,7 +34,7 @@ def test_example_runs(script: Path, request: pytest.FixtureRequest) -> None:
             timeout=300,
         )
     else:
-        server: ForkServer = request.getfixturevalue("fork_server")
+        server: LazyForkServer = request.getfixturevalue("fork_server")
         result = server.run([], env=env, cwd=ROOT, script=script)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip(), "an example should show what it did"

@@ -11,11 +11,21 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from neuprint_dsl import CapabilityError, E, N, connections, evaluate, neurons, to_neuronjson
+from neuprint_dsl import (
+    CapabilityError,
+    E,
+    N,
+    connections,
+    evaluate,
+    neurons,
+    parse,
+    to_neuronjson,
+)
 from neuprint_dsl.expr import Predicate, as_predicate
 from neuprint_dsl.neuronjson import compile_query, match
 from neuprint_dsl.transports import LocalNeuronJson
 
+from .cases import Case, cases_with
 from .strategies import LIST_SCHEMA, NEURON_SCHEMA, ROIS, predicates, records, strings
 
 SCHEMA = {**NEURON_SCHEMA, **LIST_SCHEMA}
@@ -104,36 +114,13 @@ def test_local_transport_agrees_with_the_interpreter(
 # ---------------------------------------------------------------------------------------
 # plans
 
-PLANS: list[tuple[Predicate, Any, bool]] = [
-    (N.type == "KC", {"type": "KC"}, True),
-    (N.type.matches("MBON.*"), {"type": ["re/^(?:MBON.*)$"]}, True),
-    (N.type.matches("mbon.*", ignore_case=True), {"type": ["re/^(?:[Mm][Bb][Oo][Nn].*)$"]}, True),
-    (N.bodyId.isin([3, 1]), {"bodyid": [3, 1]}, True),
-    (N.bodyId == 7, {"bodyid": 7}, True),
-    (N.status.is_null(), {"status": "exists/0"}, True),
-    (N.status.not_null(), {"status": "exists/1"}, True),
-    (N.instance.startswith("KC(a.b)"), {"instance": ["re/^KC\\(a\\.b\\)"]}, True),
-    (N.instance.endswith("_R"), {"instance": ["re/_R$"]}, True),
-    (N.instance.contains("ab"), {"instance": ["re/ab"]}, True),
-    (N.tags.contains_any(["x", "y"]), {"tags": ["x", "y"]}, True),
-    (N.type.isin([]), {"type": []}, True),
-    ((N.type == "KC") | (N.status == "Traced"), [{"type": "KC"}, {"status": "Traced"}], True),
-    ((N.type == "KC") & (N.status == "Traced"), {"type": "KC", "status": "Traced"}, True),
-    (N.type == "exists/0", {"type": ["exists/0"]}, True),  # a literal inside a list
-    # residuals
-    (N.pre > 5, None, False),
-    (N.type != "KC", None, False),
-    (N.somaRadius == 2.5, None, False),
-    (N.cropped, None, False),
-    (N.roi("MB(R)") & (N.type == "KC"), {"type": "KC"}, False),
-    ((N.type == "a") & N.type.startswith("a"), {"type": "a"}, False),
-    (N["lineage"] == "T1", {"lineage": "T1"}, False),
-    (N.type == "re/x", None, False),
-]
+#: the plans: the "neuronjson" column of tests/fixtures/compile_cases.json (tests/cases.py)
 
 
-@pytest.mark.parametrize(("pred", "query", "exact"), PLANS, ids=[str(p[0]) for p in PLANS])
-def test_plans(pred: Predicate, query: Any, exact: bool) -> None:
+@pytest.mark.parametrize("case", cases_with("neuronjson"))
+def test_plans(case: Case) -> None:
+    pred = parse(case.query)
+    query, exact = case.outputs["neuronjson"]["query"], case.outputs["neuronjson"]["exact"]
     plan = to_neuronjson(pred)
     assert plan.query == query
     assert (plan.residual is None) is exact

@@ -49,76 +49,19 @@ from neuprint_dsl.query import (
     Synapses,
     column_name,
 )
-from neuprint_dsl.text import KEYWORDS, _grammar_path, parse, to_text
+from neuprint_dsl.text import KEYWORDS, parse, to_text
+from neuprint_dsl.text.grammar import grammar_path as _grammar_path
+
+from .cases import compile_cases, identity
 
 # ---------------------------------------------------------------------------------------
 # canonical text: text -> AST -> text
 
-ROUND_TRIPS: list[tuple[str, str]] = [
-    # (input text, canonical text); the canonical text parses to the same AST
-    ('type =~ "MBON.*" and roi("MB(R)") and not cropped',) * 2,
-    (
-        'bodyId in [329566174, 425790257] or (status = "Traced" and pre >= 100)',
-        'bodyId in [329566174, 425790257] or status = "Traced" and pre >= 100',
-    ),
-    ('inputs("SIP(R)") >= 10 and instance startswith "KC"',) * 2,
-    ("neurons where type is null order by bodyId limit 20",) * 2,
-    ('connections from type = "APL" to roi("MB(R)") where weight >= 5',) * 2,
-    ('NEURONS WHERE type = "x" AND NOT cropped', 'neurons where type = "x" and not cropped'),
-    ("type = 'it\\'s'", 'type = "it\'s"'),
-    ('type == "a"', 'type = "a"'),
-    ('type <> "a"', 'type != "a"'),
-    ('not type = "a"', 'type != "a"'),
-    ("not not cropped", "cropped"),
-    ("not (a or b)", "not (a or b)"),
-    ("not (a and b)", "not (a and b)"),
-    ("(a or b) and c", "(a or b) and c"),
-    ("a and (b and c)", "a and b and c"),
-    ("a or (b or c)", "a or b or c"),
-    ("(((a)))", "a"),
-    ("a and true", "a"),
-    ("a or true", "true"),
-    ("a and false", "false"),
-    ("TRUE", "true"),
-    ("not true", "false"),
-    ("x is not null", "x is not null"),
-    ("not x is null", "x is not null"),
-    ("x not in [1, 2.5]", "x not in [1, 2.5]"),
-    ("x in []", "x in []"),
-    ('tags contains any ["a", "b"]',) * 2,
-    ('type =~ "mbon.*" IGNORE CASE', 'type =~ "mbon.*" ignore case'),
-    ('not type =~ "x"',) * 2,
-    ('instance endswith "_R" or instance contains "PN"',) * 2,
-    ("cropped = false", "cropped = false"),
-    ("cropped = true", "cropped"),
-    ("cropped != true", "not cropped"),
-    (
-        "x = 1.0 and y = -0.0 and z = 1E+100 and w = 5e-324",
-        "x = 1.0 and y = -0.0 and z = 1e+100 and w = 5e-324",
-    ),
-    ("x = 9223372036854775807 and y = -9223372036854775808",) * 2,
-    ("x >= -3 and y < 2.5e3", "x >= -3 and y < 2500.0"),
-    ("`from` = 1 and `ORDER` = 2 and roi = 3", "`from` = 1 and `ORDER` = 2 and roi = 3"),
-    ("`odd name``x` = 1", "`odd name``x` = 1"),
-    ("`plain` = 1", "plain = 1"),
-    ('type = "tab\\there\\u0000\\U0001F600\\/"', 'type = "tab\\there\\u0000\U0001f600/"'),
-    ('x = "\\b\\f\\r\\n\\\\\\""', 'x = "\\u0008\\u000c\\r\\n\\\\\\""'),
-    ('outputs("FB") > 2 and not roi("a\\"b")', 'outputs("FB") > 2 and not roi("a\\"b")'),
-    ('inputs("X") != 3', 'inputs("X") != 3'),
-    (
-        "segments where pre > 5 return bodyId, `type` order by pre desc, bodyId asc limit 0",
-        "segments where pre > 5 return bodyId, type order by pre desc, bodyId limit 0",
-    ),
-    ("neurons where true", "neurons"),
-    ("neurons where false", "neurons where false"),
-    ("connections", "connections"),
-    ('connections of segments from cropped in rois ["a", "b"] per roi',) * 2,
-    ('connections from a in [1] to b where roi_weight("X") > 2 and weight >= 5',) * 2,
-    (
-        'connections where weight > 1 IN\n ROIS ["MB(R)"]',
-        'connections where weight > 1 in rois ["MB(R)"]',
-    ),
-    ("neurons where `order` = 1 order by `order`", "neurons where `order` = 1 order by `order`"),
+#: (input text, canonical text); the canonical text parses to the same AST. The data lives in
+#: tests/fixtures/: identity.txt (queries that print as themselves) and the "text" column of
+#: compile_cases.json (tests/cases.py reads them).
+ROUND_TRIPS: list[tuple[str, str]] = [(query, query) for query in identity()] + [
+    (case.query, case.outputs["text"]) for case in compile_cases() if "text" in case.outputs
 ]
 
 
