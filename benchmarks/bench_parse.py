@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         construction[name] = time.perf_counter() - start
         return made
 
-    constructed("Lark(grammar) as text.py builds it", lambda: build(grammar))
+    constructed("Lark(grammar) as text/grammar.py builds it", lambda: build(grammar))
     with tempfile.TemporaryDirectory() as tmp:
         cache_file = str(Path(tmp) / "lark.cache")
         constructed(
