@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from neuprint_dsl.frames import shape
 from neuprint_dsl.neuprinthttp.decode import CheckedAnswer as _CheckedAnswer
 from neuprint_dsl.neuprinthttp.decode import decode_answer as _decode_answer
-from neuprint_dsl.neuprinthttp.tables import object_frame as _object_frame
-from neuprint_dsl.neuprinthttp.tables import run_frame as _run_frame
+from neuprint_dsl.neuprinthttp.tables import object_frame, run_frame
 
 CELLS = st.one_of(
     st.none(),
@@ -40,8 +39,8 @@ def shaped(frame: pd.DataFrame, required: frozenset[str]) -> Any:
 
 def same(rows: list[tuple[Any, ...]], required: frozenset[str] = frozenset()) -> None:
     columns = tuple(NAMES)
-    want = shaped(_object_frame(columns, rows), required)
-    got = shaped(_run_frame(columns, rows), required)
+    want = shaped(object_frame(columns, rows), required)
+    got = shaped(run_frame(columns, rows), required)
     if isinstance(want, pd.DataFrame):
         assert isinstance(got, pd.DataFrame), got
         pd.testing.assert_frame_equal(got, want, check_dtype=True, check_exact=True)
@@ -72,19 +71,19 @@ def test_run_frame_shapes_like_object_frame(column: list[Any], required: bool) -
 @given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), min_size=1, max_size=5))
 @settings(max_examples=50, deadline=None)
 def test_int_columns_become_int64(column: list[int]) -> None:
-    frame = _run_frame(tuple(NAMES), column_rows(column))
+    frame = run_frame(tuple(NAMES), column_rows(column))
     assert all(str(t) == "int64" for t in frame.dtypes)
     assert frame["c_int"].tolist() == column
 
 
 def test_mixed_and_empty_and_duplicate_columns_stay_object() -> None:
     rows = [(1, "x", None), (2, "y", 3)]
-    frame = _run_frame(("a", "b", "c"), rows)
+    frame = run_frame(("a", "b", "c"), rows)
     assert [str(t) for t in frame.dtypes] == ["int64", "object", "object"]
     assert frame["c"].tolist() == [None, 3]
-    dup = _run_frame(("a", "a"), [(1, 2)])
+    dup = run_frame(("a", "a"), [(1, 2)])
     assert [str(t) for t in dup.dtypes] == ["object", "object"]
-    empty = _run_frame(("a",), [])
+    empty = run_frame(("a",), [])
     assert empty.shape == (0, 1) and str(empty.dtypes.iloc[0]) == "object"
 
 

@@ -80,8 +80,7 @@ from ..neuprinthttp.checks import (
     normalize_server,
     resolve_token,
 )
-from ..neuprinthttp.tables import object_frame as _object_frame
-from ..neuprinthttp.tables import run_frame as _run_frame
+from ..neuprinthttp.tables import object_frame, run_frame
 from ..schema import GraphSchema
 from .base import Table
 
@@ -272,7 +271,7 @@ class NeuprintHTTP(Runs):
         names must be the statement's; anything else raises
         :class:`~neuprint_dsl.errors.TransportError`.
         """
-        return self._execute(statement, _object_frame)
+        return self._execute(statement, object_frame)
 
     def execute_to_shape(self, statement: CypherStatement) -> Table:
         """:meth:`execute` for the executor, which gives every column its dtype at once
@@ -280,7 +279,7 @@ class NeuprintHTTP(Runs):
         (``run_frame``), which shape turns into the same dtypes and values as the object
         column :meth:`execute` returns, in a fraction of the time (the ``TypesLater``
         capability of :mod:`neuprint_dsl.transports.base`)."""
-        return self._execute(statement, _run_frame)
+        return self._execute(statement, run_frame)
 
     def _execute(
         self, statement: CypherStatement, make_frame: Callable[..., pd.DataFrame]
