@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..backends import NEO4J
 from ..embedded.rois import NOT_PRIMARY
 from ..errors import (
     InvalidArgument,
@@ -141,7 +142,7 @@ def fetch_adjacencies(
             "bodyId"
         ].tolist()
     batches = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
-    on_neuprint = getattr(client.transport, "dialect", None) == "neo4j"
+    on_neuprint = getattr(client.transport, "dialect", None) == NEO4J
 
     optional = tolerated(properties)
     wanted, read_columns = property_columns(client, list(properties), optional)

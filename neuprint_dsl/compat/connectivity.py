@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from ..backends import NEO4J
 from ..embedded.rois import NOT_PRIMARY
 from ..errors import (
     InvalidArgument,
@@ -149,7 +150,7 @@ def _simple_connections(
     labels: dict[str, Any] = {"upstream_label": up_label, "downstream_label": down_label}
     where = E.weight >= min_weight
     statement = connections(up, down, where=where, rois=rois, **labels)
-    if getattr(client.transport, "dialect", None) == "neo4j":
+    if getattr(client.transport, "dialect", None) == NEO4J:
         frame, roi_info = _neuprint_connections(client.transport, statement, extras)
         out = _with_properties(frame, client, properties, optional, extras)
         out["conn_roiInfo"] = pd.Series(roi_info, dtype=object, index=out.index)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..backends import LADYBUG
 from ..cypher import CONNECTION_PROPERTIES, CypherCompiler, CypherStatement, get_dialect
 from ..errors import (
     CapabilityError,
@@ -120,7 +121,7 @@ def embedded_conn_roi_info(
         {(1, 2): {'FB': {'pre': 3, 'post': 3}}}
     """
     transport = client.transport
-    if getattr(transport, "dialect", None) != "ladybug" or not hasattr(transport, "meta"):
+    if getattr(transport, "dialect", None) != LADYBUG or not hasattr(transport, "meta"):
         return None
     info: dict[tuple[int, int], dict[str, dict[str, int]]] = {}
     wanted = {
@@ -300,7 +301,7 @@ def embedded_weights(client: Client, totals: pd.DataFrame, extras: Sequence[str]
         ['bodyId_pre', 'bodyId_post', 'weight', 'weightHP']
     """
     transport = client.transport
-    if getattr(transport, "dialect", None) != "ladybug" or not hasattr(transport, "fetch_custom"):
+    if getattr(transport, "dialect", None) != LADYBUG or not hasattr(transport, "fetch_custom"):
         raise CapabilityError(
             f"weight_props {list(extras)}", type(transport).__name__, ("NeuprintHTTP", "Embedded")
         )

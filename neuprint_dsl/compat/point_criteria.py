@@ -26,6 +26,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from ..backends import NEO4J
 from ..cypher.dialects import get_dialect
 from ..cypher.literals import quote_string, render_number
 from ..errors import InvalidArgument, UnknownROI
@@ -236,7 +237,7 @@ class PointCriteria(Combinable):
             # as the compiler reads them: a name holding ':', a backslash or an unprintable
             # character as n['...'] (Neo4j reads \uXXXX even inside backticks, and
             # neuPrintHTTP rewrites ':Label' text anywhere)
-            flags = (get_dialect("neo4j").property(var, r) for r in self.rois)
+            flags = (get_dialect(NEO4J).property(var, r) for r in self.rois)
             exprs.append("(" + " OR ".join(flags) + ")")
         threshold = self._threshold_test()
         if threshold is not None:

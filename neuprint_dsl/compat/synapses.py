@@ -45,6 +45,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..backends import LADYBUG
 from ..cypher.synapse_aggregate import mean_synapses_cypher, synapse_rows_cypher
 from ..errors import InvalidArgument, InvalidValue
 from ..execute import run
@@ -86,7 +87,7 @@ NtOption: TypeAlias = Literal["max", "all"] | None
 #: query neuPrint's goldens record); both functions take at least ENGINE_BATCH_SIZE bodies
 #: per query there (each query costs: for fetch_synapses 1,000 measured 2x faster than
 #: neuprint-python's default 10, for fetch_mean_synapses 1.2x faster than its 100)
-_AGGREGATING_DIALECTS = frozenset({"ladybug"})
+_AGGREGATING_DIALECTS = frozenset({LADYBUG})
 ENGINE_BATCH_SIZE = 1000
 
 #: row order of fetch_synapses (the statement's, plus confidence to break ties)
