@@ -82,6 +82,7 @@ import pyarrow as pa
 from ..cypher.layout import roi_column
 from ..errors import LoadError
 from ..progress import Progress, Stages
+from .companions import COMPANION_SUFFIXES, companion_path, write_companion
 from .export import Export, read_export
 from .rois import NOT_PRIMARY, SUPER_ROI_CHILDREN
 from .tables import MITO_TABLE, ROI_CONNECTION_COLUMNS, SYNAPSE_TABLE
@@ -298,6 +299,14 @@ def _build(
         _drop_columns(export.roi_connections)
     remove_stale_builds(target)
     tmp, owner = _claim_temp_file(target)
+    token = secrets.token_hex(16)  # ties the companions to this build's database
+    written: list[str] = []
+
+    def companion(name: str, table: pa.Table) -> None:
+        """Write companion ``name`` of the database being built (see ``companions``)."""
+        write_companion(companion_path(tmp, name), table, token)
+        written.append(name)
+
     try:
         conn = _Writer(tmp)
         try:
@@ -341,11 +350,18 @@ def _build(
                 _copy_rel(conn, "CloseTo", export.closest_mitochondria)
             step("counting and checksumming")
             counts = table_counts(conn)
-            _write_meta(conn, export, properties, rois, dataset, counts, roi_notes, primary)
+            _write_meta(conn, export, properties, rois, dataset, counts, roi_notes, primary, token)
         finally:
             conn.close()
-        _write_manifest(tmp, target.name, counts)
+        _write_manifest(tmp, target.name, counts, written)
         os.replace(tmp, target)  # atomic: the old database stays whole until this moment
+        # then its companions: until each is in place, the old one's token differs from the
+        # new database's, so it is never read
+        for name in COMPANION_SUFFIXES:
+            if name in written:
+                os.replace(companion_path(tmp, name), companion_path(target, name))
+            else:
+                companion_path(target, name).unlink(missing_ok=True)
         os.replace(manifest_path(tmp), manifest_path(target))
         _remove_side_files(target)  # a stale write-ahead log of the old database must go
     except RuntimeError as err:  # the engine refused something validation did not catch
@@ -356,6 +372,8 @@ def _build(
         _remove_side_files(tmp)
         tmp.unlink(missing_ok=True)
         manifest_path(tmp).unlink(missing_ok=True)
+        for name in COMPANION_SUFFIXES:
+            companion_path(tmp, name).unlink(missing_ok=True)
         owner.close()
         Path(owner.name).unlink(missing_ok=True)
     return target
@@ -439,7 +457,7 @@ def remove_stale_builds(target: str | Path) -> list[Path]:
                         continue  # a build holds it: alive
             if _pid_alive(pid):
                 continue
-            mine = [*SIDE_FILE_SUFFIXES, MANIFEST_SUFFIX]
+            mine = [*SIDE_FILE_SUFFIXES, MANIFEST_SUFFIX, *COMPANION_SUFFIXES.values()]
             for path in [tmp, *(tmp.with_name(tmp.name + s) for s in mine)]:
                 if path.is_file():
                     path.unlink(missing_ok=True)
@@ -1142,6 +1160,7 @@ def _write_meta(
     counts: dict[str, int],
     roi_notes: dict[str, Any],
     primary: list[str],
+    token: str,
 ) -> None:
     meta = export.meta
     values = {
@@ -1162,6 +1181,7 @@ def _write_meta(
         "postHighAccuracyThreshold": float(meta.get("postHighAccuracyThreshold", 0.0)),
         "roiWeights": export.has_roi_weights,
         "rowCounts": counts,
+        "buildToken": token,
         **roi_notes,
     }
     rows = pd.DataFrame(
@@ -1218,12 +1238,15 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_manifest(tmp: Path, name: str, counts: dict[str, int]) -> None:
+def _write_manifest(tmp: Path, name: str, counts: dict[str, int], companions: list[str]) -> None:
+    files = {name: tmp}
+    for companion in companions:
+        files[companion_path(name, companion).name] = companion_path(tmp, companion)
     manifest = {
         "database": name,
         "schemaVersion": SCHEMA_VERSION,
         "rowCounts": counts,
-        "files": {name: {"size": tmp.stat().st_size, "sha256": _sha256(tmp)}},
+        "files": {n: {"size": p.stat().st_size, "sha256": _sha256(p)} for n, p in files.items()},
     }
     manifest_path(tmp).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
@@ -1246,21 +1269,30 @@ def verify_database(database: str | Path) -> list[str]:
     manifest_file = manifest_path(path)
     try:
         manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-        recorded = manifest["files"][path.name]
-        size, checksum = int(recorded["size"]), str(recorded["sha256"])
+        files = manifest["files"]
+        recorded = {
+            str(name): (int(entry["size"]), str(entry["sha256"])) for name, entry in files.items()
+        }
+        if path.name not in recorded:
+            raise KeyError(path.name)
     except FileNotFoundError:
         return [f"no manifest {manifest_file.name}: load the export again to get one"]
-    except (OSError, ValueError, KeyError, TypeError) as err:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         return [f"the manifest {manifest_file.name} is unreadable ({err!r})"]
     problems = []
-    actual = path.stat().st_size
-    if actual != size:
-        problems.append(f"{path.name} has {actual} bytes, the load wrote {size}")
-    elif _sha256(path) != checksum:
-        problems.append(
-            f"{path.name} differs from what the load wrote (SHA-256 mismatch): the file is "
-            "damaged or was changed; load the export again"
-        )
+    for name, (size, checksum) in recorded.items():  # the database, then its companions
+        file = path.with_name(name)
+        if not file.is_file():
+            problems.append(f"{name} is missing; load the export again")
+            continue
+        actual = file.stat().st_size
+        if actual != size:
+            problems.append(f"{name} has {actual} bytes, the load wrote {size}")
+        elif _sha256(file) != checksum:
+            problems.append(
+                f"{name} differs from what the load wrote (SHA-256 mismatch): the file is "
+                "damaged or was changed; load the export again"
+            )
     return problems
 
 
