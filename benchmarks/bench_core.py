@@ -19,6 +19,8 @@ What is measured (single-threaded, one process, one run):
   ``type`` regex, an ROI, ``status``, ``cropped`` false or missing, ``min_pre``,
   ``min_post``. The 30 are listed in :data:`NC_KWARGS_30`. The DSL predicates are checked to
   be exactly what ``neuprint_dsl.compat.NeuronCriteria`` makes of the same keywords.
+* ``dsl.compile6_negated``: the 6 conditions with two of them negated as a group
+  (``~(roi & status)``, written by De Morgan's laws), no target: beside ``dsl.compile6``.
 * ``dsl.build6``, ``dsl.build_compile6``, ``npy.construct_*``: building as well.
 * ``text.*``: ``neuprint_dsl.text.parse`` on a 6-leaf query written as text (with
   ``instance startswith``), and parse + compile + inline.
@@ -240,6 +242,18 @@ def build6() -> Any:
     )
 
 
+def build6_negated() -> Any:
+    """The 6 conditions with two of them negated as a group: ``~(roi & status)``."""
+    N = import_dsl().N
+    return (
+        N.type.matches("MBON.*")
+        & ~(N.roi("MB(R)") & (N.status == "Traced"))
+        & ~N.cropped
+        & (N.pre >= 100)
+        & (N.post >= 50)
+    )
+
+
 def build30() -> Any:
     """The 30 conditions with the fluent API (in the order compat.NeuronCriteria gives)."""
     N = import_dsl().N
@@ -305,6 +319,12 @@ def dsl_rows(notes: list[str]) -> tuple[list[Row], Any, Any]:
             "to_cypher(pred6,'ladybug') text+params",
             "dsl",
             text_params(pred6),
+        ),
+        Row(
+            "dsl.compile6_negated",
+            "... with ~(roi & status), neo4j inline",
+            "dsl",
+            inline(build6_negated()),
         ),
         Row(
             "dsl.build_compile6",
@@ -522,6 +542,7 @@ RATIOS: tuple[tuple[str, str, str, float | None], ...] = (
         "30 conditions, pre-built -> text (ladybug)",
         COMPILE_RATIO,
     ),
+    ("dsl.compile6", "dsl.compile6_negated", "DSL / DSL: the cost of a negated group", None),
     ("dsl.build_compile6", "npy.construct_where6", "build + text (DSL: full statement)", None),
     ("dsl.build_compile6", "npy.construct_query6", "build + full statement text", None),
 )
@@ -691,8 +712,8 @@ def print_report(
         "(false or missing).\n"
         "Nothing compiled is cached between calls except what depends on the dialect alone "
         "(property and ROI-flag\n"
-        "texts by name, the default RETURN/ORDER BY clause, translated regexes by pattern, "
-        "parameter-name stems)."
+        "texts by name, also joined to the AND/OR beside them, the default RETURN/ORDER BY "
+        "clause,\ntranslated regexes by pattern, parameter-name stems)."
     )
     print()
     print("== issue 15 targets, as written (this run) ==")

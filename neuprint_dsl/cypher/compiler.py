@@ -61,8 +61,8 @@ from ..query import (
 from ..schema import UNKNOWN, GraphSchema
 from ..validate import validate
 from .conditions import NAMESPACES, Bindings, ConditionWriter, declared_number_kind, property_text
-from .dialects import Dialect, get_dialect
-from .statement import CypherStatement, Part
+from .dialects import DIALECTS, Dialect, get_dialect
+from .statement import CypherStatement, Part, make_statement
 
 __all__ = [
     "CLOSEST_MITO_COLUMNS",
@@ -169,7 +169,10 @@ def to_cypher(
     """
     if schema is not None and not isinstance(schema, GraphSchema):
         raise InvalidArgument(f"schema must be a GraphSchema or None, not {schema!r}")
-    compiler = CypherCompiler(get_dialect(dialect), schema)
+    # the commonest call: a built-in dialect by name
+    compiler = CypherCompiler(
+        (DIALECTS.get(dialect) if type(dialect) is str else None) or get_dialect(dialect), schema
+    )
     if schema is None and isinstance(ast, Predicate):  # the commonest call first
         try:  # what Neurons(ast) compiles to, its check of the fields' kinds made on the way
             return compiler.default_neurons(ast, "Neuron", check=True)
@@ -232,7 +235,7 @@ class CypherCompiler(ConditionWriter):
                 parts[-1] += tail
             else:
                 parts.append(tail)
-            return CypherStatement(tuple(parts), d.name, NEURON_COLUMNS, self.render_literal)
+            return make_statement(tuple(parts), d.name, NEURON_COLUMNS, self.render_literal)
         return self._neurons_rest(stmt if stmt is not None else Neurons(where, label))  # type: ignore[arg-type]
 
     def neurons(self, stmt: Neurons) -> CypherStatement:

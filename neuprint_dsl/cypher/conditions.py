@@ -2,8 +2,9 @@
 
 :class:`ConditionWriter` holds what one compile collects (the text parts and the parameter
 names given out) and writes conditions. Predicates are written in negation normal form
-(:func:`neuprint_dsl.normalize.to_nnf`), and a negated leaf becomes ``NOT coalesce(<leaf>,
-false)`` (or ``IS NOT NULL``), so Cypher's three-valued logic never leaks. Without negations,
+(De Morgan's laws applied while writing: the text of :func:`neuprint_dsl.normalize.to_nnf`'s
+predicate, without building it), and a negated leaf becomes ``NOT coalesce(<leaf>, false)``
+(or ``IS NOT NULL``), so Cypher's three-valued logic never leaks. Without negations,
 AND/OR over leaves that are null on missing values already select exactly the records where
 the two-valued predicate is true. Every user value becomes a parameter (``$type``).
 
@@ -54,7 +55,6 @@ from ..expr import (
 )
 from ..fields import E, FloatField, IntField, M, N, S
 from ..interpret import evaluate
-from ..normalize import to_nnf
 from ..schema import UNKNOWN, GraphSchema
 from .dialects import Dialect, Ladybug, Neo4j
 from .literals import (
@@ -64,7 +64,7 @@ from .literals import (
     exact_number_list,
     literal_renderer,
 )
-from .statement import CypherStatement, Param, Part
+from .statement import CypherStatement, Param, Part, make_statement
 
 __all__ = ["NAMESPACES", "Bindings", "ConditionWriter", "declared_number_kind", "property_text"]
 
@@ -131,19 +131,36 @@ def _renderer(dialect: Dialect) -> Callable[[Any], str]:
 _new_param = cast("Callable[[type[Param], tuple[str, Any]], Param]", tuple.__new__)
 
 
+#: A variable's texts by joiner (``"\n  AND "``, ``" OR "``...): ``(joiner + "<property> = ",
+#: parameter name stem, "<property> = ")`` by property name, and ``flag + joiner`` by ROI.
+_JoinedTables = tuple[dict[str, tuple[str, str, str]], dict[str, str]]
+
+
+#: A variable's texts: ``(dialect.property(var, name), parameter name stem, "<property> = ")``
+#: by ``name``, :func:`_roi_flag` by ROI, and :data:`_JoinedTables` by joiner.
+_VarTables = tuple[dict[str, tuple[str, str, str]], dict[str, str], dict[str, _JoinedTables]]
+
+
 @functools.lru_cache(maxsize=64)
 def _dialect_tables(
     dialect: Dialect,
-) -> tuple[
-    bool,
-    dict[str, tuple[dict[str, tuple[str, str, str]], dict[str, str]]],
-    Callable[[Any], str],
-]:
+) -> tuple[bool, dict[str, _VarTables], Callable[[Any], str]]:
     """What every compile in ``dialect`` shares: whether it is a built-in dialect (pure
-    methods); by variable, ``(dialect.property(var, name), parameter name stem,
-    "<property> = ")`` by ``name`` and :func:`_roi_flag` by ROI (filled as the compiler
-    meets them, at most 4,096 each); and the literal renderer."""
+    methods); :data:`_VarTables` by variable (filled as the compiler meets the names, at
+    most 4,096 each); and the literal renderer."""
     return type(dialect) in _BUILTIN_DIALECTS, {}, _renderer(dialect)
+
+
+def _joined_tables(by_joiner: dict[str, _JoinedTables], joiner: str) -> _JoinedTables:
+    """A variable's new :data:`_JoinedTables` for ``joiner`` (kept for the next compile)."""
+    tables: _JoinedTables = ({}, {})
+    if len(by_joiner) < 16:
+        by_joiner[joiner] = tables
+    return tables
+
+
+#: the names of the second, third... ``roi`` parameter (see ConditionWriter._leaf_run)
+_ROI_NAMES = tuple(f"roi_{count}" for count in range(256))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -286,7 +303,7 @@ class ConditionWriter:
                 # one line per conjunct, its "\n  AND " joined to its first part
                 prefix = ("\nWHERE " if out else "WHERE ") if first else "\n  AND "
                 if fast:  # leaves and negated leaves, written straight into the text
-                    lead = cast(str, out.pop()) if out and type(out[-1]) is str else ""
+                    lead: Any = out.pop() if out and type(out[-1]) is str else ""
                     j = self._leaf_run(items, i, bindings, out, lead + prefix, "\n  AND ")
                     if j > i:
                         first = False
@@ -313,8 +330,9 @@ class ConditionWriter:
                 first = False
 
     def predicate(self, pred: Predicate, bindings: Bindings) -> Rendered:
-        """Render a predicate as parts and its precedence, in negation normal form
-        (:func:`~neuprint_dsl.normalize.to_nnf`: only leaves are negated).
+        """Render a predicate as parts and its precedence, in negation normal form (only
+        leaves are negated: the text of :func:`~neuprint_dsl.normalize.to_nnf`'s predicate,
+        written without building it).
 
         Example:
             >>> from neuprint_dsl import N
@@ -323,21 +341,22 @@ class ConditionWriter:
             >>> writer.predicate(~((N.pre > 1) | N.cropped), {Entity.NEURON: "n"})
             (['NOT coalesce(n.pre > ', Param(name='pre', value=1), ', false) AND NOT coalesce(n.cropped = true, false)'], 2)
         """
-        if type(pred) in _COMPOUND:  # a leaf is in negation normal form already
-            pred = to_nnf(pred)
         return self._predicate(pred, bindings)
 
     def _predicate(self, pred: Predicate, bindings: Bindings) -> Rendered:
-        """Render a predicate in negation normal form (:data:`_RENDER`, by its class)."""
+        """Render a predicate (:data:`_RENDER`, by its class)."""
         if self._fast and type(pred) in _FAST_ITEMS:
             parts: list[Part] = []
             if self._leaf_run((pred,), 0, bindings, parts, "", ""):
                 return parts, _ATOM
         return _RENDER[type(pred)](self, pred, bindings)
 
-    def _junction(self, pred: And | Or, bindings: Bindings) -> Rendered:
-        """``a AND b ...`` / ``a OR b ...``, items of lower precedence in parentheses."""
-        is_and = type(pred) is And
+    def _junction(self, pred: And | Or, bindings: Bindings, negate: bool = False) -> Rendered:
+        """``a AND b ...`` / ``a OR b ...``, items of lower precedence in parentheses; with
+        ``negate``, its negation by De Morgan's laws (``NOT a OR NOT b ...`` for an And),
+        as :func:`~neuprint_dsl.normalize.to_nnf` would write it (its flattening of an Or
+        into an Or changes no text: neither is put in parentheses)."""
+        is_and = (type(pred) is And) is not negate
         prec = _AND if is_and else _OR
         joiner = " AND " if is_and else " OR "
         fast = self._fast
@@ -346,10 +365,13 @@ class ConditionWriter:
         i, n = 0, len(items)
         while i < n:
             if fast:  # a run of leaves (atoms: never in parentheses)
-                i = self._leaf_run(items, i, bindings, out, joiner if i else "", joiner)
+                i = self._leaf_run(items, i, bindings, out, joiner if i else "", joiner, negate)
                 if i == n:
                     break
-            parts, item_prec = self._predicate(items[i], bindings)
+            if negate:
+                parts, item_prec = self._negated(items[i], bindings)
+            else:
+                parts, item_prec = self._predicate(items[i], bindings)
             if item_prec < prec:
                 parts = ["(", *parts, ")"]
             if i:
@@ -363,9 +385,22 @@ class ConditionWriter:
         return out, prec
 
     def _negation(self, pred: Not, bindings: Bindings) -> Rendered:
+        """A negation: of a leaf, null-safe (true where the leaf is false or null); of an
+        And or Or, by De Morgan's laws."""
+        return self._negated(pred.item, bindings)
+
+    def _negated(self, pred: Predicate, bindings: Bindings) -> Rendered:
+        """``pred`` negated, in negation normal form."""
+        cls = type(pred)
+        if cls is Not:  # not not p is p
+            return self._predicate(cast(Not, pred).item, bindings)
+        if cls is And or cls is Or:
+            return self._junction(cast("And | Or", pred), bindings, True)
+        return self._negated_leaf(pred, bindings)
+
+    def _negated_leaf(self, leaf: Predicate, bindings: Bindings) -> Rendered:
         """A negated leaf (the only negation in negation normal form), null-safe: true
         where the leaf is false or null."""
-        leaf = pred.item
         folded = self._fold(leaf)
         if folded is not None:
             return [("false" if folded else "true")], _ATOM
@@ -391,40 +426,99 @@ class ConditionWriter:
         out: list[Part],
         prefix: str,
         joiner: str,
+        negate: bool = False,
     ) -> int:
         """Append ``items[i]``, ``items[i + 1]``, ... to ``out``, the first after ``prefix``
         and the others after ``joiner``, while they are the usual leaves on a property or
-        neuron ROI flags, or negations of those; return the index of the first item not
-        written, which :meth:`_predicate` renders.
+        neuron ROI flags, or negations of those (each negated once more with ``negate``:
+        ``not (a and b)`` is written as ``not a or not b``); return the index of the first
+        item not written, which :meth:`_predicate` (or :meth:`_negated`) renders.
 
         The same text and parameter names as :meth:`_predicate` and :meth:`_leaf`: only
         leaves that :meth:`_exact_numbers` keeps as they are and that no schema folds come
         here. Written for speed (a loop, not a call per leaf): it is most of a compile. The
-        text of leaves without a parameter is joined to the text around it (``out`` gets
-        one string between two parameters), so a statement has few parts to render."""
+        commonest leaves, a neuron property equal to a string and a neuron ROI flag, are
+        tested first and written from texts cached by joiner (no string is built for them
+        but the parameter). The text of leaves without a parameter is joined to the text
+        around it (``out`` gets one string between two parameters), so a statement has few
+        parts to render."""
         names = self._param_names
-        props = self._props
         dialect = self.dialect
-        # the tables of the neuron variable (looked up at the first neuron leaf)
-        nvar: str | None = None
-        nprops: dict[str, tuple[str, str, str]] = {}
-        nflags: dict[str, str] = {}
-        # text written but not yet appended to out (``prefix`` is it plus the joiner)
-        held: str | None = None
+        rois = self._rois
+        # the tables of the neuron variable (a KeyError, as _leaf's, at the first neuron
+        # leaf if there is none)
+        nvar = bindings.get(_NEURON)
+        if nvar is not None:
+            nprops, nflags, by_joiner = self._props.get(nvar) or self._var_tables(nvar)
+            heads, tails = by_joiner.get(joiner) or _joined_tables(by_joiner, joiner)
+        else:
+            nprops, nflags, heads, tails = {}, {}, {}, {}
+        # ``lead``: the text that goes before the next leaf; ``held``: whether it holds text
+        # of leaves not yet appended to out (then it ends with the joiner)
+        lead = prefix
+        held = False
         n = len(items)
         for i in range(i, n):  # noqa: B020 (i: the first item not written, after a break)
             pred: Any = items[i]
             cls = type(pred)
+            if cls is Compare and not negate:  # the commonest leaves: a property = a string
+                value = pred.value
+                kind = type(value)
+                if kind is str:
+                    operand = pred.operand
+                    if type(operand) is Prop and operand.entity is _NEURON:
+                        known = heads.get(operand.name)
+                        if known is not None and known[1] not in names:
+                            base = known[1]
+                            names[base] = 1
+                            if lead is joiner:  # (then nothing is held)
+                                out += (known[0], _new_param(Param, (base, value)))
+                            else:
+                                out += (lead + known[2], _new_param(Param, (base, value)))
+                                lead = joiner
+                                held = False
+                            continue
+                elif kind is int and -EXACT_DOUBLE_INT <= value <= EXACT_DOUBLE_INT:
+                    operand = pred.operand  # and a property compared with an int
+                    if type(operand) is Prop and operand.entity is _NEURON:
+                        known = nprops.get(operand.name)
+                        if known is not None and known[1] not in names:
+                            base = known[1]
+                            names[base] = 1
+                            head = lead + known[0] + _OP_TEXT[pred.op]
+                            out += (head, _new_param(Param, (base, value)))
+                            lead = joiner
+                            held = False
+                            continue
+            elif cls is InRoi and not negate:  # a neuron ROI flag
+                tail = tails.get(pred.roi)
+                if tail is not None and pred.entity is _NEURON and rois is None:
+                    # the parameter _leaf gives the flag (roi, roi_2, ...; see _roi_name)
+                    count = names.get("roi")
+                    if count is None:
+                        names["roi"] = 1
+                    else:
+                        count = count + 1 if count else 2
+                        roi_name = _ROI_NAMES[count] if count < 256 else f"roi_{count}"
+                        if roi_name in names:
+                            self.param("roi", None)
+                        else:
+                            names["roi"] = count
+                            names[roi_name] = 0
+                    lead += tail
+                    held = True
+                    continue
             neg = cls is Not
             if neg:
                 pred = pred.item
                 cls = type(pred)
+            if negate:
+                neg = not neg
             if cls is InRoi:
                 if pred.entity is not _NEURON:
                     break
                 if nvar is None:
-                    nvar = bindings[_NEURON]
-                    nprops, nflags = props.get(nvar) or self._var_tables(nvar)
+                    nvar = bindings[_NEURON]  # raises KeyError
                 roi = pred.roi
                 flag = nflags.get(roi)
                 if flag is None:
@@ -433,14 +527,15 @@ class ConditionWriter:
                         break
                     if len(nflags) < 4096:
                         nflags[roi] = flag
-                rois = self._rois
+                if roi not in tails and len(tails) < 4096:
+                    tails[roi] = flag + joiner
                 if rois is not None and roi not in rois:
                     raise UnknownROI(roi, sorted(rois))
                 # the text reads the flag, but _leaf gives it a parameter (roi, roi_2, ...)
-                # that later ROI parameters count on; the name itself appears nowhere
-                names["roi"] = names.get("roi", 0) + 1
-                held = prefix + ("NOT coalesce(" + flag + ", false)" if neg else flag)
-                prefix = held + joiner
+                # that later parameters count on; the name itself appears nowhere
+                self._roi_name()
+                lead += ("NOT coalesce(" + flag + ", false)" if neg else flag) + joiner
+                held = True
                 continue
             if cls not in _OPERAND_LEAVES:
                 break
@@ -451,15 +546,14 @@ class ConditionWriter:
             name = operand.name
             if entity is _NEURON:
                 if nvar is None:
-                    nvar = bindings[_NEURON]
-                    nprops, nflags = props.get(nvar) or self._var_tables(nvar)
+                    nvar = bindings[_NEURON]  # raises KeyError
                 table = nprops
                 var = nvar
             elif entity in _POINT_ENTITIES and name in _POINT_AXES:
                 break
             else:
                 var = bindings[entity]
-                table = (props.get(var) or self._var_tables(var))[0]
+                table = self._var_tables(var)[0]
             known = table.get(name)
             if known is None:
                 prop = dialect.property(var, name)
@@ -472,10 +566,12 @@ class ConditionWriter:
                 kind = type(value)
                 if kind is str:
                     head = equals
+                    if table is nprops and name not in heads and len(heads) < 4096:
+                        heads[name] = (joiner + equals, base, equals)
                 elif kind is bool:
                     text = prop + (" = true" if value else " = false")
-                    held = prefix + ("NOT coalesce(" + text + ", false)" if neg else text)
-                    prefix = held + joiner
+                    lead += ("NOT coalesce(" + text + ", false)" if neg else text) + joiner
+                    held = True
                     continue
                 elif (kind is int and -EXACT_DOUBLE_INT <= value <= EXACT_DOUBLE_INT) or (
                     kind is float and value != 0 and -_EXACT_FLOAT < value < _EXACT_FLOAT
@@ -487,8 +583,8 @@ class ConditionWriter:
                 value = _regex(dialect, pred.pattern, pred.ignore_case)
                 head = prop + " =~ "
             elif cls is IsNull:
-                held = prefix + prop + (" IS NOT NULL" if neg else " IS NULL")
-                prefix = held + joiner
+                lead += prop + (" IS NOT NULL" if neg else " IS NULL") + joiner
+                held = True
                 continue
             elif cls is StringTest:
                 value = pred.value
@@ -514,26 +610,42 @@ class ConditionWriter:
                 names[base] = 1
                 param = _new_param(Param, (base, value))
             if neg:
-                out += (prefix + "NOT coalesce(" + head, param)
-                held = ", false)"
-                prefix = ", false)" + joiner
+                out += (lead + "NOT coalesce(" + head, param)
+                lead = ", false)" + joiner
+                held = True
             else:
-                out += (prefix + head, param)
-                held = None
-                prefix = joiner
+                out += (lead + head, param)
+                lead = joiner
+                held = False
         else:  # every item written
             i = n
-        if held is not None:
-            out.append(held)
+        if held:
+            out.append(lead[: len(lead) - len(joiner)])
         return i
 
-    def _var_tables(self, var: str) -> tuple[dict[str, tuple[str, str, str]], dict[str, str]]:
+    def _roi_name(self) -> None:
+        """Give out the name of the next ``roi`` parameter as :meth:`param` would (for an
+        ROI flag, whose text does not use it), its commonest cases inline."""
+        names = self._param_names
+        count = names.get("roi")
+        if count is None:
+            names["roi"] = 1
+            return
+        count = count + 1 if count else 2
+        name = _ROI_NAMES[count] if count < len(_ROI_NAMES) else f"roi_{count}"
+        if name in names:  # a name given before: param's search
+            self.param("roi", None)
+        else:
+            names["roi"] = count
+            names[name] = 0
+
+    def _var_tables(self, var: str) -> _VarTables:
         """The dialect's tables for variable ``var`` (see :func:`_dialect_tables`), made
         when first needed."""
         props = self._props
         tables = props.get(var)
         if tables is None:
-            tables = ({}, {})
+            tables = ({}, {}, {})
             if len(props) < 64:
                 props[var] = tables
         return tables
@@ -750,7 +862,7 @@ class ConditionWriter:
 
     def finish(self, columns: tuple[str, ...]) -> CypherStatement:
         """The statement of the lines written so far, returning ``columns``."""
-        return CypherStatement(tuple(self.parts), self.dialect.name, columns, self.render_literal)
+        return make_statement(tuple(self.parts), self.dialect.name, columns, self.render_literal)
 
 
 #: leaf classes :meth:`ConditionWriter._leaf_run` renders (when it can)
@@ -759,9 +871,6 @@ _OPERAND_LEAVES = frozenset({Compare, Matches, IsNull, StringTest, IsIn})
 
 #: what :meth:`ConditionWriter._predicate` first offers to ``_leaf_run``: those leaves, negated or not
 _FAST_ITEMS = _OPERAND_LEAVES | {InRoi, Not}
-
-
-_COMPOUND = frozenset({And, Or, Not})
 
 
 _LIST_KIND = frozenset({"list"})
