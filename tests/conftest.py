@@ -2,8 +2,10 @@
 
 Fixtures and markers for every module: ``pytestmark = pytest.mark.no_progress_bars`` (the
 module runs with ``NEUPRINT_DSL_NO_PROGRESS=1``), ``fork_server`` (the module's
-tests/forkserver.py server). Under pytest-xdist (``-n``) each worker keeps its own
-differential tally and hands it to the controller, which prints their sum.
+tests/forkserver.py server), ``@pytest.mark.early(WORK)`` (the test checks a
+tests/forkserver.py ``Early`` work: started in the background before the first test). Under
+pytest-xdist (``-n``) each worker keeps its own differential tally and hands it to the
+controller, which prints their sum.
 
 Profiles (``HYPOTHESIS_PROFILE`` selects one; docs/testing.md has the details):
 
@@ -35,7 +37,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from .forkserver import SHARED, LazyForkServer
+from .forkserver import EARLY, SHARED, Early, LazyForkServer
 
 
 def _import_every_module() -> None:
@@ -197,6 +199,25 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "no_progress_bars: the module runs with NEUPRINT_DSL_NO_PROGRESS=1 (module fixtures too)",
     )
+    config.addinivalue_line(
+        "markers",
+        "early(*work): the test checks the result of these tests/forkserver.py Early works, "
+        "started in the background before the first test",
+    )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the :class:`~tests.forkserver.Early` works of the selected tests (``early``
+    marker), in the order the tests come, so that they run beside the tests before them.
+    Not on a pytest-xdist worker (it collects every test, runs a share): there a work starts
+    when its test asks for it."""
+    if hasattr(session.config, "workerinput") or session.config.option.collectonly:
+        return
+    for item in session.items:
+        for mark in item.iter_markers("early"):
+            for work in mark.args:
+                assert isinstance(work, Early), f"{item.nodeid}: early() takes Early works"
+                work.start()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -233,8 +254,11 @@ def differential_tally(request: pytest.FixtureRequest) -> DifferentialTally:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """On a pytest-xdist worker, hand the differential tally to the controller (xdist sends
-    ``config.workeroutput`` after this hook)."""
+    """Stop the :class:`~tests.forkserver.Early` works (what still runs: the run stopped
+    early). On a pytest-xdist worker, hand the differential tally to the controller (xdist
+    sends ``config.workeroutput`` after this hook)."""
+    for work in EARLY:
+        work.stop()
     output = getattr(session.config, "workeroutput", None)
     tally = session.config.stash.get(_TALLY, None)
     if output is not None and tally is not None:

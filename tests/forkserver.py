@@ -19,14 +19,24 @@ modules were imported before its environment was set (neuprint_dsl reads the env
 when called, never at import). Tests that are about the process itself (the console script
 on ``PATH``, a closed pipe, the sample built on first use) still start real processes.
 
-tests/test_cli.py, tests/test_cli_table.py and tests/test_examples.py use one per module
-(:data:`SHARED`, through tests/conftest.py's ``fork_server`` fixture); run
+tests/test_cli.py and tests/test_cli_table.py use one per module (:data:`SHARED`, through
+tests/conftest.py's ``fork_server`` fixture), tests/test_examples.py one in the background
+(:meth:`Early.fork_server`); run
 ``python tests/forkserver.py`` by hand to see the protocol: one JSON request per line on
 standard input, one JSON answer (``{"returncode": n}``) per line on standard output.
+
+:class:`Early` runs the slow preparation of a few tests (a type check of the package, a
+wheel built and installed into a new venv, the default sample built by a real command, the
+example scripts) in other processes, started in the background before the first test, one
+at a time, so that on two cores it runs beside the tests instead of before theirs; the test
+waits for the result and checks it as before (tests/conftest.py starts the ones the selected
+tests use, in the order the tests come).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import gc
 import json
 import os
@@ -35,7 +45,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +61,14 @@ WARM_UP = "import neuprint_dsl.cli\nfrom neuprint_dsl import parse\nparse('neuro
 class ForkServer:
     """The client: starts the server process and runs commands through it."""
 
-    def __init__(self, warm_up: str = WARM_UP) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    def __init__(self, warm_up: str = WARM_UP, env: Mapping[str, str] | None = None) -> None:
+        env = {**(os.environ if env is None else env), "PYTHONPATH": str(ROOT)}
         self._process = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), warm_up],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
+            cwd=ROOT,  # not the test's (a test may be in a directory it is about to remove)
             text=True,
         )
         self._answer({}, timeout=300)  # the imports are done
@@ -153,6 +165,143 @@ class LazyForkServer:
 #: (module scope) hands it out and stops it after each module; each pytest-xdist worker is a
 #: process of its own, with its own.
 SHARED = LazyForkServer()
+
+
+# -- work started early, in the background ------------------------------------------------
+
+
+#: every :class:`Early` made so far (tests/conftest.py stops them at the end of the run)
+EARLY: list[Early] = []
+
+
+class Early:
+    """A test's slow preparation, done in other processes and started before the tests run.
+
+    ``work(early, prepared)`` runs on a background thread (one for all :class:`Early` s, so
+    they run one after the other, beside the tests); it starts its processes with
+    :meth:`run` (or :meth:`fork_server`) and returns what the test checks. ``prepare()``
+    runs first, on the test process' main thread when the work is started: what work needs
+    from the test process (its environment, files to copy), read before any test can change
+    it (work never reads ``os.environ`` or the working directory itself: tests change them).
+    :meth:`result` waits for the work (starting it if nobody did) and returns its result or
+    raises its exception. :attr:`directory` is a fresh directory for work's files, removed
+    by :meth:`stop`.
+
+    Example (in a test run, tests/conftest.py starts and stops them):
+
+        >>> echo = lambda early, env: early.run(["echo", "hi"], env=env, cwd=ROOT).stdout
+        >>> job = Early("echo", echo, prepare=lambda: dict(os.environ))
+        >>> job.start(); job.result()
+        'hi\\n'
+        >>> job.stop()
+    """
+
+    _pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def __init__(
+        self,
+        name: str,
+        work: Callable[[Early, Any], Any],
+        prepare: Callable[[], Any] | None = None,
+    ) -> None:
+        self.name = name
+        self._work = work
+        self._prepare = prepare
+        self._future: concurrent.futures.Future[Any] | None = None
+        self._lock = threading.Lock()
+        self._processes: list[subprocess.Popen[str]] = []
+        self._server: ForkServer | None = None
+        self._stopped = False
+        self.directory = Path(tempfile.gettempdir())  # made by start()
+        EARLY.append(self)
+
+    def __repr__(self) -> str:
+        if self._future is None:
+            state = "not started"
+        else:
+            state = "done" if self._future.done() else "under way"
+        return f"<Early {self.name!r}: {state}>"
+
+    def start(self) -> None:
+        """Start the work in the background (once; call it on the main thread)."""
+        if self._future is None:
+            tag = "".join(c if c.isalnum() else "-" for c in self.name.split()[0])
+            self.directory = Path(tempfile.mkdtemp(prefix=f"early-{tag}-"))
+            prepared = None if self._prepare is None else self._prepare()
+            if Early._pool is None:
+                Early._pool = concurrent.futures.ThreadPoolExecutor(1, "early")
+            self._future = Early._pool.submit(self._work, self, prepared)
+
+    def result(self, timeout: float = 1800) -> Any:
+        """Wait for the work and return its result (or raise its exception)."""
+        self.start()
+        assert self._future is not None
+        return self._future.result(timeout)
+
+    def run(
+        self, args: Sequence[str], *, env: Mapping[str, str], cwd: Path, timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
+        """``subprocess.run(args, capture_output=True, text=True, ...)``, stopped by
+        :meth:`stop` (a real process: standard input on ``/dev/null``)."""
+        argv = [str(a) for a in args]
+        with self._lock:
+            if self._stopped:
+                raise RuntimeError(f"{self.name}: stopped")
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=dict(env),
+                cwd=cwd,
+            )
+            self._processes.append(process)
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+            err += f"\n(killed after {timeout} s)"
+        return subprocess.CompletedProcess(argv, process.returncode, out, err)
+
+    def fork_server(self, env: Mapping[str, str]) -> ForkServer:
+        """This work's :class:`ForkServer` (started on first call, with ``env``; stopped by
+        :meth:`stop`)."""
+        with self._lock:
+            if self._stopped:
+                raise RuntimeError(f"{self.name}: stopped")
+            if self._server is None:
+                self._server = ForkServer(env=env)
+            return self._server
+
+    def close_fork_server(self) -> None:
+        """Stop this work's :class:`ForkServer`, if it started one (the work is done with it)."""
+        with self._lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.close()
+
+    def stop(self) -> None:
+        """Kill what still runs, forget the work's result and remove :attr:`directory`."""
+        with self._lock:
+            self._stopped = True
+            for process in self._processes:
+                if process.poll() is None:
+                    process.kill()
+            server, self._server = self._server, None
+        if self._future is not None:
+            self._future.cancel()
+            with contextlib.suppress(
+                concurrent.futures.CancelledError, concurrent.futures.TimeoutError
+            ):
+                self._future.exception(timeout=60)  # the thread is done with the directory
+        if server is not None:
+            server.close()
+        for process in self._processes:
+            process.wait()
+        if self._future is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
 
 # -- the server process -------------------------------------------------------------------

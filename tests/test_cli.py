@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from .forkserver import SHARED, console_script
+from .forkserver import SHARED, Early, console_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +58,45 @@ def run_real(*args: str, cache: Path | None = None) -> subprocess.CompletedProce
     env = _environment({} if cache is None else {"NEUPRINT_DSL_CACHE": str(cache)})
     command = [*console_script(), *args]
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+
+
+#: the query test_main_job_builds_the_sample_on_first_use runs on an empty cache directory
+FIRST_QUERY = 'neurons where type =~ "MBON.*" and roi("MB(R)")'
+
+
+def _first_use_prepare() -> tuple[dict[str, str], Path | None]:
+    """The commands' environment and the parser tables of this test run (saved in the cache
+    directory in use), read before any test runs."""
+    from neuprint_dsl.text.grammar import grammar_path, lark_parser, parser_cache_file
+
+    lark_parser()  # loads the saved tables, or builds and saves them
+    tables = parser_cache_file(grammar_path().read_text(encoding="utf-8"))
+    return _environment({}), tables if tables is not None and tables.is_file() else None
+
+
+def _first_use(
+    early: Early, prepared: tuple[dict[str, str], Path | None]
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """Run the console script on :data:`FIRST_QUERY` with an empty cache directory; returns
+    the directory and what the command did."""
+    env, tables = prepared
+    cache = early.directory / "cache"
+    cache.mkdir()
+    if tables is not None:  # the command builds the sample, not the parser (see FIRST_USE)
+        (cache / "parser").mkdir()
+        shutil.copy2(tables, cache / "parser" / tables.name)
+    command = [*console_script(), "query", FIRST_QUERY]
+    return cache, early.run(command, env={**env, "NEUPRINT_DSL_CACHE": str(cache)}, cwd=ROOT)
+
+
+#: The ``neuprint-dsl`` console script running :data:`FIRST_QUERY` with an empty cache
+#: directory (``NEUPRINT_DSL_CACHE``), so it builds the default sample (3,000 neurons,
+#: 150,000 connections, synapses) and its database: the slowest command of this module,
+#: started in the background before the first test (tests/forkserver.py);
+#: test_main_job_builds_the_sample_on_first_use waits for it and checks what it did. The
+#: cache directory starts with the parser tables of this test run (tests/test_parser_cache.py
+#: tests building and saving them).
+FIRST_USE = Early("first use: the default sample", _first_use, prepare=_first_use_prepare)
 
 
 @pytest.fixture(scope="module")
@@ -164,17 +204,6 @@ def test_sample_refuses_bad_sizes(tmp_path: Path) -> None:
     result = run("sample", "--neurons", "1", "--out", str(tmp_path / "x"))
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
-
-
-def test_main_job_builds_the_sample_on_first_use(tmp_path: Path) -> None:
-    query = 'neurons where type =~ "MBON.*" and roi("MB(R)")'
-    first = run_real("query", query, cache=tmp_path)
-    assert first.returncode == 0, first.stderr
-    assert "MBON" in first.stdout and "bodyId" in first.stdout
-    again = run("query", query, cache=tmp_path)
-    assert again.stdout == first.stdout
-    built = [p for p in tmp_path.iterdir() if p.name != "parser"]  # parser: the saved tables
-    assert len(built) == 2  # the sample export and its database
 
 
 def test_query_formats(database: Path, tmp_path: Path) -> None:
@@ -646,3 +675,17 @@ def test_bodyid_column_switch(database: Path, tmp_path: Path) -> None:
 
     with pytest.raises(InvalidArgument, match="already have a field"):
         store.run("type = 'APL'", bodyid_column="type")
+
+
+# -- the default sample, built by the first command that needs it -------------------------------
+
+
+@pytest.mark.early(FIRST_USE)
+def test_main_job_builds_the_sample_on_first_use() -> None:
+    cache, first = FIRST_USE.result()
+    assert first.returncode == 0, first.stderr
+    assert "MBON" in first.stdout and "bodyId" in first.stdout
+    again = run("query", FIRST_QUERY, cache=cache)
+    assert again.stdout == first.stdout
+    built = [p for p in cache.iterdir() if p.name != "parser"]  # the saved tables
+    assert len(built) == 2  # the sample export and its database

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,8 @@ from neuprint_dsl.compat.criteria import (
     criteria_label,
 )
 from neuprint_dsl.expr import Matches, Or, Predicate, and_, not_, or_
+
+from .forkserver import Early
 
 ROOT = Path(__file__).resolve().parent.parent
 NC = NeuronCriteria
@@ -558,20 +559,32 @@ def test_defect4_repr_works_and_reads_back() -> None:
     assert again.matchvar == "m"
 
 
-def test_defect5_output_does_not_depend_on_hash_seed() -> None:
-    script = (
-        "from neuprint_dsl.compat.criteria import NeuronCriteria as NC\n"
-        "nc = NC(rois={'SMP(R)', 'FB', 'MB(R)', \"a'L(R)\", 'EB'}, inputRois={'FB', 'EB'},"
-        " outputRois={'SMP(R)', 'MB(R)'}, status={'Traced', 'Orphan', 'Assign'},"
-        " roi_req='any')\n"
-        "print(nc.to_expr().to_text()); print(repr(nc))\n"
-    )
-    outputs = set()
-    for seed in ("1", "2", "3"):
-        env = {**os.environ, "PYTHONHASHSEED": seed}
-        result = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT
+_HASH_SEED_SCRIPT = (
+    "from neuprint_dsl.compat.criteria import NeuronCriteria as NC\n"
+    "nc = NC(rois={'SMP(R)', 'FB', 'MB(R)', \"a'L(R)\", 'EB'}, inputRois={'FB', 'EB'},"
+    " outputRois={'SMP(R)', 'MB(R)'}, status={'Traced', 'Orphan', 'Assign'},"
+    " roi_req='any')\n"
+    "print(nc.to_expr().to_text()); print(repr(nc))\n"
+)
+
+#: the script in three new processes, with hash seeds 1, 2 and 3, started in the background
+#: before the first test (tests/forkserver.py)
+HASH_SEEDS = Early(
+    "hash seeds: NeuronCriteria",
+    lambda early, env: [
+        early.run(
+            [sys.executable, "-c", _HASH_SEED_SCRIPT], env={**env, "PYTHONHASHSEED": seed}, cwd=ROOT
         )
+        for seed in ("1", "2", "3")
+    ],
+    prepare=lambda: dict(os.environ),
+)
+
+
+@pytest.mark.early(HASH_SEEDS)
+def test_defect5_output_does_not_depend_on_hash_seed() -> None:
+    outputs = set()
+    for result in HASH_SEEDS.result():
         assert result.returncode == 0, result.stderr
         outputs.add(result.stdout)
     assert len(outputs) == 1

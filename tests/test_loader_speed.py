@@ -93,14 +93,32 @@ def moderate(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_progress_of_a_load_never_stands_still(
-    moderate: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(progress_module, "HEARTBEAT_S", 0.05)
+class Loaded:
+    """The moderate sample loaded into ``path`` with a progress callback: its ``calls``
+    (time, stage, done, total), and the ``start`` and ``end`` of the load."""
+
+    def __init__(self, path: Path, calls: list[tuple[float, str, int, int]], start: float) -> None:
+        self.path = path
+        self.calls = calls
+        self.start = start
+        self.end = time.monotonic()
+
+
+@pytest.fixture(scope="module")
+def moderate_load(moderate: Path, tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+    """One load of the moderate sample (heartbeat every 0.05 s), watched by the progress test
+    and queried by the forward-only test (a load is most of either test's time)."""
     calls: list[tuple[float, str, int, int]] = []
-    start = time.monotonic()
-    load(moderate, tmp_path / "g.lbug", progress=lambda *a: calls.append((time.monotonic(), *a)))
-    end = time.monotonic()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(progress_module, "HEARTBEAT_S", 0.05)
+        target = tmp_path_factory.mktemp("moderate-db") / "g.lbug"
+        start = time.monotonic()
+        path = load(moderate, target, progress=lambda *a: calls.append((time.monotonic(), *a)))
+        return Loaded(path, calls, start)
+
+
+def test_progress_of_a_load_never_stands_still(moderate_load: Loaded) -> None:
+    calls, start, end = moderate_load.calls, moderate_load.start, moderate_load.end
     stamps = [start, *(c[0] for c in calls), end]
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert max(gaps) < 5.0, f"the bar stood still for {max(gaps):.2f} s"
@@ -117,7 +135,10 @@ def test_progress_of_a_load_never_stands_still(
     assert stages.index("copying per-ROI connections") < stages.index("copying synapses")
 
 
-def test_a_failed_load_stops_its_progress_thread(tmp_path: Path) -> None:
+def test_a_failed_load_stops_its_progress_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress_module, "HEARTBEAT_S", 0.05)  # ten beats in 0.5 s
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "neurons.csv").write_text("bodyId\n1\n1\n")
     (tmp_path / "x" / "total-connections.csv").write_text("bodyId_pre,bodyId_post,weight\n")
@@ -125,16 +146,18 @@ def test_a_failed_load_stops_its_progress_thread(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="appears twice"):
         load(tmp_path / "x", tmp_path / "g.lbug", progress=lambda *a: calls.append(a))
     seen = len(calls)
-    time.sleep(2.5 * progress_module.HEARTBEAT_S)
+    time.sleep(10 * progress_module.HEARTBEAT_S)
     assert len(calls) == seen and not any(c[0] == "done" for c in calls)
 
 
-def test_forward_only_per_roi_rows_answer_from_either_end(moderate: Path, tmp_path: Path) -> None:
+def test_forward_only_per_roi_rows_answer_from_either_end(
+    moderate: Path, moderate_load: Loaded
+) -> None:
     """ConnectsToRoi keeps forward adjacency only: a question asked from the downstream side
     still gets every row (the engine then scans instead of following backward lists)."""
     rows = pd.read_csv(moderate / "roi-connections.csv")
     targets = sorted(rows["bodyId_post"].drop_duplicates().sample(25, random_state=1).tolist())
-    with Embedded(load(moderate, tmp_path / "g.lbug")) as db:
+    with Embedded(moderate_load.path) as db:
         got = db.run(connections(None, N.bodyId.isin(targets), per_roi=True))
         raw = db.fetch_custom(
             "MATCH (m:Neuron)<-[r:ConnectsToRoi]-(n:Neuron) WHERE m.bodyId IN $ids "

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from .forkserver import Early
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,12 +32,19 @@ def test_ruff_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+#: ``mypy --strict neuprint_dsl`` (tens of seconds on a fresh clone, without mypy's cache),
+#: started in the background before the first test (tests/forkserver.py)
+MYPY = Early(
+    "mypy --strict neuprint_dsl",
+    lambda early, env: early.run(
+        [sys.executable, "-m", "mypy", "--strict", "neuprint_dsl"], env=env, cwd=ROOT
+    ),
+    prepare=lambda: dict(os.environ),
+)
+
+
 @pytest.mark.skipif(not _have("mypy"), reason="mypy is not installed")
+@pytest.mark.early(MYPY)
 def test_mypy_strict_clean() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "neuprint_dsl"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    result = MYPY.result()
     assert result.returncode == 0, result.stdout + result.stderr

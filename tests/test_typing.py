@@ -8,6 +8,9 @@ pandas-stubs, ...; its editable ``.pth`` of this checkout is not processed there
 checks tests/typing/*.py with that venv's interpreter: each line marked ``type: ignore[...]``
 must be an error mypy really reports (``--warn-unused-ignores`` fails otherwise), and every
 other line must type-check, ``assert_type`` lines included.
+
+All of it runs in other processes, started before the first test (tests/forkserver.py's
+``Early``); the tests wait for it and check what it did.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from .forkserver import Early
+
 ROOT = Path(__file__).resolve().parent.parent
 USAGE = sorted((ROOT / "tests" / "typing").glob("*.py"))
 
@@ -37,33 +42,68 @@ pytestmark = [
 ]
 
 
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("MYPYPATH", "PYTHONPATH")}
-    return subprocess.run(args, capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+def _environment(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k not in ("MYPYPATH", "PYTHONPATH")}
 
 
-def _venv(path: Path, extra_paths: list[Path]) -> tuple[Path, Path]:
-    """A new venv without pip whose sys.path ends with ``extra_paths``; returns its python
-    and its site-packages."""
-    made = _run([sys.executable, "-m", "venv", "--without-pip", str(path)], cwd=path.parent)
-    assert made.returncode == 0, made.stderr
-    python = path / "bin" / "python"
-    purelib = Path(
-        _run(
-            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            cwd=path.parent,
-        ).stdout.strip()
-    )
-    (purelib / "zz_extra_paths.pth").write_text("".join(f"{p}\n" for p in extra_paths))
-    return python, purelib
+class Checks:
+    """What :data:`TYPING` did: ``installed``, where the venv's interpreter imports
+    neuprint_dsl from; ``typed``, mypy on tests/typing/*.py with the installed wheel;
+    ``untyped``, mypy on ``import neuprint_dsl`` with a copy of it without ``py.typed``."""
+
+    def __init__(
+        self,
+        installed: Path,
+        typed: subprocess.CompletedProcess[str],
+        untyped: subprocess.CompletedProcess[str],
+    ) -> None:
+        self.installed = installed
+        self.typed = typed
+        self.untyped = untyped
 
 
-@pytest.fixture(scope="module")
-def user_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A venv holding the built wheel of this checkout; returns its python."""
-    tmp = tmp_path_factory.mktemp("typing")
+def _check(early: Early, env: dict[str, str]) -> Checks:
+    """Build the wheel, install it into a new venv, run both mypy checks (on the background
+    thread of tests/forkserver.py, while other tests run)."""
+
+    def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+        return early.run(args, env=env, cwd=cwd, timeout=300)
+
+    def venv(path: Path, extra_paths: list[Path]) -> tuple[Path, Path]:
+        """A new venv without pip whose sys.path ends with ``extra_paths``; returns its
+        python and its site-packages."""
+        made = run([sys.executable, "-m", "venv", "--without-pip", str(path)], path.parent)
+        assert made.returncode == 0, made.stderr
+        python = path / "bin" / "python"
+        code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+        purelib = Path(run([str(python), "-c", code], path.parent).stdout.strip())
+        (purelib / "zz_extra_paths.pth").write_text("".join(f"{p}\n" for p in extra_paths))
+        return python, purelib
+
+    def mypy(python: Path, files: list[Path], cwd: Path) -> subprocess.CompletedProcess[str]:
+        (cwd / "mypy.ini").write_text("[mypy]\n")  # no configuration from the checkout
+        return run(
+            [
+                sys.executable,
+                "-m",
+                "mypy",
+                "--config-file",
+                str(cwd / "mypy.ini"),
+                "--python-executable",
+                str(python),
+                "--strict",
+                "--warn-unused-ignores",
+                "--no-incremental",
+                "--cache-dir",
+                os.devnull,
+                *[f.name for f in files],
+            ],
+            cwd,
+        )
+
+    tmp = early.directory
     dist = tmp / "dist"
-    built = _run(
+    built = run(
         [
             sys.executable,
             "-m",
@@ -77,7 +117,7 @@ def user_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
             str(dist),
             str(ROOT),
         ],
-        cwd=tmp,
+        tmp,
     )
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = dist.glob("neuprint_dsl-*.whl")
@@ -86,8 +126,8 @@ def user_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert "neuprint_dsl/grammar/neuprint_dsl.lark" in names
 
     # the dependencies (and their stubs) come from the test environment, after the wheel
-    python, purelib = _venv(tmp / "venv", [Path(sysconfig.get_paths()["purelib"])])
-    installed = _run(
+    python, purelib = venv(tmp / "venv", [Path(sysconfig.get_paths()["purelib"])])
+    installed = run(
         [
             sys.executable,
             "-m",
@@ -100,59 +140,49 @@ def user_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
             str(purelib),
             str(wheel),
         ],
-        cwd=tmp,
+        tmp,
     )
     assert installed.returncode == 0, installed.stdout + installed.stderr
-    return python
 
-
-def _installed_package(python: Path, cwd: Path) -> Path:
-    where = _run([str(python), "-c", "import neuprint_dsl; print(neuprint_dsl.__file__)"], cwd)
-    assert where.returncode == 0, where.stderr
-    return Path(where.stdout.strip()).parent
-
-
-def _mypy(python: Path, files: list[Path], cwd: Path) -> subprocess.CompletedProcess[str]:
-    (cwd / "mypy.ini").write_text("[mypy]\n")  # no configuration from the checkout
-    return _run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--config-file",
-            str(cwd / "mypy.ini"),
-            "--python-executable",
-            str(python),
-            "--strict",
-            "--warn-unused-ignores",
-            "--no-incremental",
-            "--cache-dir",
-            os.devnull,
-            *[f.name for f in files],
-        ],
-        cwd=cwd,
-    )
-
-
-def test_installed_wheel_is_typed_for_users(user_venv: Path, tmp_path: Path) -> None:
+    # the users' code, checked against the installed wheel
+    usage = tmp / "usage"
+    usage.mkdir()
     for source in USAGE:
-        shutil.copy(source, tmp_path / source.name)
+        shutil.copy(source, usage / source.name)
+    where = run([str(python), "-c", "import neuprint_dsl; print(neuprint_dsl.__file__)"], usage)
+    assert where.returncode == 0, where.stderr
+    package = Path(where.stdout.strip()).parent
+    typed = mypy(python, [usage / s.name for s in USAGE], usage)
+
+    # the control: the same package without its marker
+    control = tmp / "control"
+    untyped = control / "untyped"
+    shutil.copytree(package, untyped / "neuprint_dsl")
+    (untyped / "neuprint_dsl" / "py.typed").unlink()
+    bare, _ = venv(control / "venv", [untyped])
+    (control / "use.py").write_text("import neuprint_dsl\n")
+    return Checks(package, typed, mypy(bare, [control / "use.py"], control))
+
+
+#: the wheel built and installed, and mypy run on it twice (tens of seconds), started in the
+#: background before the first test (tests/forkserver.py)
+TYPING = Early("typing: wheel and mypy", _check, prepare=lambda: _environment(dict(os.environ)))
+
+
+@pytest.mark.early(TYPING)
+def test_installed_wheel_is_typed_for_users() -> None:
+    checks: Checks = TYPING.result()
     # the venv's interpreter finds the installed copy, never this checkout
-    assert not _installed_package(user_venv, tmp_path).is_relative_to(ROOT)
-    result = _mypy(user_venv, [tmp_path / s.name for s in USAGE], tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert not checks.installed.is_relative_to(ROOT)
+    assert checks.typed.returncode == 0, checks.typed.stdout + checks.typed.stderr
 
 
-def test_without_the_marker_mypy_treats_the_package_as_untyped(
-    user_venv: Path, tmp_path: Path
-) -> None:
+@pytest.mark.early(TYPING)
+def test_without_the_marker_mypy_treats_the_package_as_untyped() -> None:
     """The control: without py.typed mypy skips the package, so the test above really
     depends on the marker."""
-    untyped = tmp_path / "untyped"
-    shutil.copytree(_installed_package(user_venv, tmp_path), untyped / "neuprint_dsl")
-    (untyped / "neuprint_dsl" / "py.typed").unlink()
-    python, _ = _venv(tmp_path / "venv", [untyped])
-    (tmp_path / "use.py").write_text("import neuprint_dsl\n")
-    result = _mypy(python, [tmp_path / "use.py"], tmp_path)
-    assert result.returncode != 0
-    assert "missing library stubs or py.typed marker" in result.stdout, result.stdout
+    checks: Checks = TYPING.result()
+    assert checks.untyped.returncode != 0
+    assert "missing library stubs or py.typed marker" in checks.untyped.stdout, (
+        checks.untyped.stdout
+    )

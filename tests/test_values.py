@@ -8,9 +8,9 @@ NaN, infinities, ints outside 64 bits, missing values and lone surrogates are re
 from __future__ import annotations
 
 import enum
-import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,7 @@ from neuprint_dsl.expr import (
 from neuprint_dsl.query import Statement
 
 from .cypher_lexer import tokenize
+from .forkserver import Early
 
 PLAIN = (str, int, float, bool)
 
@@ -293,23 +294,35 @@ def test_statement_counts_take_numpy_ints() -> None:
         neurons(limit=np.int64(-1))  # type: ignore[arg-type]
 
 
-def test_set_order_never_depends_on_the_hash_seed() -> None:
-    script = (
-        "from neuprint_dsl import N, connections, to_cypher\n"
-        "names = {'SMP(R)', 'FB', 'MB(R)', \"a'L(R)\", 'EB', 'x', 'yy', 'zzz'}\n"
-        "print(to_cypher(N.type.isin(names)).inline())\n"
-        "print(connections(rois=names))\n"
-    )
-    outputs = {
-        subprocess.run(
-            [sys.executable, "-c", script],
-            capture_output=True,
-            text=True,
+_HASH_SEED_SCRIPT = (
+    "from neuprint_dsl import N, connections, to_cypher\n"
+    "names = {'SMP(R)', 'FB', 'MB(R)', \"a'L(R)\", 'EB', 'x', 'yy', 'zzz'}\n"
+    "print(to_cypher(N.type.isin(names)).inline())\n"
+    "print(connections(rois=names))\n"
+)
+
+#: the script in two new processes, with hash seeds 1 and 2 (and no other variable), started
+#: in the background before the first test (tests/forkserver.py)
+HASH_SEEDS = Early(
+    "hash seeds: sets",
+    lambda early, cwd: [
+        early.run(
+            [sys.executable, "-c", _HASH_SEED_SCRIPT],
             env={"PYTHONHASHSEED": seed, "PATH": ""},
-            check=True,
-        ).stdout
+            cwd=cwd,
+        )
         for seed in ("1", "2")
-    }
+    ],
+    prepare=Path.cwd,
+)
+
+
+@pytest.mark.early(HASH_SEEDS)
+def test_set_order_never_depends_on_the_hash_seed() -> None:
+    runs = HASH_SEEDS.result()
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    outputs = {run.stdout for run in runs}
     assert len(outputs) == 1
     assert '["EB", "FB", "MB(R)", "SMP(R)", "a\'L(R)", "x", "yy", "zzz"]' in outputs.pop()
 
