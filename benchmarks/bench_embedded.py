@@ -377,6 +377,11 @@ def dsl_rows(setup: QuerySetup, repeats: int, scale_repeats: int) -> list[Row]:
             Row(f"{name}.engine", "  engine: db.execute(compiled).to_frame()", "dsl",
                 engine, repeats, warm),
         ]  # fmt: skip
+        if name == "dsl.per_roi1000":
+            rows.append(
+                Row(f"{name}.companion", "  companion: db.answer_directly(stmt)", "dsl",
+                    partial(companion_only, db, stmts), repeats, warm)
+            )  # fmt: skip
     for size, stmts in setup.per_roi_stmts.items():
         if size == 1000:
             continue
@@ -389,7 +394,29 @@ def dsl_rows(setup: QuerySetup, repeats: int, scale_repeats: int) -> list[Row]:
             Row(f"dsl.per_roi{size}", f"per-ROI table of {n:,} ids: db.run(stmt)", "scaling",
                 run_size, repeats if size < 1000 else scale_repeats, 1)
         )  # fmt: skip
+    for size, stmts in setup.per_roi_stmts.items():
+        if size == 1000:  # dsl.per_roi1000.engine
+            continue
+        compiled_size = [to_cypher(s, "ladybug", schema=schema) for s in stmts]
+
+        def engine_size(i: int, compiled: list[CypherStatement] = compiled_size) -> int:
+            return len(db.execute(compiled[i % len(compiled)]).to_frame())
+
+        rows.append(
+            Row(f"dsl.per_roi{size}.engine",
+                f"  {len(setup.per_roi_ids[size][0]):,} ids, engine: db.execute(compiled)"
+                ".to_frame()", "scaling", engine_size, repeats if size < 1000 else scale_repeats, 1)
+        )  # fmt: skip
     return rows
+
+
+def companion_only(db: Embedded, stmts: Sequence[Connections], i: int) -> int:
+    """The per-ROI rows from the database's ``roi-rows`` companion alone (what ``db.run``
+    does after compiling); an error if the companion does not answer."""
+    frame = db.answer_directly(stmts[i % len(stmts)])
+    if frame is None:
+        raise RuntimeError("the roi-rows companion did not answer (missing, or of another build)")
+    return len(frame)
 
 
 def pandas_neurons(frame: pd.DataFrame) -> pd.DataFrame:
@@ -566,6 +593,15 @@ def run_checks(setup: QuerySetup, frames: Frames) -> list[dict[str, Any]]:
                 for stmt, ids in zip(stmts, setup.per_roi_ids[size], strict=True)
             ],
         )
+    for size, stmts in setup.per_roi_stmts.items():
+        results = [companion_check(db, stmt) for stmt in stmts]
+        good = sum(ok for ok, _ in results)
+        checks.append(
+            {"query": None, "name": f"per-ROI table of {len(setup.per_roi_ids[size][0]):,} ids: "
+             "db.run answered from the roi-rows companion, frame identical to the engine's",
+             "ok": good == len(results),
+             "detail": f"{good}/{len(results)} ({'; '.join(text for _, text in results)})"}
+        )  # fmt: skip
     ends = set(frames.roi["bodyId_pre"].unique().tolist()) | set(
         frames.roi["bodyId_post"].unique().tolist()
     )
@@ -576,6 +612,26 @@ def run_checks(setup: QuerySetup, frames: Frames) -> list[dict[str, Any]]:
          "the pandas baselines need no Neuron-label filter)"}
     )  # fmt: skip
     return checks
+
+
+def companion_check(db: Embedded, stmt: Connections) -> tuple[bool, str]:
+    """Whether ``db.run(stmt)`` came from the ``roi-rows`` companion and equals, values,
+    dtypes, order and index, the frame the executor makes of the engine's rows."""
+    from neuprint_dsl.cypher import to_cypher
+    from neuprint_dsl.frames import shape_statement
+
+    direct = db.answer_directly(stmt)
+    if direct is None:
+        return False, "the companion did not answer"
+    compiled = to_cypher(stmt, "ladybug", schema=db.schema)
+    engine = shape_statement(db.execute(compiled).to_frame(), stmt, db.schema.node_kinds())
+    same = (
+        direct.equals(engine)
+        and list(direct.dtypes) == list(engine.dtypes)
+        and direct.index.equals(engine.index)
+        and db.run(stmt).equals(direct)
+    )
+    return same, f"{len(direct):,} rows {'identical' if same else 'DIFFER'}"
 
 
 # -- reporting -------------------------------------------------------------------------------
@@ -626,7 +682,9 @@ def print_header(info: dict[str, Any]) -> None:
     print()
 
 
-def print_build(steps: list[Step], db_bytes: int, export_sizes: dict[str, int]) -> None:
+def print_build(
+    steps: list[Step], db_bytes: int, export_sizes: dict[str, int], side_files: dict[str, int]
+) -> None:
     print("-- setup: one run per step, each in a fresh subprocess (information only: the load "
           "targets are benchmarks/bench_load.py's)")  # fmt: skip
     width = max((len(st.label) for st in steps), default=4)
@@ -640,6 +698,8 @@ def print_build(steps: list[Step], db_bytes: int, export_sizes: dict[str, int]) 
     sizes = ", ".join(f"{name} {size / MB:,.1f} MB" for name, size in export_sizes.items())
     print(f"export: {sizes}")
     print(f"database file: {db_bytes / MB:,.1f} MB")
+    for name, size in side_files.items():
+        print(f"  beside it: {name} {size / MB:,.1f} MB")
     print()
 
 
@@ -761,6 +821,7 @@ def scaling_table(by_name: dict[str, Row], setup: QuerySetup) -> list[dict[str, 
                 "sources": len(setup.per_roi_ids[size][0]),
                 "rows": fmt_rows(dsl.rows_returned),
                 "dsl_ms": dsl.median_ms,
+                "engine_ms": by_name[f"dsl.per_roi{size}.engine"].median_ms,
                 "pandas_in_memory_ms": warm.median_ms,
                 "dsl_over_pandas_in_memory": _ratio(dsl.median_ms, warm.median_ms),
             }
@@ -771,14 +832,14 @@ def scaling_table(by_name: dict[str, Row], setup: QuerySetup) -> list[dict[str, 
 def print_scaling(table: list[dict[str, Any]], checks: list[dict[str, Any]]) -> None:
     print(f"-- {SCALING_TEXT} (neuron-count scaling: benchmarks/bench_load.py)")
     ok = {c["query"]: c["ok"] for c in checks if c["query"]}
-    print(f"{'sources':>8} {'rows':>17} {'DSL ms':>10} {'pandas in memory ms':>20} "
-          f"{'DSL / pandas':>13}  identical")  # fmt: skip
+    print(f"{'sources':>8} {'rows':>17} {'DSL ms':>10} {'engine alone ms':>16} "
+          f"{'pandas in memory ms':>20} {'DSL / pandas':>13}  identical")  # fmt: skip
     for t in table:
         ratio = t["dsl_over_pandas_in_memory"]
         same = ok.get(f"dsl.per_roi{t['sources']}", ok.get("dsl.per_roi1000"))
         print(
             f"{t['sources']:>8,} {t['rows']:>17} {fmt_ms(t['dsl_ms']):>10} "
-            f"{fmt_ms(t['pandas_in_memory_ms']):>20} "
+            f"{fmt_ms(t['engine_ms']):>16} {fmt_ms(t['pandas_in_memory_ms']):>20} "
             f"{'-' if ratio is None else f'{ratio:.2f}x':>13}  {'yes' if same else 'NO'}"
         )
     print()
@@ -834,10 +895,12 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     load_avg["after_build"] = load_average()
     db_bytes = file_size(db_path)
     side_files = {
-        p.name: file_size(p) for p in db_path.parent.iterdir() if p.name.startswith("graph.")
+        p.name: file_size(p)
+        for p in sorted(db_path.parent.iterdir())
+        if p.name.startswith("graph.") and p != db_path
     }
     export_sizes = {p.name: file_size(p) for p in sorted(export_dir.iterdir())}
-    print_build(steps, db_bytes, export_sizes)
+    print_build(steps, db_bytes, export_sizes, side_files)
     sys.stdout.flush()
 
     # Open the database read-only in this process; time the engine import apart from it.

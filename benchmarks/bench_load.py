@@ -67,8 +67,9 @@ PEAK_RSS_TARGET = 1.5e9
 SYNAPSE_LOAD_TARGET_S = 90.0
 SYNAPSES_WANTED = 5_000_000
 GAP_TARGET_S = 5.0
-#: the last session's figures of this loader (benchmarks/bench_embedded.py, load average 3)
-PREVIOUS = {"load_s": 51.9, "peak_rss_mb": 1559.0, "synapse_load_s": 430.0}
+#: the last session's figures of this loader (this script at the start of the session of
+#: 2026-12-04, load average 2.6; the synapse figure from benchmarks/bench_embedded.py, load 3)
+PREVIOUS = {"load_s": 43.8, "peak_rss_mb": 1445.0, "synapse_load_s": 430.0}
 
 #: (label, neurons, edges, seed, synapses)
 FULL = {

@@ -4,6 +4,8 @@ gives a clear error (file, line, column) and leaves the database as it was."""
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -342,17 +344,45 @@ BAD: list[tuple[str, Callable[[Path], None], str, int | None, str | None, str]] 
 ]
 
 
+#: the database :func:`refused_reload` loads from each good export (``write``), loaded once
+#: per session: {(module, name of write): directory holding the export ``good`` and what the
+#: load left next to it}
+_GOOD_LOADS: dict[tuple[str, str], Path] = {}
+
+
+def _good_load(tmp_path: Path, write: Callable[[Path], None]) -> Path:
+    """A directory where ``load(good, graph.lbug)`` ran on the good export ``write`` (once per
+    session, next to the test directories; the tests get copies, never this one)."""
+    key = (write.__module__, write.__qualname__)
+    if key not in _GOOD_LOADS:
+        directory = Path(tempfile.mkdtemp(prefix="good-load-", dir=tmp_path.parent))
+        (directory / "good").mkdir()
+        write(directory / "good")
+        load(directory / "good", directory / "graph.lbug")
+        _GOOD_LOADS[key] = directory
+    return _GOOD_LOADS[key]
+
+
 def refused_reload(
     tmp_path: Path, write: Callable[[Path], None], damage: Callable[[Path], None]
 ) -> tuple[LoadError, Path, bytes]:
     """Load a good export (``write``) into ``tmp_path/graph.lbug``, then try to load it again
-    from a damaged copy; returns the LoadError, the database path and its bytes before."""
+    from a damaged copy; returns the LoadError, the database path and its bytes before.
+
+    The good load is the same for every damage: it runs once per session and each test gets
+    a copy of everything that load left in its directory (the database, its manifest, any
+    companion file), as if it had loaded the good export itself."""
     good, bad = tmp_path / "good", tmp_path / "bad"
     good.mkdir()
     bad.mkdir()
     write(good)
     target = tmp_path / "graph.lbug"
-    load(good, target)
+    loaded = _good_load(tmp_path, write)
+    for made in loaded.iterdir():
+        if made.is_dir() and made.name != "good":
+            shutil.copytree(made, tmp_path / made.name)
+        elif not made.is_dir():
+            shutil.copy2(made, tmp_path / made.name)
     before = target.read_bytes()
     write(bad)
     damage(bad)
@@ -386,6 +416,7 @@ def test_bad_input_is_refused_and_the_database_is_untouched(
         "good",
         "graph.lbug",
         "graph.lbug.manifest.json",
+        "graph.lbug.roi-rows.arrow",
     ]
     with Embedded(target) as db:
         assert db.run(neurons(columns=["bodyId"]))["bodyId"].tolist() == [1, 2]

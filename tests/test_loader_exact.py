@@ -228,6 +228,7 @@ def test_a_killed_load_leaves_nothing_after_the_next_load(tmp_path: Path) -> Non
         ".other.lbug.build-1-ab.tmp",
         "g.lbug",
         "g.lbug.manifest.json",
+        "g.lbug.roi-rows.arrow",
     ]
 
 

@@ -696,5 +696,7 @@ def test_bad_input_is_refused_and_the_database_is_untouched(
         "good",
         "graph.lbug",
         "graph.lbug.manifest.json",
+        "graph.lbug.roi-rows.arrow",  # the good build's companions, untouched too
+        "graph.lbug.synapses.arrow",
     ]
     assert _rows(target, "MATCH (s:Synapse) RETURN count(*)") == [[6]]

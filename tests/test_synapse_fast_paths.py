@@ -41,6 +41,13 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     c.transport.close()
 
 
+@pytest.fixture(autouse=True)
+def _engine_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests hold the engine's route; the synapse companion has its own tests
+    (tests/test_synapse_companion.py)."""
+    monkeypatch.setattr(compat_synapses, "companion_synapses", lambda *a, **k: None)
+
+
 @pytest.fixture(scope="module")
 def bodies(client: Client) -> list[int]:
     frame = client.transport.run(neuprint_dsl.neurons(columns=["bodyId"]))

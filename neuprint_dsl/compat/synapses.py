@@ -47,6 +47,7 @@ import pyarrow.compute as pc
 
 from ..backends import LADYBUG
 from ..cypher.synapse_aggregate import mean_synapses_cypher, synapse_rows_cypher
+from ..embedded.synapse_companion import SynapseFilter
 from ..errors import InvalidArgument, InvalidValue
 from ..execute import run
 from ..expr import Predicate, and_
@@ -70,6 +71,7 @@ from .batches import (
 )
 from .client import Client, default_client, inject_client
 from .point_criteria import DatasetInfo, PointCriteria, check_rois
+from .synapse_companion import MeanSpec, companion_synapses
 from .tables import SYN_TYPE, cast_frame, empty_frame, sorted_frame
 
 __all__ = [
@@ -281,6 +283,11 @@ def fetch_synapses(
         batch_size = max(positive_int(batch_size, "batch_size"), ENGINE_BATCH_SIZE)
     batches, label = body_batches(client, neuron_criteria, batch_size)
     where = sc.to_expr()
+    fast_filter = _companion_filter(sc, sc.primary_only) if in_engine else None
+    if fast_filter is not None:  # the synapse companion, when the database has one
+        answer = companion_synapses(client, batches, fast_filter)
+        if answer is not None:
+            return answer
     if in_engine and callable(getattr(client.transport, "execute_arrow", None)):
         fast = _engine_synapses(client, batches, where, sc.primary_only, label)
         if fast is not None:
@@ -426,6 +433,12 @@ def fetch_mean_synapses(
     keys = ["bodyId", "roi", "type"] if by_roi else ["bodyId", "type"]
 
     primary_only = sc.primary_only if by_roi else True  # one row per synapse
+    fast_filter = _companion_filter(sc, primary_only) if in_engine else None
+    if fast_filter is not None:  # the synapse companion: the engine's groups, computed here
+        spec = MeanSpec(rois if by_roi else None)
+        groups = companion_synapses(client, batches, fast_filter, means=spec, what=_MEANS)
+        if groups is not None:
+            return _mean_frame([f for f in groups if len(f)], dtypes, keys)
 
     def fetch(batch: list[int]) -> pd.DataFrame:
         if in_engine:  # the engine counts and averages: a few rows instead of every synapse
@@ -457,11 +470,33 @@ def fetch_mean_synapses(
         )
         return grouped.reset_index()
 
-    frames = run_batches(client, batches, fetch, "fetch_mean_synapses")
+    return _mean_frame(run_batches(client, batches, fetch, _MEANS), dtypes, keys)
+
+
+_MEANS = "fetch_mean_synapses"
+
+
+def _mean_frame(
+    frames: list[pd.DataFrame], dtypes: dict[str, Any], keys: list[str]
+) -> pd.DataFrame:
+    """The groups of every batch as fetch_mean_synapses returns them: cast and sorted."""
     if not frames:
         return empty_frame(dtypes)
     out = cast_frame(pd.concat(frames, ignore_index=True), dtypes)
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _companion_filter(sc: SynapseCriteria, primary_only: bool) -> SynapseFilter | None:
+    """``sc`` as the synapse companion's filter, with ``primary_only`` as the statement
+    gets it; ``None`` for a subclass (whose predicate the companion cannot know).
+
+    Example:
+        >>> _companion_filter(SynapseCriteria(type="pre", confidence=0.5, client=None), False)
+        SynapseFilter(type='pre', confidence=0.5, rois=(), primary_only=False)
+    """
+    if type(sc) is not SynapseCriteria:
+        return None
+    return SynapseFilter(sc.type, sc.confidence, tuple(sc.rois), primary_only)
 
 
 # ---------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ Modules (layer L5, the store):
 * ``synapse_export``: reading and checking its synapse and mitochondrion files
 * ``build``: loading an export into a Ladybug database, all or nothing (schema, ``COPY``,
   manifest, checks of a built database)
+* ``companions``: sorted Arrow files beside a database (memory-mapped, stamped per build)
+* ``roi_rows``: the per-ROI rows companion: written at load, sliced for per-ROI statements
 * ``rois``: the hemibrain's ROI names and hierarchy
 * ``sample``: the deterministic synthetic sample (a package: vocabulary, neurons,
   connections, synapses, writing, the cache)
@@ -19,7 +21,8 @@ Modules (layer L5, the store):
 * ``neuprint_cypher``: neuPrint's Cypher translated to Ladybug's (``fetch_custom``)
 
 May import: L0-L2 (``errors``, ``cache``, ``progress``, ``cypher.layout``,
-``cypher.syntax``, ``cypher.literals``) and each other, without cycles. Never:
+``cypher.syntax``, ``cypher.literals``; ``expr``, ``query`` and ``interpret`` for the
+statements ``roi_rows`` answers) and each other, without cycles. Never:
 ``transports``, ``compat``, ``cli``, the package root (a database is opened as a transport
 by :mod:`neuprint_dsl.transports.ladybug`).
 

@@ -75,6 +75,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import msgspec
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -84,7 +85,10 @@ from ..errors import LoadError
 from ..progress import Progress, Stages
 from .companions import COMPANION_SUFFIXES, companion_path, write_companion
 from .export import Export, read_export
+from .roi_rows import ROI_ROWS, roi_rows_table
 from .rois import NOT_PRIMARY, SUPER_ROI_CHILDREN
+from .synapse_companion import SYNAPSE_COMPANION, synapse_companion_table
+from .synapse_export import _positions
 from .tables import MITO_TABLE, ROI_CONNECTION_COLUMNS, SYNAPSE_TABLE
 
 try:
@@ -336,9 +340,12 @@ def _build(
             if own_export:
                 _drop_columns(export.total_connections)
             step("copying per-ROI connections")
+            companion(ROI_ROWS, roi_rows_table(roi_rows, neuron_ids))  # the per-ROI fast path
             _copy_edges(conn, "ConnectsToRoi", roi_rows, neuron_ids)
             del roi_rows
             step("copying synapses")
+            if export.synapses is not None and len(export.synapses):  # sorted by body
+                companion(SYNAPSE_COMPANION, synapse_companion_table(export.synapses))
             _copy_objects(conn, "Synapse", export.synapses, neuron_ids)
             step("copying synapse connections")
             if export.synapse_connections is not None:
@@ -665,12 +672,56 @@ def _node_table(
             flags[at[roi], row] = True
     for line in flags:  # True where the body has the ROI, else null (neuPrint: no property)
         arrays.append(pa.array(line, pa.bool_(), mask=~line))
-    arrays.append(pa.array([list(i) for i in roi_info], pa.list_(pa.string())))
-    arrays.append(pa.array([[c.get("pre") for c in i.values()] for i in roi_info], _INT_LIST))
-    arrays.append(pa.array([[c.get("post") for c in i.values()] for i in roi_info], _INT_LIST))
-    text = [json.dumps(i, sort_keys=True, separators=(",", ":")) for i in roi_info]
-    arrays.append(pa.array(text, pa.string()))
+    arrays.append(_py_array([list(i) for i in roi_info], pa.list_(pa.string())))
+    arrays.append(_py_array([[c.get("pre") for c in i.values()] for i in roi_info], _INT_LIST))
+    arrays.append(_py_array([[c.get("post") for c in i.values()] for i in roi_info], _INT_LIST))
+    arrays.append(_py_array([_roi_info_text(i) for i in roi_info], pa.string()))
     return pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(arrays))])
+
+
+#: Python values per ``pa.array`` call in :func:`_py_array`
+_PY_SLICE = 10_000
+
+
+def _py_array(values: list[Any], kind: Any) -> Any:
+    """``pa.array(values, kind)`` in slices of :data:`_PY_SLICE`: one call holds the GIL
+    while it converts (measured: 1.3 s for the ROI lists of 100,000 neurons), and the
+    progress thread must report every second.
+
+    Example:
+        >>> _py_array([[1], None, [2, 3]] * 5_000, _INT_LIST)[-2:].to_pylist()
+        [None, [2, 3]]
+    """
+    if len(values) <= _PY_SLICE:
+        return pa.array(values, kind)
+    parts = [pa.array(values[i : i + _PY_SLICE], kind) for i in range(0, len(values), _PY_SLICE)]
+    return pa.concat_arrays(parts)
+
+
+_SORTED_JSON = msgspec.json.Encoder(order="sorted")
+#: the bytes both encoders write as they are
+_PLAIN_BYTES = bytes(b for b in range(0x20, 0x7F) if b != ord("\\"))
+
+
+def _roi_info_text(info: Mapping[str, Mapping[str, int]]) -> str:
+    """A body's ``roiInfo`` as stored: ``json.dumps(info, sort_keys=True, separators=(",",
+    ":"))``, byte for byte, six times faster: msgspec's sorted encoding is the same text
+    unless a key needs an escape (non-ASCII, a quote, a control character or DEL),
+    where ``json.dumps`` writes it.
+
+    Example:
+        >>> _roi_info_text({"FB": {"pre": 2, "post": 1}, "AL(R)": {"post": 3}})
+        '{"AL(R)":{"post":3},"FB":{"post":1,"pre":2}}'
+        >>> _roi_info_text({"é": {"post": 1}})
+        '{"\\\\u00e9":{"post":1}}'
+    """
+    try:
+        fast = _SORTED_JSON.encode(info)
+    except (msgspec.EncodeError, OverflowError, TypeError):  # e.g. a count above 64 bits
+        fast = b"\\"
+    if not fast.translate(None, _PLAIN_BYTES):  # printable ASCII only, no backslash
+        return fast.decode("ascii")
+    return json.dumps(info, sort_keys=True, separators=(",", ":"))
 
 
 _INT_LIST = pa.list_(pa.int64())
@@ -731,10 +782,12 @@ def _member(sorted_values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 
 
 #: rows per COPY of connection rows at most (a table's rows are split into equal parts):
-#: appending to a filled relationship table costs more than filling an empty one
-#: (measured: 6.2 million ConnectsToRoi rows, 16.6 s of CPU in one COPY, 25.2 s in seven),
-#: but the engine holds about 180 bytes per row while it copies
-EDGE_CHUNK = 3_500_000
+#: appending to a filled relationship table costs more than filling an empty one (likely
+#: because bodies share node groups of 131,072, as in Kuzu, that each append rewrites;
+#: measured: 6.2 million ConnectsToRoi rows, about 9.7 s of CPU in one COPY,
+#: 13 s in two, 25.2 s in seven), but the engine holds about 120 bytes per row while it
+#: copies (6.2 million rows: about 740 MB; the peak of a 25,000 / 3,000,000 load)
+EDGE_CHUNK = 7_000_000
 
 
 @attrs.frozen
@@ -757,6 +810,9 @@ def _copy_edges(
     pre, post = edges["bodyId_pre"], edges["bodyId_post"]
     assert isinstance(pre, np.ndarray) and isinstance(post, np.ndarray)
     pre_is_neuron, post_is_neuron = _member(neuron_ids, pre), _member(neuron_ids, post)
+    # pyarrow keeps freed pages for reuse (a companion's table just written): give them back
+    # before the engine's largest COPY, where a load's memory peaks
+    pa.default_memory_pool().release_unused()
     for a, b in PAIRS:
         chosen = (pre_is_neuron == (a == "Neuron")) & (post_is_neuron == (b == "Neuron"))
         count = int(chosen.sum())
@@ -787,13 +843,21 @@ def _edge_array(column: _EdgeColumn, pick: Any, size: int) -> Any:
 # synapses and mitochondria
 
 
-#: rows per COPY of synapses and mitochondria (bounded memory for the conversions)
+#: rows per Arrow conversion of synapses and mitochondria (bounded memory for the
+#: conversions; a 5-million-row conversion took twice the CPU of five 1-million-row ones)
 NODE_CHUNK = 1_000_000
+#: rows per COPY of synapses and mitochondria: appending to a filled node table costs more
+#: than filling an empty one (measured: 5,031,966 synapses, about 10 s of the engine's CPU
+#: in one COPY against 15-16 s in six; the engine and the Arrow rows hold about 100 MB more
+#: per million rows copied at once)
+NODE_COPY_ROWS = 6_000_000
 #: rows per COPY of the numeric relationship tables (Contains, SynapsesTo, CloseTo): the
 #: engine holds about 100 bytes per row while copying, and appending to a non-empty
 #: relationship table costs much more than filling an empty one (measured: 4.75 million
-#: synapse pairs took 3.5 s in one COPY, 8.9 s in three), so chunks are large
-REL_CHUNK = 4_000_000
+#: synapse pairs took 3.5 s in one COPY, 8.9 s in three; with 5 million synapses, one COPY
+#: each instead of 4 million rows and the rest saved 8.5 s of CPU: Contains 12.8 -> 9.1 s,
+#: SynapsesTo 11.0 -> 8.9 s, CloseTo 19.2 -> 15.7 s), so chunks are large
+REL_CHUNK = 6_000_000
 
 
 def _copy_objects(
@@ -806,11 +870,17 @@ def _copy_objects(
     if frame is None or frame.empty:
         return
     columns = OBJECT_TABLES[table]
-    for start in range(0, len(frame), NODE_CHUNK):
-        part = frame.iloc[start : start + NODE_CHUNK]
-        arrays = [_object_array(part[name], kind) for name, kind in columns]
-        data = pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(arrays))])
-        conn.execute(f"COPY {table} FROM $rows", {"rows": data}, rows=len(part))
+    names = [f"c{i}" for i in range(len(columns))]
+    for first in range(0, len(frame), NODE_COPY_ROWS):
+        parts = []  # converted in pieces, copied in one COPY (one Arrow chunk per piece)
+        for start in range(first, min(first + NODE_COPY_ROWS, len(frame)), NODE_CHUNK):
+            part = frame.iloc[start : min(start + NODE_CHUNK, first + NODE_COPY_ROWS)]
+            arrays = [_object_array(part[name], kind) for name, kind in columns]
+            parts.append(pa.Table.from_arrays(arrays, names=names))
+        data = pa.concat_tables(parts)
+        del parts
+        conn.execute(f"COPY {table} FROM $rows", {"rows": data}, rows=data.num_rows)
+        del data
     bodies = frame["bodyId"].to_numpy()
     in_neuron = _member(neuron_ids, bodies.astype(np.int64, copy=False))
     ids = frame["id"].to_numpy()
@@ -906,18 +976,11 @@ def _synapse_counts(export: Export) -> pd.DataFrame | None:
     syn, pairs = export.synapses, export.synapse_connections
     if syn is None or pairs is None or syn.empty or pairs.empty:
         return None
+    # synapse ids are unique (the Synapse key): consecutive ids are offsets, others a hash
+    # lookup (a sort and two binary searches: 7.9 s at 5 million synapses)
     ids = syn["id"].to_numpy()
-    order = np.argsort(ids, kind="stable")
-    sorted_ids = ids[order]
-
-    def lookup(wanted: np.ndarray) -> np.ndarray:
-        at = np.searchsorted(sorted_ids, wanted)
-        at = np.clip(at, 0, len(sorted_ids) - 1)
-        found = sorted_ids[at] == wanted
-        return np.where(found, order[at], -1)
-
-    pre_at = lookup(pairs["pre_id"].to_numpy())
-    post_at = lookup(pairs["post_id"].to_numpy())
+    pre_at = _positions(ids, pairs["pre_id"].to_numpy())
+    post_at = _positions(ids, pairs["post_id"].to_numpy())
     known = (pre_at >= 0) & (post_at >= 0)
     if not known.all():
         return None  # a pair naming an unknown synapse: the counts cannot be trusted

@@ -243,13 +243,16 @@ def _arrow_frame(table: Any, columns: dict[str, str]) -> pd.DataFrame | None:
             values = column.to_numpy()
             if kind == "float" and not bool(np.isfinite(values).all()):
                 return None
-            out[name] = values
+            # one chunk converts without a copy, read-only: the frame's columns stay writable
+            out[name] = values if values.flags.writeable else values.copy()
         else:  # a category, its values sorted as pandas sorts them
             series = column.to_pandas()
             if not isinstance(series.dtype, pd.CategoricalDtype):  # an empty table
                 series = series.astype("category")
             out[name] = series.cat.set_categories(sorted(series.cat.categories))
-    return pd.DataFrame(out)
+    # copy=False: the columns as they are, not stacked into one block per dtype (a copy of
+    # every number: 0.8 s per 5 million rows of six columns)
+    return pd.DataFrame(out, copy=False)
 
 
 def find_bad_cell(path: Path, header: Sequence[str], columns: dict[str, str]) -> LoadError:

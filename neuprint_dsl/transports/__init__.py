@@ -5,7 +5,7 @@ inherits (:class:`~neuprint_dsl.execute.Runs`).
 
 * ``base.py``: the interface: :class:`Table`, the protocols :class:`CypherTransport` and
   :class:`NeuronJsonStore`, and the optional capabilities (``SortsRows``, ``TypesLater``,
-  ``ArrowRows``) the executor uses when a transport has them;
+  ``ArrowRows``, ``AnswersDirectly``) the executor uses when a transport has them;
 * ``ladybug.py``: :class:`Embedded`, the embedded Ladybug engine, and ``open_database`` /
   ``embedded()``, which open one (or the default sample);
 * ``neuprint_http.py``: :class:`NeuprintHTTP`, a neuPrintHTTP server (the requests; checks

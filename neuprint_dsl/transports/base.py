@@ -13,8 +13,9 @@ what comes back (:mod:`neuprint_dsl.frames`). Two kinds, by the language of the 
 Optional capabilities the executor uses when a transport has them (checked with
 ``isinstance``, as the protocols are runtime-checkable): :class:`SortsRows` (the transport
 sorts rows itself, faster than its engine's ORDER BY), :class:`TypesLater` (rows meant for
-:func:`~neuprint_dsl.frames.shape` may come back in cheaper dtypes) and :class:`ArrowRows`
-(rows as a ``pyarrow.Table``, for callers that shape large results themselves).
+:func:`~neuprint_dsl.frames.shape` may come back in cheaper dtypes), :class:`ArrowRows`
+(rows as a ``pyarrow.Table``, for callers that shape large results themselves) and
+:class:`AnswersDirectly` (some statements answered without the engine, the same rows).
 
 Example:
     >>> t = Table(("bodyId", "type"), [(1, "KC"), (2, None)])
@@ -124,4 +125,18 @@ class ArrowRows(Protocol):
 
     def execute_arrow(self, statement: CypherStatement) -> Any:
         """Run one compiled statement; its rows as a ``pyarrow.Table``."""
+        ...
+
+
+@runtime_checkable
+class AnswersDirectly(Protocol):
+    """A Cypher transport that answers some statements from something faster than its
+    engine, with the frame ``run`` would return from the engine's rows: the same rows, order,
+    dtypes and index (the embedded engine: per-ROI connection rows sliced from a sorted
+    companion file, docs/embedded.md). The executor compiles a statement first (so that an
+    invalid one is refused the same way), then asks; ``None`` means "run the compiled
+    statement"."""
+
+    def answer_directly(self, statement: Any) -> pd.DataFrame | None:
+        """The shaped frame of ``statement``, or ``None``."""
         ...

@@ -31,15 +31,22 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from ..backends import LADYBUG
+from ..cypher import to_cypher
 from ..cypher.statement import CypherStatement
 from ..embedded import default_database
 from ..embedded.build import MAX_DB_SIZE, SCHEMA_VERSION, table_counts
+from ..embedded.companions import companion_path
+from ..embedded.roi_rows import ROI_ROWS, RoiRows, listed_bodies, roi_slice
+from ..embedded.synapse_companion import SYNAPSE_COMPANION, SynapseCompanion
 from ..errors import InvalidValue, LoadError, QueryTimeout, TransportError, excerpt
 from ..execute import Runs
+from ..expr import TRUE, Predicate
 from ..progress import Progress
+from ..query import Label, Neurons
 from ..schema import GraphSchema
 from .base import SortKeys, Table
 
@@ -116,9 +123,10 @@ class Embedded(Runs):
 
     ``run(query)`` compiles a statement (or text, or a neuron predicate) for the ``ladybug``
     dialect with this database's schema and returns a DataFrame; ``execute(statement)`` runs
-    already compiled Cypher; ``execute_sorted`` and ``execute_arrow`` are the optional
-    capabilities of :mod:`neuprint_dsl.transports.base` the executor and ``fetch_synapses``
-    use.
+    already compiled Cypher; ``execute_sorted``, ``execute_arrow`` and ``answer_directly``
+    are the optional capabilities of :mod:`neuprint_dsl.transports.base` the executor and
+    ``fetch_synapses`` use (``answer_directly``: per-ROI rows from the database's
+    ``roi-rows`` companion file, when it has one of its own build).
     """
 
     dialect = LADYBUG
@@ -134,6 +142,7 @@ class Embedded(Runs):
         self._read_only = read_only
         self._lock = threading.Lock()
         self._closed = False
+        self._synapses: tuple[Any, SynapseCompanion | None] = (None, None)  # (files seen, it)
         self._open(key)
 
     def _open(self, key: _Key) -> None:
@@ -174,6 +183,32 @@ class Embedded(Runs):
             has_mitochondria=int(self.meta.get("mitochondria", 0)) > 0,
             has_roi_weights=bool(self.meta.get("roiWeights", True)),
         )
+        self._open_roi_rows()
+
+    def _open_roi_rows(self) -> None:
+        """Open the ``roi-rows`` companion of this database's build, if there is one (else
+        the database answers every per-ROI statement); remember which file was tried. A
+        handle that may write never reads one: its writes could change the rows it holds."""
+        token = self.meta.get("buildToken")
+        self._roi_rows_file = _identity(companion_path(self.path, ROI_ROWS))
+        usable = self._read_only and isinstance(token, str)
+        self._roi_rows = RoiRows.open(self.path, str(token)) if usable else None
+
+    def _roi_rows_companion(self) -> RoiRows | None:
+        """The open ``roi-rows`` companion; when there was none of this build, try again if
+        its file changed since (a load moves it into place just after the database). None
+        once the handle is closed (then running the statement says so)."""
+        if self._closed:
+            return None
+        companion = self._roi_rows
+        if companion is None and self._read_only:
+            seen = _identity(companion_path(self.path, ROI_ROWS))
+            if seen is not None and seen != self._roi_rows_file:
+                with self._lock:
+                    if not self._closed:
+                        self._open_roi_rows()
+                        companion = self._roi_rows
+        return companion
 
     def _follow_reload(self) -> None:
         """If the file at :attr:`path` was replaced (``neuprint-dsl load`` again) since this
@@ -212,6 +247,81 @@ class Embedded(Runs):
         null, the same order 2x faster (:func:`neuprint_dsl.execute.run` uses it for per-ROI
         rows; docs/embedded.md)."""
         return Table(statement.columns, self._run(statement, lambda r: exact_frame(r, order)))
+
+    def answer_directly(self, statement: Any) -> pd.DataFrame | None:
+        """The frame of a per-ROI ``connections`` statement from the database's ``roi-rows``
+        companion (a sorted, memory-mapped file of the per-ROI rows the load wrote beside
+        it): the frame ``run`` makes of the compiled statement's rows (same rows, order,
+        dtypes), several times faster. ``None`` when the companion cannot answer the
+        statement (:func:`~neuprint_dsl.embedded.roi_rows.roi_slice` decides) or is missing
+        or of another build: then the database answers. Neuron conditions other than a list of
+        body ids are first resolved to body ids with one neuron query on the database.
+
+        Example:
+            >>> import tempfile
+            >>> from neuprint_dsl import N, connections
+            >>> from neuprint_dsl.embedded import load
+            >>> from neuprint_dsl.embedded.sample import generate_sample
+            >>> from neuprint_dsl.frames import shape_statement
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     _ = generate_sample(tmp, neurons=30, edges=60, seed=1)
+            ...     with Embedded(load(tmp, f"{tmp}/g.lbug")) as db:
+            ...         stmt = connections(N.type == "APL", per_roi=True)
+            ...         direct = db.answer_directly(stmt)
+            ...         engine = shape_statement(
+            ...             db.execute(to_cypher(stmt, "ladybug")).to_frame(), stmt)
+            ...         print(direct.equals(engine), len(direct) > 0)
+            True True
+        """
+        self._follow_reload()
+        plan = roi_slice(statement, self._schema.node_kinds())
+        if plan is None:
+            return None
+        companion = self._roi_rows_companion()
+        if companion is None:
+            return None
+        upstream = self._bodies(plan.upstream, statement.upstream_label)
+        downstream = self._bodies(plan.downstream, statement.downstream_label)
+        return companion.frame(plan, upstream, downstream)
+
+    def _bodies(self, pred: Predicate, label: Label) -> np.ndarray | None:
+        """The sorted distinct body ids of label ``label`` matching the neuron condition
+        ``pred`` (a list of body ids as listed, whatever their label: the companion knows
+        which are neurons), or ``None`` for any body."""
+        if pred == TRUE:
+            return None
+        listed = listed_bodies(pred)
+        if listed is not None:
+            return listed
+        query = Neurons(pred, label=label, columns=("bodyId",))
+        found = self.execute_arrow(to_cypher(query, self.dialect, schema=self._schema))
+        return np.unique(np.asarray(found.column(0).to_numpy(), dtype=np.int64))
+
+    def synapse_companion(self) -> SynapseCompanion | None:
+        """The database's ``synapses`` companion (every synapse, sorted by body, memory-mapped:
+        :mod:`neuprint_dsl.embedded.synapse_companion`) when there is one of this database's
+        build, else ``None`` (then ``fetch_synapses`` and ``fetch_mean_synapses`` ask the
+        engine). Opened again when the database or the companion file was replaced.
+
+        Example:
+            >>> import tempfile
+            >>> from neuprint_dsl.embedded import load
+            >>> from neuprint_dsl.embedded.sample import generate_sample
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     _ = generate_sample(tmp, neurons=30, edges=60, seed=1, synapses=True)
+            ...     with Embedded(load(tmp, f"{tmp}/g.lbug")) as db:
+            ...         print(db.synapse_companion().num_rows == db.meta["synapses"])
+            True
+        """
+        self._follow_reload()
+        seen = (self._key, _identity(companion_path(self.path, SYNAPSE_COMPANION)))
+        with self._lock:
+            if self._closed:
+                return None
+            if self._synapses[0] != seen:
+                token = self.meta.get("buildToken")
+                self._synapses = (seen, SynapseCompanion.open(self.path, token and str(token)))
+            return self._synapses[1]
 
     def execute_arrow(self, statement: CypherStatement) -> Any:
         """Run a compiled ``ladybug`` statement; returns its rows as a ``pyarrow.Table``
@@ -304,6 +414,8 @@ class Embedded(Runs):
                 return
             self._closed = True
             self._conn.close()
+            self._roi_rows = None  # unmaps the companion (frames hold copies, not views)
+            self._synapses = (None, None)
         _release(self._key)
 
     def __enter__(self) -> Embedded:
