@@ -45,13 +45,12 @@ from .batches import body_batches, run_batches
 from .client import Client, default_client, inject_client
 from .point_criteria import DatasetInfo, PointCriteria, check_rois
 from .synapses import (
-    SYNAPSE_DTYPES,
     SYNAPSE_ORDER,
     SynapseCriteria,
     resolve_synapse_criteria,
     synapse_pairs,
 )
-from .tables import cast_frame, empty_frame, sorted_frame
+from .tables import SYNAPSE_DTYPES, cast_frame, empty_frame, sorted_frame
 
 __all__ = [
     "MitoCriteria",

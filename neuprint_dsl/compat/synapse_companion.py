@@ -29,20 +29,9 @@ import pandas as pd
 from ..embedded.synapse_companion import SynapseCompanion, SynapseFilter, SynapseRows
 from .batches import client_progress, map_batches
 from .client import Client
-from .tables import SYN_TYPE, empty_frame
+from .tables import SYN_TYPE, SYNAPSE_DTYPES, empty_frame
 
 __all__ = ["MeanSpec", "companion_synapses"]
-
-#: fetch_synapses's columns and dtypes (``compat.synapses.SYNAPSE_DTYPES``)
-_FRAME_DTYPES: dict[str, Any] = {
-    "bodyId": np.dtype("int64"),
-    "type": SYN_TYPE,
-    "roi": object,
-    "x": np.dtype("int32"),
-    "y": np.dtype("int32"),
-    "z": np.dtype("int32"),
-    "confidence": np.dtype("float32"),
-}
 
 
 #: fetch_mean_synapses counts groups in a dense array of every possible key (body, ROI,
@@ -122,7 +111,7 @@ def companion_synapses(
     )
     rows = SynapseRows.concat(parts) if parts else None
     if rows is None or not len(rows):
-        return empty_frame(_FRAME_DTYPES)
+        return empty_frame(SYNAPSE_DTYPES)
     return _frame(rows.sorted())
 
 

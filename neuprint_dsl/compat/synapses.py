@@ -72,7 +72,7 @@ from .batches import (
 from .client import Client, default_client, inject_client
 from .point_criteria import DatasetInfo, PointCriteria, check_rois
 from .synapse_companion import MeanSpec, companion_synapses
-from .tables import SYN_TYPE, cast_frame, empty_frame, sorted_frame
+from .tables import SYN_TYPE, SYNAPSE_DTYPES, cast_frame, empty_frame, sorted_frame
 
 __all__ = [
     "SynapseCriteria",
@@ -97,15 +97,6 @@ SYNAPSE_ORDER = [*SYNAPSE_DEFAULT_ORDER, "confidence"]
 #: row order of fetch_synapse_connections (the statement's, plus the confidences)
 PAIR_ORDER = [*SYNAPSE_CONNECTION_DEFAULT_ORDER, "confidence_pre", "confidence_post"]
 
-SYNAPSE_DTYPES: dict[str, Any] = {
-    "bodyId": np.dtype("int64"),
-    "type": SYN_TYPE,
-    "roi": object,
-    "x": np.dtype("int32"),
-    "y": np.dtype("int32"),
-    "z": np.dtype("int32"),
-    "confidence": np.dtype("float32"),
-}
 
 #: the statement's columns (``bodyId_pre``, ...), each with its synapse column's dtype
 SYNAPSE_CONNECTION_DTYPES: dict[str, Any] = {

@@ -16,10 +16,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["SYN_TYPE", "cast_frame", "empty_frame", "is_sorted", "sorted_frame"]
+__all__ = ["SYNAPSE_DTYPES", "SYN_TYPE", "cast_frame", "empty_frame", "is_sorted", "sorted_frame"]
 
 #: neuprint-python's dtype of a synapse's ``type``
 SYN_TYPE = pd.CategoricalDtype(categories=["pre", "post"], ordered=False)
+#: fetch_synapses's columns and dtypes (also the companion route's, compat.synapse_companion)
+SYNAPSE_DTYPES: dict[str, Any] = {
+    "bodyId": np.dtype("int64"),
+    "type": SYN_TYPE,
+    "roi": object,
+    "x": np.dtype("int32"),
+    "y": np.dtype("int32"),
+    "z": np.dtype("int32"),
+    "confidence": np.dtype("float32"),
+}
 
 
 def empty_frame(dtypes: dict[str, Any]) -> pd.DataFrame:

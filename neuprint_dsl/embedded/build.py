@@ -84,6 +84,7 @@ from ..cypher.layout import roi_column
 from ..errors import LoadError
 from ..progress import Progress, Stages
 from .companions import COMPANION_SUFFIXES, companion_path, write_companion
+from .companions import sorted_member as _member
 from .export import Export, read_export
 from .roi_rows import ROI_ROWS, roi_rows_table
 from .rois import NOT_PRIMARY, SUPER_ROI_CHILDREN
@@ -764,17 +765,6 @@ def _derived_roi_info(export: Export, bodies: np.ndarray) -> dict[int, dict[str,
         for body, roi, weight in sums.itertuples(index=False, name=None):
             out.setdefault(int(body), {}).setdefault(str(roi), {})[key] = int(weight)
     return out
-
-
-def _member(sorted_values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """``wanted[i] in sorted_values`` for every ``i`` (binary search; ``np.isin`` sorts
-    both sides every call)."""
-    if sorted_values.size == 0:
-        return np.zeros(wanted.shape, dtype=np.bool_)
-    at = np.searchsorted(sorted_values, wanted)
-    at[at == sorted_values.size] = 0
-    found: np.ndarray = sorted_values[at] == wanted
-    return found
 
 
 # ---------------------------------------------------------------------------------------

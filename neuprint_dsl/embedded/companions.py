@@ -45,6 +45,7 @@ __all__ = [
     "companion_path",
     "open_companion",
     "sorted_key_rows",
+    "sorted_member",
     "write_companion",
 ]
 
@@ -109,6 +110,22 @@ def open_companion(path: str | Path, token: str | None) -> pa.Table | None:
         logger.debug("companion %s is from another build; the database answers instead", path)
         return None
     return table
+
+
+def sorted_member(sorted_values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """``wanted[i] in sorted_values`` for every ``i``, with ``sorted_values`` sorted ascending
+    (a binary search per value; ``np.isin`` sorts both sides on every call).
+
+    Example:
+        >>> sorted_member(np.array([2, 5, 9]), np.array([9, 1, 5, 10])).tolist()
+        [True, False, True, False]
+    """
+    if sorted_values.size == 0:
+        return np.zeros(wanted.shape, dtype=np.bool_)
+    at = np.searchsorted(sorted_values, wanted)
+    at[at == sorted_values.size] = 0
+    found: np.ndarray = sorted_values[at] == wanted
+    return found
 
 
 def sorted_key_rows(keys: np.ndarray, wanted: Iterable[Any] | np.ndarray) -> np.ndarray:

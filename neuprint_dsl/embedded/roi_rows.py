@@ -59,6 +59,7 @@ from ..expr import (
 from ..interpret import statement_order
 from ..query import Connections
 from .companions import companion_path, open_companion, sorted_key_rows
+from .companions import sorted_member as _member
 from .rois import NOT_PRIMARY
 
 __all__ = [
@@ -205,16 +206,6 @@ def _sorted_member(sorted_values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     starts = np.flatnonzero(np.concatenate(([True], wanted[1:] != wanted[:-1])))
     found = _member(sorted_values, wanted[starts])
     return np.repeat(found, np.diff(np.append(starts, wanted.size)))
-
-
-def _member(sorted_values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """``wanted[i] in sorted_values`` for every ``i`` (binary search)."""
-    if sorted_values.size == 0:
-        return np.zeros(wanted.shape, dtype=np.bool_)
-    at = np.searchsorted(sorted_values, wanted)
-    at[at == sorted_values.size] = 0
-    found: np.ndarray = sorted_values[at] == wanted
-    return found
 
 
 # ---------------------------------------------------------------------------------------
